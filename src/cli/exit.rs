@@ -1,0 +1,215 @@
+//! Outcome to exit status, in one place: `0` success, `1` nothing matched (for the stages
+//! that behave like grep), `2` any error. A closed pipe ends the program quietly with 0, as
+//! in ripgrep, xsv and bat, so `prt scan | head -1` prints nothing on stderr and
+//! `set -o pipefail` scripts keep working; SIGPIPE is deliberately not restored to kill us.
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::os::unix::process::CommandExt;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use super::common::Ctx;
+use super::{Command, Prt, builtin_names};
+use crate::output::sanitize;
+
+/// How a stage ended when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Exit status 0.
+    Success,
+    /// Exit status 1: nothing matched or fired.
+    NoMatch,
+}
+
+impl Exit {
+    /// `Success` when something matched, `NoMatch` otherwise.
+    #[must_use]
+    pub fn matched(any: bool) -> Exit {
+        if any { Exit::Success } else { Exit::NoMatch }
+    }
+
+    /// The process exit status.
+    #[must_use]
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::NoMatch => 1,
+        }
+    }
+}
+
+/// Exit status for every error.
+pub const ERROR_CODE: u8 = 2;
+
+/// A subcommand that can also be its own binary (`prt-scan`).
+pub trait Stage: Parser {
+    /// The subcommand's name (`scan`).
+    const NAME: &'static str;
+    /// Runs it.
+    fn run(self, ctx: &mut Ctx) -> anyhow::Result<Exit>;
+}
+
+/// Entry point of the `prt` binary.
+#[must_use]
+pub fn main() -> ExitCode {
+    let prt = match Prt::try_parse() {
+        Ok(prt) => prt,
+        Err(err) => return clap_exit(&err),
+    };
+    match prt.command {
+        Command::Scan(args) => run_stage(args, "prt scan"),
+        Command::External(args) => external(&args),
+    }
+}
+
+/// Entry point of a one-stage binary such as `prt-scan`.
+#[must_use]
+pub fn main_for<S: Stage>(binary: &str) -> ExitCode {
+    match S::try_parse() {
+        Ok(args) => run_stage(args, binary),
+        Err(err) => clap_exit(&err),
+    }
+}
+
+fn run_stage<S: Stage>(args: S, label: &str) -> ExitCode {
+    let mut ctx = Ctx::from_process(label);
+    let outcome = args.run(&mut ctx);
+    finish(label, outcome)
+}
+
+/// Turns a stage's result into an exit status, printing the error if there is one.
+fn finish(label: &str, outcome: anyhow::Result<Exit>) -> ExitCode {
+    match outcome {
+        Ok(exit) => ExitCode::from(exit.code()),
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            report(label, &format!("{err:#}"));
+            ExitCode::from(ERROR_CODE)
+        }
+    }
+}
+
+/// Writes `prt STAGE: message` on stderr. The only place prt prints an error.
+pub fn report(label: &str, message: &str) {
+    let message = sanitize::message(message);
+    // Nothing useful can be done if stderr itself is gone.
+    let _ = writeln!(io::stderr().lock(), "{label}: {message}");
+}
+
+/// Whether `err` comes from writing to a closed pipe, wherever it sits in the chain.
+#[must_use]
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == Some(io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// clap's own message for help, version and usage errors; usage errors exit 2.
+fn clap_exit(err: &clap::Error) -> ExitCode {
+    let printed = err.print();
+    if printed.is_err() || !err.use_stderr() {
+        return ExitCode::SUCCESS;
+    }
+    ExitCode::from(ERROR_CODE)
+}
+
+/// Runs `prt-NAME` from PATH in place of this process, as git and cargo do.
+fn external(args: &[OsString]) -> ExitCode {
+    let Some((name, rest)) = args.split_first() else {
+        return ExitCode::from(ERROR_CODE);
+    };
+    let name_text = name.to_string_lossy();
+    let mut program = OsString::from("prt-");
+    program.push(name);
+    // exec only returns on failure.
+    let err = std::process::Command::new(&program).args(rest).exec();
+    if err.kind() == io::ErrorKind::NotFound {
+        let mut message = format!("no such command: `{name_text}`");
+        if let Some(close) = closest(&name_text, &builtin_names()) {
+            message.push_str(&format!("\n\n  tip: a similar command exists: `{close}`"));
+        }
+        message.push_str("\n\nrun `prt --help` for the list of commands");
+        report("prt", &message);
+    } else {
+        report(
+            "prt",
+            &format!("cannot run {}: {err}", program.to_string_lossy()),
+        );
+    }
+    ExitCode::from(ERROR_CODE)
+}
+
+/// The name in `names` within edit distance 2 of `typed`, if any.
+fn closest<'a>(typed: &str, names: &'a [String]) -> Option<&'a str> {
+    names
+        .iter()
+        .map(|name| (edit_distance(typed, name), name))
+        .filter(|&(distance, _)| distance <= 2)
+        .min()
+        .map(|(_, name)| name.as_str())
+}
+
+/// Levenshtein distance over chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(Exit::Success.code(), 0);
+        assert_eq!(Exit::NoMatch.code(), 1);
+        assert_eq!(Exit::matched(false), Exit::NoMatch);
+        assert_eq!(finish("t", Err(anyhow::anyhow!("boom"))), ExitCode::from(2));
+    }
+
+    #[test]
+    fn broken_pipe_is_found_under_context() {
+        let err = anyhow::Error::new(io::Error::from(io::ErrorKind::BrokenPipe)).context("writing");
+        assert!(is_broken_pipe(&err));
+        assert_eq!(finish("t", Err(err)), ExitCode::SUCCESS);
+        let json = serde_json::to_writer(BrokenPipe, &1).expect_err("fails");
+        assert!(is_broken_pipe(&anyhow::Error::new(json)));
+        assert!(!is_broken_pipe(&anyhow::anyhow!("other")));
+    }
+
+    struct BrokenPipe;
+    impl Write for BrokenPipe {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn suggestions() {
+        let names = vec!["scan".to_owned(), "watch".to_owned()];
+        assert_eq!(closest("scna", &names), Some("scan"));
+        assert_eq!(closest("sacn", &names), Some("scan"));
+        assert_eq!(closest("frobnicate", &names), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+}

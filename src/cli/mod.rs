@@ -1,0 +1,69 @@
+//! The command line: argument parsing, terminal decisions, and one module per subcommand.
+//!
+//! Only this layer knows clap, argv, the environment and the terminal. Each subcommand
+//! module holds its clap `Args` and a `run` that reads, calls the library, and writes;
+//! [`exit`] turns the outcome into an exit status and is the only place that prints errors.
+
+pub mod common;
+pub mod exit;
+pub mod scan;
+
+use std::ffi::OsString;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+pub use exit::{Exit, Stage, main, main_for};
+
+const EXAMPLES: &str = "\
+Examples:
+  prt scan                                  every socket and its process, as a table
+  prt scan --listen --tcp                   what listens on TCP
+  prt scan --format csv > ports.csv         for a spreadsheet
+  prt scan | jq -r 'select(.pid == null) | .local_port'
+
+Any other `prt NAME ...` runs `prt-NAME ...` from PATH.";
+
+/// Which processes hold which network ports: scan, track, filter and act, as NDJSON stages.
+#[derive(Debug, Parser)]
+#[command(name = "prt", version, after_help = EXAMPLES, propagate_version = true)]
+pub struct Prt {
+    /// The stage to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands of `prt`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// One snapshot of every TCP and UDP socket with its owning process.
+    Scan(scan::Args),
+    /// `prt NAME ARGS...` runs `prt-NAME ARGS...` from PATH.
+    #[command(external_subcommand)]
+    External(Vec<OsString>),
+}
+
+/// The whole clap definition of `prt`, for man pages and completions.
+#[must_use]
+pub fn command() -> clap::Command {
+    Prt::command()
+}
+
+/// The names of the built-in subcommands.
+#[must_use]
+pub fn builtin_names() -> Vec<String> {
+    command()
+        .get_subcommands()
+        .map(|sub| sub.get_name().to_owned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verify_cli() {
+        Prt::command().debug_assert();
+        scan::Args::command().debug_assert();
+    }
+}

@@ -1,0 +1,152 @@
+//! `prt scan [OPTIONS]`: one snapshot of every TCP and UDP socket with its owning process.
+//!
+//! Output: one record per socket (DESIGN section 2), a table on a terminal and NDJSON
+//! otherwise. Exit: 0, or 2 when no socket source could be read.
+
+use anyhow::Context as _;
+use clap::ValueEnum;
+
+use super::common::{Ctx, OutputArgs};
+use super::exit::{Exit, Stage};
+use crate::model::Proto;
+use crate::scan::{self, Backend, Family, ScanOptions, SortKey};
+
+const EXAMPLES: &str = "\
+Examples:
+  prt scan                              every socket, as a table on a terminal
+  prt scan -tl                          TCP listeners
+  prt scan -6 --udp --sort process      IPv6 UDP sockets by process name
+  prt scan --format csv > ports.csv     for a spreadsheet
+  prt scan | jq -r 'select(.pid == null) | \"\\(.proto) \\(.local_port)\"'";
+
+/// One snapshot of every TCP and UDP socket with its owning process.
+///
+/// Lists the same sockets as `ss -tunap`, each with its process, command line, user and
+/// start time. Sockets whose owner cannot be seen (another user's, without root) are kept
+/// with a null pid.
+#[derive(Debug, clap::Parser)]
+#[command(name = "scan", version, after_help = EXAMPLES)]
+pub struct Args {
+    /// Only TCP sockets (with --udp: both).
+    #[arg(short = 't', long)]
+    pub tcp: bool,
+    /// Only UDP sockets (with --tcp: both).
+    #[arg(short = 'u', long)]
+    pub udp: bool,
+    /// Only listening sockets: TCP LISTEN and unconnected UDP (UNCONN).
+    #[arg(short = 'l', long)]
+    pub listen: bool,
+    /// Only IPv4 sockets (with -6: both).
+    #[arg(short = '4', long = "ipv4")]
+    pub ipv4: bool,
+    /// Only IPv6 sockets (with -4: both).
+    #[arg(short = '6', long = "ipv6")]
+    pub ipv6: bool,
+    /// Sort by this column (unknown values last) [default: port].
+    #[arg(long, value_enum, value_name = "COLUMN")]
+    pub sort: Option<SortArg>,
+    /// Reverse the sort order.
+    #[arg(long, short = 'r')]
+    pub reverse: bool,
+    /// Where the socket list comes from: netlink (falls back to proc by itself) or proc.
+    #[arg(long, value_enum, value_name = "BACKEND", default_value_t = BackendArg::Netlink)]
+    pub backend: BackendArg,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub output: OutputArgs,
+}
+
+/// `--sort` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[allow(missing_docs)]
+pub enum SortArg {
+    Port,
+    Proto,
+    State,
+    Pid,
+    Process,
+    User,
+    Service,
+}
+
+/// `--backend` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// Netlink sock_diag, like ss.
+    Netlink,
+    /// /proc/net/{tcp,tcp6,udp,udp6}.
+    Proc,
+}
+
+impl Stage for Args {
+    const NAME: &'static str = "scan";
+
+    fn run(self, ctx: &mut Ctx) -> anyhow::Result<Exit> {
+        let options = self.options();
+        let result = scan::scan(&options).context("cannot list sockets")?;
+        let mut entries = result.entries;
+        scan::sort(&mut entries, self.sort_key(), self.reverse);
+
+        let mut sink = ctx.sink(&self.output);
+        for entry in &entries {
+            sink.write_entry(entry)?;
+        }
+        sink.finish()?;
+
+        if ctx.stderr_tty {
+            if result.hidden_owners > 0 {
+                ctx.note(&format!(
+                    "{} sockets belong to other users' processes and show no pid; `sudo prt scan` shows them",
+                    result.hidden_owners
+                ));
+            }
+            for (proto, family) in &result.fell_back {
+                let family = match family {
+                    Family::V4 => "IPv4",
+                    Family::V6 => "IPv6",
+                };
+                ctx.note(&format!(
+                    "netlink could not list {proto} {family} sockets; read /proc/net instead"
+                ));
+            }
+        }
+        Ok(Exit::Success)
+    }
+}
+
+impl Args {
+    fn options(&self) -> ScanOptions {
+        let protocols = match (self.tcp, self.udp) {
+            (true, false) => vec![Proto::Tcp],
+            (false, true) => vec![Proto::Udp],
+            _ => vec![Proto::Tcp, Proto::Udp],
+        };
+        let families = match (self.ipv4, self.ipv6) {
+            (true, false) => vec![Family::V4],
+            (false, true) => vec![Family::V6],
+            _ => vec![Family::V4, Family::V6],
+        };
+        ScanOptions {
+            backend: match self.backend {
+                BackendArg::Netlink => Backend::Netlink,
+                BackendArg::Proc => Backend::Proc,
+            },
+            protocols,
+            families,
+            listening_only: self.listen,
+            attribute: true,
+        }
+    }
+
+    fn sort_key(&self) -> SortKey {
+        match self.sort.unwrap_or(SortArg::Port) {
+            SortArg::Port => SortKey::Port,
+            SortArg::Proto => SortKey::Proto,
+            SortArg::State => SortKey::State,
+            SortArg::Pid => SortKey::Pid,
+            SortArg::Process => SortKey::Process,
+            SortArg::User => SortKey::User,
+            SortArg::Service => SortKey::Service,
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! prt: which processes hold which network ports, as composable NDJSON stages.
+//!
+//! The library does the work; the binaries (`prt`, `prt-scan`, ...) are thin shells over
+//! [`cli`]. Data flows one way: [`scan`] -> track -> enrich -> query -> act -> [`output`],
+//! and every stage reads and writes the records of [`model`].
+
+pub mod cli;
+pub mod model;
+pub mod output;
+pub mod scan;

@@ -1,0 +1,555 @@
+//! The records every stage reads and writes: the wire format.
+//!
+//! Sits at the bottom of the data flow (scan -> track -> enrich -> query -> act -> output):
+//! every other module may use it, it uses nothing of theirs.
+//!
+//! A [`PortEntry`] is one socket as `prt scan` emits it, one JSON object per line (NDJSON):
+//!
+//! ```json
+//! {"proto":"tcp","local_addr":"127.0.0.1","local_port":8080,"remote_addr":null,
+//!  "remote_port":null,"state":"LISTEN","inode":48151,"uid":1000,"pid":4242,"pids":[4242],
+//!  "process":"python3","cmdline":"python3 -m http.server 8080","user":"alice","ppid":4100,
+//!  "started":"2026-11-22T09:30:00Z","service":null,"suspicious":[],"container":null,
+//!  "netns":4026531840}
+//! ```
+//!
+//! Field names are snake_case and stable; a field without a value is `null`, never omitted,
+//! so `jq` filters and CSV columns are predictable. `docs/schema.md` documents each field and
+//! `docs/port-entry.schema.json` is the JSON Schema. A [`TrackedEntry`] (what `prt watch`
+//! emits) is the same object with `status`, `first_seen`, `seq` and `ts` added.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Transport protocol of a socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+impl Proto {
+    /// The wire spelling: `tcp` or `udp`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        }
+    }
+}
+
+impl fmt::Display for Proto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Socket state, spelled on the wire as in the kernel's TCP state names.
+///
+/// UDP sockets are `UNCONN` (bound, no peer) or `ESTABLISHED` (connected).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum State {
+    /// Waiting for connections.
+    Listen,
+    /// Connected.
+    Established,
+    /// Connection requested, waiting for the peer's SYN-ACK.
+    SynSent,
+    /// SYN received, handshake not finished (includes the kernel's request sockets).
+    SynRecv,
+    /// Closed locally, waiting for the peer's FIN or ACK.
+    #[serde(rename = "FIN_WAIT1")]
+    FinWait1,
+    /// Closed locally and acknowledged, waiting for the peer's FIN.
+    #[serde(rename = "FIN_WAIT2")]
+    FinWait2,
+    /// Closed; lingering to absorb late packets. No process owns it.
+    TimeWait,
+    /// Closed.
+    Close,
+    /// The peer closed; the local process has not closed yet.
+    CloseWait,
+    /// Both sides closed, waiting for the last ACK.
+    LastAck,
+    /// Both sides closed at once.
+    Closing,
+    /// A UDP socket with no peer.
+    Unconn,
+}
+
+impl State {
+    /// Every state, in the order of [`State::as_str`]'s table.
+    pub const ALL: [State; 12] = [
+        State::Listen,
+        State::Established,
+        State::SynSent,
+        State::SynRecv,
+        State::FinWait1,
+        State::FinWait2,
+        State::TimeWait,
+        State::Close,
+        State::CloseWait,
+        State::LastAck,
+        State::Closing,
+        State::Unconn,
+    ];
+
+    /// The wire spelling, e.g. `LISTEN`, `FIN_WAIT1`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Listen => "LISTEN",
+            State::Established => "ESTABLISHED",
+            State::SynSent => "SYN_SENT",
+            State::SynRecv => "SYN_RECV",
+            State::FinWait1 => "FIN_WAIT1",
+            State::FinWait2 => "FIN_WAIT2",
+            State::TimeWait => "TIME_WAIT",
+            State::Close => "CLOSE",
+            State::CloseWait => "CLOSE_WAIT",
+            State::LastAck => "LAST_ACK",
+            State::Closing => "CLOSING",
+            State::Unconn => "UNCONN",
+        }
+    }
+
+    /// The state of a socket from the kernel's numeric TCP state (`include/net/tcp_states.h`),
+    /// as sock_diag and `/proc/net/*` report it. UDP reuses the numbers: 7 (close) is an
+    /// unconnected socket, 1 a connected one. `None` for numbers the kernel does not define.
+    #[must_use]
+    pub fn from_kernel(proto: Proto, state: u8) -> Option<State> {
+        Some(match (proto, state) {
+            (Proto::Udp, 7) => State::Unconn,
+            (_, 1) => State::Established,
+            (_, 2) => State::SynSent,
+            // 12 is TCP_NEW_SYN_RECV, the kernel's request socket: a SYN_RECV to users (ss too).
+            (_, 3 | 12) => State::SynRecv,
+            (_, 4) => State::FinWait1,
+            (_, 5) => State::FinWait2,
+            (_, 6) => State::TimeWait,
+            // 13 is TCP_BOUND_INACTIVE: bound, neither listening nor connected.
+            (_, 7 | 13) => State::Close,
+            (_, 8) => State::CloseWait,
+            (_, 9) => State::LastAck,
+            (_, 10) => State::Listen,
+            (_, 11) => State::Closing,
+            _ => return None,
+        })
+    }
+
+    /// Whether this is the "something listens here" state for its protocol: TCP `LISTEN`,
+    /// or a UDP socket bound without a peer.
+    #[must_use]
+    pub fn is_listening(self) -> bool {
+        matches!(self, State::Listen | State::Unconn)
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error for a state spelling that is not one of [`State::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown socket state {0:?}")]
+pub struct UnknownState(pub String);
+
+impl FromStr for State {
+    type Err = UnknownState;
+
+    /// Parses a wire spelling case-insensitively; `-` may stand for `_` (`syn-sent`, as ss
+    /// writes it), and `ESTAB` is accepted for `ESTABLISHED`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_uppercase().replace('-', "_");
+        if wanted == "ESTAB" {
+            return Ok(State::Established);
+        }
+        State::ALL
+            .into_iter()
+            .find(|state| state.as_str() == wanted)
+            .ok_or_else(|| UnknownState(s.to_owned()))
+    }
+}
+
+/// One socket, with the process that holds it: the record `prt scan` emits.
+///
+/// Field order here is the order on the wire and in CSV columns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortEntry {
+    /// Transport protocol.
+    pub proto: Proto,
+    /// Local address (IPv6 without brackets).
+    pub local_addr: IpAddr,
+    /// Local port.
+    pub local_port: u16,
+    /// Peer address; `None` when the socket is not connected.
+    pub remote_addr: Option<IpAddr>,
+    /// Peer port; `None` when the socket is not connected.
+    pub remote_port: Option<u16>,
+    /// Socket state.
+    pub state: State,
+    /// Socket inode; 0 when the kernel has none (TIME_WAIT, request sockets, connections
+    /// waiting in a listener's accept queue).
+    pub inode: u64,
+    /// The socket owner's uid; `None` for sockets with no owner (TIME_WAIT, request sockets).
+    pub uid: Option<u32>,
+    /// The lowest pid holding the socket; `None` when no process holds it or this user may
+    /// not see which one does.
+    pub pid: Option<u32>,
+    /// Every pid holding the socket, sorted ascending; empty when unknown.
+    pub pids: Vec<u32>,
+    /// Process name (`comm`) of `pid`.
+    pub process: Option<String>,
+    /// Full command line of `pid`, arguments joined by spaces.
+    pub cmdline: Option<String>,
+    /// User name of the socket owner (`uid`).
+    pub user: Option<String>,
+    /// Parent pid of `pid`.
+    pub ppid: Option<u32>,
+    /// Start time of `pid`; with `pid` it names one process across pid reuse.
+    pub started: Option<Timestamp>,
+    /// Well-known service name of the port.
+    pub service: Option<String>,
+    /// Reason codes that make this socket suspicious; empty when none.
+    pub suspicious: Vec<String>,
+    /// Container name of the owning process.
+    pub container: Option<String>,
+    /// Network namespace inode the socket lives in.
+    pub netns: Option<u64>,
+}
+
+/// How a tracked socket changed since the previous scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Not present in the previous scan.
+    New,
+    /// Present in both scans.
+    Unchanged,
+    /// Present in the previous scan, missing from this one.
+    Gone,
+}
+
+/// A [`PortEntry`] with its change history: the record `prt watch` emits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackedEntry {
+    /// The socket.
+    #[serde(flatten)]
+    pub entry: PortEntry,
+    /// Change since the previous scan.
+    pub status: Status,
+    /// When this socket was first observed.
+    pub first_seen: Timestamp,
+    /// Scan number, from 1; records of one scan share it.
+    pub seq: u64,
+    /// Time of that scan.
+    pub ts: Timestamp,
+}
+
+/// A point in time with one-second resolution, written as RFC 3339 UTC
+/// (`2026-11-22T09:30:00Z`), the form `jq`'s `fromdate` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp {
+    /// Seconds since the Unix epoch.
+    pub secs: i64,
+}
+
+impl Timestamp {
+    /// The timestamp `secs` seconds after the Unix epoch.
+    #[must_use]
+    pub fn from_unix(secs: i64) -> Timestamp {
+        Timestamp { secs }
+    }
+
+    /// The current time, truncated to the second.
+    #[must_use]
+    pub fn now() -> Timestamp {
+        Timestamp::from_system_time(SystemTime::now())
+    }
+
+    /// Converts a [`SystemTime`], truncating to the second.
+    #[must_use]
+    pub fn from_system_time(time: SystemTime) -> Timestamp {
+        let secs = match time.duration_since(UNIX_EPOCH) {
+            Ok(after) => after.as_secs() as i64,
+            Err(before) => -(before.duration().as_secs_f64().ceil() as i64),
+        };
+        Timestamp { secs }
+    }
+
+    /// Time elapsed from `self` to `later`, zero if `later` is earlier.
+    #[must_use]
+    pub fn until(self, later: Timestamp) -> Duration {
+        Duration::from_secs(later.secs.saturating_sub(self.secs).max(0) as u64)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let days = self.secs.div_euclid(86_400);
+        let second_of_day = self.secs.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        write!(
+            f,
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+            second_of_day / 3600,
+            second_of_day % 3600 / 60,
+            second_of_day % 60
+        )
+    }
+}
+
+/// The error for text that is not an RFC 3339 timestamp.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not an RFC 3339 timestamp: {0:?}")]
+pub struct BadTimestamp(pub String);
+
+impl FromStr for Timestamp {
+    type Err = BadTimestamp;
+
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; the fraction is dropped.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        parse_rfc3339(text).ok_or_else(|| BadTimestamp(text.to_owned()))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+    let bytes = text.as_bytes();
+    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+        let digits = bytes.get(range)?;
+        if !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(digits).ok()?.parse().ok()
+    };
+    let separators_ok = bytes.get(4) == Some(&b'-')
+        && bytes.get(7) == Some(&b'-')
+        && matches!(bytes.get(10), Some(b'T' | b't' | b' '))
+        && bytes.get(13) == Some(&b':')
+        && bytes.get(16) == Some(&b':');
+    if !separators_ok {
+        return None;
+    }
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
+        return None;
+    }
+    // A leap second (60) is accepted and folded into the next minute.
+    if second > 60 {
+        return None;
+    }
+    let mut rest = &text[19..];
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        rest = &fraction[digits..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.as_bytes().first()? {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let offset = rest.get(1..)?;
+            let digits_ok = offset.len() == 5
+                && offset.bytes().enumerate().all(|(i, b)| {
+                    if i == 2 {
+                        b == b':'
+                    } else {
+                        b.is_ascii_digit()
+                    }
+                });
+            if !digits_ok {
+                return None;
+            }
+            let hours: i64 = offset[0..2].parse().ok()?;
+            let minutes: i64 = offset[3..5].parse().ok()?;
+            sign * (hours * 3600 + minutes * 60)
+        }
+    };
+    let days = days_from_civil(year, month, day);
+    Some(Timestamp {
+        secs: days * 86_400 + hour * 3600 + minute * 60 + second - offset,
+    })
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month_from_march = (month + 9) % 12;
+    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// The date of a day number from [`days_from_civil`] (its inverse).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let shifted = days + 719_468;
+    let era = shifted.div_euclid(146_097);
+    let day_of_era = shifted - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> PortEntry {
+        PortEntry {
+            proto: Proto::Tcp,
+            local_addr: "::1".parse().expect("literal address"),
+            local_port: 8080,
+            remote_addr: None,
+            remote_port: None,
+            state: State::Listen,
+            inode: 12345,
+            uid: Some(1000),
+            pid: Some(42),
+            pids: vec![42, 43],
+            process: Some("python3".into()),
+            cmdline: None,
+            user: Some("alice".into()),
+            ppid: Some(1),
+            started: Some(Timestamp::from_unix(1_795_849_200)),
+            service: None,
+            suspicious: vec![],
+            container: None,
+            netns: Some(4_026_531_840),
+        }
+    }
+
+    #[test]
+    fn port_entry_wire_format_has_every_field_in_order() {
+        let json = serde_json::to_string(&sample()).expect("serializes");
+        assert_eq!(
+            json,
+            r#"{"proto":"tcp","local_addr":"::1","local_port":8080,"remote_addr":null,"remote_port":null,"state":"LISTEN","inode":12345,"uid":1000,"pid":42,"pids":[42,43],"process":"python3","cmdline":null,"user":"alice","ppid":1,"started":"2026-11-28T07:00:00Z","service":null,"suspicious":[],"container":null,"netns":4026531840}"#
+        );
+        let back: PortEntry = serde_json::from_str(&json).expect("round trip");
+        assert_eq!(back, sample());
+    }
+
+    #[test]
+    fn tracked_entry_adds_its_fields_after_the_socket() {
+        let tracked = TrackedEntry {
+            entry: sample(),
+            status: Status::New,
+            first_seen: Timestamp::from_unix(0),
+            seq: 3,
+            ts: Timestamp::from_unix(86_400),
+        };
+        let json = serde_json::to_string(&tracked).expect("serializes");
+        assert!(json.ends_with(
+            r#""netns":4026531840,"status":"new","first_seen":"1970-01-01T00:00:00Z","seq":3,"ts":"1970-01-02T00:00:00Z"}"#
+        ));
+        let back: TrackedEntry = serde_json::from_str(&json).expect("round trip");
+        assert_eq!(back, tracked);
+    }
+
+    #[test]
+    fn states_spell_as_the_design_says() {
+        let spelled: Vec<String> = State::ALL
+            .iter()
+            .map(|s| serde_json::to_string(s).expect("serializes"))
+            .collect();
+        assert_eq!(
+            spelled.join(" "),
+            r#""LISTEN" "ESTABLISHED" "SYN_SENT" "SYN_RECV" "FIN_WAIT1" "FIN_WAIT2" "TIME_WAIT" "CLOSE" "CLOSE_WAIT" "LAST_ACK" "CLOSING" "UNCONN""#
+        );
+        for state in State::ALL {
+            assert_eq!(state.as_str().parse::<State>(), Ok(state));
+            assert_eq!(
+                serde_json::to_string(&state).expect("ok"),
+                format!("\"{state}\"")
+            );
+        }
+        assert_eq!("syn-sent".parse::<State>(), Ok(State::SynSent));
+        assert_eq!("estab".parse::<State>(), Ok(State::Established));
+        assert!("LISTENING".parse::<State>().is_err());
+    }
+
+    #[test]
+    fn kernel_state_numbers_map_like_ss() {
+        assert_eq!(State::from_kernel(Proto::Tcp, 10), Some(State::Listen));
+        assert_eq!(State::from_kernel(Proto::Tcp, 7), Some(State::Close));
+        assert_eq!(State::from_kernel(Proto::Udp, 7), Some(State::Unconn));
+        assert_eq!(State::from_kernel(Proto::Udp, 1), Some(State::Established));
+        assert_eq!(State::from_kernel(Proto::Tcp, 12), Some(State::SynRecv));
+        assert_eq!(State::from_kernel(Proto::Tcp, 0), None);
+        assert_eq!(State::from_kernel(Proto::Tcp, 14), None);
+    }
+
+    #[test]
+    fn timestamps_round_trip_through_rfc3339() {
+        for (secs, text) in [
+            (0, "1970-01-01T00:00:00Z"),
+            (951_782_400, "2000-02-29T00:00:00Z"),
+            (1_795_849_200, "2026-11-28T07:00:00Z"),
+            (-1, "1969-12-31T23:59:59Z"),
+            (4_102_444_799, "2099-12-31T23:59:59Z"),
+        ] {
+            assert_eq!(Timestamp::from_unix(secs).to_string(), text);
+            assert_eq!(text.parse::<Timestamp>(), Ok(Timestamp::from_unix(secs)));
+        }
+        assert_eq!(
+            "2026-11-28T09:00:00.123+02:00".parse::<Timestamp>(),
+            Ok(Timestamp::from_unix(1_795_849_200))
+        );
+        for bad in [
+            "",
+            "2026-11-28",
+            "2026-13-01T00:00:00Z",
+            "2026-11-28T00:00:00",
+            "2026-11-28T00:00:00+0200",
+            "2026-11-28T00:00:00.Z",
+            "２０26-11-28T00:00:00Z",
+        ] {
+            assert!(
+                bad.parse::<Timestamp>().is_err(),
+                "{bad:?} should not parse"
+            );
+        }
+    }
+}

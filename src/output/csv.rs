@@ -1,0 +1,123 @@
+//! CSV output: a header of the record's field names, one row per record.
+//!
+//! Arrays (`pids`, `suspicious`) are joined with `;`, null is an empty cell, and cells a
+//! spreadsheet would run as a formula are neutralised ([`super::sanitize::csv_cell`]).
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+use super::RecordSink;
+use super::sanitize;
+use crate::model::PortEntry;
+
+/// The header row: the wire field names, in wire order.
+pub const HEADER: [&str; 19] = [
+    "proto",
+    "local_addr",
+    "local_port",
+    "remote_addr",
+    "remote_port",
+    "state",
+    "inode",
+    "uid",
+    "pid",
+    "pids",
+    "process",
+    "cmdline",
+    "user",
+    "ppid",
+    "started",
+    "service",
+    "suspicious",
+    "container",
+    "netns",
+];
+
+/// Writes records as CSV rows under [`HEADER`].
+pub struct CsvSink<W: Write> {
+    out: csv::Writer<W>,
+    header_written: bool,
+    for_terminal: bool,
+}
+
+impl<W: Write> CsvSink<W> {
+    /// A sink writing to `out`; `for_terminal` also escapes control characters.
+    pub fn new(out: W, for_terminal: bool) -> Self {
+        CsvSink {
+            out: csv::WriterBuilder::new().from_writer(out),
+            header_written: false,
+            for_terminal,
+        }
+    }
+
+    fn write_header(&mut self) -> io::Result<()> {
+        if !self.header_written {
+            self.header_written = true;
+            self.out.write_record(HEADER).map_err(into_io)?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> RecordSink for CsvSink<W> {
+    fn write_entry(&mut self, entry: &PortEntry) -> io::Result<()> {
+        self.write_header()?;
+        let cells = cells(entry);
+        let for_terminal = self.for_terminal;
+        let record = cells.iter().map(|cell| {
+            let cell = if for_terminal {
+                sanitize::terminal(cell)
+            } else {
+                Cow::Borrowed(cell.as_ref())
+            };
+            sanitize::csv_cell(&cell).into_owned()
+        });
+        self.out.write_record(record).map_err(into_io)
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.write_header()?;
+        self.out.flush()
+    }
+}
+
+/// The record's cells in [`HEADER`] order.
+#[must_use]
+pub fn cells(entry: &PortEntry) -> Vec<Cow<'_, str>> {
+    fn opt<T: ToString>(value: Option<&T>) -> Cow<'static, str> {
+        value.map_or(Cow::Borrowed(""), |v| Cow::Owned(v.to_string()))
+    }
+    fn text(value: Option<&String>) -> Cow<'_, str> {
+        value.map_or(Cow::Borrowed(""), |v| Cow::Borrowed(v.as_str()))
+    }
+    let pids: Vec<String> = entry.pids.iter().map(u32::to_string).collect();
+    vec![
+        Cow::Borrowed(entry.proto.as_str()),
+        Cow::Owned(entry.local_addr.to_string()),
+        Cow::Owned(entry.local_port.to_string()),
+        opt(entry.remote_addr.as_ref()),
+        opt(entry.remote_port.as_ref()),
+        Cow::Borrowed(entry.state.as_str()),
+        Cow::Owned(entry.inode.to_string()),
+        opt(entry.uid.as_ref()),
+        opt(entry.pid.as_ref()),
+        Cow::Owned(pids.join(";")),
+        text(entry.process.as_ref()),
+        text(entry.cmdline.as_ref()),
+        text(entry.user.as_ref()),
+        opt(entry.ppid.as_ref()),
+        opt(entry.started.as_ref()),
+        text(entry.service.as_ref()),
+        Cow::Owned(entry.suspicious.join(";")),
+        text(entry.container.as_ref()),
+        opt(entry.netns.as_ref()),
+    ]
+}
+
+/// Gives back the `io::Error` inside a csv error, so a closed pipe stays recognisable.
+fn into_io(err: csv::Error) -> io::Error {
+    match err.into_kind() {
+        csv::ErrorKind::Io(err) => err,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}

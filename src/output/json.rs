@@ -1,0 +1,43 @@
+//! JSON output: one array, one record per line inside it, so it is valid JSON and still
+//! diffable line by line.
+
+use std::io::{self, Write};
+
+use super::{RecordSink, json_line};
+use crate::model::PortEntry;
+
+/// Writes records as the elements of one JSON array.
+pub struct JsonSink<W: Write> {
+    out: W,
+    buffer: Vec<u8>,
+    written: usize,
+}
+
+impl<W: Write> JsonSink<W> {
+    /// A sink writing to `out`.
+    pub fn new(out: W) -> Self {
+        JsonSink {
+            out,
+            buffer: Vec::with_capacity(512),
+            written: 0,
+        }
+    }
+}
+
+impl<W: Write> RecordSink for JsonSink<W> {
+    fn write_entry(&mut self, entry: &PortEntry) -> io::Result<()> {
+        json_line(entry, &mut self.buffer)?;
+        self.buffer.pop(); // the separator comes before the next element
+        self.out
+            .write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
+        self.out.write_all(&self.buffer)?;
+        self.written += 1;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out
+            .write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
+        self.out.flush()
+    }
+}

@@ -1,0 +1,74 @@
+//! Where records go: NDJSON, JSON, CSV and table writers behind one [`RecordSink`] trait.
+//!
+//! Last stage of the data flow (scan -> track -> enrich -> query -> act -> output); it uses
+//! only [`crate::model`]. Every terminal decision (colour, width) arrives as plain values
+//! in [`TableOptions`] from the command line layer; nothing here looks at the environment.
+//!
+//! Writers serialize each record into a reused buffer and hand it to `write_all`, so an
+//! `io::Error` such as a closed pipe reaches the caller unwrapped.
+
+pub mod csv;
+pub mod json;
+pub mod ndjson;
+pub mod sanitize;
+pub mod style;
+pub mod table;
+
+use std::io::{self, Write};
+
+use crate::model::PortEntry;
+pub use style::Style;
+
+/// An output format of `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// An aligned table for people.
+    Table,
+    /// One JSON object per line.
+    Ndjson,
+    /// One JSON array.
+    Json,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+/// How a table looks: decided once by the caller from the terminal and the flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TableOptions {
+    /// Width to fit, in columns; `None` for no limit.
+    pub width: Option<u16>,
+    /// Colours on or off.
+    pub style: Style,
+}
+
+/// A destination for records.
+pub trait RecordSink {
+    /// Writes one record (a table keeps it until [`RecordSink::finish`]).
+    fn write_entry(&mut self, entry: &PortEntry) -> io::Result<()>;
+    /// Completes the output (closing bracket, table rendering) and flushes.
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+/// The writer for `format` over `out`.
+pub fn sink<'a, W: Write + 'a>(
+    format: Format,
+    out: W,
+    table: TableOptions,
+) -> Box<dyn RecordSink + 'a> {
+    match format {
+        Format::Table => Box::new(table::TableSink::new(out, table)),
+        Format::Ndjson => Box::new(ndjson::NdjsonSink::new(out)),
+        Format::Json => Box::new(json::JsonSink::new(out)),
+        // Sanitize CSV for the terminal only when the caller chose a terminal layout: a
+        // width is the sign that a person reads it.
+        Format::Csv => Box::new(csv::CsvSink::new(out, table.width.is_some())),
+    }
+}
+
+/// Serializes `value` as one JSON line into `buffer` (cleared first).
+pub(crate) fn json_line<T: serde::Serialize>(value: &T, buffer: &mut Vec<u8>) -> io::Result<()> {
+    buffer.clear();
+    serde_json::to_writer(&mut *buffer, value).map_err(io::Error::other)?;
+    buffer.push(b'\n');
+    Ok(())
+}

@@ -1,0 +1,312 @@
+//! Where sockets come from: one snapshot of every TCP and UDP socket, with its owner.
+//!
+//! First stage of the data flow (scan -> track -> enrich -> query -> act -> output).
+//! [`scan`] runs two jobs at once: a socket dump (netlink sock_diag by default, `/proc/net`
+//! as the fallback) and a walk of every process's open file descriptors that maps socket
+//! inodes to pids ([`owners`]). It then joins them. A socket whose owner cannot be found
+//! is kept with `pid: None`; it is never dropped.
+
+pub mod netlink;
+pub mod owners;
+pub mod process;
+pub mod procfs;
+
+use std::cmp::Ordering;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::model::{PortEntry, Proto, State};
+
+/// Where the socket list comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// Netlink sock_diag, falling back to `/proc/net` for any protocol and family netlink
+    /// cannot dump (no `CONFIG_INET_DIAG`, module not loadable, seccomp).
+    #[default]
+    Netlink,
+    /// `/proc/net/{tcp,tcp6,udp,udp6}` only.
+    Proc,
+}
+
+/// Address families to include.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// IPv4 (`AF_INET`).
+    V4,
+    /// IPv6 (`AF_INET6`), including IPv4-mapped addresses on IPv6 sockets.
+    V6,
+}
+
+impl Family {
+    /// The `AF_*` constant.
+    #[must_use]
+    pub fn af(self) -> u8 {
+        match self {
+            Family::V4 => libc::AF_INET as u8,
+            Family::V6 => libc::AF_INET6 as u8,
+        }
+    }
+}
+
+/// What to scan: the resolved form of `prt scan`'s flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanOptions {
+    /// Socket source.
+    pub backend: Backend,
+    /// Protocols to include; never empty.
+    pub protocols: Vec<Proto>,
+    /// Families to include; never empty.
+    pub families: Vec<Family>,
+    /// Only TCP `LISTEN` and UDP `UNCONN` sockets.
+    pub listening_only: bool,
+    /// Whether to look for owning processes at all (the `/proc/*/fd` walk).
+    pub attribute: bool,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            backend: Backend::Netlink,
+            protocols: vec![Proto::Tcp, Proto::Udp],
+            families: vec![Family::V4, Family::V6],
+            listening_only: false,
+            attribute: true,
+        }
+    }
+}
+
+/// One socket as a backend reports it, before attribution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Socket {
+    /// Transport protocol.
+    pub proto: Proto,
+    /// Socket state.
+    pub state: State,
+    /// Local address and port.
+    pub local: SocketAddr,
+    /// Peer address and port; unspecified address and port 0 when not connected.
+    pub remote: SocketAddr,
+    /// Owner uid as the kernel reports it (meaningless for TIME_WAIT and request sockets).
+    pub uid: u32,
+    /// Socket inode, 0 when there is none.
+    pub inode: u64,
+}
+
+/// The result of one scan.
+#[derive(Debug, Clone, Default)]
+pub struct Scan {
+    /// One record per socket, in the kernel's order.
+    pub entries: Vec<PortEntry>,
+    /// Sockets with an inode that no visible process holds and that belong to another user,
+    /// while not running as root: their owners are hidden for lack of privilege.
+    pub hidden_owners: usize,
+    /// Protocol/family pairs that netlink could not dump and `/proc/net` served instead.
+    pub fell_back: Vec<(Proto, Family)>,
+}
+
+/// Errors of a scan: no source of sockets could be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A `/proc` file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Proc {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// A `/proc/net` table line that does not have the kernel's shape.
+    #[error("{path} line {line}: {what}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        what: String,
+    },
+}
+
+/// Takes one snapshot of the sockets `options` selects, each with its owning process.
+///
+/// The socket dump runs on one thread while the `/proc/*/fd` walk runs on the others. A
+/// process that exits or denies access during the walk simply owns nothing.
+pub fn scan(options: &ScanOptions) -> Result<Scan, Error> {
+    let (dumped, owners) = std::thread::scope(|scope| {
+        let walker = options
+            .attribute
+            .then(|| scope.spawn(|| owners::InodeOwners::collect(walk_threads())));
+        let dumped = dump(options);
+        let owners = walker.map(|handle| handle.join().unwrap_or_default());
+        (dumped, owners)
+    });
+    let (sockets, fell_back) = dumped?;
+    let owners = owners.unwrap_or_default();
+    let netns = process::own_netns();
+    let entries = owners::attribute(&sockets, &owners, netns);
+    let hidden_owners = count_hidden_owners(&entries);
+    Ok(Scan {
+        entries,
+        hidden_owners,
+        fell_back,
+    })
+}
+
+/// Dumps the selected sockets from the chosen backend, falling back per protocol/family.
+fn dump(options: &ScanOptions) -> Result<(Vec<Socket>, Vec<(Proto, Family)>), Error> {
+    let mut sockets = Vec::new();
+    let mut fell_back = Vec::new();
+    for &proto in &options.protocols {
+        for &family in &options.families {
+            let from_netlink = match options.backend {
+                Backend::Netlink => {
+                    netlink::dump(proto, family, options.listening_only, &mut sockets).is_ok()
+                }
+                Backend::Proc => false,
+            };
+            if !from_netlink {
+                if options.backend == Backend::Netlink {
+                    fell_back.push((proto, family));
+                }
+                procfs::read(proto, family, options.listening_only, &mut sockets)?;
+            }
+        }
+    }
+    Ok((sockets, fell_back))
+}
+
+/// How many threads walk `/proc/*/fd`: the walk is kernel time per fd, so use every core
+/// but the one that runs the socket dump and the join, and at least one.
+fn walk_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 8))
+}
+
+fn count_hidden_owners(entries: &[PortEntry]) -> usize {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    if euid == 0 {
+        return 0;
+    }
+    entries
+        .iter()
+        .filter(|e| e.inode != 0 && e.pid.is_none() && e.uid.is_some_and(|uid| uid != euid))
+        .count()
+}
+
+/// A column to sort scan results by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    /// Local port, then protocol and addresses.
+    Port,
+    /// Protocol, then port.
+    Proto,
+    /// State, then port.
+    State,
+    /// Pid (unknown last), then port.
+    Pid,
+    /// Process name (unknown last), then port.
+    Process,
+    /// User name (unknown last), then port.
+    User,
+    /// Service name (unknown last), then port.
+    Service,
+}
+
+/// Sorts entries by `key`; ties are broken by port, protocol, addresses and inode, so the
+/// order is the same from run to run. `reverse` reverses the whole order.
+pub fn sort(entries: &mut [PortEntry], key: SortKey, reverse: bool) {
+    entries.sort_unstable_by(|a, b| {
+        let primary = match key {
+            SortKey::Port => Ordering::Equal,
+            SortKey::Proto => a.proto.cmp(&b.proto),
+            SortKey::State => a.state.cmp(&b.state),
+            SortKey::Pid => none_last(a.pid.as_ref(), b.pid.as_ref()),
+            SortKey::Process => none_last(a.process.as_ref(), b.process.as_ref()),
+            SortKey::User => none_last(a.user.as_ref(), b.user.as_ref()),
+            SortKey::Service => none_last(a.service.as_ref(), b.service.as_ref()),
+        };
+        let order = primary.then_with(|| by_socket(a, b));
+        if reverse { order.reverse() } else { order }
+    });
+}
+
+fn none_last<T: Ord>(a: Option<&T>, b: Option<&T>) -> Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => a.cmp(b),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+fn by_socket(a: &PortEntry, b: &PortEntry) -> Ordering {
+    a.local_port
+        .cmp(&b.local_port)
+        .then(a.proto.cmp(&b.proto))
+        .then(a.local_addr.cmp(&b.local_addr))
+        .then(a.remote_addr.cmp(&b.remote_addr))
+        .then(a.remote_port.cmp(&b.remote_port))
+        .then(a.inode.cmp(&b.inode))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(port: u16, pid: Option<u32>, process: Option<&str>) -> PortEntry {
+        PortEntry {
+            proto: Proto::Tcp,
+            local_addr: "127.0.0.1".parse().expect("literal"),
+            local_port: port,
+            remote_addr: None,
+            remote_port: None,
+            state: State::Listen,
+            inode: u64::from(port),
+            uid: None,
+            pid,
+            pids: pid.into_iter().collect(),
+            process: process.map(str::to_owned),
+            cmdline: None,
+            user: None,
+            ppid: None,
+            started: None,
+            service: None,
+            suspicious: vec![],
+            container: None,
+            netns: None,
+        }
+    }
+
+    fn ports(entries: &[PortEntry]) -> Vec<u16> {
+        entries.iter().map(|e| e.local_port).collect()
+    }
+
+    #[test]
+    fn sort_by_port_and_reverse() {
+        let mut entries = vec![
+            entry(80, None, None),
+            entry(22, None, None),
+            entry(443, None, None),
+        ];
+        sort(&mut entries, SortKey::Port, false);
+        assert_eq!(ports(&entries), [22, 80, 443]);
+        sort(&mut entries, SortKey::Port, true);
+        assert_eq!(ports(&entries), [443, 80, 22]);
+    }
+
+    #[test]
+    fn unknown_owners_sort_last_and_ties_break_by_port() {
+        let mut entries = vec![
+            entry(1, None, None),
+            entry(9, Some(7), Some("sshd")),
+            entry(3, Some(7), Some("sshd")),
+            entry(5, Some(2), Some("nginx")),
+        ];
+        sort(&mut entries, SortKey::Pid, false);
+        assert_eq!(ports(&entries), [5, 3, 9, 1]);
+        sort(&mut entries, SortKey::Process, false);
+        assert_eq!(ports(&entries), [5, 3, 9, 1]);
+    }
+}

@@ -1,0 +1,327 @@
+//! Which process holds which socket: the `/proc/*/fd` walk, and the join that turns
+//! backend [`Socket`]s into [`PortEntry`] records.
+//!
+//! The kernel's socket dump knows a socket's inode but not its process; the only way to
+//! learn the process is to read every open file descriptor of every process and keep the
+//! ones that are links to `socket:[INODE]` — what `ss -p`, `lsof` and `fuser` all do. That walk
+//! is the cost of a scan, so it reads each fd directory with raw `getdents64` and
+//! `readlinkat` (no per-fd allocation), splits the processes over threads, and never
+//! touches a process's other files. Details (name, command line, parent, start time) are
+//! read afterwards, once per process that owns a listed socket.
+
+use std::collections::HashMap;
+use std::ffi::CStr;
+use std::io::Write as _;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+use super::Socket;
+use super::process::{BootClock, ProcessInfo, UserNames};
+use crate::model::{PortEntry, State};
+
+/// Every (socket inode, pid) pair found in `/proc/*/fd`, sorted, for lookup by inode.
+#[derive(Debug, Clone, Default)]
+pub struct InodeOwners {
+    pairs: Vec<(u64, u32)>,
+}
+
+impl InodeOwners {
+    /// Walks `/proc/*/fd` of every visible process on `threads` threads. Processes that exit
+    /// or deny access during the walk own nothing; that is not an error.
+    #[must_use]
+    pub fn collect(threads: usize) -> InodeOwners {
+        let pids = list_pids();
+        let threads = threads.clamp(1, pids.len().max(1));
+        let mut pairs = if threads == 1 {
+            let mut pairs = Vec::new();
+            let mut walker = FdWalker::new();
+            for &pid in &pids {
+                walker.socket_inodes(pid, &mut pairs);
+            }
+            pairs
+        } else {
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..threads)
+                    .map(|worker| {
+                        // Interleaved shares: neighbouring pids are often one busy server's
+                        // workers, so contiguous chunks would load one thread with them all.
+                        let share: Vec<u32> =
+                            pids.iter().skip(worker).step_by(threads).copied().collect();
+                        scope.spawn(move || {
+                            let mut pairs = Vec::new();
+                            let mut walker = FdWalker::new();
+                            for pid in share {
+                                walker.socket_inodes(pid, &mut pairs);
+                            }
+                            pairs
+                        })
+                    })
+                    .collect();
+                let mut pairs = Vec::new();
+                for worker in workers {
+                    match worker.join() {
+                        Ok(found) => pairs.extend(found),
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    }
+                }
+                pairs
+            })
+        };
+        pairs.sort_unstable();
+        pairs.dedup();
+        InodeOwners { pairs }
+    }
+
+    /// Builds the map from known pairs (for tests and for callers with their own walk).
+    #[must_use]
+    pub fn from_pairs(mut pairs: Vec<(u64, u32)>) -> InodeOwners {
+        pairs.sort_unstable();
+        pairs.dedup();
+        InodeOwners { pairs }
+    }
+
+    /// The pids holding `inode`, ascending; empty when none is visible.
+    pub fn pids(&self, inode: u64) -> impl Iterator<Item = u32> + '_ {
+        let start = self.pairs.partition_point(|&(i, _)| i < inode);
+        self.pairs[start..]
+            .iter()
+            .take_while(move |&&(i, _)| i == inode)
+            .map(|&(_, pid)| pid)
+    }
+
+    /// Number of (inode, pid) pairs found.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// Whether no process holds any socket that the walk could see.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+}
+
+/// Turns backend sockets into records: owners from `owners`, process details read once per
+/// owning process, user names once per uid. Every socket gives exactly one record.
+#[must_use]
+pub fn attribute(sockets: &[Socket], owners: &InodeOwners, netns: Option<u64>) -> Vec<PortEntry> {
+    let clock = BootClock::read();
+    let mut processes: HashMap<u32, Option<ProcessInfo>> = HashMap::new();
+    let mut users = UserNames::default();
+    sockets
+        .iter()
+        .map(|socket| {
+            let pids: Vec<u32> = if socket.inode == 0 {
+                Vec::new()
+            } else {
+                owners.pids(socket.inode).collect()
+            };
+            let pid = pids.first().copied();
+            let info = pid.and_then(|pid| {
+                processes
+                    .entry(pid)
+                    .or_insert_with(|| ProcessInfo::read(pid, clock.as_ref()))
+                    .clone()
+            });
+            // TIME_WAIT and request sockets carry no owner; the kernel reports uid 0 for
+            // them, which is not root's.
+            let ownerless =
+                socket.inode == 0 && matches!(socket.state, State::TimeWait | State::SynRecv);
+            let uid = (!ownerless).then_some(socket.uid);
+            let connected = !(socket.remote.ip().is_unspecified() && socket.remote.port() == 0);
+            let info = info.unwrap_or_default();
+            PortEntry {
+                proto: socket.proto,
+                local_addr: socket.local.ip(),
+                local_port: socket.local.port(),
+                remote_addr: connected.then(|| socket.remote.ip()),
+                remote_port: connected.then(|| socket.remote.port()),
+                state: socket.state,
+                inode: socket.inode,
+                uid,
+                pid,
+                pids,
+                process: info.name,
+                cmdline: info.cmdline,
+                user: uid.and_then(|uid| users.name(uid)),
+                ppid: info.ppid,
+                started: info.started,
+                service: None,
+                suspicious: Vec::new(),
+                container: None,
+                netns,
+            }
+        })
+        .collect()
+}
+
+/// The numeric entries of `/proc`: every visible process.
+fn list_pids() -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+        .collect()
+}
+
+/// Reads fd directories with reusable buffers.
+struct FdWalker {
+    dirents: Vec<u8>,
+    path: Vec<u8>,
+}
+
+/// Size of the `getdents64` buffer: a process with 10k fds is read in a few calls.
+const DIRENT_BUFFER: usize = 64 * 1024;
+
+impl FdWalker {
+    fn new() -> FdWalker {
+        FdWalker {
+            dirents: vec![0u8; DIRENT_BUFFER],
+            path: Vec::with_capacity(32),
+        }
+    }
+
+    /// Appends `(inode, pid)` for every socket among `pid`'s open fds.
+    fn socket_inodes(&mut self, pid: u32, out: &mut Vec<(u64, u32)>) {
+        self.path.clear();
+        // Writing into a Vec cannot fail.
+        let _ = write!(self.path, "/proc/{pid}/fd\0");
+        let Ok(path) = CStr::from_bytes_with_nul(&self.path) else {
+            return;
+        };
+        // SAFETY: `path` is NUL-terminated; the result is checked before use.
+        let raw = unsafe {
+            libc::open(
+                path.as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            )
+        };
+        if raw < 0 {
+            return; // exited, or not ours to read
+        }
+        // SAFETY: a freshly opened descriptor that nothing else owns.
+        let dir = unsafe { OwnedFd::from_raw_fd(raw) };
+        loop {
+            // SAFETY: the buffer is valid for writes of its length.
+            let read = unsafe {
+                libc::syscall(
+                    libc::SYS_getdents64,
+                    dir.as_raw_fd(),
+                    self.dirents.as_mut_ptr(),
+                    self.dirents.len(),
+                )
+            };
+            if read <= 0 {
+                return;
+            }
+            let mut offset = 0;
+            let end = read as usize;
+            while offset + 19 < end {
+                // linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, NUL-terminated name.
+                let reclen =
+                    u16::from_ne_bytes([self.dirents[offset + 16], self.dirents[offset + 17]])
+                        as usize;
+                if reclen == 0 || offset + reclen > end {
+                    return;
+                }
+                let name = &self.dirents[offset + 19..offset + reclen];
+                if name.first().is_some_and(u8::is_ascii_digit)
+                    && let Some(inode) = socket_inode(dir.as_raw_fd(), name)
+                {
+                    out.push((inode, pid));
+                }
+                offset += reclen;
+            }
+        }
+    }
+}
+
+/// Reads the fd link `name` (NUL-terminated within its dirent) and returns the inode when it
+/// is `socket:[INODE]`.
+fn socket_inode(dir: libc::c_int, name: &[u8]) -> Option<u64> {
+    const PREFIX: &[u8] = b"socket:[";
+    let mut target = [0u8; 64];
+    // SAFETY: `name` contains the dirent's NUL terminator (checked by the caller's slicing
+    // to reclen, which the kernel pads with NULs); `target` is valid for its length.
+    let len = unsafe {
+        libc::readlinkat(
+            dir,
+            name.as_ptr().cast(),
+            target.as_mut_ptr().cast(),
+            target.len(),
+        )
+    };
+    if len <= 0 {
+        return None;
+    }
+    let digits = target[..len as usize]
+        .strip_prefix(PREFIX)?
+        .strip_suffix(b"]")?;
+    let mut inode: u64 = 0;
+    for &digit in digits {
+        if !digit.is_ascii_digit() {
+            return None;
+        }
+        inode = inode
+            .checked_mul(10)?
+            .checked_add(u64::from(digit - b'0'))?;
+    }
+    Some(inode)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Proto;
+    use std::net::TcpListener;
+    use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn pids_are_found_by_inode_in_order() {
+        let owners = InodeOwners::from_pairs(vec![(7, 30), (5, 2), (7, 10), (7, 30), (9, 1)]);
+        assert_eq!(owners.pids(7).collect::<Vec<_>>(), [10, 30]);
+        assert_eq!(owners.pids(5).collect::<Vec<_>>(), [2]);
+        assert_eq!(owners.pids(6).count(), 0);
+        assert_eq!(owners.len(), 4);
+    }
+
+    #[test]
+    fn the_walk_finds_this_process_listener() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let fd_link = format!("/proc/self/fd/{}", listener.as_raw_fd());
+        let inode = std::fs::metadata(fd_link).expect("own fd").ino();
+        let me = std::process::id();
+        for threads in [1, 3] {
+            let owners = InodeOwners::collect(threads);
+            assert!(owners.pids(inode).any(|pid| pid == me), "threads={threads}");
+        }
+    }
+
+    #[test]
+    fn ownerless_sockets_have_no_uid_and_unconnected_no_remote() {
+        let socket = |state, inode| Socket {
+            proto: Proto::Tcp,
+            state,
+            local: "127.0.0.1:80".parse().expect("literal"),
+            remote: "0.0.0.0:0".parse().expect("literal"),
+            uid: 0,
+            inode,
+        };
+        let entries = attribute(
+            &[socket(State::TimeWait, 0), socket(State::Listen, 99)],
+            &InodeOwners::default(),
+            Some(1),
+        );
+        assert_eq!(entries[0].uid, None);
+        assert_eq!(entries[0].user, None);
+        assert_eq!(entries[1].uid, Some(0));
+        assert_eq!(entries[1].user.as_deref(), Some("root"));
+        assert_eq!(
+            (entries[1].remote_addr, entries[1].remote_port),
+            (None, None)
+        );
+        assert_eq!(entries[1].pid, None);
+        assert_eq!(entries[1].netns, Some(1));
+    }
+}

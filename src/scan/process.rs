@@ -1,0 +1,204 @@
+//! Process details from `/proc/<pid>`, user names from the password database, and the
+//! network namespace of this process.
+
+use std::collections::HashMap;
+use std::ffi::CStr;
+use std::os::unix::fs::MetadataExt;
+
+use crate::model::Timestamp;
+
+/// What a record says about its owning process.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProcessInfo {
+    /// `comm`: the name the kernel keeps (15 bytes at most).
+    pub name: Option<String>,
+    /// Arguments joined by spaces; `None` for kernel threads and zombies.
+    pub cmdline: Option<String>,
+    /// Parent pid.
+    pub ppid: Option<u32>,
+    /// Start time.
+    pub started: Option<Timestamp>,
+}
+
+impl ProcessInfo {
+    /// Reads `/proc/<pid>/stat` and `/proc/<pid>/cmdline`. `None` when the process has
+    /// exited (or its stat cannot be read); a missing command line alone is not fatal.
+    #[must_use]
+    pub fn read(pid: u32, clock: Option<&BootClock>) -> Option<ProcessInfo> {
+        let stat = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
+        let mut info = parse_stat(&stat, clock)?;
+        info.cmdline = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .ok()
+            .and_then(|raw| join_cmdline(&raw));
+        Some(info)
+    }
+}
+
+/// Parses `pid (comm) S ppid ... starttime ...`. The name may itself contain spaces and
+/// parentheses, so it runs from the first `(` to the last `)`.
+fn parse_stat(stat: &[u8], clock: Option<&BootClock>) -> Option<ProcessInfo> {
+    let open = stat.iter().position(|&b| b == b'(')?;
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let name = String::from_utf8_lossy(stat.get(open + 1..close)?).into_owned();
+    let rest = std::str::from_utf8(stat.get(close + 1..)?).ok()?;
+    // After the name: state(0) ppid(1) ... starttime(19), in clock ticks since boot.
+    let fields: Vec<&str> = rest.split_ascii_whitespace().take(20).collect();
+    let ppid = fields.get(1).and_then(|f| f.parse().ok());
+    let started = fields
+        .get(19)
+        .and_then(|f| f.parse::<u64>().ok())
+        .zip(clock)
+        .map(|(ticks, clock)| clock.to_timestamp(ticks));
+    Some(ProcessInfo {
+        name: Some(name),
+        cmdline: None,
+        ppid,
+        started,
+    })
+}
+
+/// `/proc/<pid>/cmdline` is NUL-separated arguments; join them with spaces. Empty for
+/// kernel threads, which have none.
+fn join_cmdline(raw: &[u8]) -> Option<String> {
+    let trimmed = raw.strip_suffix(&[0]).unwrap_or(raw);
+    if trimmed.is_empty() {
+        return None;
+    }
+    let spaced: Vec<u8> = trimmed
+        .iter()
+        .map(|&b| if b == 0 { b' ' } else { b })
+        .collect();
+    Some(String::from_utf8_lossy(&spaced).into_owned())
+}
+
+/// Converts process start times (clock ticks since boot) to wall-clock time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BootClock {
+    /// Boot time, seconds since the epoch (`btime` in `/proc/stat`).
+    pub boot_secs: i64,
+    /// `sysconf(_SC_CLK_TCK)`.
+    pub ticks_per_sec: u64,
+}
+
+impl BootClock {
+    /// Reads the boot time; `None` if `/proc/stat` is unreadable.
+    #[must_use]
+    pub fn read() -> Option<BootClock> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let boot_secs = stat
+            .lines()
+            .find_map(|line| line.strip_prefix("btime "))?
+            .trim()
+            .parse()
+            .ok()?;
+        // SAFETY: sysconf has no preconditions.
+        let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        Some(BootClock {
+            boot_secs,
+            ticks_per_sec: u64::try_from(ticks).ok().filter(|&t| t > 0)?,
+        })
+    }
+
+    /// The wall-clock time `ticks` after boot.
+    #[must_use]
+    pub fn to_timestamp(self, ticks: u64) -> Timestamp {
+        Timestamp::from_unix(self.boot_secs + (ticks / self.ticks_per_sec) as i64)
+    }
+}
+
+/// User names by uid, looked up once each.
+#[derive(Debug, Default)]
+pub struct UserNames {
+    cache: HashMap<u32, Option<String>>,
+}
+
+impl UserNames {
+    /// The name of `uid`, or `None` when the password database has no entry.
+    pub fn name(&mut self, uid: u32) -> Option<String> {
+        self.cache
+            .entry(uid)
+            .or_insert_with(|| lookup_user(uid))
+            .clone()
+    }
+}
+
+fn lookup_user(uid: u32) -> Option<String> {
+    let mut buffer = vec![0u8; 1024];
+    loop {
+        // SAFETY: zeroed passwd is a valid out-parameter; buffer and result pointers are
+        // valid for the call, and the strings it fills point into `buffer`.
+        let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        let rc = unsafe {
+            libc::getpwuid_r(
+                uid,
+                &raw mut entry,
+                buffer.as_mut_ptr().cast(),
+                buffer.len(),
+                &raw mut result,
+            )
+        };
+        if rc == libc::ERANGE && buffer.len() < 1 << 20 {
+            buffer.resize(buffer.len() * 2, 0);
+            continue;
+        }
+        if rc != 0 || result.is_null() || entry.pw_name.is_null() {
+            return None;
+        }
+        // SAFETY: on success pw_name is a NUL-terminated string inside `buffer`.
+        let name = unsafe { CStr::from_ptr(entry.pw_name) };
+        return Some(name.to_string_lossy().into_owned());
+    }
+}
+
+/// The inode of this process's network namespace: what `netns` holds for sockets it scans.
+#[must_use]
+pub fn own_netns() -> Option<u64> {
+    std::fs::metadata("/proc/self/ns/net").ok().map(|m| m.ino())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_with_awkward_name() {
+        let stat = b"4242 (my (odd) name) S 4100 4242 4242 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 250 1000 1";
+        let clock = BootClock {
+            boot_secs: 1_000,
+            ticks_per_sec: 100,
+        };
+        let info = parse_stat(stat, Some(&clock)).expect("parses");
+        assert_eq!(info.name.as_deref(), Some("my (odd) name"));
+        assert_eq!(info.ppid, Some(4100));
+        assert_eq!(info.started, Some(Timestamp::from_unix(1_002)));
+        assert_eq!(parse_stat(b"garbage", Some(&clock)), None);
+    }
+
+    #[test]
+    fn cmdline_joins_arguments_and_tolerates_bad_utf8() {
+        assert_eq!(
+            join_cmdline(b"python3\0-m\0http.server\0").as_deref(),
+            Some("python3 -m http.server")
+        );
+        assert_eq!(join_cmdline(b""), None);
+        assert_eq!(join_cmdline(b"a\xff\0").as_deref(), Some("a\u{fffd}"));
+    }
+
+    #[test]
+    fn this_process_reads_back() {
+        let clock = BootClock::read().expect("/proc/stat");
+        let info = ProcessInfo::read(std::process::id(), Some(&clock)).expect("self");
+        assert!(info.cmdline.is_some());
+        let started = info.started.expect("start time");
+        assert!(started <= Timestamp::now());
+        assert!(started.until(Timestamp::now()).as_secs() < 3600);
+    }
+
+    #[test]
+    fn root_is_named_and_a_missing_uid_is_none() {
+        let mut users = UserNames::default();
+        assert_eq!(users.name(0).as_deref(), Some("root"));
+        assert_eq!(users.name(3_999_999_999), None);
+    }
+}
