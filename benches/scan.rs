@@ -1,2 +1,173 @@
-//! Benchmark placeholder, replaced below.
-fn main() {}
+//! `prt scan` against `ss -tunapH` and `lsof -nP -i` on sockets this benchmark creates.
+//!
+//! Run: `cargo bench --bench scan` (sizes from `PRT_BENCH_SOCKETS`, default `20000,100000`;
+//! runs per command from `PRT_BENCH_RUNS`, default 11).
+//!
+//! For each size it starts 20 holder processes (this same executable, re-run with
+//! `PRT_BENCH_HOLDER` set). Each holder listens on 127.0.0.1 and opens loopback
+//! connections to its own listener, so the machine gains `size` established sockets spread
+//! over 20 processes — the shape of a busy server. It then runs each command in turn
+//! (interleaved, so drift in machine load hits all alike), output to /dev/null, and prints
+//! the median wall time and the ratio to `ss` measured in the same run.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const HOLDERS: usize = 20;
+const HOLDER_ENV: &str = "PRT_BENCH_HOLDER";
+
+fn main() {
+    if let Some(connections) = std::env::var_os(HOLDER_ENV) {
+        let connections = connections.to_string_lossy().parse().unwrap_or(0);
+        hold(connections);
+        return;
+    }
+    let sizes: Vec<usize> = std::env::var("PRT_BENCH_SOCKETS")
+        .unwrap_or_else(|_| "20000,100000".to_owned())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let runs: usize = std::env::var("PRT_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(11);
+    let prt = env!("CARGO_BIN_EXE_prt");
+    for size in sizes {
+        let holders = start_holders(size);
+        let total = count_lines(Command::new("ss").arg("-tunaH"));
+        println!(
+            "\n== {size} benchmark sockets ({total} on the machine), {runs} runs each, median =="
+        );
+        let commands: Vec<(&str, Vec<&str>, usize)> = vec![
+            ("ss -tunapH", vec!["ss", "-tunapH"], runs),
+            (
+                "prt scan --format ndjson",
+                vec![prt, "scan", "--format", "ndjson"],
+                runs,
+            ),
+            (
+                "prt scan --format csv",
+                vec![prt, "scan", "--format", "csv"],
+                runs,
+            ),
+            ("lsof -nP -i", vec!["lsof", "-nP", "-i"], runs.min(3)),
+        ];
+        let medians = measure(&commands);
+        let ss = medians[0].unwrap_or(Duration::MAX);
+        for ((label, _, _), median) in commands.iter().zip(&medians) {
+            match median {
+                Some(median) => println!(
+                    "{label:<28} {:>9.1} ms   {:>5.2}x ss",
+                    median.as_secs_f64() * 1e3,
+                    median.as_secs_f64() / ss.as_secs_f64()
+                ),
+                None => println!("{label:<28} not available"),
+            }
+        }
+        let prt_lines = count_lines(Command::new(prt).args(["scan", "--format", "ndjson"]));
+        let ss_lines = count_lines(Command::new("ss").arg("-tunapH"));
+        println!("records: prt {prt_lines}, ss {ss_lines}");
+        stop_holders(holders);
+    }
+}
+
+/// Runs every command `runs` times, interleaved; the median per command, `None` if it
+/// could not be run.
+fn measure(commands: &[(&str, Vec<&str>, usize)]) -> Vec<Option<Duration>> {
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); commands.len()];
+    let most = commands.iter().map(|c| c.2).max().unwrap_or(0);
+    for round in 0..=most {
+        for (index, (_, argv, runs)) in commands.iter().enumerate() {
+            if round > *runs {
+                continue;
+            }
+            let start = Instant::now();
+            let status = Command::new(argv[0])
+                .args(&argv[1..])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            let elapsed = start.elapsed();
+            // Round 0 warms caches and is not counted.
+            if round > 0 && status.is_ok_and(|s| s.success()) {
+                samples[index].push(elapsed);
+            }
+        }
+    }
+    samples
+        .into_iter()
+        .map(|mut times| {
+            times.sort();
+            times.get(times.len() / 2).copied()
+        })
+        .collect()
+}
+
+fn count_lines(cmd: &mut Command) -> usize {
+    cmd.output()
+        .map(|o| o.stdout.iter().filter(|&&b| b == b'\n').count())
+        .unwrap_or(0)
+}
+
+/// Starts holders for `sockets` established sockets in all (two per connection).
+fn start_holders(sockets: usize) -> Vec<Child> {
+    let per_holder = sockets / 2 / HOLDERS;
+    let exe = std::env::current_exe().expect("own path");
+    let mut holders: Vec<Child> = (0..HOLDERS)
+        .map(|_| {
+            Command::new(&exe)
+                .env(HOLDER_ENV, per_holder.to_string())
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("start a holder")
+        })
+        .collect();
+    for holder in &mut holders {
+        let mut ready = String::new();
+        let stdout = holder.stdout.take().expect("holder stdout");
+        BufReader::new(stdout)
+            .read_line(&mut ready)
+            .expect("holder reports");
+        assert_eq!(ready.trim(), "ready", "holder failed: {ready}");
+    }
+    holders
+}
+
+fn stop_holders(holders: Vec<Child>) {
+    for mut holder in holders {
+        drop(holder.stdin.take()); // EOF: the holder exits and its sockets close
+        let _ = holder.wait();
+    }
+}
+
+/// The holder process: a listener and `connections` loopback connections to it, kept open
+/// until stdin closes.
+fn hold(connections: usize) {
+    raise_fd_limit();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let address = listener.local_addr().expect("address");
+    let mut clients = Vec::with_capacity(connections);
+    let mut servers = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        clients.push(TcpStream::connect(address).expect("connect"));
+        servers.push(listener.accept().expect("accept").0);
+    }
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "ready");
+    let _ = stdout.flush();
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+}
+
+fn raise_fd_limit() {
+    // SAFETY: getrlimit/setrlimit on a local struct.
+    unsafe {
+        let mut limit: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut limit) == 0 {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &raw const limit);
+        }
+    }
+}

@@ -134,7 +134,7 @@ fn external(args: &[OsString]) -> ExitCode {
     if err.kind() == io::ErrorKind::NotFound {
         let mut message = format!("no such command: `{name_text}`");
         if let Some(close) = closest(&name_text, &builtin_names()) {
-            message.push_str(&format!("\n\n  tip: a similar command exists: `{close}`"));
+            message = format!("{message}\n\n  tip: a similar command exists: `{close}`");
         }
         message.push_str("\n\nrun `prt --help` for the list of commands");
         report("prt", &message);

@@ -37,7 +37,12 @@ pub fn message(text: &str) -> Cow<'_, str> {
     }
     let lines: Vec<String> = text
         .split('\n')
-        .map(|line| line.split('\t').map(terminal).collect::<Vec<_>>().join("\t"))
+        .map(|line| {
+            line.split('\t')
+                .map(terminal)
+                .collect::<Vec<_>>()
+                .join("\t")
+        })
         .collect();
     Cow::Owned(lines.join("\n"))
 }

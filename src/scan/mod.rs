@@ -139,10 +139,13 @@ pub fn scan(options: &ScanOptions) -> Result<Scan, Error> {
             .attribute
             .then(|| scope.spawn(|| owners::InodeOwners::collect(walk_threads())));
         let dumped = dump(options);
-        let owners = walker.map(|handle| handle.join().unwrap_or_default());
+        let owners = walker.map(|handle| match handle.join() {
+            Ok(owners) => owners,
+            Err(panic) => std::panic::resume_unwind(panic),
+        });
         (dumped, owners)
     });
-    let (sockets, fell_back) = dumped?;
+    let Dump { sockets, fell_back } = dumped?;
     let owners = owners.unwrap_or_default();
     let netns = process::own_netns();
     let entries = owners::attribute(&sockets, &owners, netns);
@@ -154,8 +157,14 @@ pub fn scan(options: &ScanOptions) -> Result<Scan, Error> {
     })
 }
 
+/// The backend's sockets, and where netlink had to give way to `/proc/net`.
+struct Dump {
+    sockets: Vec<Socket>,
+    fell_back: Vec<(Proto, Family)>,
+}
+
 /// Dumps the selected sockets from the chosen backend, falling back per protocol/family.
-fn dump(options: &ScanOptions) -> Result<(Vec<Socket>, Vec<(Proto, Family)>), Error> {
+fn dump(options: &ScanOptions) -> Result<Dump, Error> {
     let mut sockets = Vec::new();
     let mut fell_back = Vec::new();
     for &proto in &options.protocols {
@@ -174,7 +183,7 @@ fn dump(options: &ScanOptions) -> Result<(Vec<Socket>, Vec<(Proto, Family)>), Er
             }
         }
     }
-    Ok((sockets, fell_back))
+    Ok(Dump { sockets, fell_back })
 }
 
 /// How many threads walk `/proc/*/fd`: the walk is kernel time per fd, so use every core

@@ -1,0 +1,56 @@
+//! Layer rules from STYLE.md: only `src/cli` knows clap, the terminal and the environment;
+//! lower layers never reach up.
+
+use std::path::{Path, PathBuf};
+
+fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("readable src") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn only_cli_knows_clap_terminals_and_environment() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&root, &mut files);
+    assert!(files.len() > 5);
+    for file in files {
+        let relative = file.strip_prefix(&root).expect("under src");
+        let text = std::fs::read_to_string(&file).expect("readable");
+        let in_cli = relative.starts_with("cli") || relative.starts_with("bin");
+        if !in_cli {
+            for forbidden in [
+                "clap",
+                "is_terminal",
+                "env::var",
+                "crate::cli",
+                "println!",
+                "eprintln!",
+            ] {
+                assert!(
+                    !text.contains(forbidden),
+                    "{} uses {forbidden}",
+                    relative.display()
+                );
+            }
+        }
+        if relative.starts_with("model.rs") {
+            for upper in ["crate::scan", "crate::output"] {
+                assert!(!text.contains(upper), "model reaches up to {upper}");
+            }
+        }
+        if relative.starts_with("scan") {
+            assert!(
+                !text.contains("crate::output"),
+                "{} reaches up to output",
+                relative.display()
+            );
+        }
+    }
+}

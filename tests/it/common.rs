@@ -1,0 +1,245 @@
+//! Helpers shared by the integration tests.
+
+use std::collections::HashSet;
+use std::net::{TcpListener, UdpSocket};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// `prt` with a clean environment: no colour variables, no language, no user config.
+pub fn prt() -> Command {
+    command(env!("CARGO_BIN_EXE_prt"))
+}
+
+/// Any prt binary (`prt-scan`) with the same clean environment.
+pub fn command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("prt-tests-no-config"),
+        );
+    cmd
+}
+
+/// Runs `cmd`, asserting success and an empty stderr, and returns stdout.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let output = cmd.output().expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "{cmd:?} failed with {}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.stderr.is_empty(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8 output")
+}
+
+/// Parses NDJSON output into JSON values, each line on its own.
+pub fn ndjson(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("bad line {line:?}: {e}")))
+        .collect()
+}
+
+/// `prt scan ARGS` as parsed records.
+pub fn scan(args: &[&str]) -> Vec<Value> {
+    ndjson(&run_ok(prt().arg("scan").args(args)))
+}
+
+/// The records for local port `port` and protocol `proto`.
+pub fn on_port<'a>(records: &'a [Value], proto: &str, port: u16) -> Vec<&'a Value> {
+    records
+        .iter()
+        .filter(|r| r["proto"] == proto && r["local_port"] == u64::from(port))
+        .collect()
+}
+
+/// The inode of an open socket.
+pub fn inode_of(fd: &impl AsRawFd) -> u64 {
+    std::fs::metadata(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+        .expect("own fd")
+        .ino()
+}
+
+/// This process's `comm`.
+pub fn own_comm() -> String {
+    std::fs::read_to_string("/proc/self/comm")
+        .expect("own comm")
+        .trim_end()
+        .to_owned()
+}
+
+/// Whether the tests run as root; tests that need it skip with a message otherwise.
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Skips the calling test with a message unless root.
+#[macro_export]
+macro_rules! require_root {
+    () => {
+        if !$crate::common::is_root() {
+            eprintln!("skipped: needs root (CI runs as root)");
+            return;
+        }
+    };
+}
+
+/// Spawns `cmd` holding `fd` as well. CLOEXEC is cleared in the child only (after fork,
+/// before exec), so children that other tests spawn at the same time do not inherit it.
+pub fn spawn_holding(cmd: &mut Command, fd: &impl AsRawFd) -> std::process::Child {
+    use std::os::unix::process::CommandExt;
+    let raw = fd.as_raw_fd();
+    // SAFETY: fcntl is async-signal-safe, as a pre_exec hook must be.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::fcntl(raw, libc::F_SETFD, 0) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    cmd.spawn().expect("spawn the holder")
+}
+
+/// Loopback sockets of every kind the scan must find.
+pub struct LoopbackSockets {
+    pub tcp4: TcpListener,
+    pub tcp6: TcpListener,
+    pub udp4: UdpSocket,
+    pub udp6: UdpSocket,
+}
+
+impl LoopbackSockets {
+    pub fn open() -> LoopbackSockets {
+        LoopbackSockets {
+            tcp4: TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1"),
+            tcp6: TcpListener::bind("[::1]:0").expect("bind ::1"),
+            udp4: UdpSocket::bind("127.0.0.1:0").expect("bind udp 127.0.0.1"),
+            udp6: UdpSocket::bind("[::1]:0").expect("bind udp ::1"),
+        }
+    }
+}
+
+/// Copies a binary into a fresh world-readable directory, so another user can run it
+/// whatever the permissions of the build directory.
+pub fn world_runnable_copy(binary: &Path) -> (tempfile::TempDir, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod dir");
+    let copy = dir.path().join(binary.file_name().expect("file name"));
+    std::fs::copy(binary, &copy).expect("copy binary");
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).expect("chmod binary");
+    (dir, copy)
+}
+
+/// Output of `ss ARGS`, one line per socket.
+pub fn ss(args: &[&str]) -> String {
+    let output: Output = Command::new("ss")
+        .args(args)
+        .output()
+        .expect("ss is installed (iproute2)");
+    assert!(output.status.success(), "ss failed");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A socket identity comparable between ss and prt: proto, state, local address and port,
+/// remote port. Unspecified addresses are `*`, as ss sometimes prints them.
+pub type SocketKey = (String, String, String, u16, u16);
+
+/// Keys of `ss -tunapH` output, with the pids ss attributes to each.
+pub fn ss_sockets(text: &str) -> Vec<(SocketKey, Vec<u32>)> {
+    text.lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.len() < 6 {
+                return None;
+            }
+            let state = match fields[1] {
+                "ESTAB" => "ESTABLISHED",
+                "UNCONN" if fields[0] == "tcp" => "CLOSE",
+                "TIME-WAIT" => "TIME_WAIT",
+                "SYN-SENT" => "SYN_SENT",
+                "SYN-RECV" => "SYN_RECV",
+                "FIN-WAIT-1" => "FIN_WAIT1",
+                "FIN-WAIT-2" => "FIN_WAIT2",
+                "CLOSE-WAIT" => "CLOSE_WAIT",
+                "LAST-ACK" => "LAST_ACK",
+                other => other,
+            };
+            let (local, local_port) = split_ss_endpoint(fields[4]);
+            let (_, remote_port) = split_ss_endpoint(fields[5]);
+            let pids = fields[6..]
+                .join(" ")
+                .split("pid=")
+                .skip(1)
+                .filter_map(|rest| {
+                    rest.split(|c: char| !c.is_ascii_digit())
+                        .next()?
+                        .parse()
+                        .ok()
+                })
+                .collect();
+            Some((
+                (
+                    fields[0].to_owned(),
+                    state.to_owned(),
+                    local,
+                    local_port,
+                    remote_port,
+                ),
+                pids,
+            ))
+        })
+        .collect()
+}
+
+fn split_ss_endpoint(text: &str) -> (String, u16) {
+    let (addr, port) = text.rsplit_once(':').unwrap_or((text, "0"));
+    let addr = addr.trim_start_matches('[').trim_end_matches(']');
+    let addr = addr.split('%').next().unwrap_or(addr);
+    let addr = if matches!(addr, "*" | "0.0.0.0" | "::") {
+        "*"
+    } else {
+        addr
+    };
+    (addr.to_owned(), port.parse().unwrap_or(0))
+}
+
+/// The same key for a prt record.
+pub fn prt_key(record: &Value) -> SocketKey {
+    let local = record["local_addr"]
+        .as_str()
+        .expect("local_addr")
+        .to_owned();
+    let local = if local == "0.0.0.0" || local == "::" {
+        "*".to_owned()
+    } else {
+        local
+    };
+    (
+        record["proto"].as_str().expect("proto").to_owned(),
+        record["state"].as_str().expect("state").to_owned(),
+        local,
+        record["local_port"].as_u64().expect("local_port") as u16,
+        record["remote_port"].as_u64().unwrap_or(0) as u16,
+    )
+}
+
+/// Set of keys of records.
+pub fn prt_keys(records: &[Value]) -> HashSet<SocketKey> {
+    records.iter().map(prt_key).collect()
+}

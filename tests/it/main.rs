@@ -1,0 +1,9 @@
+//! Integration tests: the real binaries against real sockets, processes and tools.
+//!
+//! One test binary (ripgrep's habit), one module per subcommand.
+
+mod architecture;
+mod cli;
+mod common;
+mod pipeline;
+mod scan;
