@@ -88,9 +88,7 @@ impl Stage for Args {
         scan::sort(&mut entries, self.sort_key(), self.reverse);
 
         let mut sink = ctx.sink(&self.output);
-        for entry in &entries {
-            sink.write_entry(entry)?;
-        }
+        sink.write_entries(&entries)?;
         sink.finish()?;
 
         if ctx.stderr_tty {

@@ -45,6 +45,10 @@ pub struct TableOptions {
 pub trait RecordSink {
     /// Writes one record (a table keeps it until [`RecordSink::finish`]).
     fn write_entry(&mut self, entry: &PortEntry) -> io::Result<()>;
+    /// Writes a batch of records, in order; a writer may do this faster than one by one.
+    fn write_entries(&mut self, entries: &[PortEntry]) -> io::Result<()> {
+        entries.iter().try_for_each(|entry| self.write_entry(entry))
+    }
     /// Completes the output (closing bracket, table rendering) and flushes.
     fn finish(&mut self) -> io::Result<()>;
 }

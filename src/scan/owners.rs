@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::ffi::CStr;
 use std::io::Write as _;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::Socket;
 use super::process::{BootClock, ProcessInfo, UserNames};
@@ -31,41 +32,28 @@ impl InodeOwners {
     pub fn collect(threads: usize) -> InodeOwners {
         let pids = list_pids();
         let threads = threads.clamp(1, pids.len().max(1));
-        let mut pairs = if threads == 1 {
-            let mut pairs = Vec::new();
+        // Workers take the next pid from a shared counter rather than a fixed share: the
+        // cost is in a few processes with thousands of fds, wherever they sit in the list.
+        let next = AtomicUsize::new(0);
+        let work = || {
+            let mut found = Vec::new();
             let mut walker = FdWalker::new();
-            for &pid in &pids {
-                walker.socket_inodes(pid, &mut pairs);
+            while let Some(&pid) = pids.get(next.fetch_add(1, Ordering::Relaxed)) {
+                walker.socket_inodes(pid, &mut found);
+            }
+            found
+        };
+        let mut pairs = std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+            let mut pairs = work();
+            for helper in helpers {
+                match helper.join() {
+                    Ok(found) => pairs.extend(found),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
             }
             pairs
-        } else {
-            std::thread::scope(|scope| {
-                let workers: Vec<_> = (0..threads)
-                    .map(|worker| {
-                        // Interleaved shares: neighbouring pids are often one busy server's
-                        // workers, so contiguous chunks would load one thread with them all.
-                        let share: Vec<u32> =
-                            pids.iter().skip(worker).step_by(threads).copied().collect();
-                        scope.spawn(move || {
-                            let mut pairs = Vec::new();
-                            let mut walker = FdWalker::new();
-                            for pid in share {
-                                walker.socket_inodes(pid, &mut pairs);
-                            }
-                            pairs
-                        })
-                    })
-                    .collect();
-                let mut pairs = Vec::new();
-                for worker in workers {
-                    match worker.join() {
-                        Ok(found) => pairs.extend(found),
-                        Err(panic) => std::panic::resume_unwind(panic),
-                    }
-                }
-                pairs
-            })
-        };
+        });
         pairs.sort_unstable();
         pairs.dedup();
         InodeOwners { pairs }
