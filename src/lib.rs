@@ -5,6 +5,9 @@
 //! and every stage reads and writes the records of [`model`].
 
 pub mod cli;
+pub mod enrich;
 pub mod model;
 pub mod output;
+pub mod query;
+pub mod raw;
 pub mod scan;

@@ -171,9 +171,16 @@ impl FromStr for State {
     /// Parses a wire spelling case-insensitively; `-` may stand for `_` (`syn-sent`, as ss
     /// writes it), and `ESTAB` is accepted for `ESTABLISHED`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // Records spell states exactly; that common case costs no allocation.
+        if let Some(state) = State::ALL.into_iter().find(|state| state.as_str() == s) {
+            return Ok(state);
+        }
         let wanted = s.trim().to_ascii_uppercase().replace('-', "_");
-        if wanted == "ESTAB" {
-            return Ok(State::Established);
+        match wanted.as_str() {
+            "ESTAB" => return Ok(State::Established),
+            "FIN_WAIT_1" => return Ok(State::FinWait1),
+            "FIN_WAIT_2" => return Ok(State::FinWait2),
+            _ => {}
         }
         State::ALL
             .into_iter()

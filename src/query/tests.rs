@@ -1,0 +1,297 @@
+//! Parser and evaluator tests, over raw NDJSON records and typed entries alike.
+
+use super::*;
+use crate::raw::RawRecord;
+
+const SSHD: &str = r#"{"proto":"tcp","local_addr":"0.0.0.0","local_port":22,"remote_addr":null,"remote_port":null,"state":"LISTEN","inode":1,"uid":0,"pid":900,"pids":[900],"process":"sshd","cmdline":"/usr/sbin/sshd -D","user":"root","ppid":1,"started":null,"service":null,"suspicious":[],"container":null,"netns":4026531840}"#;
+const CLIENT: &str = r#"{"proto":"tcp","local_addr":"10.1.2.3","local_port":51000,"remote_addr":"10.9.8.7","remote_port":5432,"state":"ESTABLISHED","uid":1000,"pid":4242,"process":"Python3","user":"alice","status":"new"}"#;
+const DNS6: &str = r#"{"proto":"udp","local_addr":"fe80::1","local_port":53,"remote_addr":null,"state":"UNCONN","uid":1000,"pid":77,"process":"dnsmasq","user":"alice","container":"web-1","status":"gone"}"#;
+const TIME_WAIT: &str = r#"{"proto":"tcp","local_addr":"::ffff:127.0.0.1","local_port":8080,"remote_addr":"::ffff:10.0.0.5","remote_port":40000,"state":"TIME_WAIT","inode":0,"uid":null,"pid":null,"status":"unchanged"}"#;
+const BACKDOOR: &str = r#"{"proto":"tcp","local_addr":"0.0.0.0","local_port":443,"state":"LISTEN","uid":0,"pid":5,"process":"perl","suspicious":["script_on_sensitive"]}"#;
+
+const ALL: [&str; 5] = [SSHD, CLIENT, DNS6, TIME_WAIT, BACKDOOR];
+
+/// Which of [`ALL`] match `expr`, by index.
+fn matching(expr: &str) -> Vec<usize> {
+    let query = parse(expr).unwrap_or_else(|e| panic!("{expr:?}: {e}"));
+    ALL.iter()
+        .enumerate()
+        .filter(|(_, line)| {
+            query.matches(&RawRecord::parse(line.as_bytes()).expect("valid fixture"))
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn error(expr: &str) -> String {
+    parse(expr).expect_err(expr).to_string()
+}
+
+#[test]
+fn comparisons_on_numbers() {
+    assert_eq!(matching("port=22"), [0]);
+    assert_eq!(matching("port==22"), [0]);
+    assert_eq!(matching("port!=22"), [1, 2, 3, 4]);
+    assert_eq!(matching("port>=1024"), [1, 3]);
+    assert_eq!(matching("port<100"), [0, 2]);
+    assert_eq!(matching("port>22 and port<=443"), [2, 4]);
+    assert_eq!(matching("port=8000..8999"), [3]);
+    assert_eq!(matching("port!=1..1023"), [1, 3]);
+    assert_eq!(matching("rport=5432"), [1]);
+    assert_eq!(matching("pid=4242"), [1]);
+    assert_eq!(matching("uid=0"), [0, 4]);
+    assert_eq!(matching("ppid=1"), [0]);
+    assert_eq!(matching("netns=4026531840"), [0]);
+}
+
+#[test]
+fn null_fails_everything_but_not_equal() {
+    assert_eq!(matching("pid>0"), [0, 1, 2, 4]);
+    assert_eq!(matching("pid!=4242"), [0, 2, 3, 4]);
+    assert_eq!(matching("container!=web-1"), [0, 1, 3, 4]);
+    assert_eq!(matching("not pid>0"), [3]);
+}
+
+#[test]
+fn text_fields_fold_case() {
+    assert_eq!(matching("process=python3"), [1]);
+    assert_eq!(matching("user=ROOT"), [0]);
+    assert_eq!(matching("process:yth"), [1]);
+    assert_eq!(matching("cmdline:sshd"), [0]);
+    assert_eq!(matching("container=web-1"), [2]);
+    assert_eq!(matching("process:'ssh'"), [0]);
+}
+
+#[test]
+fn regexes() {
+    assert_eq!(matching("process~'^(ssh|perl)'"), [0, 4]);
+    assert_eq!(
+        matching("process!~'^ssh'"),
+        [1, 2, 3, 4],
+        "like !=, !~ holds for a missing field"
+    );
+    assert_eq!(matching(r"raddr~'^10\.'"), [1]);
+    assert_eq!(matching("port~'^5'"), [1, 2]);
+}
+
+#[test]
+fn states_protocols_and_groups() {
+    assert_eq!(matching("state=listen"), [0, 4]);
+    assert_eq!(matching("state=estab"), [1]);
+    assert_eq!(matching("state=time-wait"), [3]);
+    assert_eq!(matching("proto=udp"), [2]);
+    assert_eq!(matching("connected"), [1, 3]);
+    assert_eq!(matching("synchronized"), [1, 3]);
+    assert_eq!(matching("bucket"), [3]);
+    assert_eq!(matching("big"), [0, 1, 2, 4]);
+    assert_eq!(matching("state=connected"), [1, 3]);
+}
+
+#[test]
+fn addresses_and_networks() {
+    assert_eq!(
+        matching("remote in 10.0.0.0/8"),
+        [1, 3],
+        "IPv4-mapped addresses count as IPv4"
+    );
+    assert_eq!(matching("raddr in 10.9.0.0/16"), [1]);
+    assert_eq!(matching("local in fe80::/10"), [2]);
+    assert_eq!(matching("laddr in ::/0"), [2], "mapped addresses are IPv4");
+    assert_eq!(matching("laddr in 0.0.0.0/0"), [0, 1, 3, 4]);
+    assert_eq!(matching("laddr=127.0.0.1"), [3]);
+    assert_eq!(matching("raddr=10.9.8.7"), [1]);
+    assert_eq!(matching("laddr in 10.1.2.3"), [1]);
+}
+
+#[test]
+fn quick_forms() {
+    assert_eq!(
+        matching("!"),
+        [2, 4],
+        "dnsmasq as alice on 53: derived non_root_privileged"
+    );
+    assert_eq!(matching("not !"), [0, 1, 3]);
+    assert_eq!(matching("new"), [1]);
+    assert_eq!(matching("gone"), [2]);
+    assert_eq!(matching("unchanged"), [3]);
+    assert_eq!(matching("active"), [1, 3]);
+    assert_eq!(matching("status=active"), [1, 3]);
+    assert_eq!(matching("22"), [0]);
+    assert_eq!(matching("4242"), [1]);
+    assert_eq!(
+        matching("SSH"),
+        [0],
+        "sshd's process name and derived service"
+    );
+    assert_eq!(
+        matching("postgresql"),
+        [1],
+        "a derived service: the remote port's name"
+    );
+    assert_eq!(matching("alice udp"), [2], "spaces mean and");
+    assert_eq!(matching("web"), [2]);
+    assert_eq!(matching("10.9"), [1], "remote address substring");
+    assert_eq!(matching("8000..8999"), [3]);
+    assert_eq!(matching("service=dns"), [2]);
+    assert_eq!(matching("suspicious=script_on_sensitive"), [4]);
+    assert_eq!(matching("suspicious:script"), [4]);
+}
+
+#[test]
+fn derived_suspicion_for_records_without_it() {
+    let line = r#"{"proto":"tcp","local_addr":"0.0.0.0","local_port":80,"state":"LISTEN","uid":1000,"process":"nginx"}"#;
+    let record = RawRecord::parse(line.as_bytes()).expect("valid");
+    assert!(parse("!").expect("parses").matches(&record));
+    assert!(
+        parse("suspicious=non_root_privileged")
+            .expect("parses")
+            .matches(&record)
+    );
+}
+
+#[test]
+fn precedence_and_grouping() {
+    // `and` binds tighter than `or`: a or (b and c).
+    assert_eq!(matching("port=22 or proto=udp and user=nobody"), [0]);
+    assert_eq!(matching("(port=22 or proto=udp) and user=alice"), [2]);
+    assert_eq!(matching("port=22 or proto=udp user=alice"), [0, 2]);
+    assert_eq!(matching("not port=22 and uid=0"), [4]);
+    assert_eq!(matching("not (port=22 or port=443)"), [1, 2, 3]);
+    assert_eq!(
+        matching("NOT port=22 AND uid=0"),
+        [4],
+        "keywords in any case"
+    );
+}
+
+#[test]
+fn errors_point_at_the_column() {
+    assert_eq!(error("port>="), "expected a value after '>=' at column 7");
+    assert_eq!(
+        error("proto=tcp and port>="),
+        "expected a value after '>=' at column 21"
+    );
+    assert_eq!(
+        error("port>= and x"),
+        "expected a value after '>=', found 'and' at column 8"
+    );
+    assert_eq!(
+        error("prot=tcp"),
+        "unknown field 'prot'; did you mean 'proto'? at column 1"
+    );
+    assert_eq!(
+        error("proces=ssh"),
+        "unknown field 'proces'; did you mean 'process'? at column 1"
+    );
+    assert_eq!(error("xyzzy=1"), "unknown field 'xyzzy' at column 1");
+    assert_eq!(
+        error("port=abc"),
+        "expected a number for port, found 'abc' at column 6"
+    );
+    assert_eq!(error("user>root"), "'>' does not apply to user at column 5");
+    assert_eq!(error("port>1..2"), "a range needs '=' or '!=' at column 6");
+    assert_eq!(error("port=9..1"), "empty range 9..1 at column 6");
+    assert!(error("state=listening").starts_with("unknown state 'listening'; states are LISTEN"));
+    assert_eq!(
+        error("proto=sctp"),
+        "unknown protocol 'sctp'; use tcp or udp at column 7"
+    );
+    assert_eq!(
+        error("status=old"),
+        "unknown status 'old'; use new, gone, unchanged or active at column 8"
+    );
+    assert_eq!(
+        error("raddr=10.0.0"),
+        "expected an IP address for raddr, found '10.0.0' at column 7"
+    );
+    assert_eq!(
+        error("raddr in 10.0.0.0/33"),
+        "prefix length must be 0 to 32, found '33' at column 10"
+    );
+    assert_eq!(
+        error("raddr in banana"),
+        "expected a network like 10.0.0.0/8, found 'banana' at column 10"
+    );
+    assert_eq!(
+        error("port in 10.0.0.0/8"),
+        "'in' takes an address field (laddr, raddr), not 'port' at column 1"
+    );
+    assert!(
+        error("process~'('").starts_with("bad regular expression"),
+        "{}",
+        error("process~'('")
+    );
+    assert_eq!(error("(port=22"), "unclosed '(' at column 1");
+    assert_eq!(error("port=22)"), "unmatched ')' at column 8");
+    assert_eq!(
+        error("()"),
+        "expected an expression inside '()' at column 2"
+    );
+    assert_eq!(error(""), "empty filter expression at column 1");
+    assert_eq!(error("   "), "empty filter expression at column 1");
+    assert_eq!(
+        error("port=22 and"),
+        "expected an expression after 'and' at column 12"
+    );
+    assert_eq!(
+        error("port=22 or"),
+        "expected an expression after 'or' at column 11"
+    );
+    assert_eq!(
+        error("not"),
+        "expected an expression after 'not' at column 4"
+    );
+    assert_eq!(error("=22"), "expected a field name before '=' at column 1");
+    assert_eq!(
+        error("!port=22"),
+        "'!' alone means suspicious; to negate, write 'not' at column 1"
+    );
+    assert_eq!(
+        error("process:"),
+        "expected a value after 'process:' at column 9"
+    );
+    assert_eq!(
+        error("user='alice"),
+        "unterminated '-quoted string at column 6"
+    );
+}
+
+#[test]
+fn typed_entries_evaluate_like_raw_records() {
+    let entry: crate::model::PortEntry = serde_json::from_str(SSHD).expect("a full record");
+    let raw = RawRecord::parse(SSHD.as_bytes()).expect("valid");
+    for expr in [
+        "port=22",
+        "ssh",
+        "service=ssh",
+        "!",
+        "state=listen and uid=0",
+        "laddr in 0.0.0.0/0",
+        "process~d$",
+    ] {
+        let query = parse(expr).expect("parses");
+        assert_eq!(query.matches(&entry), query.matches(&raw), "{expr}");
+    }
+}
+
+#[test]
+fn arbitrary_input_never_panics_the_parser() {
+    let alphabet: Vec<char> = "ab =!<>~():'\"./0123456789 andornotin port state raddr é中\\\t"
+        .chars()
+        .collect();
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..50_000 {
+        let mut text = String::new();
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        for i in 0..(state % 24) {
+            let pick = (state.rotate_left(i as u32 * 5) % alphabet.len() as u64) as usize;
+            text.push(alphabet[pick]);
+        }
+        if let Ok(query) = parse(&text) {
+            let record = RawRecord::parse(CLIENT.as_bytes()).expect("valid");
+            let _ = query.matches(&record);
+        }
+    }
+}

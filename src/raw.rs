@@ -1,0 +1,623 @@
+//! A record as the bytes of one NDJSON line, with its top-level fields located but not
+//! decoded: what the streaming stages (filter, alert, kill, ...) read.
+//!
+//! Sits beside [`crate::model`] at the bottom of the data flow. Building a full value tree
+//! for every line would cost most of a filter's time when an expression needs three
+//! fields; [`RawRecord::parse`] instead checks the whole line is one well-formed JSON
+//! object (so a broken line is always reported, wherever the damage is) and remembers
+//! where each known field's value is. Values are decoded on demand.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::net::IpAddr;
+
+/// The top-level fields prt knows, by their wire names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum Key {
+    Proto,
+    LocalAddr,
+    LocalPort,
+    RemoteAddr,
+    RemotePort,
+    State,
+    Inode,
+    Uid,
+    Pid,
+    Pids,
+    Process,
+    Cmdline,
+    User,
+    Ppid,
+    Started,
+    Service,
+    Suspicious,
+    Container,
+    Netns,
+    Status,
+    FirstSeen,
+    Seq,
+    Ts,
+    Alerts,
+}
+
+impl Key {
+    /// Every key, in wire order.
+    pub const ALL: [Key; 24] = [
+        Key::Proto,
+        Key::LocalAddr,
+        Key::LocalPort,
+        Key::RemoteAddr,
+        Key::RemotePort,
+        Key::State,
+        Key::Inode,
+        Key::Uid,
+        Key::Pid,
+        Key::Pids,
+        Key::Process,
+        Key::Cmdline,
+        Key::User,
+        Key::Ppid,
+        Key::Started,
+        Key::Service,
+        Key::Suspicious,
+        Key::Container,
+        Key::Netns,
+        Key::Status,
+        Key::FirstSeen,
+        Key::Seq,
+        Key::Ts,
+        Key::Alerts,
+    ];
+
+    /// The wire name.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Key::Proto => "proto",
+            Key::LocalAddr => "local_addr",
+            Key::LocalPort => "local_port",
+            Key::RemoteAddr => "remote_addr",
+            Key::RemotePort => "remote_port",
+            Key::State => "state",
+            Key::Inode => "inode",
+            Key::Uid => "uid",
+            Key::Pid => "pid",
+            Key::Pids => "pids",
+            Key::Process => "process",
+            Key::Cmdline => "cmdline",
+            Key::User => "user",
+            Key::Ppid => "ppid",
+            Key::Started => "started",
+            Key::Service => "service",
+            Key::Suspicious => "suspicious",
+            Key::Container => "container",
+            Key::Netns => "netns",
+            Key::Status => "status",
+            Key::FirstSeen => "first_seen",
+            Key::Seq => "seq",
+            Key::Ts => "ts",
+            Key::Alerts => "alerts",
+        }
+    }
+
+    fn from_name(name: &[u8]) -> Option<Key> {
+        Key::ALL
+            .into_iter()
+            .find(|key| key.name().as_bytes() == name)
+    }
+}
+
+/// Why a line is not a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    /// 1-based byte column where parsing stopped.
+    pub column: usize,
+    /// What was expected or found.
+    pub what: String,
+}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at column {}", self.what, self.column)
+    }
+}
+
+impl std::error::Error for Malformed {}
+
+/// A JSON value located in a line, not yet decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawValue<'a> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number's text.
+    Number(&'a str),
+    /// A string's contents between the quotes, escapes not yet decoded.
+    String(&'a str),
+    /// An array's text, brackets included.
+    Array(&'a str),
+    /// An object's text, braces included.
+    Object(&'a str),
+}
+
+impl<'a> RawValue<'a> {
+    /// The value as an unsigned integer, if it is one.
+    #[must_use]
+    pub fn as_u64(self) -> Option<u64> {
+        match self {
+            RawValue::Number(text) => text.parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// The value as a decoded string, if it is a string.
+    #[must_use]
+    pub fn as_str(self) -> Option<Cow<'a, str>> {
+        match self {
+            RawValue::String(raw) if !raw.contains('\\') => Some(Cow::Borrowed(raw)),
+            RawValue::String(raw) => Some(Cow::Owned(unescape(raw))),
+            _ => None,
+        }
+    }
+
+    /// The value as an IP address, if it is a string holding one.
+    #[must_use]
+    pub fn as_ip(self) -> Option<IpAddr> {
+        self.as_str()?.parse().ok()
+    }
+
+    /// The decoded strings of an array of strings (other elements are skipped).
+    #[must_use]
+    pub fn strings(self) -> Vec<Cow<'a, str>> {
+        let RawValue::Array(text) = self else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut parser = Parser::new(text.as_bytes());
+        // The array was validated when the line was parsed, so this walk cannot fail.
+        let _ = parser.each_element(|value| {
+            if let Some(s) = value.as_str() {
+                out.push(s);
+            }
+        });
+        out
+    }
+}
+
+/// One NDJSON line and where its known fields are.
+#[derive(Debug, Clone)]
+pub struct RawRecord<'a> {
+    line: &'a str,
+    fields: [Option<RawValue<'a>>; Key::ALL.len()],
+}
+
+impl<'a> RawRecord<'a> {
+    /// Checks `line` (without its newline) is one JSON object and locates its fields.
+    /// Unknown fields are validated and skipped; a repeated field keeps its last value.
+    pub fn parse(line: &'a [u8]) -> Result<RawRecord<'a>, Malformed> {
+        let line = std::str::from_utf8(line).map_err(|err| Malformed {
+            column: err.valid_up_to() + 1,
+            what: "invalid UTF-8".to_owned(),
+        })?;
+        let mut record = RawRecord {
+            line,
+            fields: [None; Key::ALL.len()],
+        };
+        let mut parser = Parser::new(line.as_bytes());
+        parser.skip_ws();
+        if parser.peek() != Some(b'{') {
+            return Err(parser.error(if parser.peek().is_none() {
+                "expected a JSON object, found an empty line"
+            } else {
+                "expected a JSON object"
+            }));
+        }
+        parser.object(|key, value| {
+            if let Some(key) = Key::from_name(key.as_bytes()) {
+                record.fields[key as usize] = Some(value);
+            }
+        })?;
+        parser.skip_ws();
+        if parser.peek().is_some() {
+            return Err(parser.error("unexpected text after the object"));
+        }
+        Ok(record)
+    }
+
+    /// The line's text.
+    #[must_use]
+    pub fn line(&self) -> &'a str {
+        self.line
+    }
+
+    /// The value of `key`; `None` when absent, `Some(RawValue::Null)` when null.
+    #[must_use]
+    pub fn get(&self, key: Key) -> Option<RawValue<'a>> {
+        self.fields[key as usize]
+    }
+
+    /// The value of `key` unless it is absent or null.
+    #[must_use]
+    pub fn value(&self, key: Key) -> Option<RawValue<'a>> {
+        self.get(key).filter(|v| *v != RawValue::Null)
+    }
+
+    /// `key` as an unsigned integer (absent, null or another type: `None`).
+    #[must_use]
+    pub fn u64(&self, key: Key) -> Option<u64> {
+        self.value(key)?.as_u64()
+    }
+
+    /// `key` as a string.
+    #[must_use]
+    pub fn str(&self, key: Key) -> Option<Cow<'a, str>> {
+        self.value(key)?.as_str()
+    }
+}
+
+/// Decodes JSON string escapes in `raw` (validated already); bad surrogates become U+FFFD.
+fn unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('u') => {
+                let hex = |chars: &mut std::str::Chars<'_>| {
+                    let digits: String = chars.by_ref().take(4).collect();
+                    u32::from_str_radix(&digits, 16).unwrap_or(0xfffd)
+                };
+                let first = hex(&mut chars);
+                let code = if (0xd800..0xdc00).contains(&first) && chars.as_str().starts_with("\\u")
+                {
+                    chars.nth(1);
+                    let second = hex(&mut chars);
+                    0x10000 + ((first - 0xd800) << 10) + (second.wrapping_sub(0xdc00) & 0x3ff)
+                } else {
+                    first
+                };
+                out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
+            }
+            Some(other) => out.push(other), // \" \\ \/
+            None => {}
+        }
+    }
+    out
+}
+
+/// Nesting deeper than this is refused rather than risking the stack.
+const MAX_DEPTH: usize = 128;
+
+/// A validating JSON scanner over one line.
+struct Parser<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    depth: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Parser {
+            bytes,
+            at: 0,
+            depth: 0,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn error(&self, what: &str) -> Malformed {
+        Malformed {
+            column: self.at + 1,
+            what: what.to_owned(),
+        }
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            self.at += 1;
+        }
+    }
+
+    fn expect(&mut self, byte: u8, what: &str) -> Result<(), Malformed> {
+        self.skip_ws();
+        if self.peek() == Some(byte) {
+            self.at += 1;
+            Ok(())
+        } else {
+            Err(self.error(what))
+        }
+    }
+
+    /// The text between `start` and the cursor. Both ends sit on ASCII delimiters of a
+    /// string that is valid UTF-8, so this never splits a character.
+    fn text(&self, start: usize) -> &'a str {
+        std::str::from_utf8(&self.bytes[start..self.at]).unwrap_or_default()
+    }
+
+    /// Parses `{ "key": value, ... }`, calling `each` per member.
+    fn object(&mut self, mut each: impl FnMut(&'a str, RawValue<'a>)) -> Result<(), Malformed> {
+        self.expect(b'{', "expected '{'")?;
+        self.enter()?;
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+            self.depth -= 1;
+            return Ok(());
+        }
+        loop {
+            self.skip_ws();
+            if self.peek() != Some(b'"') {
+                return Err(self.error("expected a field name in double quotes"));
+            }
+            let key = self.string()?;
+            self.expect(b':', "expected ':' after the field name")?;
+            let value = self.value()?;
+            each(key, value);
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b'}') => {
+                    self.at += 1;
+                    self.depth -= 1;
+                    return Ok(());
+                }
+                _ => return Err(self.error("expected ',' or '}' after a value")),
+            }
+        }
+    }
+
+    /// Parses `[ value, ... ]`, calling `each` per element.
+    fn each_element(&mut self, mut each: impl FnMut(RawValue<'a>)) -> Result<(), Malformed> {
+        self.expect(b'[', "expected '['")?;
+        self.enter()?;
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.at += 1;
+            self.depth -= 1;
+            return Ok(());
+        }
+        loop {
+            let value = self.value()?;
+            each(value);
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b']') => {
+                    self.at += 1;
+                    self.depth -= 1;
+                    return Ok(());
+                }
+                _ => return Err(self.error("expected ',' or ']' after an array element")),
+            }
+        }
+    }
+
+    fn enter(&mut self) -> Result<(), Malformed> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error("nested too deeply"));
+        }
+        Ok(())
+    }
+
+    fn value(&mut self) -> Result<RawValue<'a>, Malformed> {
+        self.skip_ws();
+        let start = self.at;
+        match self.peek() {
+            Some(b'"') => Ok(RawValue::String(self.string()?)),
+            Some(b'{') => {
+                self.object(|_, _| {})?;
+                Ok(RawValue::Object(self.text(start)))
+            }
+            Some(b'[') => {
+                self.each_element(|_| {})?;
+                Ok(RawValue::Array(self.text(start)))
+            }
+            Some(b't') => self.literal(b"true", RawValue::Bool(true)),
+            Some(b'f') => self.literal(b"false", RawValue::Bool(false)),
+            Some(b'n') => self.literal(b"null", RawValue::Null),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => Err(self.error("expected a value")),
+            None => Err(self.error("unexpected end of line, expected a value")),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], value: RawValue<'a>) -> Result<RawValue<'a>, Malformed> {
+        if self.bytes[self.at..].starts_with(word) {
+            self.at += word.len();
+            Ok(value)
+        } else {
+            Err(self.error("expected a value"))
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.at;
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.at += 1;
+        }
+        self.at - start
+    }
+
+    fn number(&mut self) -> Result<RawValue<'a>, Malformed> {
+        let start = self.at;
+        if self.peek() == Some(b'-') {
+            self.at += 1;
+        }
+        let leading_zero = self.peek() == Some(b'0');
+        let integer = self.digits();
+        if integer == 0 || (leading_zero && integer > 1) {
+            return Err(self.error("malformed number"));
+        }
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            if self.digits() == 0 {
+                return Err(self.error("malformed number"));
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.at += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.at += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.error("malformed number"));
+            }
+        }
+        Ok(RawValue::Number(self.text(start)))
+    }
+
+    /// Parses a string at the cursor (on its opening quote); returns its raw contents.
+    fn string(&mut self) -> Result<&'a str, Malformed> {
+        self.at += 1;
+        let start = self.at;
+        loop {
+            // Jump to the next byte that needs a look: a quote, a backslash or a control.
+            let rest = &self.bytes[self.at..];
+            let Some(offset) = rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            else {
+                self.at = self.bytes.len();
+                return Err(self.error("unterminated string"));
+            };
+            self.at += offset;
+            match self.bytes[self.at] {
+                b'"' => {
+                    let contents = self.text(start);
+                    self.at += 1;
+                    return Ok(contents);
+                }
+                b'\\' => {
+                    self.at += 1;
+                    match self.peek() {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                            self.at += 1
+                        }
+                        Some(b'u') => {
+                            let hex = self.bytes.get(self.at + 1..self.at + 5);
+                            if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                                return Err(self.error("malformed \\u escape"));
+                            }
+                            self.at += 5;
+                        }
+                        _ => return Err(self.error("malformed escape in a string")),
+                    }
+                }
+                _ => return Err(self.error("control character in a string")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINE: &str = r#"{"proto":"tcp","local_addr":"::1","local_port":8080,"remote_addr":null,"state":"LISTEN","pids":[42,43],"process":"py\"thon\u00e9","suspicious":["a","b"],"extra":{"nested":[1,{"x":null}]}}"#;
+
+    #[test]
+    fn locates_and_decodes_fields() {
+        let record = RawRecord::parse(LINE.as_bytes()).expect("valid");
+        assert_eq!(record.str(Key::Proto).as_deref(), Some("tcp"));
+        assert_eq!(record.u64(Key::LocalPort), Some(8080));
+        assert_eq!(record.get(Key::RemoteAddr), Some(RawValue::Null));
+        assert_eq!(record.value(Key::RemoteAddr), None);
+        assert_eq!(record.get(Key::Pid), None);
+        assert_eq!(record.str(Key::Process).as_deref(), Some("py\"thoné"));
+        assert_eq!(
+            record.value(Key::LocalAddr).and_then(RawValue::as_ip),
+            "::1".parse().ok()
+        );
+        let reasons = record
+            .value(Key::Suspicious)
+            .map(RawValue::strings)
+            .unwrap_or_default();
+        assert_eq!(reasons, ["a", "b"]);
+        assert_eq!(record.line(), LINE);
+    }
+
+    #[test]
+    fn empty_and_partial_objects_are_records() {
+        let record = RawRecord::parse(b"  {}  ").expect("valid");
+        assert_eq!(record.get(Key::Proto), None);
+        RawRecord::parse(br#"{"local_port":22}"#).expect("valid");
+    }
+
+    #[test]
+    fn malformed_lines_say_where() {
+        let cases: [(&[u8], &str, usize); 12] = [
+            (b"", "expected a JSON object, found an empty line", 1),
+            (b"[1]", "expected a JSON object", 1),
+            (b"{\"a\":1", "expected ',' or '}' after a value", 7),
+            (b"{\"a\" 1}", "expected ':' after the field name", 6),
+            (b"{a:1}", "expected a field name in double quotes", 2),
+            (b"{\"a\":01}", "malformed number", 8),
+            (b"{\"a\":tru}", "expected a value", 6),
+            (b"{\"a\":\"x\\q\"}", "malformed escape in a string", 9),
+            (b"{\"a\":\"x\x01\"}", "control character in a string", 8),
+            (b"{\"a\":\"x", "unterminated string", 8),
+            (b"{} {}", "unexpected text after the object", 4),
+            (b"{\"a\":\"\xff\"}", "invalid UTF-8", 7),
+        ];
+        for (line, what, column) in cases {
+            let err = RawRecord::parse(line).expect_err("malformed");
+            assert_eq!(
+                (err.what.as_str(), err.column),
+                (what, column),
+                "{:?}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        let err = RawRecord::parse(deep.as_bytes()).expect_err("too deep");
+        assert_eq!(err.what, "nested too deeply");
+    }
+
+    #[test]
+    fn unescapes_surrogate_pairs() {
+        assert_eq!(unescape(r"\ud83d\ude00 \u0041\n"), "😀 A\n");
+        assert_eq!(unescape(r"\ud83d"), "\u{fffd}");
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        // A cheap deterministic fuzz: every prefix and many byte mutations of a real line.
+        let line = LINE.as_bytes();
+        for end in 0..=line.len() {
+            let _ = RawRecord::parse(&line[..end]);
+        }
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut mutated = line.to_vec();
+            let at = (state % mutated.len() as u64) as usize;
+            mutated[at] = (state >> 32) as u8;
+            if let Ok(record) = RawRecord::parse(&mutated) {
+                for key in Key::ALL {
+                    let _ = record.str(key);
+                    let _ = record.value(key).map(RawValue::strings);
+                }
+            }
+        }
+    }
+}
