@@ -10,7 +10,10 @@
 //! (interleaved, so drift in machine load hits all alike), output to /dev/null, and prints
 //! the median wall time and the ratio to `ss` measured in the same run.
 
-#![allow(clippy::print_stdout, reason = "a benchmark reports its figures on stdout")]
+#![allow(
+    clippy::print_stdout,
+    reason = "a benchmark reports its figures on stdout"
+)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -108,8 +111,9 @@ fn measure(commands: &[(&str, Vec<&str>, usize)]) -> Vec<Option<Duration>> {
 }
 
 fn count_lines(cmd: &mut Command) -> usize {
-    cmd.output()
-        .map_or(0, |o| o.stdout.split(|&b| b == b'\n').count().saturating_sub(1))
+    cmd.output().map_or(0, |o| {
+        o.stdout.split(|&b| b == b'\n').count().saturating_sub(1)
+    })
 }
 
 /// Starts holders for `sockets` established sockets in all (two per connection).

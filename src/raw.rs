@@ -168,6 +168,26 @@ impl<'a> RawValue<'a> {
         self.as_str()?.parse().ok()
     }
 
+    /// The value as one CSV or table cell: null is empty, arrays are joined with `;`,
+    /// strings are decoded, numbers and objects are their JSON text.
+    #[must_use]
+    pub fn cell(self) -> Cow<'a, str> {
+        match self {
+            RawValue::Null => Cow::Borrowed(""),
+            RawValue::Bool(true) => Cow::Borrowed("true"),
+            RawValue::Bool(false) => Cow::Borrowed("false"),
+            RawValue::Number(text) | RawValue::Object(text) => Cow::Borrowed(text),
+            RawValue::String(_) => self.as_str().unwrap_or_default(),
+            RawValue::Array(text) => {
+                let mut cells = Vec::new();
+                let mut parser = Parser::new(text.as_bytes());
+                // Validated when the line was parsed.
+                let _ = parser.each_element(|value| cells.push(value.cell()));
+                Cow::Owned(cells.join(";"))
+            }
+        }
+    }
+
     /// The decoded strings of an array of strings (other elements are skipped).
     #[must_use]
     pub fn strings(self) -> Vec<Cow<'a, str>> {
@@ -505,7 +525,7 @@ impl<'a> Parser<'a> {
                     self.at += 1;
                     match self.peek() {
                         Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
-                            self.at += 1
+                            self.at += 1;
                         }
                         Some(b'u') => {
                             let hex = self.bytes.get(self.at + 1..self.at + 5);

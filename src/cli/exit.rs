@@ -60,6 +60,7 @@ pub fn main() -> ExitCode {
     };
     match prt.command {
         Command::Scan(args) => run_stage(args, "prt scan"),
+        Command::Filter(args) => run_stage(args, "prt filter"),
         Command::External(args) => external(&args),
     }
 }

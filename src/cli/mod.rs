@@ -6,6 +6,7 @@
 
 pub mod common;
 pub mod exit;
+pub mod filter;
 pub mod scan;
 
 use std::ffi::OsString;
@@ -20,6 +21,7 @@ Examples:
   prt scan --listen --tcp                   what listens on TCP
   prt scan --format csv > ports.csv         for a spreadsheet
   prt scan | jq -r 'select(.pid == null) | .local_port'
+  prt scan | prt filter 'port>=1024 and state=listen'
 
 Any other `prt NAME ...` runs `prt-NAME ...` from PATH.";
 
@@ -37,6 +39,8 @@ pub struct Prt {
 pub enum Command {
     /// One snapshot of every TCP and UDP socket with its owning process.
     Scan(scan::Args),
+    /// Keep the records that match an expression, like grep for port records.
+    Filter(filter::Args),
     /// `prt NAME ARGS...` runs `prt-NAME ARGS...` from PATH.
     #[command(external_subcommand)]
     External(Vec<OsString>),
@@ -65,5 +69,6 @@ mod tests {
     fn verify_cli() {
         Prt::command().debug_assert();
         scan::Args::command().debug_assert();
+        filter::Args::command().debug_assert();
     }
 }

@@ -9,6 +9,7 @@ use clap::ValueEnum;
 use super::common::{Ctx, OutputArgs};
 use super::exit::{Exit, Stage};
 use crate::model::Proto;
+use crate::query;
 use crate::scan::{self, Backend, Family, ScanOptions, SortKey};
 
 const EXAMPLES: &str = "\
@@ -16,6 +17,7 @@ Examples:
   prt scan                              every socket, as a table on a terminal
   prt scan -tl                          TCP listeners
   prt scan -6 --udp --sort process      IPv6 UDP sockets by process name
+  prt scan --where 'port<1024 and not uid=0'    privileged ports held by others
   prt scan --format csv > ports.csv     for a spreadsheet
   prt scan | jq -r 'select(.pid == null) | \"\\(.proto) \\(.local_port)\"'";
 
@@ -42,6 +44,9 @@ pub struct Args {
     /// Only IPv6 sockets (with -4: both).
     #[arg(short = '6', long = "ipv6")]
     pub ipv6: bool,
+    /// Only the sockets that match this filter expression (see `prt filter --help`).
+    #[arg(long = "where", value_name = "EXPR")]
+    pub where_: Option<String>,
     /// Sort by this column (unknown values last) [default: port].
     #[arg(long, value_enum, value_name = "COLUMN")]
     pub sort: Option<SortArg>,
@@ -82,9 +87,13 @@ impl Stage for Args {
     const NAME: &'static str = "scan";
 
     fn run(self, ctx: &mut Ctx) -> anyhow::Result<Exit> {
+        let query = self.where_.as_deref().map(query::parse).transpose()?;
         let options = self.options();
         let result = scan::scan(&options).context("cannot list sockets")?;
         let mut entries = result.entries;
+        if let Some(query) = &query {
+            entries.retain(|entry| query.matches(entry));
+        }
         scan::sort(&mut entries, self.sort_key(), self.reverse);
 
         let mut sink = ctx.sink(&self.output);

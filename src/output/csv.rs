@@ -9,6 +9,7 @@ use std::io::{self, Write};
 use super::RecordSink;
 use super::sanitize;
 use crate::model::PortEntry;
+use crate::raw::{Key, RawRecord};
 
 /// The header row: the wire field names, in wire order.
 pub const HEADER: [&str; 19] = [
@@ -61,8 +62,26 @@ impl<W: Write> CsvSink<W> {
 
 impl<W: Write> RecordSink for CsvSink<W> {
     fn write_entry(&mut self, entry: &PortEntry) -> io::Result<()> {
+        self.write_row(&cells(entry))
+    }
+
+    fn write_raw(&mut self, record: &RawRecord<'_>) -> io::Result<()> {
+        self.write_row(&raw_cells(record))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
         self.write_header()?;
-        let cells = cells(entry);
+        self.out.flush()
+    }
+}
+
+impl<W: Write> CsvSink<W> {
+    fn write_row(&mut self, cells: &[Cow<'_, str>]) -> io::Result<()> {
+        self.write_header()?;
         let for_terminal = self.for_terminal;
         let record = cells.iter().map(|cell| {
             let cell = if for_terminal {
@@ -74,11 +93,19 @@ impl<W: Write> RecordSink for CsvSink<W> {
         });
         self.out.write_record(record).map_err(into_io)
     }
+}
 
-    fn finish(&mut self) -> io::Result<()> {
-        self.write_header()?;
-        self.out.flush()
-    }
+/// A raw record's cells in [`HEADER`] order; absent fields are empty.
+#[must_use]
+pub fn raw_cells<'a>(record: &RawRecord<'a>) -> Vec<Cow<'a, str>> {
+    Key::ALL[..HEADER.len()]
+        .iter()
+        .map(|&key| {
+            record
+                .get(key)
+                .map_or(Cow::Borrowed(""), crate::raw::RawValue::cell)
+        })
+        .collect()
 }
 
 /// The record's cells in [`HEADER`] order.

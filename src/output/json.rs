@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use super::{RecordSink, json_line};
 use crate::model::PortEntry;
+use crate::raw::RawRecord;
 
 /// Writes records as the elements of one JSON array.
 pub struct JsonSink<W: Write> {
@@ -24,15 +25,31 @@ impl<W: Write> JsonSink<W> {
     }
 }
 
+impl<W: Write> JsonSink<W> {
+    /// Writes what goes before an element: the opening bracket or a separator.
+    fn element(&mut self) -> io::Result<()> {
+        self.out
+            .write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
+        self.written += 1;
+        Ok(())
+    }
+}
+
 impl<W: Write> RecordSink for JsonSink<W> {
     fn write_entry(&mut self, entry: &PortEntry) -> io::Result<()> {
         json_line(entry, &mut self.buffer)?;
         self.buffer.pop(); // the separator comes before the next element
-        self.out
-            .write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
-        self.out.write_all(&self.buffer)?;
-        self.written += 1;
-        Ok(())
+        self.element()?;
+        self.out.write_all(&self.buffer)
+    }
+
+    fn write_raw(&mut self, record: &RawRecord<'_>) -> io::Result<()> {
+        self.element()?;
+        self.out.write_all(record.line().trim().as_bytes())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
     }
 
     fn finish(&mut self) -> io::Result<()> {

@@ -10,6 +10,7 @@
 pub mod csv;
 pub mod json;
 pub mod ndjson;
+pub mod reader;
 pub mod sanitize;
 pub mod style;
 pub mod table;
@@ -17,6 +18,7 @@ pub mod table;
 use std::io::{self, Write};
 
 use crate::model::PortEntry;
+use crate::raw::RawRecord;
 pub use style::Style;
 
 /// An output format of `--format`.
@@ -49,6 +51,11 @@ pub trait RecordSink {
     fn write_entries(&mut self, entries: &[PortEntry]) -> io::Result<()> {
         entries.iter().try_for_each(|entry| self.write_entry(entry))
     }
+    /// Writes a record read from NDJSON. Machine formats keep its original text (unknown
+    /// fields included); CSV and tables show its known fields.
+    fn write_raw(&mut self, record: &RawRecord<'_>) -> io::Result<()>;
+    /// Pushes out what is buffered, for live streams (a table waits for `finish`).
+    fn flush(&mut self) -> io::Result<()>;
     /// Completes the output (closing bracket, table rendering) and flushes.
     fn finish(&mut self) -> io::Result<()>;
 }

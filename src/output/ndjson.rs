@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use super::{RecordSink, json_line};
 use crate::model::PortEntry;
+use crate::raw::RawRecord;
 
 /// Writes each record as one JSON line.
 pub struct NdjsonSink<W: Write> {
@@ -53,6 +54,15 @@ impl<W: Write> RecordSink for NdjsonSink<W> {
             self.out.write_all(&buffer?)?;
         }
         Ok(())
+    }
+
+    fn write_raw(&mut self, record: &RawRecord<'_>) -> io::Result<()> {
+        self.out.write_all(record.line().as_bytes())?;
+        self.out.write_all(b"\n")
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
     }
 
     fn finish(&mut self) -> io::Result<()> {

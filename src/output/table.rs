@@ -1,12 +1,14 @@
 //! The table people read: one row per socket, fitted to the terminal width.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 use std::net::IpAddr;
 
 use comfy_table::{Cell, ColumnConstraint, ContentArrangement, Row, Table};
 
 use super::{RecordSink, TableOptions, sanitize};
-use crate::model::{PortEntry, State};
+use crate::model::PortEntry;
+use crate::raw::RawRecord;
 
 /// Column headers.
 pub const HEADERS: [&str; 8] = [
@@ -33,7 +35,17 @@ impl<W: Write> TableSink<W> {
 
 impl<W: Write> RecordSink for TableSink<W> {
     fn write_entry(&mut self, entry: &PortEntry) -> io::Result<()> {
-        self.rows.push(row(entry, self.options));
+        self.rows.push(row(&super::csv::cells(entry), self.options));
+        Ok(())
+    }
+
+    fn write_raw(&mut self, record: &RawRecord<'_>) -> io::Result<()> {
+        self.rows
+            .push(row(&super::csv::raw_cells(record), self.options));
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
 
@@ -75,42 +87,50 @@ fn render(rows: Vec<Row>, options: TableOptions) -> Table {
     table
 }
 
-fn row(entry: &PortEntry, options: TableOptions) -> Row {
+/// A table row from a record's cells in CSV [`HEADER`](super::csv::HEADER) order, so typed
+/// entries and records read from NDJSON look the same.
+fn row(cells: &[Cow<'_, str>], options: TableOptions) -> Row {
     let style = options.style;
-    let remote = match (entry.remote_addr, entry.remote_port) {
-        (Some(addr), Some(port)) => endpoint(addr, port),
-        _ => "*".to_owned(),
-    };
-    let state = if entry.state == State::CloseWait {
-        style.red(entry.state.as_str())
-    } else {
-        entry.state.as_str().to_owned()
-    };
+    let cell = |index: usize| cells.get(index).map_or("", |c| c.as_ref());
     let placeholder = style.dim("-");
-    let text = |value: Option<&String>| {
-        value.map_or_else(
-            || placeholder.clone(),
-            |v| sanitize::terminal(v).into_owned(),
-        )
+    let text = |index: usize| match cell(index) {
+        "" => placeholder.clone(),
+        value => sanitize::terminal(value).into_owned(),
     };
-    let mut process = text(entry.process.as_ref());
-    if !entry.suspicious.is_empty() {
+    let remote = match (cell(3), cell(4)) {
+        ("", _) | (_, "") => "*".to_owned(),
+        (addr, port) => endpoint_text(addr, port),
+    };
+    let state = match cell(5) {
+        "CLOSE_WAIT" => style.red("CLOSE_WAIT"),
+        other => sanitize::terminal(other).into_owned(),
+    };
+    let mut process = text(10);
+    if !cell(16).is_empty() {
         process = format!("{} {process}", style.red("[!]"));
     }
     let mut row = Row::from(vec![
-        entry.proto.as_str().to_owned(),
-        endpoint(entry.local_addr, entry.local_port),
+        sanitize::terminal(cell(0)).into_owned(),
+        endpoint_text(cell(1), cell(2)),
         remote,
         state,
-        entry
-            .pid
-            .map_or_else(|| placeholder.clone(), |pid| pid.to_string()),
+        text(8),
         process,
-        text(entry.user.as_ref()),
-        text(entry.service.as_ref()),
+        text(12),
+        text(15),
     ]);
     row.max_height(1);
     row
+}
+
+/// `addr:port` from their text, IPv6 in brackets, made terminal-safe.
+fn endpoint_text(addr: &str, port: &str) -> String {
+    let joined = if addr.contains(':') {
+        format!("[{addr}]:{port}")
+    } else {
+        format!("{addr}:{port}")
+    };
+    sanitize::terminal(&joined).into_owned()
 }
 
 /// `127.0.0.1:80` or `[::1]:80`.

@@ -1,5 +1,6 @@
 //! The expression tree and its evaluation over a record.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use regex::Regex;
@@ -240,14 +241,10 @@ fn texts(record: &impl Fields, field: Field) -> Vec<String> {
             .map(|a| a.to_string())
             .into_iter()
             .collect(),
-        Kind::Reasons => record
-            .reasons()
-            .into_iter()
-            .map(|r| r.into_owned())
-            .collect(),
+        Kind::Reasons => record.reasons().into_iter().map(Cow::into_owned).collect(),
         _ => record
             .text(field)
-            .map(|t| t.into_owned())
+            .map(Cow::into_owned)
             .into_iter()
             .collect(),
     }

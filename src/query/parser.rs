@@ -83,8 +83,7 @@ impl<'a> Parser<'a> {
 
     fn and(&mut self) -> Result<Expr, ParseError> {
         let mut left = self.unary()?;
-        loop {
-            let Some(token) = self.peek() else { break };
+        while let Some(token) = self.peek() {
             if is_keyword(&token.tok, "and") {
                 self.at += 1;
                 if self.peek().is_none() {

@@ -5,5 +5,6 @@
 mod architecture;
 mod cli;
 mod common;
+mod filter;
 mod pipeline;
 mod scan;

@@ -1,0 +1,289 @@
+//! `prt filter` on real scan output and on hand-written streams.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::process::{Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::common::*;
+
+/// `prt filter ARGS` with `input` on stdin.
+fn filter(args: &[&str], input: &[u8]) -> Output {
+    let mut child = prt()
+        .arg("filter")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    // Write on another thread: the filter's output pipe could fill while we still write.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let output = child.wait_with_output().expect("wait");
+    writer.join().expect("writer");
+    output
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn scan_piped_into_filter_finds_the_test_listener() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let scanned = run_ok(prt().arg("scan"));
+    let output = filter(
+        &[&format!("port={port} and state=listen and proto=tcp")],
+        scanned.as_bytes(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let records = ndjson(&stdout(&output));
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["pid"], std::process::id());
+    let line = stdout(&output);
+    assert!(scanned.contains(&line), "the original line, unchanged");
+
+    let same = run_ok(prt().args(["scan", "--where", &format!("port={port} and state=listen")]));
+    assert_eq!(
+        ndjson(&same).len(),
+        1,
+        "scan --where uses the same language"
+    );
+
+    let bare = filter(&[&port.to_string()], scanned.as_bytes());
+    assert!(
+        ndjson(&stdout(&bare))
+            .iter()
+            .all(|r| r["local_port"] == u64::from(port))
+    );
+}
+
+#[test]
+fn unknown_fields_and_formatting_pass_through_byte_for_byte() {
+    let input = concat!(
+        "{\"local_port\": 22,  \"proto\":\"tcp\", \"zz_extra\": {\"deep\": [1, 2.5e3, null]}, \"note\":\"caf\\u00e9\"}\n",
+        "{\"local_port\":80,\"proto\":\"tcp\"}\r\n",
+        "{\"proto\":\"udp\",\"local_port\":22,\"from\":\"another tool\"}\n",
+    );
+    let output = filter(&["port=22"], input.as_bytes());
+    assert_eq!(output.status.code(), Some(0));
+    let expected = concat!(
+        "{\"local_port\": 22,  \"proto\":\"tcp\", \"zz_extra\": {\"deep\": [1, 2.5e3, null]}, \"note\":\"caf\\u00e9\"}\n",
+        "{\"proto\":\"udp\",\"local_port\":22,\"from\":\"another tool\"}\n",
+    );
+    assert_eq!(stdout(&output), expected);
+}
+
+#[test]
+fn exit_status_like_grep() {
+    let input = b"{\"local_port\":22}\n{\"local_port\":80}\n";
+    assert_eq!(filter(&["port=22"], input).status.code(), Some(0));
+    assert_eq!(filter(&["port=23"], input).status.code(), Some(1));
+    let empty = filter(&["port=22"], b"");
+    assert_eq!(empty.status.code(), Some(1), "empty input matches nothing");
+    assert!(empty.stdout.is_empty() && empty.stderr.is_empty());
+    let blank = filter(&["port=22"], b"\n  \n");
+    assert_eq!(
+        blank.status.code(),
+        Some(1),
+        "blank lines are not records, nor errors"
+    );
+
+    let bad = filter(&["port>="], input);
+    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(
+        stderr(&bad),
+        "prt filter: expected a value after '>=' at column 7\n"
+    );
+    let typo = filter(&["prcess=sshd"], input);
+    assert_eq!(
+        stderr(&typo),
+        "prt filter: unknown field 'prcess'; did you mean 'process'? at column 1\n"
+    );
+}
+
+#[test]
+fn a_garbage_line_stops_with_its_line_number() {
+    let input = b"{\"local_port\":22}\n{\"local_port\":23}\nnot json at all\n{\"local_port\":22}\n";
+    let output = filter(&["port=22"], input);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "prt filter: line 3: expected a JSON object at column 1\n"
+    );
+    assert_eq!(
+        stdout(&output),
+        "{\"local_port\":22}\n",
+        "records before the bad line are out"
+    );
+
+    let skipped = filter(&["port=22", "--skip-invalid"], input);
+    assert_eq!(skipped.status.code(), Some(0));
+    assert_eq!(ndjson(&stdout(&skipped)).len(), 2);
+    assert_eq!(
+        stderr(&skipped),
+        "prt filter: skipped line 3: expected a JSON object at column 1\n"
+    );
+}
+
+#[test]
+fn files_are_read_in_turn_and_named_in_errors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let first = dir.path().join("a.ndjson");
+    let second = dir.path().join("b.ndjson");
+    std::fs::write(&first, "{\"local_port\":1}\n{\"local_port\":2}\n").expect("write");
+    std::fs::write(&second, "{\"local_port\":2}\n{\"local_port\":\n").expect("write");
+    let output = prt()
+        .args(["filter", "port=2"])
+        .arg(&first)
+        .arg(&second)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout(&output).lines().count(), 2);
+    let message = stderr(&output);
+    assert!(
+        message.starts_with(&format!("prt filter: {}: line 2: ", second.display())),
+        "{message}"
+    );
+
+    let missing = prt()
+        .args(["filter", "port=2", "/nonexistent/x.ndjson"])
+        .output()
+        .expect("runs");
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("cannot open /nonexistent/x.ndjson"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+#[test]
+fn invert_count_and_quiet() {
+    let input = b"{\"local_port\":22}\n{\"local_port\":80}\n{\"local_port\":443}\n";
+    assert_eq!(stdout(&filter(&["-c", "port<100"], input)), "2\n");
+    assert_eq!(stdout(&filter(&["-c", "-v", "port<100"], input)), "1\n");
+    let none = filter(&["-c", "port=1"], input);
+    assert_eq!(
+        (stdout(&none).as_str(), none.status.code()),
+        ("0\n", Some(1))
+    );
+    let quiet = filter(&["-q", "port=80"], input);
+    assert_eq!((quiet.stdout.len(), quiet.status.code()), (0, Some(0)));
+}
+
+#[test]
+fn other_formats_show_the_records_fields() {
+    let input = b"{\"proto\":\"tcp\",\"local_addr\":\"::1\",\"local_port\":22,\"pids\":[3,4],\"process\":\"=cmd\",\"x\":1}\n";
+    let csv = stdout(&filter(&["--format", "csv", "port=22"], input));
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .is_some_and(|h| h.starts_with("proto,local_addr,local_port"))
+    );
+    assert_eq!(lines.next(), Some("tcp,::1,22,,,,,,,3;4,'=cmd,,,,,,,,"));
+    let json = stdout(&filter(&["--format", "json", "port=22"], input));
+    let array: Vec<serde_json::Value> = serde_json::from_str(&json).expect("valid JSON");
+    assert_eq!(array[0]["x"], 1, "unknown fields kept in JSON too");
+    let table = stdout(&filter(&["--format", "table", "port=22"], input));
+    assert!(table.contains("[::1]:22"), "{table}");
+}
+
+#[test]
+fn a_live_stream_is_passed_on_at_once() {
+    let mut child = prt()
+        .args(["filter", "port=22"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let stdout = child.stdout.take().expect("stdout");
+    stdin.write_all(b"{\"local_port\":22}\n").expect("write");
+    stdin.flush().expect("flush");
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = sender.send(line);
+    });
+    // stdin stays open: the record must arrive without waiting for the end of input.
+    let line = receiver
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the record arrives while input is open");
+    assert_eq!(line, "{\"local_port\":22}\n");
+    drop(stdin);
+    assert_eq!(child.wait().expect("wait").code(), Some(0));
+}
+
+#[test]
+fn arbitrary_bytes_on_stdin_never_panic() {
+    let mut state: u64 = 0x1234_5678_9abc_def1;
+    let mut input = Vec::new();
+    for i in 0..4000 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let pieces: [&[u8]; 8] = [
+            b"{",
+            b"}",
+            b"\"local_port\"",
+            b":",
+            b"22",
+            b"\n",
+            b"\\u12",
+            b"\xff\xfe",
+        ];
+        if i % 3 == 0 {
+            input.push((state >> 24) as u8);
+        } else {
+            input.extend_from_slice(pieces[(state % 8) as usize]);
+        }
+    }
+    for args in [
+        &["port=22"][..],
+        &["--skip-invalid", "port=22"],
+        &["--skip-invalid", "--format", "csv", "!"],
+    ] {
+        let output = filter(args, &input);
+        let code = output.status.code();
+        assert!(matches!(code, Some(0..=2)), "{args:?}: {code:?}");
+        assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+    }
+}
+
+#[test]
+fn a_pipeline_ending_on_a_terminal_ends_in_a_table() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let prt_bin = env!("CARGO_BIN_EXE_prt");
+    let pipeline = format!("{prt_bin} scan | {prt_bin} filter 'port={port}'");
+    let transcript = run_ok(
+        command("script")
+            .args(["-qec", &pipeline, "/dev/null"])
+            .env("TERM", "dumb")
+            .env("COLUMNS", "150")
+            .env("NO_COLOR", "1"),
+    );
+    assert!(transcript.contains("PROTO"), "{transcript}");
+    assert!(
+        transcript.contains(&format!("127.0.0.1:{port}")),
+        "{transcript}"
+    );
+    assert!(
+        !transcript.contains("\"proto\""),
+        "not NDJSON on the terminal"
+    );
+}
