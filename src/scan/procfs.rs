@@ -3,6 +3,7 @@
 //! Slower than netlink (the kernel formats every socket as text) but always there. Used
 //! when netlink cannot answer and with `--backend proc`.
 
+use std::collections::HashSet;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -39,6 +40,9 @@ fn table_path(proto: Proto, family: Family) -> PathBuf {
 }
 
 /// Parses one `/proc/net` table (header line first). `path` only names the file in errors.
+///
+/// The kernel produces the table a page at a time while sockets come and go, so one socket
+/// can appear twice in a single read; repeats are dropped.
 pub fn parse_table(
     text: &str,
     proto: Proto,
@@ -46,6 +50,7 @@ pub fn parse_table(
     listening_only: bool,
     out: &mut Vec<Socket>,
 ) -> Result<(), Error> {
+    let mut seen = HashSet::new();
     for (index, line) in text.lines().enumerate().skip(1) {
         if line.trim().is_empty() {
             continue;
@@ -58,6 +63,7 @@ pub fn parse_table(
         let socket = parse_line(line, proto).map_err(malformed)?;
         if let Some(socket) = socket
             && (!listening_only || socket.state.is_listening())
+            && seen.insert((socket.inode, socket.local, socket.remote))
         {
             out.push(socket);
         }
@@ -164,6 +170,13 @@ mod tests {
         let sockets = parse(TCP6, Proto::Tcp, false).expect("parses");
         assert_eq!(sockets[0].local, "[::1]:22".parse().expect("literal"));
         assert_eq!(sockets[0].remote, "[::]:0".parse().expect("literal"));
+    }
+
+    #[test]
+    fn a_socket_listed_twice_is_one_socket() {
+        let row = TCP.lines().nth(1).expect("row");
+        let twice = format!("{TCP}{row}\n");
+        assert_eq!(parse(&twice, Proto::Tcp, false).expect("parses").len(), 2);
     }
 
     #[test]
