@@ -101,10 +101,38 @@ impl Key {
         }
     }
 
+    /// Runs for every field of every line, so it avoids a search: the length and the first
+    /// and last bytes pick the one candidate, and one short compare confirms it.
     fn from_name(name: &[u8]) -> Option<Key> {
-        Key::ALL
-            .into_iter()
-            .find(|key| key.name().as_bytes() == name)
+        let (&first, &last) = (name.first()?, name.last()?);
+        let candidate = match (name.len(), first, last) {
+            (2, b't', _) => Key::Ts,
+            (3, b'u', _) => Key::Uid,
+            (3, b'p', _) => Key::Pid,
+            (3, b's', _) => Key::Seq,
+            (4, b'p', b's') => Key::Pids,
+            (4, b'p', _) => Key::Ppid,
+            (4, b'u', _) => Key::User,
+            (5, b'p', _) => Key::Proto,
+            (5, b's', _) => Key::State,
+            (5, b'i', _) => Key::Inode,
+            (5, b'n', _) => Key::Netns,
+            (6, b's', _) => Key::Status,
+            (6, b'a', _) => Key::Alerts,
+            (7, b'p', _) => Key::Process,
+            (7, b'c', _) => Key::Cmdline,
+            (7, b's', b'd') => Key::Started,
+            (7, b's', _) => Key::Service,
+            (9, b'c', _) => Key::Container,
+            (10, b'l', b'r') => Key::LocalAddr,
+            (10, b'l', _) => Key::LocalPort,
+            (10, b's', _) => Key::Suspicious,
+            (10, b'f', _) => Key::FirstSeen,
+            (11, b'r', b'r') => Key::RemoteAddr,
+            (11, b'r', _) => Key::RemotePort,
+            _ => return None,
+        };
+        (candidate.name().as_bytes() == name).then_some(candidate)
     }
 }
 
@@ -180,7 +208,7 @@ impl<'a> RawValue<'a> {
             RawValue::String(_) => self.as_str().unwrap_or_default(),
             RawValue::Array(text) => {
                 let mut cells = Vec::new();
-                let mut parser = Parser::new(text.as_bytes());
+                let mut parser = Parser::new(text);
                 // Validated when the line was parsed.
                 let _ = parser.each_element(|value| cells.push(value.cell()));
                 Cow::Owned(cells.join(";"))
@@ -195,7 +223,7 @@ impl<'a> RawValue<'a> {
             return Vec::new();
         };
         let mut out = Vec::new();
-        let mut parser = Parser::new(text.as_bytes());
+        let mut parser = Parser::new(text);
         // The array was validated when the line was parsed, so this walk cannot fail.
         let _ = parser.each_element(|value| {
             if let Some(s) = value.as_str() {
@@ -225,7 +253,7 @@ impl<'a> RawRecord<'a> {
             line,
             fields: [None; Key::ALL.len()],
         };
-        let mut parser = Parser::new(line.as_bytes());
+        let mut parser = Parser::new(line);
         parser.skip_ws();
         if parser.peek() != Some(b'{') {
             return Err(parser.error(if parser.peek().is_none() {
@@ -315,25 +343,71 @@ fn unescape(raw: &str) -> String {
     out
 }
 
+/// Bytes that end the fast scan through a string: quote, backslash, control characters.
+const STRING_SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = true;
+        byte += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
+/// The first position at or after `at` holding a quote, a backslash or a control
+/// character (or the end). Eight bytes at a time: for each byte of a word, the top bit of
+/// `(b - x) & !b & 0x80` is set when `b < x`, and a byte equal to `c` is one where `b ^ c`
+/// is zero. The lowest flagged byte is always a true hit, which is the one we want.
+#[inline]
+fn skip_plain(bytes: &[u8], mut at: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        let below = |w: u64, n: u64| w.wrapping_sub(ONES * n) & !w & HIGH;
+        let hits = below(word, 0x20)
+            | below(word ^ (ONES * u64::from(b'"')), 1)
+            | below(word ^ (ONES * u64::from(b'\\')), 1);
+        if hits != 0 {
+            return at + (hits.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    while bytes
+        .get(at)
+        .is_some_and(|&b| !STRING_SPECIAL[usize::from(b)])
+    {
+        at += 1;
+    }
+    at
+}
+
 /// Nesting deeper than this is refused rather than risking the stack.
 const MAX_DEPTH: usize = 128;
 
 /// A validating JSON scanner over one line.
 struct Parser<'a> {
+    text: &'a str,
     bytes: &'a [u8],
     at: usize,
     depth: usize,
 }
 
 impl<'a> Parser<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
+    fn new(text: &'a str) -> Self {
         Parser {
-            bytes,
+            text,
+            bytes: text.as_bytes(),
             at: 0,
             depth: 0,
         }
     }
 
+    #[inline]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.at).copied()
     }
@@ -345,6 +419,7 @@ impl<'a> Parser<'a> {
         }
     }
 
+    #[inline]
     fn skip_ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
             self.at += 1;
@@ -361,10 +436,10 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// The text between `start` and the cursor. Both ends sit on ASCII delimiters of a
-    /// string that is valid UTF-8, so this never splits a character.
+    /// The text between `start` and the cursor. Both ends sit next to ASCII delimiters,
+    /// so they are character boundaries and the slice is free.
     fn text(&self, start: usize) -> &'a str {
-        std::str::from_utf8(&self.bytes[start..self.at]).unwrap_or_default()
+        self.text.get(start..self.at).unwrap_or_default()
     }
 
     /// Parses `{ "key": value, ... }`, calling `each` per member.
@@ -433,6 +508,7 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
+    #[inline]
     fn value(&mut self) -> Result<RawValue<'a>, Malformed> {
         self.skip_ws();
         let start = self.at;
@@ -472,6 +548,7 @@ impl<'a> Parser<'a> {
         self.at - start
     }
 
+    #[inline]
     fn number(&mut self) -> Result<RawValue<'a>, Malformed> {
         let start = self.at;
         if self.peek() == Some(b'-') {
@@ -501,21 +578,17 @@ impl<'a> Parser<'a> {
     }
 
     /// Parses a string at the cursor (on its opening quote); returns its raw contents.
+    #[inline]
     fn string(&mut self) -> Result<&'a str, Malformed> {
         self.at += 1;
         let start = self.at;
         loop {
             // Jump to the next byte that needs a look: a quote, a backslash or a control.
-            let rest = &self.bytes[self.at..];
-            let Some(offset) = rest
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-            else {
-                self.at = self.bytes.len();
+            self.at = skip_plain(self.bytes, self.at);
+            let Some(&special) = self.bytes.get(self.at) else {
                 return Err(self.error("unterminated string"));
             };
-            self.at += offset;
-            match self.bytes[self.at] {
+            match special {
                 b'"' => {
                     let contents = self.text(start);
                     self.at += 1;
@@ -609,6 +682,27 @@ mod tests {
         let deep = format!("{{\"a\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
         let err = RawRecord::parse(deep.as_bytes()).expect_err("too deep");
         assert_eq!(err.what, "nested too deeply");
+    }
+
+    #[test]
+    fn word_at_a_time_scan_finds_the_first_special_byte() {
+        let text = b"abcdefghijklmnop\"qrs\\tu\x01vwxyz\x7f\xc3\xa9";
+        for start in 0..text.len() {
+            let slow = (start..text.len())
+                .find(|&i| STRING_SPECIAL[usize::from(text[i])])
+                .unwrap_or(text.len());
+            assert_eq!(skip_plain(text, start), slow, "from {start}");
+        }
+        for byte in 0..=255u8 {
+            let mut line = [b'a'; 20];
+            line[11] = byte;
+            let expected = if STRING_SPECIAL[usize::from(byte)] {
+                11
+            } else {
+                20
+            };
+            assert_eq!(skip_plain(&line, 0), expected, "byte {byte:#x}");
+        }
     }
 
     #[test]

@@ -73,6 +73,10 @@ pub enum Error {
 pub struct Reader {
     inputs: std::vec::IntoIter<Input>,
     current: Option<(Input, BufReader<Box<dyn Read>>)>,
+    /// Bytes of the current line still in the read buffer, consumed on the next read.
+    pending: usize,
+    /// `FILE: ` for error messages when reading named files, else empty.
+    location: String,
     buffer: Vec<u8>,
     line: usize,
     name_inputs: bool,
@@ -92,6 +96,8 @@ impl Reader {
         Reader {
             inputs: inputs.into_iter(),
             current: None,
+            location: String::new(),
+            pending: 0,
             buffer: Vec::with_capacity(4096),
             line: 0,
             name_inputs,
@@ -105,61 +111,81 @@ impl Reader {
     pub fn would_wait(&self) -> bool {
         self.current
             .as_ref()
-            .is_none_or(|(_, reader)| reader.buffer().is_empty())
+            .is_none_or(|(_, reader)| reader.buffer().len() <= self.pending)
     }
 
     /// The next non-blank line, without its line ending; `None` at the end of all inputs.
     pub fn next_line(&mut self) -> Result<Option<Line<'_>>, Error> {
-        loop {
+        // First find the next non-blank line, noting only where it is; then lend it out.
+        let in_read_buffer = loop {
             if self.current.is_none() {
                 let Some(input) = self.inputs.next() else {
                     return Ok(None);
                 };
-                let source: Box<dyn Read> = match &input {
-                    Input::Stdin => Box::new(io::stdin()),
-                    Input::File(path) => {
-                        Box::new(File::open(path).map_err(|source| Error::Open {
-                            name: input.name(),
-                            source,
-                        })?)
-                    }
-                };
-                self.current = Some((input, BufReader::with_capacity(READ_BUFFER, source)));
-                self.line = 0;
+                self.open(input)?;
             }
             let Some((input, reader)) = self.current.as_mut() else {
                 continue;
             };
-            self.buffer.clear();
-            let read = reader
-                .read_until(b'\n', &mut self.buffer)
-                .map_err(|source| Error::Read {
-                    name: input.name(),
-                    source,
-                })?;
-            if read == 0 {
+            reader.consume(std::mem::take(&mut self.pending));
+            let read_error = |source| Error::Read {
+                name: input.name(),
+                source,
+            };
+            let available = reader.fill_buf().map_err(read_error)?;
+            if available.is_empty() {
                 self.current = None;
                 continue;
             }
-            self.line += 1;
-            let mut end = self.buffer.len();
-            while end > 0 && matches!(self.buffer[end - 1], b'\n' | b'\r') {
-                end -= 1;
-            }
-            if self.buffer[..end].iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let location = if self.name_inputs {
-                format!("{}: ", input.name())
+            // Most lines lie whole in the read buffer and are lent from there, no copy.
+            // A line that runs past the buffer's end is gathered into `buffer`.
+            let (whole, text) = if let Some(newline) = memchr::memchr(b'\n', available) {
+                self.pending = newline + 1;
+                (true, &available[..newline])
             } else {
-                String::new()
+                self.buffer.clear();
+                reader
+                    .read_until(b'\n', &mut self.buffer)
+                    .map_err(read_error)?;
+                (false, self.buffer.as_slice())
             };
-            return Ok(Some(Line {
-                bytes: &self.buffer[..end],
-                number: self.line,
-                location,
-            }));
+            self.line += 1;
+            if !text.iter().all(u8::is_ascii_whitespace) {
+                break whole;
+            }
+        };
+        let text: &[u8] = match (&self.current, in_read_buffer) {
+            (Some((_, reader)), true) => &reader.buffer()[..self.pending - 1],
+            _ => &self.buffer,
+        };
+        let mut end = text.len();
+        while end > 0 && matches!(text[end - 1], b'\n' | b'\r') {
+            end -= 1;
         }
+        Ok(Some(Line {
+            bytes: &text[..end],
+            number: self.line,
+            location: &self.location,
+        }))
+    }
+
+    fn open(&mut self, input: Input) -> Result<(), Error> {
+        let source: Box<dyn Read> = match &input {
+            Input::Stdin => Box::new(io::stdin()),
+            Input::File(path) => Box::new(File::open(path).map_err(|source| Error::Open {
+                name: input.name(),
+                source,
+            })?),
+        };
+        self.location = if self.name_inputs {
+            format!("{}: ", input.name())
+        } else {
+            String::new()
+        };
+        self.current = Some((input, BufReader::with_capacity(READ_BUFFER, source)));
+        self.line = 0;
+        self.pending = 0;
+        Ok(())
     }
 }
 
@@ -170,14 +196,14 @@ pub struct Line<'a> {
     pub bytes: &'a [u8],
     /// 1-based line number within its input.
     pub number: usize,
-    location: String,
+    location: &'a str,
 }
 
 impl<'a> Line<'a> {
     /// Parses the line as a record; a malformed line becomes an error naming it.
     pub fn record(&self) -> Result<RawRecord<'a>, Error> {
         RawRecord::parse(self.bytes).map_err(|error| Error::Malformed {
-            location: self.location.clone(),
+            location: self.location.to_owned(),
             line: self.number,
             error,
         })
