@@ -14,6 +14,10 @@
     clippy::print_stdout,
     reason = "a benchmark reports its figures on stdout"
 )]
+#![allow(
+    clippy::cast_precision_loss,
+    reason = "rates and sizes are printed to a few digits"
+)]
 
 use std::io::{BufWriter, Write};
 use std::net::IpAddr;
