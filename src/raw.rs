@@ -207,10 +207,8 @@ impl<'a> RawValue<'a> {
             RawValue::Number(text) | RawValue::Object(text) => Cow::Borrowed(text),
             RawValue::String(_) => self.as_str().unwrap_or_default(),
             RawValue::Array(text) => {
-                let mut cells = Vec::new();
-                let mut parser = Parser::new(text);
-                // Validated when the line was parsed.
-                let _ = parser.each_element(|value| cells.push(value.cell()));
+                let cells: Vec<Cow<'a, str>> =
+                    elements(text).into_iter().map(RawValue::cell).collect();
                 Cow::Owned(cells.join(";"))
             }
         }
@@ -222,68 +220,48 @@ impl<'a> RawValue<'a> {
         let RawValue::Array(text) = self else {
             return Vec::new();
         };
-        let mut out = Vec::new();
-        let mut parser = Parser::new(text);
-        // The array was validated when the line was parsed, so this walk cannot fail.
-        let _ = parser.each_element(|value| {
-            if let Some(s) = value.as_str() {
-                out.push(s);
-            }
-        });
-        out
+        elements(text)
+            .into_iter()
+            .filter_map(RawValue::as_str)
+            .collect()
     }
 }
 
 /// One NDJSON line and where its known fields are.
 #[derive(Debug, Clone)]
 pub struct RawRecord<'a> {
-    line: &'a str,
-    fields: [Option<RawValue<'a>>; Key::ALL.len()],
+    line: &'a [u8],
+    fields: [Span; Key::ALL.len()],
 }
 
 impl<'a> RawRecord<'a> {
     /// Checks `line` (without its newline) is one JSON object and locates its fields.
     /// Unknown fields are validated and skipped; a repeated field keeps its last value.
     pub fn parse(line: &'a [u8]) -> Result<RawRecord<'a>, Malformed> {
-        let line = std::str::from_utf8(line).map_err(|err| Malformed {
-            column: err.valid_up_to() + 1,
-            what: "invalid UTF-8".to_owned(),
-        })?;
-        let mut record = RawRecord {
-            line,
-            fields: [None; Key::ALL.len()],
-        };
+        // UTF-8 is checked inside strings as they are scanned: anywhere else a non-ASCII
+        // byte is a syntax error anyway, and most lines are all ASCII.
+        if u32::try_from(line.len()).is_err() {
+            return Err(Malformed {
+                column: 1,
+                what: "line longer than 4 GiB".to_owned(),
+            });
+        }
+        let mut fields = [Span::ABSENT; Key::ALL.len()];
         let mut parser = Parser::new(line);
-        parser.skip_ws();
-        if parser.peek() != Some(b'{') {
-            return Err(parser.error(if parser.peek().is_none() {
-                "expected a JSON object, found an empty line"
-            } else {
-                "expected a JSON object"
-            }));
-        }
-        parser.object(|key, value| {
-            if let Some(key) = Key::from_name(key.as_bytes()) {
-                record.fields[key as usize] = Some(value);
-            }
-        })?;
-        parser.skip_ws();
-        if parser.peek().is_some() {
-            return Err(parser.error("unexpected text after the object"));
-        }
-        Ok(record)
+        parser.record(&mut fields).map_err(Fail::malformed)?;
+        Ok(RawRecord { line, fields })
     }
 
-    /// The line's text.
+    /// The line's bytes (valid UTF-8), for passing it on unchanged.
     #[must_use]
-    pub fn line(&self) -> &'a str {
+    pub fn line(&self) -> &'a [u8] {
         self.line
     }
 
     /// The value of `key`; `None` when absent, `Some(RawValue::Null)` when null.
     #[must_use]
     pub fn get(&self, key: Key) -> Option<RawValue<'a>> {
-        self.fields[key as usize]
+        self.fields[key as usize].value(self.line)
     }
 
     /// The value of `key` unless it is absent or null.
@@ -295,7 +273,19 @@ impl<'a> RawRecord<'a> {
     /// `key` as an unsigned integer (absent, null or another type: `None`).
     #[must_use]
     pub fn u64(&self, key: Key) -> Option<u64> {
-        self.value(key)?.as_u64()
+        // Straight from the digits: this runs for every record a numeric filter sees.
+        let span = self.fields[key as usize];
+        if span.kind != Kind::Number {
+            return None;
+        }
+        let digits = self.line.get(span.start as usize..span.end as usize)?;
+        digits.iter().try_fold(0u64, |n, &d| {
+            if d.is_ascii_digit() {
+                n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+            } else {
+                None // negative, fractional or exponent: not a u64
+            }
+        })
     }
 
     /// `key` as a string.
@@ -343,7 +333,8 @@ fn unescape(raw: &str) -> String {
     out
 }
 
-/// Bytes that end the fast scan through a string: quote, backslash, control characters.
+/// Bytes that end the fast scan through a string: quote, backslash, control characters,
+/// and the start of a multi-byte character (checked as UTF-8 there).
 const STRING_SPECIAL: [bool; 256] = {
     let mut table = [false; 256];
     let mut byte = 0;
@@ -353,6 +344,11 @@ const STRING_SPECIAL: [bool; 256] = {
     }
     table[b'"' as usize] = true;
     table[b'\\' as usize] = true;
+    let mut high = 0x80;
+    while high < 256 {
+        table[high] = true;
+        high += 1;
+    }
     table
 };
 
@@ -369,7 +365,8 @@ fn skip_plain(bytes: &[u8], mut at: usize) -> usize {
         word.copy_from_slice(chunk);
         let word = u64::from_le_bytes(word);
         let below = |w: u64, n: u64| w.wrapping_sub(ONES * n) & !w & HIGH;
-        let hits = below(word, 0x20)
+        let hits = (word & HIGH)
+            | below(word, 0x20)
             | below(word ^ (ONES * u64::from(b'"')), 1)
             | below(word ^ (ONES * u64::from(b'\\')), 1);
         if hits != 0 {
@@ -386,22 +383,136 @@ fn skip_plain(bytes: &[u8], mut at: usize) -> usize {
     at
 }
 
+/// The elements of an array's text (validated when its line was parsed).
+fn elements(text: &str) -> Vec<RawValue<'_>> {
+    let mut spans = Vec::new();
+    let mut parser = Parser::new(text.as_bytes());
+    // The text was validated with its line, so this walk cannot fail.
+    let _ = parser.array(|span| spans.push(span));
+    spans
+        .into_iter()
+        .filter_map(|span| span.value(text.as_bytes()))
+        .collect()
+}
+
+/// What a located value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Absent,
+    Null,
+    True,
+    False,
+    Number,
+    String,
+    Array,
+    Object,
+}
+
+/// Where a value lies in its line: byte offsets, a string's without its quotes. Kept small
+/// and plain so the hot parse loop passes it in registers.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    kind: Kind,
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    const ABSENT: Span = Span {
+        kind: Kind::Absent,
+        start: 0,
+        end: 0,
+    };
+
+    fn value(self, line: &[u8]) -> Option<RawValue<'_>> {
+        // The parser checked the line is UTF-8 and spans end on ASCII delimiters.
+        let text = || {
+            line.get(self.start as usize..self.end as usize)
+                .and_then(|bytes| std::str::from_utf8(bytes).ok())
+                .unwrap_or_default()
+        };
+        Some(match self.kind {
+            Kind::Absent => return None,
+            Kind::Null => RawValue::Null,
+            Kind::True => RawValue::Bool(true),
+            Kind::False => RawValue::Bool(false),
+            Kind::Number => RawValue::Number(text()),
+            Kind::String => RawValue::String(text()),
+            Kind::Array => RawValue::Array(text()),
+            Kind::Object => RawValue::Object(text()),
+        })
+    }
+}
+
+/// Why parsing stopped, as a code: cheap to return through every level of the parser.
+#[derive(Debug, Clone, Copy)]
+enum What {
+    EmptyLine,
+    NotAnObject,
+    FieldName,
+    Colon,
+    AfterMember,
+    AfterElement,
+    Value,
+    EndInValue,
+    Number,
+    Escape,
+    UnicodeEscape,
+    Control,
+    Unterminated,
+    Trailing,
+    TooDeep,
+    Utf8,
+}
+
+/// A parse failure at a byte offset.
+#[derive(Debug, Clone, Copy)]
+struct Fail {
+    at: u32,
+    what: What,
+}
+
+impl Fail {
+    fn malformed(self) -> Malformed {
+        let what = match self.what {
+            What::EmptyLine => "expected a JSON object, found an empty line",
+            What::NotAnObject => "expected a JSON object",
+            What::FieldName => "expected a field name in double quotes",
+            What::Colon => "expected ':' after the field name",
+            What::AfterMember => "expected ',' or '}' after a value",
+            What::AfterElement => "expected ',' or ']' after an array element",
+            What::Value => "expected a value",
+            What::EndInValue => "unexpected end of line, expected a value",
+            What::Number => "malformed number",
+            What::Escape => "malformed escape in a string",
+            What::UnicodeEscape => "malformed \\u escape",
+            What::Control => "control character in a string",
+            What::Unterminated => "unterminated string",
+            What::Trailing => "unexpected text after the object",
+            What::TooDeep => "nested too deeply",
+            What::Utf8 => "invalid UTF-8",
+        };
+        Malformed {
+            column: self.at as usize + 1,
+            what: what.to_owned(),
+        }
+    }
+}
+
 /// Nesting deeper than this is refused rather than risking the stack.
 const MAX_DEPTH: usize = 128;
 
-/// A validating JSON scanner over one line.
+/// A validating JSON scanner over one line, working in byte offsets.
 struct Parser<'a> {
-    text: &'a str,
     bytes: &'a [u8],
     at: usize,
     depth: usize,
 }
 
 impl<'a> Parser<'a> {
-    fn new(text: &'a str) -> Self {
+    fn new(bytes: &'a [u8]) -> Self {
         Parser {
-            text,
-            bytes: text.as_bytes(),
+            bytes,
             at: 0,
             depth: 0,
         }
@@ -412,10 +523,10 @@ impl<'a> Parser<'a> {
         self.bytes.get(self.at).copied()
     }
 
-    fn error(&self, what: &str) -> Malformed {
-        Malformed {
-            column: self.at + 1,
-            what: what.to_owned(),
+    fn fail(&self, what: What) -> Fail {
+        Fail {
+            at: self.at as u32,
+            what,
         }
     }
 
@@ -426,25 +537,39 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn expect(&mut self, byte: u8, what: &str) -> Result<(), Malformed> {
+    /// The whole line: one object, known fields recorded in `fields`, nothing after it.
+    fn record(&mut self, fields: &mut [Span; Key::ALL.len()]) -> Result<(), Fail> {
         self.skip_ws();
-        if self.peek() == Some(byte) {
-            self.at += 1;
-            Ok(())
-        } else {
-            Err(self.error(what))
+        match self.peek() {
+            Some(b'{') => {}
+            None => return Err(self.fail(What::EmptyLine)),
+            Some(_) => return Err(self.fail(What::NotAnObject)),
         }
+        let bytes = self.bytes;
+        self.object(|key: Span, value: Span| {
+            let name = &bytes[key.start as usize..key.end as usize];
+            if let Some(key) = Key::from_name(name) {
+                fields[key as usize] = value;
+            }
+        })?;
+        self.skip_ws();
+        if self.peek().is_some() {
+            return Err(self.fail(What::Trailing));
+        }
+        Ok(())
     }
 
-    /// The text between `start` and the cursor. Both ends sit next to ASCII delimiters,
-    /// so they are character boundaries and the slice is free.
-    fn text(&self, start: usize) -> &'a str {
-        self.text.get(start..self.at).unwrap_or_default()
+    fn enter(&mut self) -> Result<(), Fail> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.fail(What::TooDeep));
+        }
+        Ok(())
     }
 
-    /// Parses `{ "key": value, ... }`, calling `each` per member.
-    fn object(&mut self, mut each: impl FnMut(&'a str, RawValue<'a>)) -> Result<(), Malformed> {
-        self.expect(b'{', "expected '{'")?;
+    /// Parses `{ "key": value, ... }` at the cursor, calling `each` per member.
+    fn object(&mut self, mut each: impl FnMut(Span, Span)) -> Result<(), Fail> {
+        self.at += 1; // the caller saw '{'
         self.enter()?;
         self.skip_ws();
         if self.peek() == Some(b'}') {
@@ -455,10 +580,16 @@ impl<'a> Parser<'a> {
         loop {
             self.skip_ws();
             if self.peek() != Some(b'"') {
-                return Err(self.error("expected a field name in double quotes"));
+                return Err(self.fail(What::FieldName));
             }
             let key = self.string()?;
-            self.expect(b':', "expected ':' after the field name")?;
+            if self.peek() != Some(b':') {
+                self.skip_ws();
+                if self.peek() != Some(b':') {
+                    return Err(self.fail(What::Colon));
+                }
+            }
+            self.at += 1;
             let value = self.value()?;
             each(key, value);
             self.skip_ws();
@@ -469,14 +600,15 @@ impl<'a> Parser<'a> {
                     self.depth -= 1;
                     return Ok(());
                 }
-                _ => return Err(self.error("expected ',' or '}' after a value")),
+                _ => return Err(self.fail(What::AfterMember)),
             }
         }
     }
 
-    /// Parses `[ value, ... ]`, calling `each` per element.
-    fn each_element(&mut self, mut each: impl FnMut(RawValue<'a>)) -> Result<(), Malformed> {
-        self.expect(b'[', "expected '['")?;
+    /// Parses `[ value, ... ]` at the cursor, calling `each` per element.
+    fn array(&mut self, mut each: impl FnMut(Span)) -> Result<(), Fail> {
+        self.skip_ws();
+        self.at += 1; // the caller saw '['
         self.enter()?;
         self.skip_ws();
         if self.peek() == Some(b']') {
@@ -495,51 +627,54 @@ impl<'a> Parser<'a> {
                     self.depth -= 1;
                     return Ok(());
                 }
-                _ => return Err(self.error("expected ',' or ']' after an array element")),
+                _ => return Err(self.fail(What::AfterElement)),
             }
         }
-    }
-
-    fn enter(&mut self) -> Result<(), Malformed> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(self.error("nested too deeply"));
-        }
-        Ok(())
     }
 
     #[inline]
-    fn value(&mut self) -> Result<RawValue<'a>, Malformed> {
+    fn span(&self, kind: Kind, start: usize) -> Span {
+        Span {
+            kind,
+            start: start as u32,
+            end: self.at as u32,
+        }
+    }
+
+    #[inline]
+    fn value(&mut self) -> Result<Span, Fail> {
         self.skip_ws();
         let start = self.at;
         match self.peek() {
-            Some(b'"') => Ok(RawValue::String(self.string()?)),
+            Some(b'"') => self.string(),
             Some(b'{') => {
                 self.object(|_, _| {})?;
-                Ok(RawValue::Object(self.text(start)))
+                Ok(self.span(Kind::Object, start))
             }
             Some(b'[') => {
-                self.each_element(|_| {})?;
-                Ok(RawValue::Array(self.text(start)))
+                self.array(|_| {})?;
+                Ok(self.span(Kind::Array, start))
             }
-            Some(b't') => self.literal(b"true", RawValue::Bool(true)),
-            Some(b'f') => self.literal(b"false", RawValue::Bool(false)),
-            Some(b'n') => self.literal(b"null", RawValue::Null),
+            Some(b't') => self.literal(b"true", Kind::True),
+            Some(b'f') => self.literal(b"false", Kind::False),
+            Some(b'n') => self.literal(b"null", Kind::Null),
             Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(_) => Err(self.error("expected a value")),
-            None => Err(self.error("unexpected end of line, expected a value")),
+            Some(_) => Err(self.fail(What::Value)),
+            None => Err(self.fail(What::EndInValue)),
         }
     }
 
-    fn literal(&mut self, word: &[u8], value: RawValue<'a>) -> Result<RawValue<'a>, Malformed> {
+    fn literal(&mut self, word: &[u8], kind: Kind) -> Result<Span, Fail> {
+        let start = self.at;
         if self.bytes[self.at..].starts_with(word) {
             self.at += word.len();
-            Ok(value)
+            Ok(self.span(kind, start))
         } else {
-            Err(self.error("expected a value"))
+            Err(self.fail(What::Value))
         }
     }
 
+    #[inline]
     fn digits(&mut self) -> usize {
         let start = self.at;
         while matches!(self.peek(), Some(b'0'..=b'9')) {
@@ -549,7 +684,7 @@ impl<'a> Parser<'a> {
     }
 
     #[inline]
-    fn number(&mut self) -> Result<RawValue<'a>, Malformed> {
+    fn number(&mut self) -> Result<Span, Fail> {
         let start = self.at;
         if self.peek() == Some(b'-') {
             self.at += 1;
@@ -557,12 +692,12 @@ impl<'a> Parser<'a> {
         let leading_zero = self.peek() == Some(b'0');
         let integer = self.digits();
         if integer == 0 || (leading_zero && integer > 1) {
-            return Err(self.error("malformed number"));
+            return Err(self.fail(What::Number));
         }
         if self.peek() == Some(b'.') {
             self.at += 1;
             if self.digits() == 0 {
-                return Err(self.error("malformed number"));
+                return Err(self.fail(What::Number));
             }
         }
         if matches!(self.peek(), Some(b'e' | b'E')) {
@@ -571,28 +706,27 @@ impl<'a> Parser<'a> {
                 self.at += 1;
             }
             if self.digits() == 0 {
-                return Err(self.error("malformed number"));
+                return Err(self.fail(What::Number));
             }
         }
-        Ok(RawValue::Number(self.text(start)))
+        Ok(self.span(Kind::Number, start))
     }
 
-    /// Parses a string at the cursor (on its opening quote); returns its raw contents.
+    /// Parses a string at the cursor (on its opening quote); the span is its contents.
     #[inline]
-    fn string(&mut self) -> Result<&'a str, Malformed> {
+    fn string(&mut self) -> Result<Span, Fail> {
         self.at += 1;
         let start = self.at;
         loop {
-            // Jump to the next byte that needs a look: a quote, a backslash or a control.
             self.at = skip_plain(self.bytes, self.at);
             let Some(&special) = self.bytes.get(self.at) else {
-                return Err(self.error("unterminated string"));
+                return Err(self.fail(What::Unterminated));
             };
             match special {
                 b'"' => {
-                    let contents = self.text(start);
+                    let span = self.span(Kind::String, start);
                     self.at += 1;
-                    return Ok(contents);
+                    return Ok(span);
                 }
                 b'\\' => {
                     self.at += 1;
@@ -603,14 +737,29 @@ impl<'a> Parser<'a> {
                         Some(b'u') => {
                             let hex = self.bytes.get(self.at + 1..self.at + 5);
                             if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-                                return Err(self.error("malformed \\u escape"));
+                                return Err(self.fail(What::UnicodeEscape));
                             }
                             self.at += 5;
                         }
-                        _ => return Err(self.error("malformed escape in a string")),
+                        _ => return Err(self.fail(What::Escape)),
                     }
                 }
-                _ => return Err(self.error("control character in a string")),
+                0x80.. => {
+                    // A multi-byte character: its width from the lead byte, then let the
+                    // standard library judge the sequence (overlongs, surrogates).
+                    let width = match special {
+                        0xc2..=0xdf => 2,
+                        0xe0..=0xef => 3,
+                        0xf0..=0xf4 => 4,
+                        _ => return Err(self.fail(What::Utf8)),
+                    };
+                    let character = self.bytes.get(self.at..self.at + width);
+                    if character.is_none_or(|c| std::str::from_utf8(c).is_err()) {
+                        return Err(self.fail(What::Utf8));
+                    }
+                    self.at += width;
+                }
+                _ => return Err(self.fail(What::Control)),
             }
         }
     }
@@ -640,7 +789,7 @@ mod tests {
             .map(RawValue::strings)
             .unwrap_or_default();
         assert_eq!(reasons, ["a", "b"]);
-        assert_eq!(record.line(), LINE);
+        assert_eq!(record.line(), LINE.as_bytes());
     }
 
     #[test]

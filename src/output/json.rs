@@ -45,7 +45,7 @@ impl<W: Write> RecordSink for JsonSink<W> {
 
     fn write_raw(&mut self, record: &RawRecord<'_>) -> io::Result<()> {
         self.element()?;
-        self.out.write_all(record.line().trim().as_bytes())
+        self.out.write_all(record.line().trim_ascii())
     }
 
     fn flush(&mut self) -> io::Result<()> {

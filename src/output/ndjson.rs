@@ -57,7 +57,7 @@ impl<W: Write> RecordSink for NdjsonSink<W> {
     }
 
     fn write_raw(&mut self, record: &RawRecord<'_>) -> io::Result<()> {
-        self.out.write_all(record.line().as_bytes())?;
+        self.out.write_all(record.line())?;
         self.out.write_all(b"\n")
     }
 

@@ -294,7 +294,10 @@ fn compare(record: &impl Fields, field: Field, cmp: Cmp, value: &Value) -> bool 
                 record.text(field).map(|t| t.to_lowercase() == *wanted)
             }
         }
-        Value::State(wanted) => state_of(record).map(|s| s == *wanted),
+        Value::State(wanted) => record.text(Field::State).map(|text| {
+            // Records spell states exactly; other spellings are parsed.
+            text == wanted.as_str() || text.parse::<State>().is_ok_and(|s| s == *wanted)
+        }),
         Value::Group(group) => state_of(record).map(|s| group.contains(s)),
         Value::Proto(wanted) => record
             .text(Field::Proto)
