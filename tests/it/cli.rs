@@ -175,3 +175,34 @@ fn prt_scan_binary_is_the_same_stage() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("prt-scan"));
 }
+
+#[test]
+fn the_json_schema_describes_the_records() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/port-entry.schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("schema file"))
+        .expect("valid JSON");
+    let entry = &schema["$defs"]["PortEntry"];
+    let required: Vec<&str> = entry["required"]
+        .as_array()
+        .expect("required")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let (_l, _port) = listener();
+    let record = &scan(&["-tl"])[0];
+    let fields: Vec<&str> = record
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(required, fields, "every field, in wire order");
+    let states: Vec<&str> = entry["properties"]["state"]["enum"]
+        .as_array()
+        .expect("enum")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let all: Vec<&str> = prt::model::State::ALL.iter().map(|s| s.as_str()).collect();
+    assert_eq!(states, all);
+}
