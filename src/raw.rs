@@ -101,9 +101,10 @@ impl Key {
         }
     }
 
-    /// Runs for every field of every line, so it avoids a search: the length and the first
-    /// and last bytes pick the one candidate, and one short compare confirms it.
-    fn from_name(name: &[u8]) -> Option<Key> {
+    /// The key a field name may be: its length and first and last bytes pick the one
+    /// candidate. Runs for every field of every line, so it stops there; whether the name
+    /// really is the candidate's is checked only when it matters ([`Key::is`]).
+    fn candidate(name: &[u8]) -> Option<Key> {
         let (&first, &last) = (name.first()?, name.last()?);
         let candidate = match (name.len(), first, last) {
             (2, b't', _) => Key::Ts,
@@ -132,7 +133,12 @@ impl Key {
             (11, b'r', _) => Key::RemotePort,
             _ => return None,
         };
-        (candidate.name().as_bytes() == name).then_some(candidate)
+        Some(candidate)
+    }
+
+    /// Whether `name` is this key's name.
+    fn is(self, name: &[u8]) -> bool {
+        self.name().as_bytes() == name
     }
 }
 
@@ -231,7 +237,23 @@ impl<'a> RawValue<'a> {
 #[derive(Debug, Clone)]
 pub struct RawRecord<'a> {
     line: &'a [u8],
-    fields: [Span; Key::ALL.len()],
+    fields: [Field; Key::ALL.len()],
+}
+
+/// Where a known field's name and value are. The name is kept so that it can be confirmed
+/// on first use rather than for every field of every line.
+#[derive(Debug, Clone, Copy)]
+struct Field {
+    /// Offset of the name; its length is the key's.
+    name: u32,
+    value: Span,
+}
+
+impl Field {
+    const ABSENT: Field = Field {
+        name: 0,
+        value: Span::ABSENT,
+    };
 }
 
 impl<'a> RawRecord<'a> {
@@ -246,10 +268,22 @@ impl<'a> RawRecord<'a> {
                 what: "line longer than 4 GiB".to_owned(),
             });
         }
-        let mut fields = [Span::ABSENT; Key::ALL.len()];
+        let mut fields = [Field::ABSENT; Key::ALL.len()];
         let mut parser = Parser::new(line);
         parser.record(&mut fields).map_err(Fail::malformed)?;
         Ok(RawRecord { line, fields })
+    }
+
+    /// The value span of `key`, absent unless the field's name really is the key's.
+    fn span(&self, key: Key) -> Span {
+        let field = self.fields[key as usize];
+        let start = field.name as usize;
+        let name = self.line.get(start..start + key.name().len());
+        if field.value.kind != Kind::Absent && name.is_some_and(|name| key.is(name)) {
+            field.value
+        } else {
+            Span::ABSENT
+        }
     }
 
     /// The line's bytes (valid UTF-8), for passing it on unchanged.
@@ -261,7 +295,7 @@ impl<'a> RawRecord<'a> {
     /// The value of `key`; `None` when absent, `Some(RawValue::Null)` when null.
     #[must_use]
     pub fn get(&self, key: Key) -> Option<RawValue<'a>> {
-        self.fields[key as usize].value(self.line)
+        self.span(key).value(self.line)
     }
 
     /// The value of `key` unless it is absent or null.
@@ -274,7 +308,7 @@ impl<'a> RawRecord<'a> {
     #[must_use]
     pub fn u64(&self, key: Key) -> Option<u64> {
         // Straight from the digits: this runs for every record a numeric filter sees.
-        let span = self.fields[key as usize];
+        let span = self.span(key);
         if span.kind != Kind::Number {
             return None;
         }
@@ -538,7 +572,7 @@ impl<'a> Parser<'a> {
     }
 
     /// The whole line: one object, known fields recorded in `fields`, nothing after it.
-    fn record(&mut self, fields: &mut [Span; Key::ALL.len()]) -> Result<(), Fail> {
+    fn record(&mut self, fields: &mut [Field; Key::ALL.len()]) -> Result<(), Fail> {
         self.skip_ws();
         match self.peek() {
             Some(b'{') => {}
@@ -546,10 +580,18 @@ impl<'a> Parser<'a> {
             Some(_) => return Err(self.fail(What::NotAnObject)),
         }
         let bytes = self.bytes;
-        self.object(|key: Span, value: Span| {
-            let name = &bytes[key.start as usize..key.end as usize];
-            if let Some(key) = Key::from_name(name) {
-                fields[key as usize] = value;
+        self.object(|name: Span, value: Span| {
+            let text = &bytes[name.start as usize..name.end as usize];
+            if let Some(key) = Key::candidate(text) {
+                let slot = &mut fields[key as usize];
+                // Another name of the same shape may hold the slot (`"piz"` for `pid`);
+                // only then is it worth checking which of the two is the real one.
+                if slot.value.kind == Kind::Absent || key.is(text) {
+                    *slot = Field {
+                        name: name.start,
+                        value,
+                    };
+                }
             }
         })?;
         self.skip_ws();
@@ -790,6 +832,24 @@ mod tests {
             .unwrap_or_default();
         assert_eq!(reasons, ["a", "b"]);
         assert_eq!(record.line(), LINE.as_bytes());
+    }
+
+    #[test]
+    fn names_that_look_like_known_keys_are_not_taken_for_them() {
+        let record = RawRecord::parse(br#"{"pid":5,"piz":7,"psd":8}"#).expect("valid");
+        assert_eq!(record.u64(Key::Pid), Some(5));
+        let record = RawRecord::parse(br#"{"piz":7,"pid":5}"#).expect("valid");
+        assert_eq!(record.u64(Key::Pid), Some(5));
+        let record = RawRecord::parse(br#"{"piz":7}"#).expect("valid");
+        assert_eq!(record.get(Key::Pid), None);
+        let record = RawRecord::parse(br#"{"pid":1,"pid":2}"#).expect("valid");
+        assert_eq!(
+            record.u64(Key::Pid),
+            Some(2),
+            "a repeated field keeps its last value"
+        );
+        let record = RawRecord::parse(br#"{"p\u0069d":3}"#).expect("valid");
+        assert_eq!(record.get(Key::Pid), None, "escaped names are not matched");
     }
 
     #[test]
