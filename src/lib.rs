@@ -11,3 +11,4 @@ pub mod output;
 pub mod query;
 pub mod raw;
 pub mod scan;
+pub mod track;

@@ -7,7 +7,9 @@ use std::os::fd::AsRawFd;
 
 use clap::ValueEnum;
 
+use crate::model::Proto;
 use crate::output::{self, Format, RecordSink, Style, TableOptions};
+use crate::scan::{Backend, Family, ScanOptions};
 
 /// `--format` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -54,6 +56,93 @@ pub struct OutputArgs {
     /// When to colour the table.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+/// Which sockets to scan: shared by `scan` and `watch`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SocketArgs {
+    /// Only TCP sockets (with --udp: both).
+    #[arg(short = 't', long)]
+    pub tcp: bool,
+    /// Only UDP sockets (with --tcp: both).
+    #[arg(short = 'u', long)]
+    pub udp: bool,
+    /// Only listening sockets: TCP LISTEN and unconnected UDP (UNCONN).
+    #[arg(short = 'l', long)]
+    pub listen: bool,
+    /// Only IPv4 sockets (with -6: both).
+    #[arg(short = '4', long = "ipv4")]
+    pub ipv4: bool,
+    /// Only IPv6 sockets (with -4: both).
+    #[arg(short = '6', long = "ipv6")]
+    pub ipv6: bool,
+    /// Where the socket list comes from: netlink (falls back to proc by itself) or proc.
+    #[arg(long, value_enum, value_name = "BACKEND", default_value_t = BackendArg::Netlink)]
+    pub backend: BackendArg,
+}
+
+/// `--backend` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum BackendArg {
+    /// Netlink sock_diag, like ss.
+    #[default]
+    Netlink,
+    /// /proc/net/{tcp,tcp6,udp,udp6}.
+    Proc,
+}
+
+impl SocketArgs {
+    /// The library's scan options for these flags.
+    #[must_use]
+    pub fn options(&self) -> ScanOptions {
+        let protocols = match (self.tcp, self.udp) {
+            (true, false) => vec![Proto::Tcp],
+            (false, true) => vec![Proto::Udp],
+            _ => vec![Proto::Tcp, Proto::Udp],
+        };
+        let families = match (self.ipv4, self.ipv6) {
+            (true, false) => vec![Family::V4],
+            (false, true) => vec![Family::V6],
+            _ => vec![Family::V4, Family::V6],
+        };
+        ScanOptions {
+            backend: match self.backend {
+                BackendArg::Netlink => Backend::Netlink,
+                BackendArg::Proc => Backend::Proc,
+            },
+            protocols,
+            families,
+            listening_only: self.listen,
+            attribute: true,
+        }
+    }
+}
+
+/// Parses `500ms`, `2s`, `1.5s`, `1m`, `1h` (a bare number is seconds).
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration like 500ms, 2s or 1m"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => {
+            return Err(format!(
+                "unknown unit '{unit}' in '{text}'; use ms, s, m or h"
+            ));
+        }
+    };
+    if !seconds.is_finite() || seconds <= 0.0 || seconds > 86_400.0 * 365.0 {
+        return Err(format!("'{text}' is out of range"));
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
 }
 
 /// Everything a stage needs to know about where it runs, decided once.
@@ -191,6 +280,19 @@ mod tests {
         let mut tty = Ctx::detached("t", &[("NO_COLOR", "")]);
         tty.stdout_tty = true;
         assert!(tty.colour(ColorChoice::Auto), "an empty NO_COLOR is unset");
+    }
+
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        for bad in ["", "s", "0s", "-1s", "2x", "1e9h", "abc"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

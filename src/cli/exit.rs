@@ -61,6 +61,7 @@ pub fn main() -> ExitCode {
     match prt.command {
         Command::Scan(args) => run_stage(args, "prt scan"),
         Command::Filter(args) => run_stage(args, "prt filter"),
+        Command::Watch(args) => run_stage(args, "prt watch"),
         Command::External(args) => external(&args),
     }
 }

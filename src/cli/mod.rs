@@ -8,6 +8,7 @@ pub mod common;
 pub mod exit;
 pub mod filter;
 pub mod scan;
+pub mod watch;
 
 use std::ffi::OsString;
 
@@ -41,6 +42,8 @@ pub enum Command {
     Scan(scan::Args),
     /// Keep the records that match an expression, like grep for port records.
     Filter(filter::Args),
+    /// Scan every interval and report what changed: a live table, or an NDJSON changelog.
+    Watch(watch::Args),
     /// `prt NAME ARGS...` runs `prt-NAME ARGS...` from PATH.
     #[command(external_subcommand)]
     External(Vec<OsString>),
@@ -70,5 +73,6 @@ mod tests {
         Prt::command().debug_assert();
         scan::Args::command().debug_assert();
         filter::Args::command().debug_assert();
+        watch::Args::command().debug_assert();
     }
 }

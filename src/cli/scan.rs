@@ -6,11 +6,10 @@
 use anyhow::Context as _;
 use clap::ValueEnum;
 
-use super::common::{Ctx, OutputArgs};
+use super::common::{Ctx, OutputArgs, SocketArgs};
 use super::exit::{Exit, Stage};
-use crate::model::Proto;
 use crate::query;
-use crate::scan::{self, Backend, Family, ScanOptions, SortKey};
+use crate::scan::{self, Family, SortKey};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -29,21 +28,9 @@ Examples:
 #[derive(Debug, clap::Parser)]
 #[command(name = "scan", version, after_help = EXAMPLES)]
 pub struct Args {
-    /// Only TCP sockets (with --udp: both).
-    #[arg(short = 't', long)]
-    pub tcp: bool,
-    /// Only UDP sockets (with --tcp: both).
-    #[arg(short = 'u', long)]
-    pub udp: bool,
-    /// Only listening sockets: TCP LISTEN and unconnected UDP (UNCONN).
-    #[arg(short = 'l', long)]
-    pub listen: bool,
-    /// Only IPv4 sockets (with -6: both).
-    #[arg(short = '4', long = "ipv4")]
-    pub ipv4: bool,
-    /// Only IPv6 sockets (with -4: both).
-    #[arg(short = '6', long = "ipv6")]
-    pub ipv6: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub sockets: SocketArgs,
     /// Only the sockets that match this filter expression (see `prt filter --help`).
     #[arg(long = "where", value_name = "EXPR")]
     pub where_: Option<String>,
@@ -53,9 +40,6 @@ pub struct Args {
     /// Reverse the sort order.
     #[arg(long, short = 'r')]
     pub reverse: bool,
-    /// Where the socket list comes from: netlink (falls back to proc by itself) or proc.
-    #[arg(long, value_enum, value_name = "BACKEND", default_value_t = BackendArg::Netlink)]
-    pub backend: BackendArg,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub output: OutputArgs,
@@ -74,21 +58,12 @@ pub enum SortArg {
     Service,
 }
 
-/// `--backend` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BackendArg {
-    /// Netlink sock_diag, like ss.
-    Netlink,
-    /// /proc/net/{tcp,tcp6,udp,udp6}.
-    Proc,
-}
-
 impl Stage for Args {
     const NAME: &'static str = "scan";
 
     fn run(self, ctx: &mut Ctx) -> anyhow::Result<Exit> {
         let query = self.where_.as_deref().map(query::parse).transpose()?;
-        let options = self.options();
+        let options = self.sockets.options();
         let result = scan::scan(&options).context("cannot list sockets")?;
         let mut entries = result.entries;
         if let Some(query) = &query {
@@ -122,29 +97,6 @@ impl Stage for Args {
 }
 
 impl Args {
-    fn options(&self) -> ScanOptions {
-        let protocols = match (self.tcp, self.udp) {
-            (true, false) => vec![Proto::Tcp],
-            (false, true) => vec![Proto::Udp],
-            _ => vec![Proto::Tcp, Proto::Udp],
-        };
-        let families = match (self.ipv4, self.ipv6) {
-            (true, false) => vec![Family::V4],
-            (false, true) => vec![Family::V6],
-            _ => vec![Family::V4, Family::V6],
-        };
-        ScanOptions {
-            backend: match self.backend {
-                BackendArg::Netlink => Backend::Netlink,
-                BackendArg::Proc => Backend::Proc,
-            },
-            protocols,
-            families,
-            listening_only: self.listen,
-            attribute: true,
-        }
-    }
-
     fn sort_key(&self) -> SortKey {
         match self.sort.unwrap_or(SortArg::Port) {
             SortArg::Port => SortKey::Port,

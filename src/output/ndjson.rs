@@ -80,3 +80,14 @@ fn serialize_all(entries: &[PortEntry]) -> io::Result<Vec<u8>> {
     }
     Ok(all)
 }
+
+/// Writes any record (a [`crate::model::TrackedEntry`], say) as one NDJSON line, through
+/// `buffer` so a write error reaches the caller as the `io::Error` it is.
+pub fn write_line<W: Write, T: serde::Serialize>(
+    out: &mut W,
+    value: &T,
+    buffer: &mut Vec<u8>,
+) -> io::Result<()> {
+    json_line(value, buffer)?;
+    out.write_all(buffer)
+}

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use comfy_table::{Cell, ColumnConstraint, ContentArrangement, Row, Table};
 
 use super::{RecordSink, TableOptions, sanitize};
-use crate::model::PortEntry;
+use crate::model::{PortEntry, Status, Timestamp, TrackedEntry};
 use crate::raw::RawRecord;
 
 /// Column headers.
@@ -57,13 +57,17 @@ impl<W: Write> RecordSink for TableSink<W> {
 }
 
 fn render(rows: Vec<Row>, options: TableOptions) -> Table {
+    render_with(&HEADERS, rows, options)
+}
+
+fn render_with(headers: &[&str], rows: Vec<Row>, options: TableOptions) -> Table {
     let style = options.style;
     let mut table = Table::new();
     table
         .load_preset(comfy_table::presets::NOTHING)
         .force_no_tty()
         .set_truncation_indicator("…")
-        .set_header(HEADERS.iter().map(|h| Cell::new(style.bold(h))));
+        .set_header(headers.iter().map(|h| Cell::new(style.bold(h))));
     match options.width {
         Some(width) => {
             table
@@ -90,6 +94,12 @@ fn render(rows: Vec<Row>, options: TableOptions) -> Table {
 /// A table row from a record's cells in CSV [`HEADER`](super::csv::HEADER) order, so typed
 /// entries and records read from NDJSON look the same.
 fn row(cells: &[Cow<'_, str>], options: TableOptions) -> Row {
+    let mut row = Row::from(row_texts(cells, options));
+    row.max_height(1);
+    row
+}
+
+fn row_texts(cells: &[Cow<'_, str>], options: TableOptions) -> Vec<String> {
     let style = options.style;
     let cell = |index: usize| cells.get(index).map_or("", |c| c.as_ref());
     let placeholder = style.dim("-");
@@ -109,7 +119,7 @@ fn row(cells: &[Cow<'_, str>], options: TableOptions) -> Row {
     if !cell(16).is_empty() {
         process = format!("{} {process}", style.red("[!]"));
     }
-    let mut row = Row::from(vec![
+    vec![
         sanitize::terminal(cell(0)).into_owned(),
         endpoint_text(cell(1), cell(2)),
         remote,
@@ -118,9 +128,50 @@ fn row(cells: &[Cow<'_, str>], options: TableOptions) -> Row {
         process,
         text(12),
         text(15),
-    ]);
-    row.max_height(1);
-    row
+    ]
+}
+
+/// Headers of the live view: the scan columns and the age of each socket.
+pub const TRACKED_HEADERS: [&str; 9] = [
+    "PROTO", "LOCAL", "REMOTE", "STATE", "PID", "PROCESS", "USER", "SERVICE", "AGE",
+];
+
+/// The live view of tracked sockets: new rows green, gone rows red, sockets older than an
+/// hour yellow and older than a day red, CLOSE_WAIT red.
+#[must_use]
+pub fn render_tracked(records: &[&TrackedEntry], now: Timestamp, options: TableOptions) -> String {
+    let style = options.style;
+    let rows = records
+        .iter()
+        .map(|record| {
+            let age = record.first_seen.until(now);
+            let mut texts = row_texts(&super::csv::cells(&record.entry), options);
+            texts.push(short_duration(age));
+            let paint = |text: &String| match record.status {
+                Status::New => style.green(text),
+                Status::Gone => style.red(text),
+                Status::Unchanged if age.as_secs() >= 86_400 => style.red(text),
+                Status::Unchanged if age.as_secs() >= 3_600 => style.yellow(text),
+                Status::Unchanged => text.clone(),
+            };
+            let mut row = Row::from(texts.iter().map(paint).collect::<Vec<_>>());
+            row.max_height(1);
+            row
+        })
+        .collect();
+    render_with(&TRACKED_HEADERS, rows, options).to_string()
+}
+
+/// `42s`, `5m`, `3h`, `2d`: an age at a glance.
+#[must_use]
+pub fn short_duration(duration: std::time::Duration) -> String {
+    let secs = duration.as_secs();
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3_600 => format!("{}m", secs / 60),
+        3_600..86_400 => format!("{}h", secs / 3_600),
+        _ => format!("{}d", secs / 86_400),
+    }
 }
 
 /// `addr:port` from their text, IPv6 in brackets, made terminal-safe.

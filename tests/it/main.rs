@@ -8,3 +8,4 @@ mod common;
 mod filter;
 mod pipeline;
 mod scan;
+mod watch;

@@ -1,0 +1,257 @@
+//! `prt watch [OPTIONS]`: scan every interval and report what changed.
+//!
+//! On a terminal: a live table, redrawn in place on the alternate screen, new rows green,
+//! gone rows red for 5 s; Ctrl-C leaves the terminal as it was. Otherwise (or with
+//! `--ndjson`): a changelog of TrackedEntry records — the first scan as `new`, then only
+//! `new`, `gone` and state changes (`--full`: every socket every scan) — flushed after each
+//! scan so the next stage sees it at once. Exit: 0, or 2 on error.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+
+use super::common::{ColorChoice, Ctx, SocketArgs, parse_duration};
+use super::exit::{Exit, Stage};
+use crate::model::{PortEntry, Status, Timestamp};
+use crate::output::{Style, TableOptions, ndjson, table};
+use crate::query::{self, Query};
+use crate::scan;
+use crate::track::{Change, Tracker};
+
+const EXAMPLES: &str = "\
+Examples:
+  prt watch                                   live table, refreshed every 2s
+  prt watch --ndjson | prt filter new         each new socket as it appears
+  prt watch --ndjson --interval 500ms --count 10 > changes.ndjson
+  prt watch -tl --where 'port<1024'           privileged listeners only";
+
+/// Seconds a gone socket stays in the live table.
+const GONE_RETENTION_SECS: u64 = 5;
+
+/// Scan every interval and report what changed.
+#[derive(Debug, clap::Parser)]
+#[command(name = "watch", version, after_help = EXAMPLES)]
+pub struct Args {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub sockets: SocketArgs,
+    /// Time between scans: 500ms, 2s, 1m.
+    #[arg(long, short = 'i', value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    pub interval: Duration,
+    /// Stop after this many scans.
+    #[arg(long, short = 'n', value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+    /// Write the NDJSON changelog, even on a terminal.
+    #[arg(long)]
+    pub ndjson: bool,
+    /// In the changelog, every socket on every scan, not only changes.
+    #[arg(long)]
+    pub full: bool,
+    /// Only the sockets that match this filter expression (see `prt filter --help`).
+    #[arg(long = "where", value_name = "EXPR")]
+    pub where_: Option<String>,
+    /// When to colour the live table.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+impl Stage for Args {
+    const NAME: &'static str = "watch";
+
+    fn run(self, ctx: &mut Ctx) -> anyhow::Result<Exit> {
+        let query = self.where_.as_deref().map(query::parse).transpose()?;
+        let mut tracker = Tracker::new(GONE_RETENTION_SECS);
+        let mut ticks = Ticks::new(self.interval, self.count);
+        if self.ndjson || !ctx.stdout_tty {
+            let mut out = ctx.stdout();
+            let mut buffer = Vec::with_capacity(512);
+            while ticks.next() {
+                let changes = tracker.observe(self.scan(query.as_ref())?, Timestamp::now());
+                for change in changes.iter().filter(|c| self.full || c.is_reportable()) {
+                    ndjson::write_line(&mut out, &change.record, &mut buffer)?;
+                }
+                out.flush()?;
+            }
+            return Ok(Exit::Success);
+        }
+        let options = TableOptions {
+            width: ctx.width,
+            style: Style {
+                enabled: ctx.colour(self.color),
+            },
+        };
+        let mut screen = LiveScreen::enter(ctx.stdout())?;
+        while ticks.next() {
+            let now = Timestamp::now();
+            let changes = tracker.observe(self.scan(query.as_ref())?, now);
+            screen.draw(&self.frame(&tracker, &changes, now, options))?;
+        }
+        screen.leave()?;
+        Ok(Exit::Success)
+    }
+}
+
+impl Args {
+    fn scan(&self, query: Option<&Query>) -> anyhow::Result<Vec<PortEntry>> {
+        let mut entries = scan::scan(&self.sockets.options())
+            .context("cannot list sockets")?
+            .entries;
+        if let Some(query) = query {
+            entries.retain(|entry| query.matches(entry));
+        }
+        scan::sort(&mut entries, scan::SortKey::Port, false);
+        Ok(entries)
+    }
+
+    /// One screenful: a header line, then live sockets and the recently gone.
+    fn frame(
+        &self,
+        tracker: &Tracker,
+        changes: &[Change],
+        now: Timestamp,
+        options: TableOptions,
+    ) -> String {
+        let live: Vec<_> = changes
+            .iter()
+            .map(|c| &c.record)
+            .filter(|r| r.status != Status::Gone)
+            .collect();
+        let new = live.iter().filter(|r| r.status == Status::New).count();
+        let gone = tracker.retained_gone(now);
+        let mut rows = live.clone();
+        rows.extend(gone.iter().copied());
+        let header = format!(
+            "prt watch  {now}  scan {}  {} sockets, {new} new, {} gone  every {}",
+            tracker.seq(),
+            live.len(),
+            gone.len(),
+            interval_text(self.interval),
+        );
+        format!(
+            "{}\n{}\n",
+            options.style.bold(&header),
+            table::render_tracked(&rows, now, options)
+        )
+    }
+}
+
+/// `500ms`, `2s`, `1m` for the header.
+fn interval_text(interval: Duration) -> String {
+    if interval.subsec_millis() != 0 || interval.as_secs() == 0 {
+        format!("{}ms", interval.as_millis())
+    } else {
+        table::short_duration(interval)
+    }
+}
+
+/// Paces the scans: the first at once, then one per interval, until the count is reached
+/// or Ctrl-C (SIGINT) or SIGTERM arrives.
+struct Ticks {
+    interval: Duration,
+    left: Option<u64>,
+    next_at: Instant,
+}
+
+impl Ticks {
+    fn new(interval: Duration, count: Option<u64>) -> Ticks {
+        install_signal_handlers();
+        Ticks {
+            interval,
+            left: count,
+            next_at: Instant::now(),
+        }
+    }
+
+    /// Waits for the next scan; false when it is time to stop.
+    fn next(&mut self) -> bool {
+        if self.left == Some(0) {
+            return false;
+        }
+        // Sleep in short steps so a signal ends the wait promptly.
+        while Instant::now() < self.next_at {
+            if STOP.load(Ordering::Relaxed) {
+                return false;
+            }
+            let left = self.next_at.saturating_duration_since(Instant::now());
+            std::thread::sleep(left.min(Duration::from_millis(50)));
+        }
+        if STOP.load(Ordering::Relaxed) {
+            return false;
+        }
+        self.next_at = Instant::now() + self.interval;
+        if let Some(left) = self.left.as_mut() {
+            *left -= 1;
+        }
+        true
+    }
+}
+
+/// Set by SIGINT and SIGTERM. The one piece of global state here: a signal handler can do
+/// nothing but set a flag.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_stop_signal(_: libc::c_int) {
+    STOP.store(true, Ordering::Relaxed);
+}
+
+fn install_signal_handlers() {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_stop_signal as *const () as libc::sighandler_t;
+            libc::sigemptyset(&raw mut action.sa_mask);
+            libc::sigaction(signal, &raw const action, std::ptr::null_mut());
+        }
+    }
+}
+
+/// The alternate screen with the cursor hidden; left again on [`LiveScreen::leave`], or on
+/// drop if an error cuts the watch short, so the terminal is always given back.
+struct LiveScreen {
+    out: Box<dyn Write>,
+    active: bool,
+}
+
+const ENTER: &str = "\x1b[?1049h\x1b[?25l";
+const LEAVE: &str = "\x1b[?25h\x1b[?1049l";
+
+impl LiveScreen {
+    fn enter(mut out: Box<dyn Write>) -> std::io::Result<LiveScreen> {
+        out.write_all(ENTER.as_bytes())?;
+        out.flush()?;
+        Ok(LiveScreen { out, active: true })
+    }
+
+    /// Replaces the screen's contents in one write: home, the frame line by line with each
+    /// line's rest cleared, then everything below cleared. No blank flash between frames.
+    fn draw(&mut self, frame: &str) -> std::io::Result<()> {
+        let mut text = String::with_capacity(frame.len() + 256);
+        text.push_str("\x1b[H");
+        for line in frame.lines() {
+            text.push_str(line);
+            text.push_str("\x1b[K\r\n");
+        }
+        text.push_str("\x1b[J");
+        self.out.write_all(text.as_bytes())?;
+        self.out.flush()
+    }
+
+    fn leave(mut self) -> std::io::Result<()> {
+        self.active = false;
+        self.out.write_all(LEAVE.as_bytes())?;
+        self.out.flush()
+    }
+}
+
+impl Drop for LiveScreen {
+    fn drop(&mut self) {
+        if self.active {
+            // Best effort: the terminal may be gone already.
+            let _ = self.out.write_all(LEAVE.as_bytes());
+            let _ = self.out.flush();
+        }
+    }
+}

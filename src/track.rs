@@ -1,0 +1,278 @@
+//! Change tracking between scans: which sockets are new, which persist, which are gone.
+//!
+//! Second stage of the data flow (scan -> track -> enrich -> query -> act -> output).
+//! A socket's identity is its namespace, protocol, local and remote address, owner and inode
+//! — not its state, so a connection that moves from SYN_SENT to ESTABLISHED keeps its
+//! `first_seen` and is reported as a state change, not as one socket gone and another new.
+//! The clock is passed in (`now`), so tests pin it.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use crate::model::{PortEntry, Proto, Status, Timestamp, TrackedEntry};
+
+/// What makes two records from different scans the same socket.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Identity {
+    netns: Option<u64>,
+    proto: Proto,
+    local: (IpAddr, u16),
+    remote: (Option<IpAddr>, Option<u16>),
+    owner: Option<u32>,
+    inode: u64,
+}
+
+impl Identity {
+    /// The identity of `entry`.
+    #[must_use]
+    pub fn of(entry: &PortEntry) -> Identity {
+        Identity {
+            netns: entry.netns,
+            proto: entry.proto,
+            local: (entry.local_addr, entry.local_port),
+            remote: (entry.remote_addr, entry.remote_port),
+            owner: entry.pid,
+            inode: entry.inode,
+        }
+    }
+}
+
+/// One record of an observation, and whether its state moved since the previous scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// The record, with status, first_seen, seq and ts.
+    pub record: TrackedEntry,
+    /// For an unchanged socket: its state differs from the previous scan's.
+    pub state_changed: bool,
+}
+
+impl Change {
+    /// Whether a changelog reports it: new, gone, or a state change.
+    #[must_use]
+    pub fn is_reportable(&self) -> bool {
+        self.record.status != Status::Unchanged || self.state_changed
+    }
+}
+
+/// What the tracker remembers of a live socket.
+#[derive(Debug, Clone)]
+struct Live {
+    first_seen: Timestamp,
+    entry: PortEntry,
+}
+
+/// The diff between consecutive scans.
+#[derive(Debug)]
+pub struct Tracker {
+    seq: u64,
+    live: HashMap<Identity, Live>,
+    /// Sockets gone, with when they went, kept for [`Tracker::retained_gone`].
+    gone: Vec<(Timestamp, TrackedEntry)>,
+    retention: u64,
+}
+
+impl Tracker {
+    /// A tracker that keeps gone sockets for `retention_secs` seconds for display.
+    #[must_use]
+    pub fn new(retention_secs: u64) -> Tracker {
+        Tracker {
+            seq: 0,
+            live: HashMap::new(),
+            gone: Vec::new(),
+            retention: retention_secs,
+        }
+    }
+
+    /// Takes in one scan made at `now`. Returns every socket of the scan (new or unchanged)
+    /// in its order, then the sockets gone since the previous scan, all with the new `seq`.
+    pub fn observe(&mut self, entries: Vec<PortEntry>, now: Timestamp) -> Vec<Change> {
+        self.seq += 1;
+        let seq = self.seq;
+        let mut previous = std::mem::take(&mut self.live);
+        let mut changes = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let identity = Identity::of(&entry);
+            if self.live.contains_key(&identity) {
+                continue; // the same socket twice in one scan: keep the first
+            }
+            let (status, first_seen, state_changed) = match previous.remove(&identity) {
+                Some(before) => (
+                    Status::Unchanged,
+                    before.first_seen,
+                    before.entry.state != entry.state,
+                ),
+                None => (Status::New, now, false),
+            };
+            self.live.insert(
+                identity,
+                Live {
+                    first_seen,
+                    entry: entry.clone(),
+                },
+            );
+            changes.push(Change {
+                record: TrackedEntry {
+                    entry,
+                    status,
+                    first_seen,
+                    seq,
+                    ts: now,
+                },
+                state_changed,
+            });
+        }
+        self.gone
+            .retain(|(when, _)| when.until(now).as_secs() < self.retention);
+        for (_, before) in previous {
+            let record = TrackedEntry {
+                entry: before.entry,
+                status: Status::Gone,
+                first_seen: before.first_seen,
+                seq,
+                ts: now,
+            };
+            self.gone.push((now, record.clone()));
+            changes.push(Change {
+                record,
+                state_changed: false,
+            });
+        }
+        changes
+    }
+
+    /// Sockets gone within the retention time before `now`, most recent last.
+    #[must_use]
+    pub fn retained_gone(&self, now: Timestamp) -> Vec<&TrackedEntry> {
+        self.gone
+            .iter()
+            .filter(|(when, _)| when.until(now).as_secs() < self.retention)
+            .map(|(_, record)| record)
+            .collect()
+    }
+
+    /// The number of the last scan observed (0 before the first).
+    #[must_use]
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// How many sockets are live after the last scan.
+    #[must_use]
+    pub fn live_count(&self) -> usize {
+        self.live.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::State;
+
+    fn socket(port: u16, state: State) -> PortEntry {
+        PortEntry {
+            proto: Proto::Tcp,
+            local_addr: "127.0.0.1".parse().expect("literal"),
+            local_port: port,
+            remote_addr: None,
+            remote_port: None,
+            state,
+            inode: u64::from(port),
+            uid: Some(0),
+            pid: Some(10),
+            pids: vec![10],
+            process: Some("x".into()),
+            cmdline: None,
+            user: None,
+            ppid: None,
+            started: None,
+            service: None,
+            suspicious: vec![],
+            container: None,
+            netns: Some(1),
+        }
+    }
+
+    fn at(secs: i64) -> Timestamp {
+        Timestamp::from_unix(1_800_000_000 + secs)
+    }
+
+    fn summary(changes: &[Change]) -> Vec<(u16, Status, bool)> {
+        changes
+            .iter()
+            .map(|c| (c.record.entry.local_port, c.record.status, c.state_changed))
+            .collect()
+    }
+
+    #[test]
+    fn new_unchanged_gone_with_first_seen_carried() {
+        let mut tracker = Tracker::new(5);
+        let first = tracker.observe(vec![socket(22, State::Listen)], at(0));
+        assert_eq!(summary(&first), [(22, Status::New, false)]);
+        assert_eq!(first[0].record.seq, 1);
+
+        let second = tracker.observe(
+            vec![socket(22, State::Listen), socket(80, State::Listen)],
+            at(2),
+        );
+        assert_eq!(
+            summary(&second),
+            [(22, Status::Unchanged, false), (80, Status::New, false)]
+        );
+        assert_eq!(second[0].record.first_seen, at(0));
+        assert_eq!(second[1].record.first_seen, at(2));
+        assert!(
+            second
+                .iter()
+                .all(|c| c.record.seq == 2 && c.record.ts == at(2))
+        );
+
+        let third = tracker.observe(vec![socket(80, State::Listen)], at(4));
+        assert_eq!(
+            summary(&third),
+            [(80, Status::Unchanged, false), (22, Status::Gone, false)]
+        );
+        assert_eq!(third[1].record.first_seen, at(0), "gone keeps first_seen");
+        assert_eq!(third[1].record.seq, 3);
+        assert_eq!(tracker.live_count(), 1);
+    }
+
+    #[test]
+    fn a_state_change_is_the_same_socket() {
+        let mut tracker = Tracker::new(5);
+        tracker.observe(vec![socket(5000, State::SynSent)], at(0));
+        let next = tracker.observe(vec![socket(5000, State::Established)], at(1));
+        assert_eq!(summary(&next), [(5000, Status::Unchanged, true)]);
+        assert_eq!(next[0].record.first_seen, at(0));
+        assert!(next[0].is_reportable());
+        let again = tracker.observe(vec![socket(5000, State::Established)], at(2));
+        assert!(!again[0].is_reportable());
+    }
+
+    #[test]
+    fn a_new_owner_or_inode_is_a_new_socket() {
+        let mut tracker = Tracker::new(5);
+        tracker.observe(vec![socket(22, State::Listen)], at(0));
+        let mut reused = socket(22, State::Listen);
+        reused.pid = Some(11);
+        let next = tracker.observe(vec![reused], at(1));
+        assert_eq!(
+            summary(&next),
+            [(22, Status::New, false), (22, Status::Gone, false)]
+        );
+    }
+
+    #[test]
+    fn gone_sockets_are_retained_for_the_retention_time() {
+        let mut tracker = Tracker::new(5);
+        tracker.observe(vec![socket(22, State::Listen)], at(0));
+        tracker.observe(vec![], at(1));
+        assert_eq!(tracker.retained_gone(at(1)).len(), 1);
+        assert_eq!(tracker.retained_gone(at(5)).len(), 1);
+        assert_eq!(tracker.retained_gone(at(6)).len(), 0);
+        tracker.observe(vec![], at(7));
+        assert!(
+            tracker.gone.is_empty(),
+            "expired entries are dropped, memory stays flat"
+        );
+    }
+}
