@@ -262,6 +262,28 @@ mod tests {
     }
 
     #[test]
+    fn empty_scans_and_duplicates() {
+        let mut tracker = Tracker::new(5);
+        assert!(tracker.observe(vec![], at(0)).is_empty());
+        let twice = tracker.observe(
+            vec![socket(22, State::Listen), socket(22, State::Listen)],
+            at(1),
+        );
+        assert_eq!(
+            summary(&twice),
+            [(22, Status::New, false)],
+            "one socket listed twice is one"
+        );
+        let emptied = tracker.observe(vec![], at(2));
+        assert_eq!(summary(&emptied), [(22, Status::Gone, false)]);
+        assert!(
+            tracker.observe(vec![], at(3)).is_empty(),
+            "gone is reported once"
+        );
+        assert_eq!(tracker.seq(), 4);
+    }
+
+    #[test]
     fn gone_sockets_are_retained_for_the_retention_time() {
         let mut tracker = Tracker::new(5);
         tracker.observe(vec![socket(22, State::Listen)], at(0));

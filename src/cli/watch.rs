@@ -14,6 +14,7 @@ use anyhow::Context as _;
 
 use super::common::{ColorChoice, Ctx, SocketArgs, parse_duration};
 use super::exit::{Exit, Stage};
+use crate::bandwidth;
 use crate::model::{PortEntry, Status, Timestamp};
 use crate::output::{Style, TableOptions, ndjson, table};
 use crate::query::{self, Query};
@@ -83,10 +84,18 @@ impl Stage for Args {
             },
         };
         let mut screen = LiveScreen::enter(ctx.stdout())?;
+        // Without /proc/net/dev the header simply shows no rate.
+        let mut counters = bandwidth::Sample::read().ok();
         while ticks.next() {
             let now = Timestamp::now();
             let changes = tracker.observe(self.scan(query.as_ref())?, now);
-            screen.draw(&self.frame(&tracker, &changes, now, options))?;
+            let latest = bandwidth::Sample::read().ok();
+            let rates = counters
+                .as_ref()
+                .zip(latest.as_ref())
+                .map(|(a, b)| bandwidth::rates(a, b));
+            counters = latest;
+            screen.draw(&self.frame(&tracker, &changes, now, rates.as_ref(), options))?;
         }
         screen.leave()?;
         Ok(Exit::Success)
@@ -111,6 +120,7 @@ impl Args {
         tracker: &Tracker,
         changes: &[Change],
         now: Timestamp,
+        rates: Option<&bandwidth::Rates>,
         options: TableOptions,
     ) -> String {
         let live: Vec<_> = changes
@@ -122,8 +132,15 @@ impl Args {
         let gone = tracker.retained_gone(now);
         let mut rows = live.clone();
         rows.extend(gone.iter().copied());
+        let traffic = rates.map_or(String::new(), |r| {
+            format!(
+                "  RX {}  TX {}",
+                bandwidth::human_rate(r.rx),
+                bandwidth::human_rate(r.tx)
+            )
+        });
         let header = format!(
-            "prt watch  {now}  scan {}  {} sockets, {new} new, {} gone  every {}",
+            "prt watch  {now}  scan {}  {} sockets, {new} new, {} gone{traffic}  every {}",
             tracker.seq(),
             live.len(),
             gone.len(),

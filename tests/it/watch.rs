@@ -170,6 +170,10 @@ fn the_live_table_runs_on_the_alternate_screen_and_gives_the_terminal_back() {
     assert!(transcript.contains("PROTO") && transcript.contains("AGE"));
     assert!(transcript.contains(&format!("127.0.0.1:{port}")));
     assert!(transcript.contains("prt watch"));
+    assert!(
+        transcript.contains("  RX ") && transcript.contains("  TX "),
+        "system rates in the header"
+    );
 }
 
 /// The pid of the `prt` process running under `parent` (script forks a shell that runs it).
