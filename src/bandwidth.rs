@@ -88,7 +88,10 @@ pub fn rates(before: &Sample, after: &Sample) -> Rates {
 
 /// [`rates`] over explicit counters and elapsed time.
 #[must_use]
-#[allow(clippy::cast_precision_loss, reason = "a byte rate needs no more than 52 bits of precision")]
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "a byte rate needs no more than 52 bits of precision"
+)]
 pub fn rates_over(
     before: &[InterfaceCounters],
     after: &[InterfaceCounters],

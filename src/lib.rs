@@ -12,4 +12,5 @@ pub mod output;
 pub mod query;
 pub mod raw;
 pub mod scan;
+pub mod suggest;
 pub mod track;

@@ -135,7 +135,8 @@ fn external(args: &[OsString]) -> ExitCode {
     let err = std::process::Command::new(&program).args(rest).exec();
     if err.kind() == io::ErrorKind::NotFound {
         let mut message = format!("no such command: `{name_text}`");
-        if let Some(close) = closest(&name_text, &builtin_names()) {
+        let names = builtin_names();
+        if let Some(close) = crate::suggest::closest(&name_text, names.iter().map(String::as_str)) {
             message = format!("{message}\n\n  tip: a similar command exists: `{close}`");
         }
         message.push_str("\n\nrun `prt --help` for the list of commands");
@@ -147,31 +148,6 @@ fn external(args: &[OsString]) -> ExitCode {
         );
     }
     ExitCode::from(ERROR_CODE)
-}
-
-/// The name in `names` within edit distance 2 of `typed`, if any.
-fn closest<'a>(typed: &str, names: &'a [String]) -> Option<&'a str> {
-    names
-        .iter()
-        .map(|name| (edit_distance(typed, name), name))
-        .filter(|&(distance, _)| distance <= 2)
-        .min()
-        .map(|(_, name)| name.as_str())
-}
-
-/// Levenshtein distance over chars.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, &cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 #[cfg(test)]
@@ -204,14 +180,5 @@ mod tests {
         fn flush(&mut self) -> io::Result<()> {
             Ok(())
         }
-    }
-
-    #[test]
-    fn suggestions() {
-        let names = vec!["scan".to_owned(), "watch".to_owned()];
-        assert_eq!(closest("scna", &names), Some("scan"));
-        assert_eq!(closest("sacn", &names), Some("scan"));
-        assert_eq!(closest("frobnicate", &names), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

@@ -246,28 +246,12 @@ fn field_named(word: &str, column: usize) -> Result<Field, ParseError> {
 }
 
 fn closest_field(word: &str) -> Option<&'static str> {
-    let word = word.to_ascii_lowercase();
-    Field::NAMES
-        .iter()
-        .flat_map(|(_, names)| names.iter())
-        .map(|name| (edit_distance(&word, name), *name))
-        .filter(|&(distance, name)| distance <= 2.max(name.len() / 3))
-        .min_by_key(|&(distance, _)| distance)
-        .map(|(_, name)| name)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, &cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
+    crate::suggest::closest(
+        word,
+        Field::NAMES
+            .iter()
+            .flat_map(|(_, names)| names.iter().copied()),
+    )
 }
 
 /// The quick forms that are single words.
