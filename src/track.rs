@@ -163,6 +163,106 @@ impl Tracker {
     }
 }
 
+/// Whether something listens on a watched port, as `prt watch PORT...` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PortEvent {
+    /// The watched port.
+    pub port: u16,
+    /// `up` when a TCP socket listens or a UDP socket is bound there, else `down`.
+    pub status: PortStatus,
+    /// Protocol of the listener.
+    pub proto: Option<Proto>,
+    /// Owning pid of the listener, when visible.
+    pub pid: Option<u32>,
+    /// Its process name.
+    pub process: Option<String>,
+    /// When the port entered this status (first observation: when first seen so).
+    pub since: Timestamp,
+    /// Time of the scan that saw it.
+    pub ts: Timestamp,
+}
+
+/// Up or down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PortStatus {
+    /// Something listens.
+    Up,
+    /// Nothing listens.
+    Down,
+}
+
+/// The UP/DOWN monitor over a set of ports. Up means a TCP LISTEN or bound UDP socket on
+/// the port — never a connection whose ephemeral local port happens to be that number.
+#[derive(Debug)]
+pub struct PortWatch {
+    current: Vec<PortEvent>,
+    started: bool,
+}
+
+impl PortWatch {
+    /// A monitor of `ports` (duplicates are watched once).
+    #[must_use]
+    pub fn new(mut ports: Vec<u16>) -> PortWatch {
+        ports.sort_unstable();
+        ports.dedup();
+        let now = Timestamp::from_unix(0);
+        PortWatch {
+            current: ports
+                .into_iter()
+                .map(|port| PortEvent {
+                    port,
+                    status: PortStatus::Down,
+                    proto: None,
+                    pid: None,
+                    process: None,
+                    since: now,
+                    ts: now,
+                })
+                .collect(),
+            started: false,
+        }
+    }
+
+    /// Takes in one scan; returns the ports whose status changed (all of them the first
+    /// time, as their initial status).
+    pub fn observe(&mut self, entries: &[PortEntry], now: Timestamp) -> Vec<PortEvent> {
+        let first = !self.started;
+        self.started = true;
+        let mut events = Vec::new();
+        for watched in &mut self.current {
+            let listener = entries
+                .iter()
+                .filter(|e| e.local_port == watched.port && e.state.is_listening())
+                .min_by_key(|e| (e.pid.is_none(), e.proto, e.pid));
+            let status = if listener.is_some() {
+                PortStatus::Up
+            } else {
+                PortStatus::Down
+            };
+            let changed = first || status != watched.status;
+            if changed {
+                watched.since = now;
+            }
+            watched.status = status;
+            watched.proto = listener.map(|e| e.proto);
+            watched.pid = listener.and_then(|e| e.pid);
+            watched.process = listener.and_then(|e| e.process.clone());
+            watched.ts = now;
+            if changed {
+                events.push(watched.clone());
+            }
+        }
+        events
+    }
+
+    /// The status of every watched port after the last scan, in port order.
+    #[must_use]
+    pub fn ports(&self) -> &[PortEvent] {
+        &self.current
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +359,31 @@ mod tests {
             summary(&next),
             [(22, Status::New, false), (22, Status::Gone, false)]
         );
+    }
+
+    #[test]
+    fn ports_go_up_and_down_only_for_listeners() {
+        let mut watch = PortWatch::new(vec![8080, 22, 8080]);
+        let first = watch.observe(&[socket(22, State::Listen)], at(0));
+        let initial: Vec<(u16, PortStatus)> = first.iter().map(|e| (e.port, e.status)).collect();
+        assert_eq!(initial, [(22, PortStatus::Up), (8080, PortStatus::Down)]);
+        assert_eq!(first[0].pid, Some(10));
+
+        let mut client = socket(8080, State::Established);
+        client.remote_addr = "127.0.0.1".parse().ok();
+        client.remote_port = Some(5432);
+        assert!(
+            watch
+                .observe(&[socket(22, State::Listen), client], at(1))
+                .is_empty(),
+            "an ephemeral port is not up"
+        );
+
+        let events = watch.observe(&[socket(8080, State::Listen)], at(2));
+        let changes: Vec<(u16, PortStatus)> = events.iter().map(|e| (e.port, e.status)).collect();
+        assert_eq!(changes, [(22, PortStatus::Down), (8080, PortStatus::Up)]);
+        assert!(events.iter().all(|e| e.since == at(2)));
+        assert_eq!(watch.ports()[1].since, at(2));
     }
 
     #[test]

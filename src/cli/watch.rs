@@ -16,17 +16,18 @@ use super::common::{ColorChoice, Ctx, SocketArgs, parse_duration};
 use super::exit::{Exit, Stage};
 use crate::bandwidth;
 use crate::model::{PortEntry, Status, Timestamp};
-use crate::output::{Style, TableOptions, ndjson, table};
+use crate::output::{Style, TableOptions, ndjson, sanitize, table};
 use crate::query::{self, Query};
 use crate::scan;
-use crate::track::{Change, Tracker};
+use crate::track::{Change, PortEvent, PortStatus, PortWatch, Tracker};
 
 const EXAMPLES: &str = "\
 Examples:
   prt watch                                   live table, refreshed every 2s
   prt watch --ndjson | prt filter new         each new socket as it appears
   prt watch --ndjson --interval 500ms --count 10 > changes.ndjson
-  prt watch -tl --where 'port<1024'           privileged listeners only";
+  prt watch -tl --where 'port<1024'           privileged listeners only
+  prt watch 3000 8080                         UP/DOWN of two ports, a bell on each change";
 
 /// Seconds a gone socket stays in the live table.
 const GONE_RETENTION_SECS: u64 = 5;
@@ -35,6 +36,9 @@ const GONE_RETENTION_SECS: u64 = 5;
 #[derive(Debug, clap::Parser)]
 #[command(name = "watch", version, after_help = EXAMPLES)]
 pub struct Args {
+    /// Watch only these ports: one UP/DOWN line each (UP: something listens there).
+    #[arg(value_name = "PORT")]
+    pub ports: Vec<u16>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub sockets: SocketArgs,
@@ -63,8 +67,11 @@ impl Stage for Args {
 
     fn run(self, ctx: &mut Ctx) -> anyhow::Result<Exit> {
         let query = self.where_.as_deref().map(query::parse).transpose()?;
-        let mut tracker = Tracker::new(GONE_RETENTION_SECS);
         let mut ticks = Ticks::new(self.interval, self.count);
+        if !self.ports.is_empty() {
+            return self.monitor(ctx, query.as_ref(), &mut ticks);
+        }
+        let mut tracker = Tracker::new(GONE_RETENTION_SECS);
         if self.ndjson || !ctx.stdout_tty {
             let mut out = ctx.stdout();
             let mut buffer = Vec::with_capacity(512);
@@ -103,6 +110,56 @@ impl Stage for Args {
 }
 
 impl Args {
+    /// `prt watch PORT...`: the UP/DOWN board on a terminal (BEL on a change), one NDJSON
+    /// event per change otherwise.
+    fn monitor(&self, ctx: &Ctx, query: Option<&Query>, ticks: &mut Ticks) -> anyhow::Result<Exit> {
+        let mut watch = PortWatch::new(self.ports.clone());
+        let mut out = ctx.stdout();
+        let mut buffer = Vec::with_capacity(256);
+        let board = !self.ndjson && ctx.stdout_tty;
+        let style = Style {
+            enabled: ctx.colour(self.color),
+        };
+        let mut drawn = 0;
+        while ticks.next() {
+            let now = Timestamp::now();
+            let events = watch.observe(&self.scan_listeners(query)?, now);
+            if board {
+                let mut text = String::new();
+                if drawn > 0 {
+                    // Back to the board's first line, to redraw it in place.
+                    text = format!("\x1b[{drawn}F");
+                    if !events.is_empty() {
+                        text.push('\x07');
+                    }
+                }
+                for port in watch.ports() {
+                    text.push_str(&board_line(port, now, style));
+                    text.push_str("\x1b[K\n");
+                }
+                drawn = watch.ports().len();
+                out.write_all(text.as_bytes())?;
+            } else {
+                for event in &events {
+                    ndjson::write_line(&mut out, event, &mut buffer)?;
+                }
+            }
+            out.flush()?;
+        }
+        Ok(Exit::Success)
+    }
+
+    /// The listening sockets (all a port monitor needs: the cheaper scan).
+    fn scan_listeners(&self, query: Option<&Query>) -> anyhow::Result<Vec<PortEntry>> {
+        let mut options = self.sockets.options();
+        options.listening_only = true;
+        let mut entries = scan::scan(&options).context("cannot list sockets")?.entries;
+        if let Some(query) = query {
+            entries.retain(|entry| query.matches(entry));
+        }
+        Ok(entries)
+    }
+
     fn scan(&self, query: Option<&Query>) -> anyhow::Result<Vec<PortEntry>> {
         let mut entries = scan::scan(&self.sockets.options())
             .context("cannot list sockets")?
@@ -151,6 +208,27 @@ impl Args {
             options.style.bold(&header),
             table::render_tracked(&rows, now, options)
         )
+    }
+}
+
+/// `8080  UP    tcp  4242 python3      since 12m` (or `DOWN  since 3s`).
+fn board_line(port: &PortEvent, now: Timestamp, style: Style) -> String {
+    let since = table::short_duration(port.since.until(now));
+    match port.status {
+        PortStatus::Up => {
+            let proto = port.proto.map_or("", |p| p.as_str());
+            let pid = port.pid.map_or_else(|| "-".to_owned(), |p| p.to_string());
+            let process = port
+                .process
+                .as_deref()
+                .map_or_else(|| "-".into(), sanitize::terminal);
+            format!(
+                "{:>5}  {}  {proto:<3}  {pid:>7} {process:<16} since {since}",
+                port.port,
+                style.green("UP  ")
+            )
+        }
+        PortStatus::Down => format!("{:>5}  {}  since {since}", port.port, style.red("DOWN")),
     }
 }
 

@@ -227,3 +227,68 @@ fn ctrl_c_leaves_the_terminal_restored() {
         &transcript[transcript.len().saturating_sub(80)..]
     );
 }
+
+#[test]
+fn the_port_monitor_reports_each_transition_once() {
+    // A port number nothing uses: bind to learn one, then let it go.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let (mut child, receiver) = watch(&[
+        &port.to_string(),
+        "--ndjson",
+        "--interval",
+        "150ms",
+        "--count",
+        "8",
+    ]);
+    let mut seen = Vec::new();
+    until(&receiver, &mut seen, |e| {
+        e["port"] == port && e["status"] == "down"
+    });
+    let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the watched port");
+    until(&receiver, &mut seen, |e| e["status"] == "up");
+    drop(listener);
+    until(&receiver, &mut seen, |e| e["status"] == "down");
+    seen.extend(receiver.iter());
+    assert!(child.wait().expect("wait").success());
+    let statuses: Vec<&str> = seen.iter().filter_map(|e| e["status"].as_str()).collect();
+    assert_eq!(
+        statuses,
+        ["down", "up", "down"],
+        "one event per transition: {seen:?}"
+    );
+    assert_eq!(seen[1]["pid"], std::process::id());
+    assert_eq!(seen[1]["proto"], "tcp");
+}
+
+#[test]
+fn the_port_board_rings_on_a_terminal() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let mut child = on_a_terminal(&format!("{port} --interval 150ms --count 6"));
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut transcript = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&transcript).contains("UP") {
+        let read = stdout.read(&mut chunk).expect("read");
+        assert!(read > 0, "ended early");
+        transcript.extend_from_slice(&chunk[..read]);
+    }
+    drop(listener);
+    stdout.read_to_end(&mut transcript).expect("read the rest");
+    assert!(child.wait().expect("wait").success());
+    let transcript = String::from_utf8_lossy(&transcript);
+    assert!(
+        transcript.contains(&port.to_string()) && transcript.contains("UP"),
+        "{transcript:?}"
+    );
+    assert!(transcript.contains("DOWN"), "{transcript:?}");
+    assert_eq!(
+        transcript.matches('\x07').count(),
+        1,
+        "one bell, for the one change: {transcript:?}"
+    );
+}
