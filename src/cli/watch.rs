@@ -18,7 +18,7 @@ use crate::bandwidth;
 use crate::model::{PortEntry, Status, Timestamp};
 use crate::output::{Style, TableOptions, ndjson, sanitize, table};
 use crate::query::{self, Query};
-use crate::scan;
+use crate::scan::{self, incremental::Scanner};
 use crate::track::{Change, PortEvent, PortStatus, PortWatch, Tracker};
 
 const EXAMPLES: &str = "\
@@ -72,11 +72,13 @@ impl Stage for Args {
             return self.monitor(ctx, query.as_ref(), &mut ticks);
         }
         let mut tracker = Tracker::new(GONE_RETENTION_SECS);
+        let mut scanner = Scanner::new(self.sockets.options());
         if self.ndjson || !ctx.stdout_tty {
             let mut out = ctx.stdout();
             let mut buffer = Vec::with_capacity(512);
             while ticks.next() {
-                let changes = tracker.observe(self.scan(query.as_ref())?, Timestamp::now());
+                let changes =
+                    tracker.observe(Self::scan(&mut scanner, query.as_ref())?, Timestamp::now());
                 for change in changes.iter().filter(|c| self.full || c.is_reportable()) {
                     ndjson::write_line(&mut out, &change.record, &mut buffer)?;
                 }
@@ -95,7 +97,7 @@ impl Stage for Args {
         let mut counters = bandwidth::Sample::read().ok();
         while ticks.next() {
             let now = Timestamp::now();
-            let changes = tracker.observe(self.scan(query.as_ref())?, now);
+            let changes = tracker.observe(Self::scan(&mut scanner, query.as_ref())?, now);
             let latest = bandwidth::Sample::read().ok();
             let rates = counters
                 .as_ref()
@@ -114,6 +116,10 @@ impl Args {
     /// event per change otherwise.
     fn monitor(&self, ctx: &Ctx, query: Option<&Query>, ticks: &mut Ticks) -> anyhow::Result<Exit> {
         let mut watch = PortWatch::new(self.ports.clone());
+        // Only listeners decide UP or DOWN: the cheaper scan.
+        let mut options = self.sockets.options();
+        options.listening_only = true;
+        let mut scanner = Scanner::new(options);
         let mut out = ctx.stdout();
         let mut buffer = Vec::with_capacity(256);
         let board = !self.ndjson && ctx.stdout_tty;
@@ -123,7 +129,7 @@ impl Args {
         let mut drawn = 0;
         while ticks.next() {
             let now = Timestamp::now();
-            let events = watch.observe(&self.scan_listeners(query)?, now);
+            let events = watch.observe(&Self::scan(&mut scanner, query)?, now);
             if board {
                 let mut text = String::new();
                 if drawn > 0 {
@@ -149,21 +155,10 @@ impl Args {
         Ok(Exit::Success)
     }
 
-    /// The listening sockets (all a port monitor needs: the cheaper scan).
-    fn scan_listeners(&self, query: Option<&Query>) -> anyhow::Result<Vec<PortEntry>> {
-        let mut options = self.sockets.options();
-        options.listening_only = true;
-        let mut entries = scan::scan(&options).context("cannot list sockets")?.entries;
-        if let Some(query) = query {
-            entries.retain(|entry| query.matches(entry));
-        }
-        Ok(entries)
-    }
-
-    fn scan(&self, query: Option<&Query>) -> anyhow::Result<Vec<PortEntry>> {
-        let mut entries = scan::scan(&self.sockets.options())
-            .context("cannot list sockets")?
-            .entries;
+    /// One tick's sockets, through the scanner that carries the owner map between ticks,
+    /// filtered by `--where` and in port order.
+    fn scan(scanner: &mut Scanner, query: Option<&Query>) -> anyhow::Result<Vec<PortEntry>> {
+        let mut entries = scanner.scan().context("cannot list sockets")?.entries;
         if let Some(query) = query {
             entries.retain(|entry| query.matches(entry));
         }

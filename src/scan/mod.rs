@@ -6,6 +6,7 @@
 //! inodes to pids ([`owners`]). It then joins them. A socket whose owner cannot be found
 //! is kept with `pid: None`; it is never dropped.
 
+pub mod incremental;
 pub mod netlink;
 pub mod owners;
 pub mod process;

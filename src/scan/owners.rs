@@ -30,33 +30,7 @@ impl InodeOwners {
     /// or deny access during the walk own nothing; that is not an error.
     #[must_use]
     pub fn collect(threads: usize) -> InodeOwners {
-        let pids = list_pids();
-        let threads = threads.clamp(1, pids.len().max(1));
-        // Workers take the next pid from a shared counter rather than a fixed share: the
-        // cost is in a few processes with thousands of fds, wherever they sit in the list.
-        let next = AtomicUsize::new(0);
-        let work = || {
-            let mut found = Vec::new();
-            let mut walker = FdWalker::new();
-            while let Some(&pid) = pids.get(next.fetch_add(1, Ordering::Relaxed)) {
-                walker.socket_inodes(pid, &mut found);
-            }
-            found
-        };
-        let mut pairs = std::thread::scope(|scope| {
-            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-            let mut pairs = work();
-            for helper in helpers {
-                match helper.join() {
-                    Ok(found) => pairs.extend(found),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-            pairs
-        });
-        pairs.sort_unstable();
-        pairs.dedup();
-        InodeOwners { pairs }
+        InodeOwners::from_pairs(walk(&list_pids(), threads))
     }
 
     /// Builds the map from known pairs (for tests and for callers with their own walk).
@@ -143,8 +117,36 @@ pub fn attribute(sockets: &[Socket], owners: &InodeOwners, netns: Option<u64>) -
         .collect()
 }
 
+/// `(socket inode, pid)` for every socket fd of `pids`, walked on `threads` threads.
+///
+/// Workers take the next pid from a shared counter rather than a fixed share: the cost is
+/// in a few processes with thousands of fds, wherever they sit in the list.
+pub(super) fn walk(pids: &[u32], threads: usize) -> Vec<(u64, u32)> {
+    let threads = threads.clamp(1, pids.len().max(1));
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut found = Vec::new();
+        let mut walker = FdWalker::new();
+        while let Some(&pid) = pids.get(next.fetch_add(1, Ordering::Relaxed)) {
+            walker.socket_inodes(pid, &mut found);
+        }
+        found
+    };
+    std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut pairs = work();
+        for helper in helpers {
+            match helper.join() {
+                Ok(found) => pairs.extend(found),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        pairs
+    })
+}
+
 /// The numeric entries of `/proc`: every visible process.
-fn list_pids() -> Vec<u32> {
+pub(super) fn list_pids() -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };

@@ -71,6 +71,26 @@ fn join_cmdline(raw: &[u8]) -> Option<String> {
     Some(String::from_utf8_lossy(&spaced).into_owned())
 }
 
+/// The start time of `pid` in clock ticks since boot (field 22 of `/proc/<pid>/stat`): with
+/// the pid, it tells one process from a later one that reuses the pid.
+#[must_use]
+pub fn start_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(stat.get(close + 1..)?).ok()?;
+    rest.split_ascii_whitespace().nth(19)?.parse().ok()
+}
+
+/// How many fds `pid` has open: the size the kernel reports for `/proc/<pid>/fd` (Linux
+/// 6.2 and later; older kernels report 0, which only makes every tick look unchanged, and
+/// the unknown-socket search still finds new sockets).
+#[must_use]
+pub fn fd_count(pid: u32) -> Option<u64> {
+    std::fs::metadata(format!("/proc/{pid}/fd"))
+        .ok()
+        .map(|m| m.len())
+}
+
 /// Converts process start times (clock ticks since boot) to wall-clock time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BootClock {
