@@ -15,18 +15,17 @@
     reason = "a benchmark reports its figures on stdout"
 )]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use support::Holders;
+
 const HOLDERS: usize = 20;
-const HOLDER_ENV: &str = "PRT_BENCH_HOLDER";
 
 fn main() {
-    if let Some(connections) = std::env::var_os(HOLDER_ENV) {
-        let connections = connections.to_string_lossy().parse().unwrap_or(0);
-        hold(connections);
+    if support::hold_if_asked() {
         return;
     }
     let sizes: Vec<usize> = std::env::var("PRT_BENCH_SOCKETS")
@@ -40,7 +39,7 @@ fn main() {
         .unwrap_or(11);
     let prt = env!("CARGO_BIN_EXE_prt");
     for size in sizes {
-        let holders = start_holders(size);
+        let holders = Holders::start(HOLDERS, size);
         let total = count_lines(Command::new("ss").arg("-tunaH"));
         println!(
             "\n== {size} benchmark sockets ({total} on the machine), {runs} runs each, median =="
@@ -74,7 +73,7 @@ fn main() {
         let prt_lines = count_lines(Command::new(prt).args(["scan", "--format", "ndjson"]));
         let ss_lines = count_lines(Command::new("ss").arg("-tunapH"));
         println!("records: prt {prt_lines}, ss {ss_lines}");
-        stop_holders(holders);
+        holders.stop();
     }
 }
 
@@ -114,65 +113,4 @@ fn count_lines(cmd: &mut Command) -> usize {
     cmd.output().map_or(0, |o| {
         o.stdout.split(|&b| b == b'\n').count().saturating_sub(1)
     })
-}
-
-/// Starts holders for `sockets` established sockets in all (two per connection).
-fn start_holders(sockets: usize) -> Vec<Child> {
-    let per_holder = sockets / 2 / HOLDERS;
-    let exe = std::env::current_exe().expect("own path");
-    let mut holders: Vec<Child> = (0..HOLDERS)
-        .map(|_| {
-            Command::new(&exe)
-                .env(HOLDER_ENV, per_holder.to_string())
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .spawn()
-                .expect("start a holder")
-        })
-        .collect();
-    for holder in &mut holders {
-        let mut ready = String::new();
-        let stdout = holder.stdout.take().expect("holder stdout");
-        BufReader::new(stdout)
-            .read_line(&mut ready)
-            .expect("holder reports");
-        assert_eq!(ready.trim(), "ready", "holder failed: {ready}");
-    }
-    holders
-}
-
-fn stop_holders(holders: Vec<Child>) {
-    for mut holder in holders {
-        drop(holder.stdin.take()); // EOF: the holder exits and its sockets close
-        let _ = holder.wait();
-    }
-}
-
-/// The holder process: a listener and `connections` loopback connections to it, kept open
-/// until stdin closes.
-fn hold(connections: usize) {
-    raise_fd_limit();
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    let address = listener.local_addr().expect("address");
-    let mut clients = Vec::with_capacity(connections);
-    let mut servers = Vec::with_capacity(connections);
-    for _ in 0..connections {
-        clients.push(TcpStream::connect(address).expect("connect"));
-        servers.push(listener.accept().expect("accept").0);
-    }
-    let mut stdout = std::io::stdout();
-    let _ = writeln!(stdout, "ready");
-    let _ = stdout.flush();
-    let _ = std::io::stdin().read_to_end(&mut Vec::new());
-}
-
-fn raise_fd_limit() {
-    // SAFETY: getrlimit/setrlimit on a local struct.
-    unsafe {
-        let mut limit: libc::rlimit = std::mem::zeroed();
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut limit) == 0 {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &raw const limit);
-        }
-    }
 }
