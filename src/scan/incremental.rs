@@ -1,10 +1,13 @@
 //! Repeated scans that do not redo the whole `/proc/*/fd` walk: what `prt watch` runs.
 //!
 //! The walk is a scan's cost (one `readlinkat` per open fd of every process). Between two
-//! ticks almost nothing changes, so [`Scanner`] keeps what each process held and re-reads a
-//! process only when there is a sign it changed: it is new, its fd count moved, or (for a
-//! process that holds sockets) its start time differs, which means the pid was reused.
-//! Sockets that no known process holds are then looked for first in the processes that
+//! ticks almost nothing changes, so [`Scanner`] keeps each process's fd table and re-reads a
+//! process only when there is a sign it changed: it is new, or its fd count moved. Even then
+//! only fd numbers it did not have before are read, unless its start time differs (the pid
+//! was reused) and the whole table is read afresh.
+//!
+//! Trusting fd numbers is the one guess here; the socket dump checks it. A socket that no
+//! known process holds is looked for, reading tables afresh, first in the processes that
 //! hold sockets on the same local port (an accepted connection belongs to its listener's
 //! process), and only then in every other process. A socket not found even so (another
 //! user's, without privileges) is remembered as unfindable until it goes away, so it does
@@ -12,16 +15,35 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::owners::{self, InodeOwners};
+use super::owners::{self, FdTable, InodeOwners};
 use super::process::{fd_count, own_netns, start_ticks};
 use super::{Dump, Error, Scan, ScanOptions, Socket, count_hidden_owners, dump, walk_threads};
 
 /// What the scanner remembers of one process.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Known {
     fd_count: Option<u64>,
     start: Option<u64>,
-    inodes: Vec<u64>,
+    fds: FdTable,
+}
+
+impl Known {
+    /// The socket inodes this process held when last read.
+    fn sockets(&self) -> impl Iterator<Item = u64> + '_ {
+        self.fds
+            .iter()
+            .map(|&(_, inode)| inode)
+            .filter(|&inode| inode != 0)
+    }
+}
+
+/// How to read a process's fds again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reread {
+    /// Only fd numbers not seen before.
+    New,
+    /// Every fd.
+    All,
 }
 
 /// A scanner that carries the socket-to-process map from one scan to the next.
@@ -55,12 +77,7 @@ impl Scanner {
         if self.options.attribute {
             self.refresh(&sockets);
         }
-        let pairs = self
-            .processes
-            .iter()
-            .flat_map(|(&pid, known)| known.inodes.iter().map(move |&inode| (inode, pid)))
-            .collect();
-        let owners = InodeOwners::from_pairs(pairs);
+        let owners = InodeOwners::from_pairs(self.inode_owners().collect());
         let entries = owners::attribute(&sockets, &owners, own_netns());
         let hidden_owners = count_hidden_owners(&entries);
         Ok(Scan {
@@ -76,57 +93,71 @@ impl Scanner {
         self.walked_last
     }
 
+    fn inode_owners(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+        self.processes
+            .iter()
+            .flat_map(|(&pid, known)| known.sockets().map(move |inode| (inode, pid)))
+    }
+
     fn refresh(&mut self, sockets: &[Socket]) {
         let pids = owners::list_pids();
         let present: HashSet<u32> = pids.iter().copied().collect();
         self.processes.retain(|pid, _| present.contains(pid));
-        let mut walked: HashSet<u32> = HashSet::new();
+        // Processes read in full this tick: the later searches need not read them again.
+        let mut read_in_full: HashSet<u32> = HashSet::new();
 
-        let changed: Vec<u32> = pids
-            .iter()
-            .copied()
-            .filter(|&pid| match self.processes.get(&pid) {
-                None => true,
-                Some(known) => {
-                    known.fd_count != fd_count(pid)
-                        || (!known.inodes.is_empty() && known.start != start_ticks(pid))
+        let mut changed = Vec::new();
+        for &pid in &pids {
+            let Some(known) = self.processes.get(&pid) else {
+                changed.push((pid, Reread::All));
+                continue;
+            };
+            let count_moved = known.fd_count != fd_count(pid);
+            // Reading the start time costs more than the fd count, so it is checked only
+            // where a reused pid would matter now: a process about to be read, or one that
+            // holds sockets.
+            if count_moved || known.fds.iter().any(|&(_, inode)| inode != 0) {
+                if known.start != start_ticks(pid) {
+                    changed.push((pid, Reread::All));
+                } else if count_moved {
+                    changed.push((pid, Reread::New));
                 }
-            })
-            .collect();
-        self.rewalk(&changed, &mut walked);
+            }
+        }
+        self.reread(&changed, &mut read_in_full);
+        let read_now: HashSet<u32> = changed.iter().map(|&(pid, _)| pid).collect();
+        self.recheck_shared(&read_now, &mut read_in_full);
 
         let mut unknown = self.unknown_inodes(sockets);
         if unknown.is_empty() {
             return;
         }
         // First the processes holding sockets on the same local ports.
-        let known_by_inode: HashMap<u64, u32> = self
-            .processes
-            .iter()
-            .flat_map(|(&pid, known)| known.inodes.iter().map(move |&inode| (inode, pid)))
-            .collect();
+        let known_by_inode: HashMap<u64, u32> = self.inode_owners().collect();
         let ports: HashSet<u16> = sockets
             .iter()
             .filter(|s| unknown.contains(&s.inode))
             .map(|s| s.local.port())
             .collect();
-        let neighbours: Vec<u32> = sockets
+        let neighbours: Vec<(u32, Reread)> = sockets
             .iter()
             .filter(|s| ports.contains(&s.local.port()))
             .filter_map(|s| known_by_inode.get(&s.inode).copied())
-            .filter(|pid| !walked.contains(pid))
+            .filter(|pid| !read_in_full.contains(pid))
             .collect::<HashSet<u32>>()
             .into_iter()
+            .map(|pid| (pid, Reread::All))
             .collect();
-        self.rewalk(&neighbours, &mut walked);
+        self.reread(&neighbours, &mut read_in_full);
         unknown = self.unknown_inodes(sockets);
         if !unknown.is_empty() {
-            let rest: Vec<u32> = pids
+            let rest: Vec<(u32, Reread)> = pids
                 .iter()
                 .copied()
-                .filter(|pid| !walked.contains(pid))
+                .filter(|pid| !read_in_full.contains(pid))
+                .map(|pid| (pid, Reread::All))
                 .collect();
-            self.rewalk(&rest, &mut walked);
+            self.reread(&rest, &mut read_in_full);
             unknown = self.unknown_inodes(sockets);
         }
         // Forget unfindable sockets that have gone, remember the new ones.
@@ -135,26 +166,68 @@ impl Scanner {
         self.unfindable.extend(unknown);
     }
 
-    /// Re-reads the fds of `pids`. The fd count and start time are taken before the walk, so
-    /// a change during it shows up as a difference on the next tick.
-    fn rewalk(&mut self, pids: &[u32], walked: &mut HashSet<u32>) {
+    /// Reads again the fds that hold a socket shared with a process read this tick.
+    ///
+    /// An fd number trusted from an earlier read may have been closed and reopened since.
+    /// That misattributes a live socket only when the socket outlived the close, which
+    /// means another process holds it too: a socket handed to a child, or a forked server's
+    /// listener. So where a process read this tick shares a socket with others, every
+    /// holder's fds for that socket are read again — a few `readlinkat`s, not a walk.
+    fn recheck_shared(&mut self, read_now: &HashSet<u32>, read_in_full: &mut HashSet<u32>) {
+        if read_now.is_empty() {
+            return;
+        }
+        let mut holders: HashMap<u64, Vec<u32>> = HashMap::new();
+        for (inode, pid) in self.inode_owners() {
+            holders.entry(inode).or_default().push(pid);
+        }
+        let doubtful: HashSet<u64> = holders
+            .iter()
+            .filter(|(_, pids)| pids.len() > 1 && pids.iter().any(|pid| read_now.contains(pid)))
+            .map(|(&inode, _)| inode)
+            .collect();
+        if doubtful.is_empty() {
+            return;
+        }
+        let mut recheck: Vec<(u32, Reread)> = Vec::new();
+        for (&pid, known) in &mut self.processes {
+            if read_in_full.contains(&pid) {
+                continue;
+            }
+            let before = known.fds.len();
+            // Dropping the entries makes the next incremental read look them up again.
+            known.fds.retain(|(_, inode)| !doubtful.contains(inode));
+            if known.fds.len() != before {
+                recheck.push((pid, Reread::New));
+            }
+        }
+        self.reread(&recheck, read_in_full);
+    }
+
+    /// Reads the fds of `pids` again. The fd count and start time are taken before the
+    /// read, so a change during it shows up as a difference on the next tick.
+    fn reread(&mut self, pids: &[(u32, Reread)], read_in_full: &mut HashSet<u32>) {
         if pids.is_empty() {
             return;
         }
-        for &pid in pids {
-            self.processes.insert(
-                pid,
-                Known {
-                    fd_count: fd_count(pid),
-                    start: start_ticks(pid),
-                    inodes: Vec::new(),
-                },
-            );
-            walked.insert(pid);
+        let mut work: Vec<(u32, FdTable)> = Vec::with_capacity(pids.len());
+        for &(pid, how) in pids {
+            let known = self.processes.entry(pid).or_default();
+            known.fd_count = fd_count(pid);
+            known.start = start_ticks(pid);
+            let previous = std::mem::take(&mut known.fds);
+            if how == Reread::All {
+                read_in_full.insert(pid);
+                work.push((pid, FdTable::new()));
+            } else {
+                work.push((pid, previous));
+            }
         }
-        for (inode, pid) in owners::walk(pids, self.threads) {
+        for (pid, table) in owners::read_fd_tables(&work, self.threads) {
+            // A process that is gone or closed to us holds nothing we can see; it stays
+            // known so that it is not tried again every tick while its fd count holds.
             if let Some(known) = self.processes.get_mut(&pid) {
-                known.inodes.push(inode);
+                known.fds = table.unwrap_or_default();
             }
         }
         self.walked_last += pids.len();
@@ -163,11 +236,7 @@ impl Scanner {
     /// Socket inodes in `sockets` that no known process holds and that are not known to be
     /// unfindable.
     fn unknown_inodes(&self, sockets: &[Socket]) -> HashSet<u64> {
-        let held: HashSet<u64> = self
-            .processes
-            .values()
-            .flat_map(|known| known.inodes.iter().copied())
-            .collect();
+        let held: HashSet<u64> = self.inode_owners().map(|(inode, _)| inode).collect();
         sockets
             .iter()
             .map(|s| s.inode)
@@ -235,6 +304,31 @@ mod tests {
     }
 
     #[test]
+    fn a_reused_fd_number_in_a_process_read_incrementally_is_found() {
+        let mut scanner = scanner();
+        let held = TcpListener::bind("127.0.0.1:0").expect("bind");
+        scanner.scan().expect("scan");
+        // Put a new socket under the fd number the scanner has seen (dup2 closes the old
+        // socket), and open one more so the fd count moves and the process is read again
+        // incrementally: the reused number must not keep its old meaning.
+        let replacement = TcpListener::bind("127.0.0.1:0").expect("bind");
+        // SAFETY: both descriptors are open and owned by live listeners.
+        let duplicated = unsafe { libc::dup2(replacement.as_raw_fd(), held.as_raw_fd()) };
+        assert_eq!(duplicated, held.as_raw_fd(), "dup2");
+        let replacement_inode = inode(&replacement);
+        drop(replacement);
+        let extra = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let scan = scanner.scan().expect("scan");
+        assert_eq!(inode(&held), replacement_inode);
+        for socket_inode in [replacement_inode, inode(&extra)] {
+            assert_eq!(
+                owner(&scan, socket_inode).and_then(|e| e.pid),
+                Some(std::process::id())
+            );
+        }
+    }
+
+    #[test]
     fn a_socket_passed_to_a_new_process_gets_the_new_owner() {
         let mut scanner = scanner();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -256,11 +350,19 @@ mod tests {
             });
         }
         let mut child = command.spawn().expect("spawn");
-        drop(listener);
+        // Close the parent's copy by putting another file under its fd number, so this
+        // process's fd count need not move: its old entry must still not survive.
+        let null = std::fs::File::open("/dev/null").expect("open /dev/null");
+        // SAFETY: both descriptors are open; dup2 replaces the listener's fd.
+        let duplicated = unsafe { libc::dup2(null.as_raw_fd(), raw) };
+        assert_eq!(duplicated, raw, "dup2");
+        drop(null);
+        // `listener` now owns the /dev/null duplicate; dropping it at the end closes that.
         let scan = scanner.scan().expect("scan");
         let holders = owner(&scan, socket_inode).map(|e| e.pids.clone());
         child.kill().expect("kill");
         child.wait().expect("reap");
+        drop(listener);
         assert_eq!(holders, Some(vec![child.id()]));
     }
 
@@ -274,9 +376,9 @@ mod tests {
         let me = std::process::id();
         let known = scanner.processes.get_mut(&me).expect("known");
         known.start = Some(0);
-        known.inodes = vec![1];
+        known.fds = vec![(0, 1)];
         let scan = scanner.scan().expect("scan");
         assert_eq!(owner(&scan, inode(&listener)).and_then(|e| e.pid), Some(me));
-        assert!(!scanner.processes[&me].inodes.contains(&1));
+        assert!(!scanner.processes[&me].sockets().any(|inode| inode == 1));
     }
 }

@@ -118,30 +118,80 @@ pub fn attribute(sockets: &[Socket], owners: &InodeOwners, netns: Option<u64>) -
 }
 
 /// `(socket inode, pid)` for every socket fd of `pids`, walked on `threads` threads.
+pub(super) fn walk(pids: &[u32], threads: usize) -> Vec<(u64, u32)> {
+    on_threads(pids, threads, |walker, pid, found| {
+        walker.for_each_fd(pid, |dir, _, name| {
+            if let Some(inode) = socket_inode(dir, name) {
+                found.push((inode, pid));
+            }
+        });
+    })
+}
+
+/// One process's open fds as `(fd number, socket inode)`, ascending by fd number, where the
+/// inode is 0 for an fd that is not a socket.
+pub(super) type FdTable = Vec<(u32, u64)>;
+
+/// Reads the fd tables of `processes` on `threads` threads, reusing each one's previous
+/// table: only fd numbers that table does not hold are read with `readlinkat`, so a process
+/// with thousands of fds that opened one more costs one directory read and one link read.
+///
+/// Trusting an fd number seen before is what makes this cheap, and also its limit: an fd
+/// closed and reopened between two reads keeps its old meaning here. Callers read a process
+/// afresh (with an empty previous table) when a socket stays unaccounted for. A process that
+/// cannot be read gets `None`.
+pub(super) fn read_fd_tables(
+    processes: &[(u32, FdTable)],
+    threads: usize,
+) -> Vec<(u32, Option<FdTable>)> {
+    let pids: Vec<u32> = processes.iter().map(|&(pid, _)| pid).collect();
+    let previous: HashMap<u32, &FdTable> = processes.iter().map(|(pid, t)| (*pid, t)).collect();
+    on_threads(&pids, threads, |walker, pid, found| {
+        let old = previous.get(&pid).map_or(&[][..], |table| table.as_slice());
+        let mut old = old.iter().peekable();
+        let mut table = FdTable::new();
+        let opened = walker.for_each_fd(pid, |dir, fd, name| {
+            // Both lists ascend by fd number: a merge, no lookups.
+            while old.next_if(|&&(seen, _)| seen < fd).is_some() {}
+            let inode = match old.next_if(|&&(seen, _)| seen == fd) {
+                Some(&(_, inode)) => inode,
+                None => socket_inode(dir, name).unwrap_or(0),
+            };
+            table.push((fd, inode));
+        });
+        found.push((pid, opened.then_some(table)));
+    })
+}
+
+/// Runs `visit` for every pid of `pids` on `threads` threads and gathers what it pushes.
 ///
 /// Workers take the next pid from a shared counter rather than a fixed share: the cost is
 /// in a few processes with thousands of fds, wherever they sit in the list.
-pub(super) fn walk(pids: &[u32], threads: usize) -> Vec<(u64, u32)> {
+fn on_threads<T, F>(pids: &[u32], threads: usize, visit: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(&mut FdWalker, u32, &mut Vec<T>) + Sync,
+{
     let threads = threads.clamp(1, pids.len().max(1));
     let next = AtomicUsize::new(0);
     let work = || {
         let mut found = Vec::new();
         let mut walker = FdWalker::new();
         while let Some(&pid) = pids.get(next.fetch_add(1, Ordering::Relaxed)) {
-            walker.socket_inodes(pid, &mut found);
+            visit(&mut walker, pid, &mut found);
         }
         found
     };
     std::thread::scope(|scope| {
         let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-        let mut pairs = work();
+        let mut gathered = work();
         for helper in helpers {
             match helper.join() {
-                Ok(found) => pairs.extend(found),
+                Ok(found) => gathered.extend(found),
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
-        pairs
+        gathered
     })
 }
 
@@ -172,13 +222,15 @@ impl FdWalker {
         }
     }
 
-    /// Appends `(inode, pid)` for every socket among `pid`'s open fds.
-    fn socket_inodes(&mut self, pid: u32, out: &mut Vec<(u64, u32)>) {
+    /// Calls `visit(directory fd, fd number, NUL-terminated name)` for every open fd of
+    /// `pid`, in the kernel's order (ascending). Returns false when the directory could not
+    /// be opened: the process exited, or is not ours to read.
+    fn for_each_fd(&mut self, pid: u32, mut visit: impl FnMut(libc::c_int, u32, &[u8])) -> bool {
         self.path.clear();
         // Writing into a Vec cannot fail.
         let _ = write!(self.path, "/proc/{pid}/fd\0");
         let Ok(path) = CStr::from_bytes_with_nul(&self.path) else {
-            return;
+            return false;
         };
         // SAFETY: `path` is NUL-terminated; the result is checked before use.
         let raw = unsafe {
@@ -188,7 +240,7 @@ impl FdWalker {
             )
         };
         if raw < 0 {
-            return; // exited, or not ours to read
+            return false;
         }
         // SAFETY: a freshly opened descriptor that nothing else owns.
         let dir = unsafe { OwnedFd::from_raw_fd(raw) };
@@ -203,7 +255,7 @@ impl FdWalker {
                 )
             };
             if read <= 0 {
-                return;
+                return true;
             }
             let mut offset = 0;
             let end = read as usize;
@@ -213,18 +265,32 @@ impl FdWalker {
                     u16::from_ne_bytes([self.dirents[offset + 16], self.dirents[offset + 17]])
                         as usize;
                 if reclen == 0 || offset + reclen > end {
-                    return;
+                    return true;
                 }
                 let name = &self.dirents[offset + 19..offset + reclen];
-                if name.first().is_some_and(u8::is_ascii_digit)
-                    && let Some(inode) = socket_inode(dir.as_raw_fd(), name)
-                {
-                    out.push((inode, pid));
+                if let Some(fd) = fd_number(name) {
+                    visit(dir.as_raw_fd(), fd, name);
                 }
                 offset += reclen;
             }
         }
     }
+}
+
+/// The fd number a dirent name spells (digits up to the NUL); `None` for `.` and `..`.
+fn fd_number(name: &[u8]) -> Option<u32> {
+    let digits = name.split(|&b| b == 0).next()?;
+    if digits.is_empty() {
+        return None;
+    }
+    let mut fd: u32 = 0;
+    for &digit in digits {
+        if !digit.is_ascii_digit() {
+            return None;
+        }
+        fd = fd.checked_mul(10)?.checked_add(u32::from(digit - b'0'))?;
+    }
+    Some(fd)
 }
 
 /// Reads the fd link `name` (NUL-terminated within its dirent) and returns the inode when it
