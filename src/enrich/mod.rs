@@ -5,6 +5,7 @@
 //! get the same answers; the query evaluator calls [`service_for`] and
 //! [`suspicious_reasons`] when a record lacks those fields.
 
+pub mod containers;
 pub mod services;
 pub mod suspicious;
 

@@ -1,0 +1,1 @@
+//! Which container a process runs in, from its cgroup (being written).
