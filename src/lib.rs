@@ -6,6 +6,7 @@
 
 pub mod bandwidth;
 pub mod cli;
+pub mod config;
 pub mod enrich;
 pub mod model;
 pub mod output;

@@ -4,9 +4,11 @@
 use std::ffi::OsString;
 use std::io::{self, BufWriter, IsTerminal, LineWriter, Write};
 use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
+use crate::config::{self, ColorSetting, Config, FormatSetting};
 use crate::model::Proto;
 use crate::output::{self, Format, RecordSink, Style, TableOptions};
 use crate::scan::{Backend, Family, ScanOptions};
@@ -53,9 +55,9 @@ pub struct OutputArgs {
     /// Output format [default: table on a terminal, ndjson otherwise].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<FormatArg>,
-    /// When to colour the table.
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    /// When to colour the table [default: auto].
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub color: Option<ColorChoice>,
 }
 
 /// Which sockets to scan: shared by `scan` and `watch`.
@@ -118,31 +120,35 @@ impl SocketArgs {
     }
 }
 
-/// Parses `500ms`, `2s`, `1.5s`, `1m`, `1h` (a bare number is seconds).
+/// Parses a duration flag: `500ms`, `2s`, `1.5s`, `1m`, `1h` (a bare number is seconds).
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not a duration like 500ms, 2s or 1m"))?;
-    let seconds = match unit {
-        "ms" => value / 1000.0,
-        "" | "s" => value,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        _ => {
-            return Err(format!(
-                "unknown unit '{unit}' in '{text}'; use ms, s, m or h"
-            ));
-        }
-    };
-    if !seconds.is_finite() || seconds <= 0.0 || seconds > 86_400.0 * 365.0 {
-        return Err(format!("'{text}' is out of range"));
+    config::parse_duration(text)
+}
+
+/// `--config FILE`: shared by every stage that reads the configuration.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConfigArgs {
+    /// Read the configuration from FILE [default: $PRT_CONFIG, else
+    /// $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml].
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+}
+
+/// Where the configuration is looked for, and what chose that place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigLocation {
+    /// The file.
+    pub path: PathBuf,
+    /// `--config`, `PRT_CONFIG`, `XDG_CONFIG_HOME` or `HOME`.
+    pub source: &'static str,
+}
+
+impl ConfigLocation {
+    /// Whether the file was named on purpose (a flag or `PRT_CONFIG`): then it must exist.
+    #[must_use]
+    pub fn explicit(&self) -> bool {
+        matches!(self.source, "--config" | "PRT_CONFIG")
     }
-    Ok(std::time::Duration::from_secs_f64(seconds))
 }
 
 /// Everything a stage needs to know about where it runs, decided once.
@@ -155,6 +161,8 @@ pub struct Ctx {
     pub stderr_tty: bool,
     /// Width of the terminal on stdout, when it is one.
     pub width: Option<u16>,
+    /// The configuration, once a stage has loaded it ([`Ctx::load_config`]).
+    pub config: Config,
     env: Vec<(String, OsString)>,
 }
 
@@ -164,7 +172,14 @@ impl Ctx {
     pub fn from_process(label: &str) -> Ctx {
         let stdout = io::stdout();
         let stdout_tty = stdout.is_terminal();
-        let env = ["NO_COLOR", "CLICOLOR_FORCE", "COLUMNS"]
+        let env = [
+            "NO_COLOR",
+            "CLICOLOR_FORCE",
+            "COLUMNS",
+            "PRT_CONFIG",
+            "XDG_CONFIG_HOME",
+            "HOME",
+        ]
             .iter()
             .filter_map(|&name| Some((name.to_owned(), std::env::var_os(name)?)))
             .collect();
@@ -173,6 +188,7 @@ impl Ctx {
             stdout_tty,
             stderr_tty: io::stderr().is_terminal(),
             width: None,
+            config: Config::default(),
             env,
         };
         if stdout_tty {
@@ -190,33 +206,82 @@ impl Ctx {
             stdout_tty: false,
             stderr_tty: false,
             width: None,
+            config: Config::default(),
             env: env.iter().map(|&(k, v)| (k.to_owned(), v.into())).collect(),
         }
     }
 
     fn var(&self, name: &str) -> Option<&OsString> {
-        self.env.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+        self.env
+            .iter()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v)
+    }
+
+    /// Where the configuration is read from: `--config`, else `$PRT_CONFIG`, else
+    /// `$XDG_CONFIG_HOME/prt/config.toml`, else `$HOME/.config/prt/config.toml`. `None` when
+    /// none of these is set.
+    #[must_use]
+    pub fn config_location(&self, args: &ConfigArgs) -> Option<ConfigLocation> {
+        let at = |path: PathBuf, source| Some(ConfigLocation { path, source });
+        if let Some(path) = &args.config {
+            return at(path.clone(), "--config");
+        }
+        if let Some(path) = self.var("PRT_CONFIG") {
+            return at(PathBuf::from(path), "PRT_CONFIG");
+        }
+        if let Some(dir) = self.var("XDG_CONFIG_HOME") {
+            return at(Path::new(dir).join("prt/config.toml"), "XDG_CONFIG_HOME");
+        }
+        let home = self.var("HOME")?;
+        at(Path::new(home).join(".config/prt/config.toml"), "HOME")
+    }
+
+    /// Loads the configuration `args` point at into [`Ctx::config`]. A missing file at the
+    /// default place is no configuration; a missing file named on purpose, or a broken one,
+    /// is an error.
+    pub fn load_config(&mut self, args: &ConfigArgs) -> anyhow::Result<()> {
+        let Some(location) = self.config_location(args) else {
+            return Ok(());
+        };
+        match Config::load(&location.path)? {
+            Some(config) => self.config = config,
+            None if location.explicit() => anyhow::bail!(
+                "configuration file {} (from {}) does not exist",
+                location.path.display(),
+                location.source
+            ),
+            None => {}
+        }
+        Ok(())
     }
 
     /// The format to write: the flag, else a table on a terminal and NDJSON in a pipe.
     #[must_use]
     pub fn format(&self, args: &OutputArgs) -> Format {
-        args.format.map_or(
-            if self.stdout_tty {
-                Format::Table
-            } else {
-                Format::Ndjson
-            },
-            Format::from,
-        )
+        if let Some(format) = args.format {
+            return format.into();
+        }
+        match self.config.format {
+            Some(FormatSetting::Table) => Format::Table,
+            Some(FormatSetting::Json) => Format::Json,
+            Some(FormatSetting::Csv) => Format::Csv,
+            None if self.stdout_tty => Format::Table,
+            Some(FormatSetting::Ndjson) | None => Format::Ndjson,
+        }
     }
 
-    /// Whether to colour: `--color` first, then `CLICOLOR_FORCE`, then `NO_COLOR`, then
-    /// whether stdout is a terminal.
+    /// Whether to colour: `--color` first, then the configuration's `color`, then
+    /// `CLICOLOR_FORCE`, then `NO_COLOR`, then whether stdout is a terminal.
     #[must_use]
-    pub fn colour(&self, choice: ColorChoice) -> bool {
-        let set = |name| self.var(name).is_some_and(|v| !v.is_empty() && v != "0");
-        match choice {
+    pub fn colour(&self, flag: Option<ColorChoice>) -> bool {
+        let set = |name| self.var(name).is_some_and(|v| v != "0");
+        let configured = self.config.color.map(|color| match color {
+            ColorSetting::Auto => ColorChoice::Auto,
+            ColorSetting::Always => ColorChoice::Always,
+            ColorSetting::Never => ColorChoice::Never,
+        });
+        match flag.or(configured).unwrap_or_default() {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto if set("CLICOLOR_FORCE") => true,
@@ -269,30 +334,47 @@ mod tests {
     #[test]
     fn colour_precedence() {
         let plain = Ctx::detached("t", &[]);
-        assert!(!plain.colour(ColorChoice::Auto));
-        assert!(plain.colour(ColorChoice::Always));
+        assert!(!plain.colour(None));
+        assert!(plain.colour(Some(ColorChoice::Always)));
         let forced = Ctx::detached("t", &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
-        assert!(forced.colour(ColorChoice::Auto));
-        assert!(!forced.colour(ColorChoice::Never));
+        assert!(forced.colour(Some(ColorChoice::Auto)));
+        assert!(!forced.colour(Some(ColorChoice::Never)));
         let mut tty = Ctx::detached("t", &[("NO_COLOR", "1")]);
         tty.stdout_tty = true;
-        assert!(!tty.colour(ColorChoice::Auto));
+        assert!(!tty.colour(None));
+        tty.config.color = Some(ColorSetting::Always);
+        assert!(tty.colour(None), "the configuration beats NO_COLOR");
+        assert!(!tty.colour(Some(ColorChoice::Never)), "the flag beats both");
         let mut tty = Ctx::detached("t", &[("NO_COLOR", "")]);
         tty.stdout_tty = true;
-        assert!(tty.colour(ColorChoice::Auto), "an empty NO_COLOR is unset");
+        assert!(tty.colour(None), "an empty NO_COLOR is unset");
     }
 
     #[test]
-    fn durations() {
-        use std::time::Duration;
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
-        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
-        for bad in ["", "s", "0s", "-1s", "2x", "1e9h", "abc"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
-        }
+    fn config_location_precedence() {
+        let flag = ConfigArgs {
+            config: Some(PathBuf::from("/f.toml")),
+        };
+        let none = ConfigArgs::default();
+        let ctx = Ctx::detached(
+            "t",
+            &[
+                ("PRT_CONFIG", "/p.toml"),
+                ("XDG_CONFIG_HOME", "/x"),
+                ("HOME", "/h"),
+            ],
+        );
+        let path = |ctx: &Ctx, args| ctx.config_location(args).map(|l| l.path);
+        assert_eq!(path(&ctx, &flag), Some(PathBuf::from("/f.toml")));
+        assert_eq!(path(&ctx, &none), Some(PathBuf::from("/p.toml")));
+        let ctx = Ctx::detached("t", &[("XDG_CONFIG_HOME", "/x"), ("HOME", "/h")]);
+        assert_eq!(path(&ctx, &none), Some(PathBuf::from("/x/prt/config.toml")));
+        let ctx = Ctx::detached("t", &[("XDG_CONFIG_HOME", ""), ("HOME", "/h")]);
+        assert_eq!(
+            path(&ctx, &none),
+            Some(PathBuf::from("/h/.config/prt/config.toml"))
+        );
+        assert_eq!(path(&Ctx::detached("t", &[]), &none), None);
     }
 
     #[test]
@@ -305,6 +387,9 @@ mod tests {
             format: Some(FormatArg::Csv),
             ..OutputArgs::default()
         };
+        assert_eq!(ctx.format(&csv), Format::Csv);
+        ctx.config.format = Some(FormatSetting::Json);
+        assert_eq!(ctx.format(&OutputArgs::default()), Format::Json);
         assert_eq!(ctx.format(&csv), Format::Csv);
     }
 }

@@ -62,6 +62,7 @@ pub fn main() -> ExitCode {
         Command::Scan(args) => run_stage(args, "prt scan"),
         Command::Filter(args) => run_stage(args, "prt filter"),
         Command::Watch(args) => run_stage(args, "prt watch"),
+        Command::Config(args) => run_stage(args, "prt config"),
         Command::External(args) => external(&args),
     }
 }

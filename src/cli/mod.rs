@@ -5,6 +5,7 @@
 //! [`exit`] turns the outcome into an exit status and is the only place that prints errors.
 
 pub mod common;
+pub mod config;
 pub mod exit;
 pub mod filter;
 pub mod scan;
@@ -44,6 +45,8 @@ pub enum Command {
     Filter(filter::Args),
     /// Scan every interval and report what changed: a live table, or an NDJSON changelog.
     Watch(watch::Args),
+    /// Show where the configuration file is, or check one.
+    Config(config::Args),
     /// `prt NAME ARGS...` runs `prt-NAME ARGS...` from PATH.
     #[command(external_subcommand)]
     External(Vec<OsString>),
@@ -74,5 +77,6 @@ mod tests {
         scan::Args::command().debug_assert();
         filter::Args::command().debug_assert();
         watch::Args::command().debug_assert();
+        config::Args::command().debug_assert();
     }
 }

@@ -6,7 +6,7 @@
 use anyhow::Context as _;
 use clap::ValueEnum;
 
-use super::common::{Ctx, OutputArgs, SocketArgs};
+use super::common::{ConfigArgs, Ctx, OutputArgs, SocketArgs};
 use super::exit::{Exit, Stage};
 use crate::query;
 use crate::scan::{self, Family, SortKey};
@@ -43,6 +43,9 @@ pub struct Args {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub config: ConfigArgs,
 }
 
 /// `--sort` values.
@@ -62,6 +65,7 @@ impl Stage for Args {
     const NAME: &'static str = "scan";
 
     fn run(self, ctx: &mut Ctx) -> anyhow::Result<Exit> {
+        ctx.load_config(&self.config)?;
         let query = self.where_.as_deref().map(query::parse).transpose()?;
         let options = self.sockets.options();
         let result = scan::scan(&options).context("cannot list sockets")?;

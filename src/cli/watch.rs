@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
-use super::common::{ColorChoice, Ctx, SocketArgs, parse_duration};
+use super::common::{ColorChoice, ConfigArgs, Ctx, SocketArgs, parse_duration};
 use super::exit::{Exit, Stage};
 use crate::bandwidth;
 use crate::model::{PortEntry, Status, Timestamp};
@@ -42,9 +42,9 @@ pub struct Args {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub sockets: SocketArgs,
-    /// Time between scans: 500ms, 2s, 1m.
-    #[arg(long, short = 'i', value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
-    pub interval: Duration,
+    /// Time between scans: 500ms, 2s, 1m [default: the configuration's interval, else 2s].
+    #[arg(long, short = 'i', value_name = "DURATION", value_parser = parse_duration)]
+    pub interval: Option<Duration>,
     /// Stop after this many scans.
     #[arg(long, short = 'n', value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
@@ -57,17 +57,25 @@ pub struct Args {
     /// Only the sockets that match this filter expression (see `prt filter --help`).
     #[arg(long = "where", value_name = "EXPR")]
     pub where_: Option<String>,
-    /// When to colour the live table.
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    /// When to colour the live table [default: auto].
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub color: Option<ColorChoice>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub config: ConfigArgs,
 }
+
+/// The time between scans when neither the flag nor the configuration sets one.
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(2);
 
 impl Stage for Args {
     const NAME: &'static str = "watch";
 
-    fn run(self, ctx: &mut Ctx) -> anyhow::Result<Exit> {
+    fn run(mut self, ctx: &mut Ctx) -> anyhow::Result<Exit> {
+        ctx.load_config(&self.config)?;
+        self.interval = self.interval.or(ctx.config.interval);
         let query = self.where_.as_deref().map(query::parse).transpose()?;
-        let mut ticks = Ticks::new(self.interval, self.count);
+        let mut ticks = Ticks::new(self.interval(), self.count);
         if !self.ports.is_empty() {
             return self.monitor(ctx, query.as_ref(), &mut ticks);
         }
@@ -112,6 +120,11 @@ impl Stage for Args {
 }
 
 impl Args {
+    /// The time between scans: the flag, else the configuration, else 2 s.
+    fn interval(&self) -> Duration {
+        self.interval.unwrap_or(DEFAULT_INTERVAL)
+    }
+
     /// `prt watch PORT...`: the UP/DOWN board on a terminal (BEL on a change), one NDJSON
     /// event per change otherwise.
     fn monitor(&self, ctx: &Ctx, query: Option<&Query>, ticks: &mut Ticks) -> anyhow::Result<Exit> {
@@ -196,7 +209,7 @@ impl Args {
             tracker.seq(),
             live.len(),
             gone.len(),
-            interval_text(self.interval),
+            interval_text(self.interval()),
         );
         format!(
             "{}\n{}\n",
