@@ -180,9 +180,9 @@ impl Ctx {
             "XDG_CONFIG_HOME",
             "HOME",
         ]
-            .iter()
-            .filter_map(|&name| Some((name.to_owned(), std::env::var_os(name)?)))
-            .collect();
+        .iter()
+        .filter_map(|&name| Some((name.to_owned(), std::env::var_os(name)?)))
+        .collect();
         let mut ctx = Ctx {
             label: label.to_owned(),
             stdout_tty,

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 use super::{Field, Fields};
+use crate::enrich::services::port_name;
 use crate::enrich::{SocketFacts, service_for, suspicious_reasons};
 use crate::model::{PortEntry, Proto, State, TrackedEntry};
 use crate::raw::{Key, RawRecord, RawValue};
@@ -57,25 +58,11 @@ impl Fields for PortEntry {
         }
     }
 
+    /// A typed entry was enriched when it was made: an empty list means checked and clean.
     fn reasons(&self) -> Vec<Cow<'_, str>> {
-        if !self.suspicious.is_empty() {
-            return self
-                .suspicious
-                .iter()
-                .map(|r| Cow::Borrowed(r.as_str()))
-                .collect();
-        }
-        let facts = SocketFacts {
-            state: Some(self.state),
-            local_port: Some(self.local_port),
-            remote_addr: self.remote_addr,
-            remote_port: self.remote_port,
-            uid: self.uid,
-            process: self.process.as_deref(),
-        };
-        suspicious_reasons(&facts)
-            .into_iter()
-            .map(Cow::Borrowed)
+        self.suspicious
+            .iter()
+            .map(|r| Cow::Borrowed(r.as_str()))
             .collect()
     }
 }
@@ -167,22 +154,26 @@ impl Fields for RawRecord<'_> {
         self.value(key_of(field)).and_then(RawValue::as_ip)
     }
 
+    /// A record that carries `suspicious` (even an empty list) was checked by whoever wrote
+    /// it, with more facts than the record holds (the executable, capabilities); only a
+    /// record without the field gets the rules that its own fields allow.
     fn reasons(&self) -> Vec<Cow<'_, str>> {
-        let given = self
-            .value(Key::Suspicious)
-            .map(RawValue::strings)
-            .unwrap_or_default();
-        if !given.is_empty() {
-            return given;
+        if let Some(given) = self.value(Key::Suspicious) {
+            return given.strings();
         }
         let process = self.str(Key::Process);
+        let remote_port = port(self, Key::RemotePort);
         let facts = SocketFacts {
             state: state(self),
             local_port: port(self, Key::LocalPort),
             remote_addr: self.addr(Field::Raddr),
-            remote_port: port(self, Key::RemotePort),
+            remote_port,
             uid: self.u64(Key::Uid).and_then(|u| u32::try_from(u).ok()),
             process: process.as_deref(),
+            remote_port_named: proto(self)
+                .zip(remote_port)
+                .is_some_and(|(proto, port)| port_name(proto, port).is_some()),
+            ..SocketFacts::default()
         };
         suspicious_reasons(&facts)
             .into_iter()
