@@ -78,6 +78,10 @@ pub struct SocketArgs {
     /// Only IPv6 sockets (with -4: both).
     #[arg(short = '6', long = "ipv6")]
     pub ipv6: bool,
+    /// Every network namespace on the machine (containers, `ip netns`), not only this
+    /// one; entering another namespace needs root.
+    #[arg(long)]
+    pub all_netns: bool,
     /// Where the socket list comes from: netlink (falls back to proc by itself) or proc.
     #[arg(long, value_enum, value_name = "BACKEND", default_value_t = BackendArg::Netlink)]
     pub backend: BackendArg,
@@ -116,6 +120,7 @@ impl SocketArgs {
             families,
             listening_only: self.listen,
             attribute: true,
+            all_netns: self.all_netns,
         }
     }
 }

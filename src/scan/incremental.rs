@@ -16,7 +16,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::owners::{self, FdTable, InodeOwners};
-use super::process::{fd_count, own_netns, start_ticks};
+use super::process::{fd_count, start_ticks};
 use super::{Dump, Error, Scan, ScanOptions, Socket, count_hidden_owners, dump, walk_threads};
 
 /// What the scanner remembers of one process.
@@ -72,18 +72,23 @@ impl Scanner {
 
     /// Takes one snapshot, as [`super::scan`] would, reading only what may have changed.
     pub fn scan(&mut self) -> Result<Scan, Error> {
-        let Dump { sockets, fell_back } = dump(&self.options)?;
+        let Dump {
+            sockets,
+            fell_back,
+            namespaces,
+        } = dump(&self.options)?;
         self.walked_last = 0;
         if self.options.attribute {
             self.refresh(&sockets);
         }
         let owners = InodeOwners::from_pairs(self.inode_owners().collect());
-        let entries = owners::attribute(&sockets, &owners, own_netns());
+        let entries = owners::attribute(&sockets, &owners);
         let hidden_owners = count_hidden_owners(&entries);
         Ok(Scan {
             entries,
             hidden_owners,
             fell_back,
+            namespaces,
         })
     }
 

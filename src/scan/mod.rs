@@ -8,6 +8,7 @@
 
 pub mod incremental;
 pub mod netlink;
+pub mod netns;
 pub mod owners;
 pub mod process;
 pub mod procfs;
@@ -63,6 +64,8 @@ pub struct ScanOptions {
     pub listening_only: bool,
     /// Whether to look for owning processes at all (the `/proc/*/fd` walk).
     pub attribute: bool,
+    /// Every network namespace on the machine, not only this process's.
+    pub all_netns: bool,
 }
 
 impl Default for ScanOptions {
@@ -73,6 +76,7 @@ impl Default for ScanOptions {
             families: vec![Family::V4, Family::V6],
             listening_only: false,
             attribute: true,
+            all_netns: false,
         }
     }
 }
@@ -92,6 +96,8 @@ pub struct Socket {
     pub uid: u32,
     /// Socket inode, 0 when there is none.
     pub inode: u64,
+    /// The network namespace it lives in (its inode), once the dump has tagged it.
+    pub netns: Option<u64>,
 }
 
 /// The result of one scan.
@@ -104,6 +110,20 @@ pub struct Scan {
     pub hidden_owners: usize,
     /// Protocol/family pairs that netlink could not dump and `/proc/net` served instead.
     pub fell_back: Vec<(Proto, Family)>,
+    /// With `all_netns`: the namespaces listed, and those that could not be.
+    pub namespaces: NamespaceReport,
+}
+
+/// What an `all_netns` scan saw of the machine's network namespaces.
+#[derive(Debug, Clone, Default)]
+pub struct NamespaceReport {
+    /// Namespaces whose sockets are in the scan, this process's own included.
+    pub listed: Vec<netns::Namespace>,
+    /// Namespaces found but not entered: joining one needs CAP_SYS_ADMIN.
+    pub denied: usize,
+    /// Processes whose namespace could not even be read (other users', without
+    /// privileges): there may be namespaces nobody found.
+    pub unreadable: usize,
 }
 
 /// Errors of a scan: no source of sockets could be read at all.
@@ -146,45 +166,106 @@ pub fn scan(options: &ScanOptions) -> Result<Scan, Error> {
         });
         (dumped, owners)
     });
-    let Dump { sockets, fell_back } = dumped?;
+    let Dump {
+        sockets,
+        fell_back,
+        namespaces,
+    } = dumped?;
     let owners = owners.unwrap_or_default();
-    let netns = process::own_netns();
-    let entries = owners::attribute(&sockets, &owners, netns);
+    let entries = owners::attribute(&sockets, &owners);
     let hidden_owners = count_hidden_owners(&entries);
     Ok(Scan {
         entries,
         hidden_owners,
         fell_back,
+        namespaces,
     })
 }
 
-/// The backend's sockets, and where netlink had to give way to `/proc/net`.
+/// The backend's sockets, where netlink had to give way to `/proc/net`, and the
+/// namespaces dumped.
 struct Dump {
     sockets: Vec<Socket>,
     fell_back: Vec<(Proto, Family)>,
+    namespaces: NamespaceReport,
 }
 
-/// Dumps the selected sockets from the chosen backend, falling back per protocol/family.
+/// Dumps the selected sockets of this namespace, and with `all_netns` of every other one
+/// this process may enter, each socket tagged with its namespace.
 fn dump(options: &ScanOptions) -> Result<Dump, Error> {
+    let own = process::own_netns();
     let mut sockets = Vec::new();
     let mut fell_back = Vec::new();
+    dump_here(options, &mut sockets, &mut fell_back)?;
+    for socket in &mut sockets {
+        socket.netns = own;
+    }
+    let mut namespaces = NamespaceReport::default();
+    if !options.all_netns {
+        return Ok(Dump {
+            sockets,
+            fell_back,
+            namespaces,
+        });
+    }
+    let found = netns::list();
+    namespaces.unreadable = found.unreadable;
+    for namespace in found.found {
+        if Some(namespace.inode) == own {
+            namespaces.listed.push(namespace);
+            continue;
+        }
+        let inside = netns::run_inside(&namespace, || {
+            let mut sockets = Vec::new();
+            let mut fell_back = Vec::new();
+            dump_here(options, &mut sockets, &mut fell_back).map(|()| sockets)
+        });
+        match inside {
+            Ok(dumped) => {
+                sockets.extend(dumped?.into_iter().map(|socket| Socket {
+                    netns: Some(namespace.inode),
+                    ..socket
+                }));
+                namespaces.listed.push(namespace);
+            }
+            Err(error) if error.kind() == io::ErrorKind::PermissionDenied => {
+                namespaces.denied += 1;
+            }
+            // The namespace went away between listing and joining it.
+            Err(_) => {}
+        }
+    }
+    Ok(Dump {
+        sockets,
+        fell_back,
+        namespaces,
+    })
+}
+
+/// Dumps the selected sockets from the chosen backend in the calling thread's namespace,
+/// falling back per protocol/family.
+fn dump_here(
+    options: &ScanOptions,
+    sockets: &mut Vec<Socket>,
+    fell_back: &mut Vec<(Proto, Family)>,
+) -> Result<(), Error> {
     for &proto in &options.protocols {
         for &family in &options.families {
             let from_netlink = match options.backend {
                 Backend::Netlink => {
-                    netlink::dump(proto, family, options.listening_only, &mut sockets).is_ok()
+                    netlink::dump(proto, family, options.listening_only, sockets).is_ok()
                 }
                 Backend::Proc => false,
             };
             if !from_netlink {
-                if options.backend == Backend::Netlink {
+                if options.backend == Backend::Netlink && !fell_back.contains(&(proto, family)) {
                     fell_back.push((proto, family));
                 }
-                procfs::read(proto, family, options.listening_only, &mut sockets)?;
+                procfs::read(proto, family, options.listening_only, sockets)?;
             }
         }
     }
-    Ok(Dump { sockets, fell_back })
+    Ok(())
 }
 
 /// How many threads walk `/proc/*/fd`: the walk is kernel time per fd, so use every core

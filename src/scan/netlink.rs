@@ -212,6 +212,7 @@ fn parse_diag_msg(body: &[u8], proto: Proto) -> Option<Socket> {
         remote: SocketAddr::new(remote_ip, remote_port),
         uid: read_u32(body, 64),
         inode: u64::from(read_u32(body, 68)),
+        netns: None,
     })
 }
 

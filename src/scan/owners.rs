@@ -66,7 +66,7 @@ impl InodeOwners {
 /// Turns backend sockets into records: owners from `owners`, process details read once per
 /// owning process, user names once per uid. Every socket gives exactly one record.
 #[must_use]
-pub fn attribute(sockets: &[Socket], owners: &InodeOwners, netns: Option<u64>) -> Vec<PortEntry> {
+pub fn attribute(sockets: &[Socket], owners: &InodeOwners) -> Vec<PortEntry> {
     let clock = BootClock::read();
     let mut processes: HashMap<u32, Option<ProcessInfo>> = HashMap::new();
     let mut users = UserNames::default();
@@ -111,7 +111,7 @@ pub fn attribute(sockets: &[Socket], owners: &InodeOwners, netns: Option<u64>) -
                 service: None,
                 suspicious: Vec::new(),
                 container: None,
-                netns,
+                netns: socket.netns,
             }
         })
         .collect()
@@ -363,11 +363,11 @@ mod tests {
             remote: "0.0.0.0:0".parse().expect("literal"),
             uid: 0,
             inode,
+            netns: Some(1),
         };
         let entries = attribute(
             &[socket(State::TimeWait, 0), socket(State::Listen, 99)],
             &InodeOwners::default(),
-            Some(1),
         );
         assert_eq!(entries[0].uid, None);
         assert_eq!(entries[0].user, None);

@@ -36,7 +36,9 @@ fn table_path(proto: Proto, family: Family) -> PathBuf {
         (Proto::Udp, Family::V4) => "udp",
         (Proto::Udp, Family::V6) => "udp6",
     };
-    Path::new("/proc/net").join(name)
+    // The calling thread's namespace: a thread that joined another one (`--all-netns`)
+    // reads that one's tables, where `/proc/net` would show the main thread's.
+    Path::new("/proc/thread-self/net").join(name)
 }
 
 /// Parses one `/proc/net` table (header line first). `path` only names the file in errors.
@@ -94,6 +96,7 @@ fn parse_line(line: &str, proto: Proto) -> Result<Option<Socket>, &'static str> 
         remote,
         uid,
         inode,
+        netns: None,
     }))
 }
 
