@@ -306,15 +306,27 @@ impl Ctx {
         }
     }
 
+    /// How a table on standard output looks, with `color` as the flag says.
+    #[must_use]
+    pub fn table_options(&self, color: Option<ColorChoice>) -> TableOptions {
+        TableOptions {
+            width: if self.stdout_tty { self.width } else { None },
+            style: Style {
+                enabled: self.colour(color),
+            },
+            netns_names: None,
+        }
+    }
+
     /// The record writer `args` asks for, on standard output.
     #[must_use]
     pub fn sink(&self, args: &OutputArgs) -> Box<dyn RecordSink> {
-        let table = TableOptions {
-            width: if self.stdout_tty { self.width } else { None },
-            style: Style {
-                enabled: self.colour(args.color),
-            },
-        };
+        self.sink_with(args, self.table_options(args.color))
+    }
+
+    /// The same, with a table laid out by `table`.
+    #[must_use]
+    pub fn sink_with(&self, args: &OutputArgs, table: TableOptions) -> Box<dyn RecordSink> {
         output::sink(self.format(args), self.stdout(), table)
     }
 

@@ -94,12 +94,7 @@ impl Stage for Args {
             }
             return Ok(Exit::Success);
         }
-        let options = TableOptions {
-            width: ctx.width,
-            style: Style {
-                enabled: ctx.colour(self.color),
-            },
-        };
+        let options = ctx.table_options(self.color);
         let mut screen = LiveScreen::enter(ctx.stdout())?;
         // Without /proc/net/dev the header simply shows no rate.
         let mut counters = bandwidth::Sample::read().ok();
@@ -112,7 +107,7 @@ impl Stage for Args {
                 .zip(latest.as_ref())
                 .map(|(a, b)| bandwidth::rates(a, b));
             counters = latest;
-            screen.draw(&self.frame(&tracker, &changes, now, rates.as_ref(), options))?;
+            screen.draw(&self.frame(&tracker, &changes, now, rates.as_ref(), &options))?;
         }
         screen.leave()?;
         Ok(Exit::Success)
@@ -186,7 +181,7 @@ impl Args {
         changes: &[Change],
         now: Timestamp,
         rates: Option<&bandwidth::Rates>,
-        options: TableOptions,
+        options: &TableOptions,
     ) -> String {
         let live: Vec<_> = changes
             .iter()

@@ -15,7 +15,9 @@ pub mod sanitize;
 pub mod style;
 pub mod table;
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use crate::model::PortEntry;
 use crate::raw::RawRecord;
@@ -35,12 +37,15 @@ pub enum Format {
 }
 
 /// How a table looks: decided once by the caller from the terminal and the flags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TableOptions {
     /// Width to fit, in columns; `None` for no limit.
     pub width: Option<u16>,
     /// Colours on or off.
     pub style: Style,
+    /// With a scan of every namespace: a NETNS column, showing these names for namespace
+    /// inodes (others as their number).
+    pub netns_names: Option<Arc<BTreeMap<u64, String>>>,
 }
 
 /// A destination for records.

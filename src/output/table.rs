@@ -35,13 +35,14 @@ impl<W: Write> TableSink<W> {
 
 impl<W: Write> RecordSink for TableSink<W> {
     fn write_entry(&mut self, entry: &PortEntry) -> io::Result<()> {
-        self.rows.push(row(&super::csv::cells(entry), self.options));
+        self.rows
+            .push(row(&super::csv::cells(entry), &self.options));
         Ok(())
     }
 
     fn write_raw(&mut self, record: &RawRecord<'_>) -> io::Result<()> {
         self.rows
-            .push(row(&super::csv::raw_cells(record), self.options));
+            .push(row(&super::csv::raw_cells(record), &self.options));
         Ok(())
     }
 
@@ -50,24 +51,31 @@ impl<W: Write> RecordSink for TableSink<W> {
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        let table = render(std::mem::take(&mut self.rows), self.options);
+        let table = render(std::mem::take(&mut self.rows), &self.options);
         writeln!(self.out, "{table}")?;
         self.out.flush()
     }
 }
 
-fn render(rows: Vec<Row>, options: TableOptions) -> Table {
+fn render(rows: Vec<Row>, options: &TableOptions) -> Table {
     render_with(&HEADERS, rows, options)
 }
 
-fn render_with(headers: &[&str], rows: Vec<Row>, options: TableOptions) -> Table {
+fn render_with(headers: &[&str], rows: Vec<Row>, options: &TableOptions) -> Table {
     let style = options.style;
     let mut table = Table::new();
+    let netns = options.netns_names.is_some().then_some("NETNS");
     table
         .load_preset(comfy_table::presets::NOTHING)
         .force_no_tty()
         .set_truncation_indicator("…")
-        .set_header(headers.iter().map(|h| Cell::new(style.bold(h))));
+        .set_header(
+            headers
+                .iter()
+                .copied()
+                .chain(netns)
+                .map(|h| Cell::new(style.bold(h))),
+        );
     match options.width {
         Some(width) => {
             table
@@ -93,13 +101,13 @@ fn render_with(headers: &[&str], rows: Vec<Row>, options: TableOptions) -> Table
 
 /// A table row from a record's cells in CSV [`HEADER`](super::csv::HEADER) order, so typed
 /// entries and records read from NDJSON look the same.
-fn row(cells: &[Cow<'_, str>], options: TableOptions) -> Row {
+fn row(cells: &[Cow<'_, str>], options: &TableOptions) -> Row {
     let mut row = Row::from(row_texts(cells, options));
     row.max_height(1);
     row
 }
 
-fn row_texts(cells: &[Cow<'_, str>], options: TableOptions) -> Vec<String> {
+fn row_texts(cells: &[Cow<'_, str>], options: &TableOptions) -> Vec<String> {
     let style = options.style;
     let cell = |index: usize| cells.get(index).map_or("", |c| c.as_ref());
     let placeholder = style.dim("-");
@@ -119,7 +127,7 @@ fn row_texts(cells: &[Cow<'_, str>], options: TableOptions) -> Vec<String> {
     if !cell(16).is_empty() {
         process = format!("{} {process}", style.red("[!]"));
     }
-    vec![
+    let mut texts = vec![
         sanitize::terminal(cell(0)).into_owned(),
         endpoint_text(cell(1), cell(2)),
         remote,
@@ -128,7 +136,12 @@ fn row_texts(cells: &[Cow<'_, str>], options: TableOptions) -> Vec<String> {
         process,
         text(12),
         text(15),
-    ]
+    ];
+    if let Some(names) = &options.netns_names {
+        let named = cell(18).parse().ok().and_then(|inode| names.get(&inode));
+        texts.push(named.map_or_else(|| text(18), |name| sanitize::terminal(name).into_owned()));
+    }
+    texts
 }
 
 /// Headers of the live view: the scan columns and the age of each socket.
@@ -139,14 +152,14 @@ pub const TRACKED_HEADERS: [&str; 9] = [
 /// The live view of tracked sockets: new rows green, gone rows red, sockets older than an
 /// hour yellow and older than a day red, CLOSE_WAIT red.
 #[must_use]
-pub fn render_tracked(records: &[&TrackedEntry], now: Timestamp, options: TableOptions) -> String {
+pub fn render_tracked(records: &[&TrackedEntry], now: Timestamp, options: &TableOptions) -> String {
     let style = options.style;
     let rows = records
         .iter()
         .map(|record| {
             let age = record.first_seen.until(now);
             let mut texts = row_texts(&super::csv::cells(&record.entry), options);
-            texts.push(short_duration(age));
+            texts.insert(TRACKED_HEADERS.len() - 1, short_duration(age));
             let paint = |text: &String| match record.status {
                 Status::New => style.green(text),
                 Status::Gone => style.red(text),
