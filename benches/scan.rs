@@ -20,6 +20,9 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use prt::config::Config;
+use prt::enrich::Enricher;
+use prt::scan::ScanOptions;
 use support::Holders;
 
 const HOLDERS: usize = 20;
@@ -70,11 +73,47 @@ fn main() {
                 None => println!("{label:<28} not available"),
             }
         }
+        enrichment_cost(runs);
         let prt_lines = count_lines(Command::new(prt).args(["scan", "--format", "ndjson"]));
         let ss_lines = count_lines(Command::new("ss").arg("-tunapH"));
         println!("records: prt {prt_lines}, ss {ss_lines}");
         holders.stop();
     }
+}
+
+/// The library's scan with and without enrichment (service names, suspicious reasons,
+/// containers), interleaved in this process: what enrichment adds to a scan.
+fn enrichment_cost(runs: usize) {
+    let options = ScanOptions::default();
+    let config = Config::default();
+    let (mut bare, mut enriched) = (Vec::new(), Vec::new());
+    for round in 0..=runs {
+        let start = Instant::now();
+        let scan = prt::scan::scan(&options).expect("scan");
+        let scanned = start.elapsed();
+        let start = Instant::now();
+        let mut entries = prt::scan::scan(&options).expect("scan").entries;
+        // A fresh enricher each time: a one-shot `prt scan` learns every process anew.
+        Enricher::new(&config).enrich(&mut entries);
+        let with_enrichment = start.elapsed();
+        if round > 0 {
+            bare.push(scanned);
+            enriched.push(with_enrichment);
+        }
+        drop(scan);
+    }
+    let (bare, enriched) = (median(bare), median(enriched));
+    println!(
+        "library scan {:>9.1} ms, scan + enrich {:>9.1} ms: enrichment adds {:+.1}%",
+        bare.as_secs_f64() * 1e3,
+        enriched.as_secs_f64() * 1e3,
+        (enriched.as_secs_f64() / bare.as_secs_f64() - 1.0) * 100.0
+    );
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times.get(times.len() / 2).copied().unwrap_or_default()
 }
 
 /// Runs every command `runs` times, interleaved; the median per command, `None` if it

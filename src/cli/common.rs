@@ -11,7 +11,7 @@ use clap::ValueEnum;
 use crate::config::{self, ColorSetting, Config, FormatSetting};
 use crate::model::Proto;
 use crate::output::{self, Format, RecordSink, Style, TableOptions};
-use crate::scan::{Backend, Family, ScanOptions};
+use crate::scan::{Backend, Family, NamespaceReport, ScanOptions};
 
 /// `--format` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -333,6 +333,26 @@ impl Ctx {
     /// A note for the person at the terminal, on stderr, prefixed with the stage name.
     pub fn note(&self, message: &str) {
         super::exit::report(&self.label, message);
+    }
+}
+
+/// What to tell the user when `--all-netns` could not see every namespace: said once, on
+/// stderr, terminal or not, since the user asked for every namespace and did not get it.
+#[must_use]
+pub fn netns_note(namespaces: &NamespaceReport) -> Option<String> {
+    if namespaces.denied > 0 {
+        Some(format!(
+            "{} network namespaces need root to enter and are not listed; `sudo` lists them",
+            namespaces.denied
+        ))
+    } else if namespaces.unreadable > 0 {
+        Some(format!(
+            "the namespaces of {} processes of other users cannot be read without root; \
+             only the visible ones are listed",
+            namespaces.unreadable
+        ))
+    } else {
+        None
     }
 }
 

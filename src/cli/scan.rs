@@ -8,6 +8,9 @@ use clap::ValueEnum;
 
 use super::common::{ConfigArgs, Ctx, OutputArgs, SocketArgs};
 use super::exit::{Exit, Stage};
+use std::sync::Arc;
+
+use crate::enrich::Enricher;
 use crate::query;
 use crate::scan::{self, Family, SortKey};
 
@@ -70,14 +73,25 @@ impl Stage for Args {
         let options = self.sockets.options();
         let result = scan::scan(&options).context("cannot list sockets")?;
         let mut entries = result.entries;
+        let mut enricher = Enricher::new(&ctx.config);
+        enricher.enrich(&mut entries);
         if let Some(query) = &query {
             entries.retain(|entry| query.matches(entry));
         }
         scan::sort(&mut entries, self.sort_key(), self.reverse);
 
-        let mut sink = ctx.sink(&self.output);
+        let mut table = ctx.table_options(self.output.color);
+        if options.all_netns {
+            let names = enricher.namespace_names(&result.namespaces.listed);
+            table.netns_names = Some(Arc::new(names));
+        }
+        let mut sink = ctx.sink_with(&self.output, table);
         sink.write_entries(&entries)?;
         sink.finish()?;
+
+        if let Some(note) = super::common::netns_note(&result.namespaces) {
+            ctx.note(&note);
+        }
 
         if ctx.stderr_tty {
             if result.hidden_owners > 0 {

@@ -6,19 +6,23 @@
 //! `new`, `gone` and state changes (`--full`: every socket every scan) — flushed after each
 //! scan so the next stage sees it at once. Exit: 0, or 2 on error.
 
+use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
-use super::common::{ColorChoice, ConfigArgs, Ctx, SocketArgs, parse_duration};
+use super::common::{ColorChoice, ConfigArgs, Ctx, SocketArgs, netns_note, parse_duration};
 use super::exit::{Exit, Stage};
 use crate::bandwidth;
+use crate::enrich::Enricher;
 use crate::model::{PortEntry, Status, Timestamp};
 use crate::output::{Style, TableOptions, ndjson, sanitize, table};
 use crate::query::{self, Query};
-use crate::scan::{self, incremental::Scanner};
+use crate::scan::netns::Namespace;
+use crate::scan::{self, ScanOptions, incremental::Scanner};
 use crate::track::{Change, PortEvent, PortStatus, PortWatch, Tracker};
 
 const EXAMPLES: &str = "\
@@ -77,16 +81,15 @@ impl Stage for Args {
         let query = self.where_.as_deref().map(query::parse).transpose()?;
         let mut ticks = Ticks::new(self.interval(), self.count);
         if !self.ports.is_empty() {
-            return self.monitor(ctx, query.as_ref(), &mut ticks);
+            return self.monitor(ctx, query, &mut ticks);
         }
         let mut tracker = Tracker::new(GONE_RETENTION_SECS);
-        let mut scanner = Scanner::new(self.sockets.options());
+        let mut source = Source::new(self.sockets.options(), ctx, query);
         if self.ndjson || !ctx.stdout_tty {
             let mut out = ctx.stdout();
             let mut buffer = Vec::with_capacity(512);
             while ticks.next() {
-                let changes =
-                    tracker.observe(Self::scan(&mut scanner, query.as_ref())?, Timestamp::now());
+                let changes = tracker.observe(source.next(ctx)?, Timestamp::now());
                 for change in changes.iter().filter(|c| self.full || c.is_reportable()) {
                     ndjson::write_line(&mut out, &change.record, &mut buffer)?;
                 }
@@ -94,13 +97,14 @@ impl Stage for Args {
             }
             return Ok(Exit::Success);
         }
-        let options = ctx.table_options(self.color);
+        let mut options = ctx.table_options(self.color);
         let mut screen = LiveScreen::enter(ctx.stdout())?;
         // Without /proc/net/dev the header simply shows no rate.
         let mut counters = bandwidth::Sample::read().ok();
         while ticks.next() {
             let now = Timestamp::now();
-            let changes = tracker.observe(Self::scan(&mut scanner, query.as_ref())?, now);
+            let changes = tracker.observe(source.next(ctx)?, now);
+            options.netns_names = source.namespace_names();
             let latest = bandwidth::Sample::read().ok();
             let rates = counters
                 .as_ref()
@@ -122,12 +126,12 @@ impl Args {
 
     /// `prt watch PORT...`: the UP/DOWN board on a terminal (BEL on a change), one NDJSON
     /// event per change otherwise.
-    fn monitor(&self, ctx: &Ctx, query: Option<&Query>, ticks: &mut Ticks) -> anyhow::Result<Exit> {
+    fn monitor(&self, ctx: &Ctx, query: Option<Query>, ticks: &mut Ticks) -> anyhow::Result<Exit> {
         let mut watch = PortWatch::new(self.ports.clone());
         // Only listeners decide UP or DOWN: the cheaper scan.
         let mut options = self.sockets.options();
         options.listening_only = true;
-        let mut scanner = Scanner::new(options);
+        let mut source = Source::new(options, ctx, query);
         let mut out = ctx.stdout();
         let mut buffer = Vec::with_capacity(256);
         let board = !self.ndjson && ctx.stdout_tty;
@@ -137,7 +141,7 @@ impl Args {
         let mut drawn = 0;
         while ticks.next() {
             let now = Timestamp::now();
-            let events = watch.observe(&Self::scan(&mut scanner, query)?, now);
+            let events = watch.observe(&source.next(ctx)?, now);
             if board {
                 let mut text = String::new();
                 if drawn > 0 {
@@ -161,17 +165,6 @@ impl Args {
             out.flush()?;
         }
         Ok(Exit::Success)
-    }
-
-    /// One tick's sockets, through the scanner that carries the owner map between ticks,
-    /// filtered by `--where` and in port order.
-    fn scan(scanner: &mut Scanner, query: Option<&Query>) -> anyhow::Result<Vec<PortEntry>> {
-        let mut entries = scanner.scan().context("cannot list sockets")?.entries;
-        if let Some(query) = query {
-            entries.retain(|entry| query.matches(entry));
-        }
-        scan::sort(&mut entries, scan::SortKey::Port, false);
-        Ok(entries)
     }
 
     /// One screenful: a header line, then live sockets and the recently gone.
@@ -241,6 +234,56 @@ fn interval_text(interval: Duration) -> String {
         format!("{}ms", interval.as_millis())
     } else {
         table::short_duration(interval)
+    }
+}
+
+/// Where a watch's sockets come from: the scanner that carries the owner map between
+/// ticks, the enricher that remembers processes and container names, and the filter.
+struct Source {
+    scanner: Scanner,
+    enricher: Enricher,
+    query: Option<Query>,
+    all_netns: bool,
+    namespaces: Vec<Namespace>,
+    noted: bool,
+}
+
+impl Source {
+    fn new(options: ScanOptions, ctx: &Ctx, query: Option<Query>) -> Source {
+        Source {
+            all_netns: options.all_netns,
+            scanner: Scanner::new(options),
+            enricher: Enricher::new(&ctx.config),
+            query,
+            namespaces: Vec::new(),
+            noted: false,
+        }
+    }
+
+    /// One tick's sockets: scanned, enriched, filtered, in port order.
+    fn next(&mut self, ctx: &Ctx) -> anyhow::Result<Vec<PortEntry>> {
+        let scan = self.scanner.scan().context("cannot list sockets")?;
+        if !self.noted {
+            // Once per watch, not every tick.
+            self.noted = true;
+            if let Some(note) = netns_note(&scan.namespaces) {
+                ctx.note(&note);
+            }
+        }
+        self.namespaces = scan.namespaces.listed;
+        let mut entries = scan.entries;
+        self.enricher.enrich(&mut entries);
+        if let Some(query) = &self.query {
+            entries.retain(|entry| query.matches(entry));
+        }
+        scan::sort(&mut entries, scan::SortKey::Port, false);
+        Ok(entries)
+    }
+
+    /// With `--all-netns`, names for the namespaces of the last tick.
+    fn namespace_names(&mut self) -> Option<Arc<BTreeMap<u64, String>>> {
+        self.all_netns
+            .then(|| Arc::new(self.enricher.namespace_names(&self.namespaces)))
     }
 }
 

@@ -1,13 +1,237 @@
-//! What a socket means: its well-known service and the reasons it looks suspicious.
+//! What a socket means: its well-known service, the reasons it looks suspicious, and the
+//! container its process runs in.
 //!
-//! Sits between scan and query in the data flow. Everything here is computed from the
-//! record's own fields, so records from any source (an older prt, another tool, a file)
-//! get the same answers; the query evaluator calls [`service_for`] and
-//! [`suspicious_reasons`] when a record lacks those fields.
+//! Sits between scan and query in the data flow. [`Enricher`] fills those fields on the
+//! records of a scan, reading what it needs of each owning process once (its executable,
+//! capabilities and cgroup) and asking container runtimes for names once per scan, in a
+//! batch. The rules that need only a record's own fields are also used by the query
+//! evaluator for records that arrive without `service` or `suspicious`.
 
 pub mod containers;
 pub mod services;
 pub mod suspicious;
 
-pub use services::service_for;
-pub use suspicious::{SocketFacts, suspicious_reasons};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::os::unix::fs::MetadataExt;
+
+pub use services::{PortNames, service_for};
+pub use suspicious::{Rules, SocketFacts, suspicious_reasons};
+
+use crate::config::Config;
+use crate::model::{PortEntry, Proto, Timestamp};
+use crate::scan::netns::Namespace;
+use containers::{ContainerId, Containers};
+
+/// Fills `service`, `suspicious` and `container` on scan records.
+///
+/// Keep one for the life of a watch: what it learnt of a process (keyed by pid and start
+/// time, so a reused pid is read again) and container names carry over between scans.
+#[derive(Debug)]
+pub struct Enricher {
+    ports: PortNames,
+    rules: Rules,
+    containers: Option<Containers>,
+    processes: HashMap<(u32, Option<Timestamp>), ProcessFacts>,
+}
+
+/// What enrichment knows of one process.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProcessFacts {
+    /// The executable's path, without the kernel's ` (deleted)` mark.
+    pub exe: Option<String>,
+    /// The executable was deleted and nothing is at its path now.
+    pub exe_deleted: bool,
+    /// CAP_NET_BIND_SERVICE is in the process's effective set.
+    pub may_bind_privileged: bool,
+    /// The container its cgroup names.
+    pub container: Option<ContainerId>,
+}
+
+impl ProcessFacts {
+    /// Reads `/proc/<pid>/exe`, `/proc/<pid>/status` and `/proc/<pid>/cgroup`. What cannot
+    /// be read (the process exited, or is not ours to inspect) stays unknown.
+    #[must_use]
+    pub fn read(pid: u32) -> ProcessFacts {
+        let mut facts = ProcessFacts::default();
+        if let Ok(target) = std::fs::read_link(format!("/proc/{pid}/exe")) {
+            let target = target.to_string_lossy();
+            match target.strip_suffix(" (deleted)") {
+                Some(path) => {
+                    // An upgrade puts a new file at the path; a self-deleting binary does not.
+                    facts.exe_deleted = std::fs::symlink_metadata(path).is_err();
+                    facts.exe = Some(path.to_owned());
+                }
+                None => facts.exe = Some(target.into_owned()),
+            }
+        }
+        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            facts.may_bind_privileged =
+                effective_caps(&status).is_some_and(|caps| caps & (1 << CAP_NET_BIND_SERVICE) != 0);
+        }
+        if let Ok(cgroup) = std::fs::read_to_string(format!("/proc/{pid}/cgroup")) {
+            facts.container = containers::parse_cgroup(&cgroup);
+        }
+        facts
+    }
+}
+
+/// The capability number of CAP_NET_BIND_SERVICE (linux/capability.h).
+const CAP_NET_BIND_SERVICE: u32 = 10;
+
+/// The `CapEff:` mask of a `/proc/<pid>/status` text.
+fn effective_caps(status: &str) -> Option<u64> {
+    let line = status.lines().find_map(|l| l.strip_prefix("CapEff:"))?;
+    u64::from_str_radix(line.trim(), 16).ok()
+}
+
+impl Enricher {
+    /// An enricher with the configuration's port names and suspicious settings, asking
+    /// `docker` and `podman` for container names.
+    #[must_use]
+    pub fn new(config: &Config) -> Enricher {
+        let mut ports = PortNames::builtin();
+        for entry in &config.known_ports {
+            ports.set(entry.port, entry.proto, &entry.name);
+        }
+        Enricher {
+            ports,
+            rules: Rules::new(&config.suspicious),
+            containers: Some(Containers::new()),
+            processes: HashMap::new(),
+        }
+    }
+
+    /// The same, with container names taken from `containers` (or not looked up at all).
+    #[must_use]
+    pub fn with_containers(mut self, containers: Option<Containers>) -> Enricher {
+        self.containers = containers;
+        self
+    }
+
+    /// Fills `service`, `suspicious` and `container` on every entry.
+    pub fn enrich(&mut self, entries: &mut [PortEntry]) {
+        self.learn_processes(entries);
+        let listened = listened_ports(entries);
+        for entry in entries.iter_mut() {
+            let facts = entry
+                .pid
+                .and_then(|pid| self.processes.get(&(pid, entry.started)));
+            entry.service = self
+                .ports
+                .service_for(
+                    entry.proto,
+                    Some(entry.state),
+                    Some(entry.local_port),
+                    entry.remote_port,
+                )
+                .map(str::to_owned);
+            let socket = SocketFacts {
+                state: Some(entry.state),
+                local_port: Some(entry.local_port),
+                remote_addr: entry.remote_addr,
+                remote_port: entry.remote_port,
+                uid: entry.uid,
+                process: entry.process.as_deref(),
+                exe: facts.and_then(|f| f.exe.as_deref()),
+                exe_deleted: facts.is_some_and(|f| f.exe_deleted),
+                may_bind_privileged: facts.is_some_and(|f| f.may_bind_privileged),
+                local_port_listened: (!entry.pids.is_empty()).then(|| {
+                    entry
+                        .pids
+                        .iter()
+                        .any(|&pid| listened.contains(&(pid, entry.proto, entry.local_port)))
+                }),
+                remote_port_named: entry
+                    .remote_port
+                    .is_some_and(|port| self.ports.name(entry.proto, port).is_some()),
+            };
+            entry.suspicious = self
+                .rules
+                .reasons(&socket)
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            entry.container = facts
+                .and_then(|f| f.container.as_ref())
+                .map(|id| self.container_name(id));
+        }
+    }
+
+    /// Reads the facts of owning processes not seen before, forgets processes that are no
+    /// longer in the scan, and asks for the names of containers not named yet — once.
+    fn learn_processes(&mut self, entries: &[PortEntry]) {
+        let present: HashSet<(u32, Option<Timestamp>)> = entries
+            .iter()
+            .filter_map(|e| Some((e.pid?, e.started)))
+            .collect();
+        self.processes.retain(|key, _| present.contains(key));
+        for &key in &present {
+            self.processes
+                .entry(key)
+                .or_insert_with(|| ProcessFacts::read(key.0));
+        }
+        if let Some(containers) = &mut self.containers {
+            let ids: Vec<&ContainerId> = self
+                .processes
+                .values()
+                .filter_map(|facts| facts.container.as_ref())
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
+            if !ids.is_empty() {
+                containers.resolve(&ids);
+            }
+        }
+    }
+}
+
+impl Enricher {
+    /// Names for the namespaces of an `--all-netns` scan: the `ip netns` name, else the
+    /// container of a process living there, else `host` for the namespace of pid 1.
+    /// Namespaces with none of these are left out (shown by number).
+    pub fn namespace_names(&mut self, namespaces: &[Namespace]) -> BTreeMap<u64, String> {
+        let host = std::fs::metadata("/proc/1/ns/net").ok().map(|m| m.ino());
+        let containers: Vec<(u64, ContainerId)> = namespaces
+            .iter()
+            .filter(|ns| ns.name.is_none())
+            .filter_map(|ns| Some((ns.inode, ProcessFacts::read(ns.pid?).container?)))
+            .collect();
+        if let Some(lookup) = &mut self.containers {
+            let ids: Vec<&ContainerId> = containers.iter().map(|(_, id)| id).collect();
+            if !ids.is_empty() {
+                lookup.resolve(&ids);
+            }
+        }
+        let mut names = BTreeMap::new();
+        for namespace in namespaces {
+            if let Some(name) = &namespace.name {
+                names.insert(namespace.inode, name.clone());
+            } else if Some(namespace.inode) == host {
+                names.insert(namespace.inode, "host".to_owned());
+            }
+        }
+        for (inode, id) in &containers {
+            names
+                .entry(*inode)
+                .or_insert_with(|| self.container_name(id));
+        }
+        names
+    }
+
+    fn container_name(&self, id: &ContainerId) -> String {
+        match &self.containers {
+            Some(containers) => containers.name(id).to_string(),
+            None => id.short().to_owned(),
+        }
+    }
+}
+
+/// `(pid, protocol, port)` for every listening socket, for every pid holding it: a
+/// connection on such a port was accepted by that process, not opened by it.
+fn listened_ports(entries: &[PortEntry]) -> HashSet<(u32, Proto, u16)> {
+    entries
+        .iter()
+        .filter(|e| e.state.is_listening())
+        .flat_map(|e| e.pids.iter().map(move |&pid| (pid, e.proto, e.local_port)))
+        .collect()
+}

@@ -62,6 +62,8 @@ pub fn list() -> Namespaces {
             );
         }
     }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
     let mut unreadable = 0;
     for pid in list_pids() {
         let path = PathBuf::from(format!("/proc/{pid}/ns/net"));
@@ -75,7 +77,10 @@ pub fn list() -> Namespaces {
                 });
                 namespace.pid.get_or_insert(pid);
             }
-            Err(error) if error.kind() == io::ErrorKind::PermissionDenied => unreadable += 1,
+            // Root is refused only by a process in the middle of changing credentials.
+            Err(error) if error.kind() == io::ErrorKind::PermissionDenied && !root => {
+                unreadable += 1;
+            }
             Err(_) => {} // exited, or a kernel thread
         }
     }

@@ -5,6 +5,7 @@
 mod architecture;
 mod cli;
 mod common;
+mod enrich;
 mod filter;
 mod pipeline;
 mod scan;

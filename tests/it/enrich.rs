@@ -1,0 +1,330 @@
+//! Enrichment on real sockets: service names, suspicious reasons, namespaces, config.
+
+use std::net::TcpListener;
+use std::os::fd::AsRawFd;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::Value;
+
+use crate::common::{command, inode_of, ndjson, on_port, prt, run_ok, scan, spawn_holding};
+use crate::require_root;
+
+/// A network namespace made for one test (`ip netns add`), deleted when dropped.
+struct TestNetns {
+    name: String,
+}
+
+impl TestNetns {
+    fn create() -> TestNetns {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "prt-it-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        ip(&["netns", "add", &name]);
+        let netns = TestNetns { name };
+        ip(&["-n", &netns.name, "link", "set", "lo", "up"]);
+        netns
+    }
+
+    /// The namespace's inode: what `netns` says in its records.
+    fn inode(&self) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(format!("/run/netns/{}", self.name))
+            .expect("namespace file")
+            .ino()
+    }
+
+    /// A listener bound inside the namespace by a thread that joined it; the socket stays
+    /// in the namespace whichever thread holds it afterwards.
+    fn listen(&self, address: &str) -> TcpListener {
+        let path = format!("/run/netns/{}", self.name);
+        let address = address.to_owned();
+        std::thread::spawn(move || {
+            let file = std::fs::File::open(path).expect("open namespace");
+            // SAFETY: a valid fd; only this short-lived thread changes namespace.
+            let joined = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+            assert_eq!(joined, 0, "setns");
+            TcpListener::bind(address).expect("bind inside the namespace")
+        })
+        .join()
+        .expect("thread")
+    }
+
+    /// `ip netns exec NAME program args...`, not waited for.
+    fn spawn(&self, program: &str, args: &[&str]) -> std::process::Child {
+        Command::new("ip")
+            .args(["netns", "exec", &self.name, program])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("ip netns exec")
+    }
+}
+
+impl Drop for TestNetns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+fn ip(args: &[&str]) {
+    let status = Command::new("ip").args(args).status().expect("run ip");
+    assert!(status.success(), "ip {args:?} failed");
+}
+
+fn in_netns(records: &[Value], netns: u64, port: u16) -> Vec<&Value> {
+    on_port(records, "tcp", port)
+        .into_iter()
+        .filter(|r| r["netns"] == netns)
+        .collect()
+}
+
+#[test]
+fn all_netns_finds_a_listener_in_a_fresh_namespace() {
+    require_root!();
+    let netns = TestNetns::create();
+    let listener = netns.listen("127.0.0.1:0");
+    let port = listener.local_addr().expect("addr").port();
+
+    let records = scan(&["--all-netns", "--tcp", "--listen"]);
+    let found = in_netns(&records, netns.inode(), port);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["inode"], inode_of(&listener));
+    assert_eq!(found[0]["pid"], std::process::id());
+
+    let here = scan(&["--tcp", "--listen"]);
+    assert!(
+        in_netns(&here, netns.inode(), port).is_empty(),
+        "without --all-netns only this namespace"
+    );
+
+    let table = run_ok(prt().args([
+        "scan",
+        "--all-netns",
+        "--tcp",
+        "--listen",
+        "--format",
+        "table",
+        "--where",
+        &format!("port={port}"),
+    ]));
+    assert!(table.contains("NETNS"), "{table}");
+    assert!(table.contains(&netns.name), "the ip netns name: {table}");
+}
+
+#[test]
+fn all_netns_without_root_says_so_once() {
+    require_root!();
+    let netns = TestNetns::create();
+    let _listener = netns.listen("127.0.0.1:0");
+    let (_dir, binary) = crate::common::world_runnable_copy(env!("CARGO_BIN_EXE_prt").as_ref());
+    let output = {
+        use std::os::unix::process::CommandExt;
+        command(&binary)
+            .args(["scan", "--all-netns", "--tcp"])
+            .uid(65534)
+            .gid(65534)
+            .output()
+            .expect("run as nobody")
+    };
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("root"), "{stderr}");
+    let records = ndjson(&String::from_utf8_lossy(&output.stdout));
+    assert!(!records.is_empty(), "what is visible is listed");
+    assert!(records.iter().all(|r| r["netns"] != netns.inode()));
+}
+
+#[test]
+fn a_python_listener_on_port_80_is_script_on_sensitive() {
+    require_root!();
+    assert!(
+        Command::new("python3").arg("-V").output().is_ok(),
+        "python3 is needed (.ci/run installs it)"
+    );
+    // Port 80 in a namespace of its own: nothing else can hold it there.
+    let netns = TestNetns::create();
+    let mut python = netns.spawn(
+        "python3",
+        &[
+            "-c",
+            "import socket,sys,time\n\
+             s=socket.socket(); s.bind(('127.0.0.1', 80)); s.listen()\n\
+             print('ready', flush=True); time.sleep(30)",
+        ],
+    );
+    wait_for_line(&mut python);
+    let records = scan(&["--all-netns", "--tcp", "--listen"]);
+    let _ = python.kill();
+    let _ = python.wait();
+    let found = in_netns(&records, netns.inode(), 80);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["service"], "http");
+    let reasons = found[0]["suspicious"].as_array().expect("array");
+    assert!(
+        reasons.iter().any(|r| r == "script_on_sensitive"),
+        "{:?}",
+        found[0]
+    );
+}
+
+fn wait_for_line(child: &mut std::process::Child) {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("child output");
+    assert_eq!(line.trim(), "ready");
+}
+
+#[test]
+fn a_listener_on_5432_is_postgresql() {
+    let listener = match TcpListener::bind("127.0.0.1:5432") {
+        Ok(listener) => listener,
+        Err(_) if crate::common::is_root() => {
+            // Something on this machine holds 5432: use a namespace of our own.
+            let netns = TestNetns::create();
+            let listener = netns.listen("127.0.0.1:5432");
+            let records = scan(&["--all-netns", "--tcp", "--listen"]);
+            let found = in_netns(&records, netns.inode(), 5432);
+            assert_eq!(found[0]["service"], "postgresql");
+            drop(listener);
+            return;
+        }
+        Err(_) => {
+            // Taken, and no namespace of our own without root.
+            crate::require_root!();
+            return;
+        }
+    };
+    let records = scan(&["--tcp", "--listen"]);
+    let found: Vec<&Value> = on_port(&records, "tcp", 5432)
+        .into_iter()
+        .filter(|r| r["inode"] == inode_of(&listener))
+        .collect();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["service"], "postgresql");
+    assert_eq!(found[0]["suspicious"], serde_json::json!([]));
+}
+
+#[test]
+fn known_ports_from_the_config_name_a_port() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("prt.toml");
+    std::fs::write(
+        &config,
+        format!("[known_ports]\n{port} = \"our-api\"\n\"{port}/udp\" = \"not-tcp\"\n"),
+    )
+    .expect("write config");
+    let by_flag = ndjson(&run_ok(prt().args([
+        "scan",
+        "--tcp",
+        "--listen",
+        "--config",
+        config.to_str().expect("utf-8 path"),
+    ])));
+    assert_eq!(on_port(&by_flag, "tcp", port)[0]["service"], "our-api");
+    let by_env = ndjson(&run_ok(
+        prt()
+            .args(["scan", "--tcp", "--listen"])
+            .env("PRT_CONFIG", &config),
+    ));
+    assert_eq!(on_port(&by_env, "tcp", port)[0]["service"], "our-api");
+    let filtered = run_ok(
+        prt()
+            .args(["scan", "--where", "service=our-api"])
+            .env("PRT_CONFIG", &config),
+    );
+    assert_eq!(ndjson(&filtered).len(), 1, "{filtered}");
+}
+
+#[test]
+fn a_deleted_executable_in_tmp_is_flagged() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let mine = TcpListener::bind("127.0.0.1:0").expect("bind");
+    // Explicitly under /tmp: the rule is about that directory, whatever TMPDIR says.
+    let dir = tempfile::Builder::new()
+        .prefix("prt-it-exe")
+        .tempdir_in("/tmp")
+        .expect("tempdir in /tmp");
+    let copy = dir.path().join("dropper");
+    let sleep = which("sleep");
+    std::fs::copy(&sleep, &copy).expect("copy sleep");
+    let mut child = spawn_holding(Command::new(&copy).arg("30"), &listener);
+    drop(listener);
+    std::fs::remove_file(&copy).expect("delete the executable");
+
+    let records = scan(&["--tcp", "--listen"]);
+    let _ = child.kill();
+    let _ = child.wait();
+    let found = on_port(&records, "tcp", port);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["pid"], child.id());
+    let reasons: Vec<&str> = found[0]["suspicious"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(reasons.contains(&"deleted_executable"), "{reasons:?}");
+    assert!(reasons.contains(&"exe_in_temp"), "{reasons:?}");
+    // This test process, whose executable is where it was built, is not flagged.
+    let me = on_port(&records, "tcp", mine.local_addr().expect("addr").port());
+    assert_eq!(me[0]["suspicious"], serde_json::json!([]), "{me:?}");
+}
+
+#[test]
+fn disabled_rules_and_bad_configs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[suspicious]\ndisable = [\"no_such_rule\"]\n").expect("write");
+    let output = prt()
+        .args(["scan", "--config", bad.to_str().expect("utf-8")])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("{}:2:12:", bad.display())),
+        "file:line:column: {stderr}"
+    );
+    let check = prt()
+        .args(["config", "--check", bad.to_str().expect("utf-8")])
+        .output()
+        .expect("runs");
+    assert_eq!(check.status.code(), Some(2));
+
+    let missing = prt()
+        .args(["scan", "--config", "/nonexistent/prt.toml"])
+        .output()
+        .expect("runs");
+    assert_eq!(missing.status.code(), Some(2), "a named file must exist");
+    // The default place may be empty.
+    run_ok(prt().args(["scan", "--listen"]));
+    let path = run_ok(
+        prt()
+            .args(["config", "--path"])
+            .env("XDG_CONFIG_HOME", "/cfg"),
+    );
+    assert_eq!(path.trim(), "/cfg/prt/config.toml");
+}
+
+fn which(program: &str) -> std::path::PathBuf {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| panic!("{program} not on PATH"))
+}
