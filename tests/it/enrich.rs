@@ -328,3 +328,123 @@ fn which(program: &str) -> std::path::PathBuf {
         .find(|candidate| candidate.is_file())
         .unwrap_or_else(|| panic!("{program} not on PATH"))
 }
+
+/// A cgroup made for one test, shaped as a container runtime shapes its own; removed when
+/// dropped (after its processes have gone).
+struct TestCgroup {
+    dirs: Vec<std::path::PathBuf>,
+}
+
+impl TestCgroup {
+    /// Tries a cgroup v2 hierarchy (`.../prt-it.slice/docker-<id>.scope`), then a v1 one
+    /// (`.../docker/<id>`), and moves `pid` into it. `None` when neither can be made.
+    fn docker(id: &str, pid: u32) -> Option<TestCgroup> {
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+        let mut mounts: Vec<(bool, std::path::PathBuf)> = mountinfo
+            .lines()
+            .filter_map(|line| {
+                let (left, right) = line.split_once(" - ")?;
+                let point = left.split(' ').nth(4)?;
+                let mut fields = right.split(' ');
+                let fstype = fields.next()?;
+                let options = fields.nth(1).unwrap_or("");
+                match fstype {
+                    "cgroup2" => Some((true, point.into())),
+                    "cgroup" if options.split(',').any(|o| o == "pids") => {
+                        Some((false, point.into()))
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+        mounts.sort_by_key(|(v2, _)| !*v2);
+        for (v2, point) in mounts {
+            let (parent, leaf) = if v2 {
+                (
+                    point.join(format!("prt-it-{pid}.slice")),
+                    format!("docker-{id}.scope"),
+                )
+            } else {
+                (point.join("docker"), id.to_owned())
+            };
+            let leaf = parent.join(leaf);
+            let parent_existed = parent.exists();
+            if std::fs::create_dir_all(&leaf).is_err() {
+                continue;
+            }
+            let mut dirs = vec![leaf.clone()];
+            if !parent_existed {
+                dirs.push(parent);
+            }
+            let cgroup = TestCgroup { dirs };
+            if std::fs::write(leaf.join("cgroup.procs"), pid.to_string()).is_ok() {
+                return Some(cgroup);
+            }
+        }
+        None
+    }
+}
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        for dir in &self.dirs {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
+#[test]
+fn a_process_in_a_docker_cgroup_gets_the_container_name() {
+    require_root!();
+    const ID: &str = "5e1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170605f4e3";
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let mut child = spawn_holding(Command::new("sleep").arg("30"), &listener);
+    drop(listener);
+    let Some(cgroup) = TestCgroup::docker(ID, child.id()) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("no writable cgroup hierarchy to test containers with");
+    };
+    let cli_dir = tempfile::tempdir().expect("tempdir");
+    let docker = cli_dir.path().join("docker");
+    std::fs::write(
+        &docker,
+        format!(
+            "#!/bin/sh\necho run >> '{0}/calls'\necho '{ID} web-test'\n",
+            cli_dir.path().display()
+        ),
+    )
+    .expect("fake docker");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&docker, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let path = format!(
+        "{}:{}",
+        cli_dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let named = ndjson(&run_ok(
+        prt().args(["scan", "--tcp", "--listen"]).env("PATH", &path),
+    ));
+    let unnamed = scan(&["--tcp", "--listen"]);
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(cgroup);
+
+    let found = on_port(&named, "tcp", port);
+    assert_eq!(found[0]["pid"], child.id());
+    assert_eq!(found[0]["container"], "web-test");
+    let calls = std::fs::read_to_string(cli_dir.path().join("calls")).expect("docker ran");
+    assert_eq!(
+        calls.lines().count(),
+        1,
+        "one call per scan, whatever the socket count"
+    );
+    assert_eq!(
+        on_port(&unnamed, "tcp", port)[0]["container"],
+        &ID[..12],
+        "no docker CLI: the short id"
+    );
+}
