@@ -395,8 +395,8 @@ impl Drop for TestCgroup {
 
 #[test]
 fn a_process_in_a_docker_cgroup_gets_the_container_name() {
-    require_root!();
     const ID: &str = "5e1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170605f4e3";
+    require_root!();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let mut child = spawn_holding(Command::new("sleep").arg("30"), &listener);
