@@ -18,7 +18,7 @@ pub use services::{PortNames, service_for};
 pub use suspicious::{Rules, SocketFacts, suspicious_reasons};
 
 use crate::config::Config;
-use crate::model::{PortEntry, Proto, Timestamp};
+use crate::model::{PortEntry, Proto, State, Timestamp};
 use crate::scan::netns::Namespace;
 use containers::{ContainerId, Containers};
 
@@ -31,8 +31,11 @@ pub struct Enricher {
     ports: PortNames,
     rules: Rules,
     containers: Option<Containers>,
-    processes: HashMap<(u32, Option<Timestamp>), ProcessFacts>,
+    processes: HashMap<ProcessKey, ProcessFacts>,
 }
+
+/// A process as enrichment remembers it: pid and start time, so a reused pid is new.
+type ProcessKey = (u32, Option<Timestamp>);
 
 /// What enrichment knows of one process.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -112,10 +115,20 @@ impl Enricher {
     pub fn enrich(&mut self, entries: &mut [PortEntry]) {
         self.learn_processes(entries);
         let listened = listened_ports(entries);
+        // A process's sockets come together in a scan: look its facts up once per run.
+        let mut last: Option<(ProcessKey, Option<&ProcessFacts>)> = None;
         for entry in entries.iter_mut() {
-            let facts = entry
-                .pid
-                .and_then(|pid| self.processes.get(&(pid, entry.started)));
+            let facts = entry.pid.and_then(|pid| {
+                let key = (pid, entry.started);
+                match last {
+                    Some((seen, facts)) if seen == key => facts,
+                    _ => {
+                        let facts = self.processes.get(&key);
+                        last = Some((key, facts));
+                        facts
+                    }
+                }
+            });
             entry.service = self
                 .ports
                 .service_for(
@@ -125,6 +138,13 @@ impl Enricher {
                     entry.remote_port,
                 )
                 .map(str::to_owned);
+            // Which way a connection goes matters only to root_high_port_outgoing: skip
+            // the lookups for every socket that rule cannot apply to.
+            let maybe_outgoing = entry.state == State::Established
+                && entry.uid == Some(0)
+                && entry
+                    .remote_addr
+                    .is_some_and(|ip| !ip.is_loopback() && !ip.is_unspecified());
             let socket = SocketFacts {
                 state: Some(entry.state),
                 local_port: Some(entry.local_port),
@@ -135,15 +155,16 @@ impl Enricher {
                 exe: facts.and_then(|f| f.exe.as_deref()),
                 exe_deleted: facts.is_some_and(|f| f.exe_deleted),
                 may_bind_privileged: facts.is_some_and(|f| f.may_bind_privileged),
-                local_port_listened: (!entry.pids.is_empty()).then(|| {
+                local_port_listened: (maybe_outgoing && !entry.pids.is_empty()).then(|| {
                     entry
                         .pids
                         .iter()
                         .any(|&pid| listened.contains(&(pid, entry.proto, entry.local_port)))
                 }),
-                remote_port_named: entry
-                    .remote_port
-                    .is_some_and(|port| self.ports.name(entry.proto, port).is_some()),
+                remote_port_named: maybe_outgoing
+                    && entry
+                        .remote_port
+                        .is_some_and(|port| self.ports.name(entry.proto, port).is_some()),
             };
             entry.suspicious = self
                 .rules
@@ -160,10 +181,14 @@ impl Enricher {
     /// Reads the facts of owning processes not seen before, forgets processes that are no
     /// longer in the scan, and asks for the names of containers not named yet — once.
     fn learn_processes(&mut self, entries: &[PortEntry]) {
-        let present: HashSet<(u32, Option<Timestamp>)> = entries
-            .iter()
-            .filter_map(|e| Some((e.pid?, e.started)))
-            .collect();
+        let mut present: HashSet<ProcessKey> = HashSet::new();
+        let mut last = None;
+        for key in entries.iter().filter_map(|e| Some((e.pid?, e.started))) {
+            if last != Some(key) {
+                present.insert(key);
+                last = Some(key);
+            }
+        }
         self.processes.retain(|key, _| present.contains(key));
         for &key in &present {
             self.processes
