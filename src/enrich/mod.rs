@@ -212,10 +212,12 @@ impl Enricher {
 
 impl Enricher {
     /// Names for the namespaces of an `--all-netns` scan: the `ip netns` name, else the
-    /// container of a process living there, else `host` for the namespace of pid 1.
-    /// Namespaces with none of these are left out (shown by number).
+    /// container of a process living there, else `host` for the namespace of pid 1 and
+    /// `current` for this process's. Namespaces with none of these are left out (shown by
+    /// number).
     pub fn namespace_names(&mut self, namespaces: &[Namespace]) -> BTreeMap<u64, String> {
         let host = std::fs::metadata("/proc/1/ns/net").ok().map(|m| m.ino());
+        let own = std::fs::metadata("/proc/self/ns/net").ok().map(|m| m.ino());
         let containers: Vec<(u64, ContainerId)> = namespaces
             .iter()
             .filter(|ns| ns.name.is_none())
@@ -233,6 +235,8 @@ impl Enricher {
                 names.insert(namespace.inode, name.clone());
             } else if Some(namespace.inode) == host {
                 names.insert(namespace.inode, "host".to_owned());
+            } else if Some(namespace.inode) == own {
+                names.insert(namespace.inode, "current".to_owned());
             }
         }
         for (inode, id) in &containers {
