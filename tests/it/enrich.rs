@@ -448,3 +448,37 @@ fn a_process_in_a_docker_cgroup_gets_the_container_name() {
         "no docker CLI: the short id"
     );
 }
+
+#[test]
+fn watch_records_are_enriched_with_the_config() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("prt.toml");
+    std::fs::write(
+        &config,
+        format!("interval = \"100ms\"\n[known_ports]\n{port} = \"watched-api\"\n"),
+    )
+    .expect("write config");
+    let started = std::time::Instant::now();
+    let records = ndjson(&run_ok(prt().args([
+        "watch",
+        "--ndjson",
+        "--listen",
+        "--count",
+        "3",
+        "--full",
+        "--config",
+        config.to_str().expect("utf-8"),
+    ])));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "the configured 100ms interval, not the 2s default"
+    );
+    let ours: Vec<&Value> = on_port(&records, "tcp", port);
+    assert_eq!(ours.len(), 3, "one per scan with --full");
+    assert!(
+        ours.iter().all(|r| r["service"] == "watched-api"),
+        "{ours:?}"
+    );
+}
