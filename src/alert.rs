@@ -322,7 +322,7 @@ mod tests {
             !both.matches(&record(SSH), 1),
             "port holds, process does not"
         );
-        let empty = rule(base("everything"));
+        let empty = rule(&base("everything"));
         assert!(
             empty.matches(&record(SSH), 1),
             "no conditions: every record"
