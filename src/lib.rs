@@ -4,6 +4,7 @@
 //! [`cli`]. Data flows one way: [`scan`] -> track -> enrich -> query -> act -> [`output`],
 //! and every stage reads and writes the records of [`model`].
 
+pub mod act;
 pub mod alert;
 pub mod bandwidth;
 pub mod cli;

@@ -63,6 +63,7 @@ pub fn main() -> ExitCode {
         Command::Filter(args) => run_stage(args, "prt filter"),
         Command::Watch(args) => run_stage(args, "prt watch"),
         Command::Config(args) => run_stage(args, "prt config"),
+        Command::Alert(args) => run_stage(args, "prt alert"),
         Command::External(args) => external(&args),
     }
 }

@@ -4,6 +4,7 @@
 //! module holds its clap `Args` and a `run` that reads, calls the library, and writes;
 //! [`exit`] turns the outcome into an exit status and is the only place that prints errors.
 
+pub mod alert;
 pub mod common;
 pub mod config;
 pub mod exit;
@@ -45,6 +46,8 @@ pub enum Command {
     Filter(filter::Args),
     /// Scan every interval and report what changed: a live table, or an NDJSON changelog.
     Watch(watch::Args),
+    /// Evaluate alert rules over records: pass on what fired, ring, or run a command.
+    Alert(alert::Args),
     /// Show where the configuration file is, or check one.
     Config(config::Args),
     /// `prt NAME ARGS...` runs `prt-NAME ARGS...` from PATH.
@@ -78,5 +81,6 @@ mod tests {
         filter::Args::command().debug_assert();
         watch::Args::command().debug_assert();
         config::Args::command().debug_assert();
+        alert::Args::command().debug_assert();
     }
 }

@@ -59,6 +59,12 @@ pub trait RecordSink {
     /// Writes a record read from NDJSON. Machine formats keep its original text (unknown
     /// fields included); CSV and tables show its known fields.
     fn write_raw(&mut self, record: &RawRecord<'_>) -> io::Result<()>;
+    /// Writes a record read from NDJSON, `marked` for people's attention (an alert fired):
+    /// a table highlights the row; other formats carry the mark in the record itself.
+    fn write_raw_marked(&mut self, record: &RawRecord<'_>, marked: bool) -> io::Result<()> {
+        let _ = marked;
+        self.write_raw(record)
+    }
     /// Pushes out what is buffered, for live streams (a table waits for `finish`).
     fn flush(&mut self) -> io::Result<()>;
     /// Completes the output (closing bracket, table rendering) and flushes.

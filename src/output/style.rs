@@ -35,6 +35,12 @@ impl Style {
         self.paint(text, |t| t.bold().to_string())
     }
 
+    /// `text` in reverse video (rows an alert fired for).
+    #[must_use]
+    pub fn reverse(self, text: &str) -> String {
+        self.paint(text, |t| t.reversed().to_string())
+    }
+
     /// `text` dimmed (placeholders such as `-`).
     #[must_use]
     pub fn dim(self, text: &str) -> String {

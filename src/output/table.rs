@@ -46,6 +46,23 @@ impl<W: Write> RecordSink for TableSink<W> {
         Ok(())
     }
 
+    fn write_raw_marked(&mut self, record: &RawRecord<'_>, marked: bool) -> io::Result<()> {
+        if !marked {
+            return self.write_raw(record);
+        }
+        let style = self.options.style;
+        let texts = row_texts(&super::csv::raw_cells(record), &self.options);
+        let mut row = Row::from(
+            texts
+                .iter()
+                .map(|text| style.reverse(text))
+                .collect::<Vec<_>>(),
+        );
+        row.max_height(1);
+        self.rows.push(row);
+        Ok(())
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }

@@ -2,6 +2,7 @@
 //!
 //! One test binary (ripgrep's habit), one module per subcommand.
 
+mod alert;
 mod architecture;
 mod cli;
 mod common;

@@ -1,0 +1,258 @@
+//! `prt alert` on real streams: a live watch, a scan, commands run per alert, exit codes.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::process::Stdio;
+
+use serde_json::Value;
+
+use crate::common::{ndjson, prt};
+
+/// A free port: bound, read, released (std sets SO_REUSEADDR, so it can be bound again).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+fn write_file(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write");
+    path
+}
+
+#[test]
+fn a_watch_stream_rings_once_for_a_listener_opened_after_the_first_scan() {
+    let port = free_port();
+    let mut watch = prt()
+        .args([
+            "watch",
+            "--ndjson",
+            "--full",
+            "--tcp",
+            "--listen",
+            "--interval",
+            "200ms",
+            "--count",
+            "4",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("watch");
+    let mut alert = prt()
+        .args([
+            "alert",
+            "--when",
+            &format!("port={port}"),
+            "--action",
+            "bell",
+        ])
+        .args(["--name", "opened"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("alert");
+
+    // Pass the stream through, opening the listener once the first scan has been written.
+    let watch_out = BufReader::new(watch.stdout.take().expect("piped"));
+    let mut alert_in = alert.stdin.take().expect("piped");
+    let mut listener = None;
+    let mut seqs = Vec::new();
+    for line in watch_out.lines() {
+        let line = line.expect("watch output");
+        let record: Value = serde_json::from_str(&line).expect("record");
+        seqs.push(record["seq"].as_u64().expect("seq"));
+        if listener.is_none() {
+            listener = Some(TcpListener::bind(("127.0.0.1", port)).expect("bind the port"));
+        }
+        writeln!(alert_in, "{line}").expect("to alert");
+    }
+    drop(alert_in);
+    assert!(watch.wait().expect("watch ends").success());
+    let output = alert.wait_with_output().expect("alert ends");
+    assert_eq!(output.status.code(), Some(0), "fired: exit 0");
+    let fired = ndjson(&String::from_utf8_lossy(&output.stdout));
+    assert_eq!(
+        fired.len(),
+        1,
+        "one bell for the new socket, not one per tick: {fired:?}"
+    );
+    assert_eq!(fired[0]["local_port"], port);
+    assert_eq!(fired[0]["status"], "new");
+    assert!(
+        fired[0]["seq"].as_u64() > Some(1),
+        "opened after the first scan"
+    );
+    assert_eq!(fired[0]["alerts"], serde_json::json!(["opened"]));
+    assert!(
+        seqs.iter().filter(|&&s| s == 4).count() > 0,
+        "all four scans seen"
+    );
+    drop(listener);
+}
+
+#[test]
+fn exec_gets_the_record_and_its_fields() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let records = dir.path().join("records");
+    let env = dir.path().join("env");
+    let scan = prt()
+        .args(["scan", "--tcp", "--listen"])
+        .output()
+        .expect("scan");
+    let mut alert = prt()
+        .args([
+            "alert",
+            "-q",
+            "--when",
+            &format!("port={port}"),
+            "--name",
+            "mine",
+        ])
+        .arg("--exec")
+        .arg(format!(
+            "cat >> '{}'; echo \"$PRT_RULE $PRT_PORT $PRT_PID $PRT_PROCESS\" >> '{}'",
+            records.display(),
+            env.display()
+        ))
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("alert");
+    alert
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(&scan.stdout)
+        .expect("feed");
+    assert_eq!(alert.wait().expect("ends").code(), Some(0));
+    let got = ndjson(&std::fs::read_to_string(&records).expect("exec ran"));
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["local_port"], port);
+    assert_eq!(got[0]["alerts"], serde_json::json!(["mine"]));
+    let env = std::fs::read_to_string(&env).expect("env written");
+    assert_eq!(
+        env.trim(),
+        format!(
+            "mine {port} {} {}",
+            std::process::id(),
+            crate::common::own_comm()
+        )
+    );
+}
+
+#[test]
+fn exit_statuses_for_cron() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let scan = prt()
+        .args(["scan", "--tcp", "--listen"])
+        .output()
+        .expect("scan")
+        .stdout;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |args: &[&str], input: &[u8]| {
+        let mut child = prt()
+            .arg("alert")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("alert");
+        // A stage that fails early closes its input: that is not the test's concern.
+        let _ = child.stdin.take().expect("piped").write_all(input);
+        child.wait_with_output().expect("ends")
+    };
+    let firing = write_file(
+        dir.path(),
+        "firing.toml",
+        &format!("[[alerts]]\nname = \"ours\"\nport = {port}\nstate = \"LISTEN\"\n"),
+    );
+    let quiet = write_file(
+        dir.path(),
+        "quiet.toml",
+        "[[alerts]]\nname = \"never\"\nport = 1\nprocess = \"no-such-process\"\n",
+    );
+    let broken = write_file(
+        dir.path(),
+        "broken.toml",
+        "[[alerts]]\nname = \"bad\"\nwhen = \"port>>1\"\n",
+    );
+    let fired = run(&["-q", "--rules", firing.to_str().expect("utf-8")], &scan);
+    assert_eq!(fired.status.code(), Some(0));
+    assert!(fired.stdout.is_empty(), "-q prints nothing");
+
+    let none = run(&["-q", "--rules", quiet.to_str().expect("utf-8")], &scan);
+    assert_eq!(none.status.code(), Some(1));
+
+    let bad = run(&["--rules", broken.to_str().expect("utf-8")], &scan);
+    assert_eq!(bad.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        message.contains(&format!("rule 'bad': {}:3:", broken.display())),
+        "names the rule and the position: {message}"
+    );
+
+    let empty_input = run(&["--rules", firing.to_str().expect("utf-8")], b"");
+    assert_eq!(
+        empty_input.status.code(),
+        Some(1),
+        "empty input fires nothing"
+    );
+
+    let malformed = run(&["--when", "port=1"], b"{\"local_port\":1}\nnot json\n");
+    assert_eq!(malformed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&malformed.stderr).contains("line 2"));
+
+    let passed = run(&["--pass", "--when", &format!("port={port}")], &scan);
+    let records = ndjson(&String::from_utf8_lossy(&passed.stdout));
+    assert_eq!(records.len(), ndjson(&String::from_utf8_lossy(&scan)).len());
+    assert!(records.iter().all(|r| r["alerts"].is_array()));
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r["alerts"] != serde_json::json!([]))
+            .count(),
+        1
+    );
+    drop(listener);
+}
+
+#[test]
+fn rules_come_from_the_configuration_when_none_are_given() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_file(
+        dir.path(),
+        "prt.toml",
+        &format!("[[alerts]]\nname = \"configured\"\nwhen = \"port={port}\"\n"),
+    );
+    let scan = prt()
+        .args(["scan", "--tcp", "--listen"])
+        .output()
+        .expect("scan")
+        .stdout;
+    let mut child = prt()
+        .args(["alert"])
+        .env("PRT_CONFIG", &config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("alert");
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(&scan)
+        .expect("feed");
+    let output = child.wait_with_output().expect("ends");
+    let fired = ndjson(&String::from_utf8_lossy(&output.stdout));
+    assert_eq!(fired.len(), 1);
+    assert_eq!(fired[0]["alerts"], serde_json::json!(["configured"]));
+    drop(listener);
+}
