@@ -256,3 +256,50 @@ fn rules_come_from_the_configuration_when_none_are_given() {
     assert_eq!(fired[0]["alerts"], serde_json::json!(["configured"]));
     drop(listener);
 }
+
+#[test]
+fn connections_gt_counts_within_each_scan_of_a_stream() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = write_file(
+        dir.path(),
+        "busy.toml",
+        "[[alerts]]\nname = \"busy\"\nconnections_gt = 2\n",
+    );
+    let line = |seq: u64, port: u16| {
+        format!(
+            "{{\"local_port\":{port},\"pid\":7,\"process\":\"web\",\"status\":\"new\",\"seq\":{seq}}}\n"
+        )
+    };
+    // Three sockets of pid 7 in scan 1, two in scan 2, three in scan 3.
+    let input: String = [
+        (1, 1),
+        (1, 2),
+        (1, 3),
+        (2, 4),
+        (2, 5),
+        (3, 6),
+        (3, 7),
+        (3, 8),
+    ]
+    .iter()
+    .map(|&(seq, port)| line(seq, port))
+    .collect();
+    let mut child = prt()
+        .args(["alert", "--rules", rules.to_str().expect("utf-8")])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("alert");
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(input.as_bytes())
+        .expect("feed");
+    let output = child.wait_with_output().expect("ends");
+    let ports: Vec<u64> = ndjson(&String::from_utf8_lossy(&output.stdout))
+        .iter()
+        .filter_map(|r| r["local_port"].as_u64())
+        .collect();
+    assert_eq!(ports, [1, 2, 3, 6, 7, 8], "scan 2 has only two");
+}
