@@ -484,3 +484,24 @@ fn watch_records_are_enriched_with_the_config() {
         "{ours:?}"
     );
 }
+
+#[test]
+fn watch_all_netns_reports_a_namespace_listener() {
+    require_root!();
+    let netns = TestNetns::create();
+    let listener = netns.listen("127.0.0.1:0");
+    let port = listener.local_addr().expect("addr").port();
+    let records = ndjson(&run_ok(prt().args([
+        "watch",
+        "--ndjson",
+        "--all-netns",
+        "--tcp",
+        "--listen",
+        "--count",
+        "1",
+    ])));
+    let found = in_netns(&records, netns.inode(), port);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["status"], "new");
+    assert_eq!(found[0]["pid"], std::process::id());
+}
