@@ -16,7 +16,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::owners::{self, FdTable, InodeOwners};
-use super::process::{fd_count, start_ticks};
+use super::process::{fd_count, parent_pid, start_ticks};
 use super::{Dump, Error, Scan, ScanOptions, Socket, count_hidden_owners, dump, walk_threads};
 
 /// What the scanner remembers of one process.
@@ -129,7 +129,18 @@ impl Scanner {
                 }
             }
         }
+        let newcomers: Vec<u32> = changed
+            .iter()
+            .map(|&(pid, _)| pid)
+            .filter(|pid| !self.processes.contains_key(pid))
+            .collect();
+        let held_before: HashSet<u64> = if newcomers.is_empty() {
+            HashSet::new()
+        } else {
+            self.inode_owners().map(|(inode, _)| inode).collect()
+        };
         self.reread(&changed, &mut read_in_full);
+        self.read_parents_of(&newcomers, &held_before, &mut read_in_full);
         let read_now: HashSet<u32> = changed.iter().map(|&(pid, _)| pid).collect();
         self.recheck_shared(&read_now, &mut read_in_full);
 
@@ -169,6 +180,33 @@ impl Scanner {
         let live: HashSet<u64> = sockets.iter().map(|s| s.inode).collect();
         self.unfindable.retain(|inode| live.contains(inode));
         self.unfindable.extend(unknown);
+    }
+
+    /// Reads in full the parents of new processes that hold a socket nobody held before.
+    ///
+    /// A child forked this tick holds its parent's new socket too, and if the parent's fd
+    /// count happens not to have moved (a thread closed one fd as another opened the
+    /// socket), nothing else would make the parent be read: the socket would look as if only
+    /// the child held it, until the child closed it.
+    fn read_parents_of(
+        &mut self,
+        newcomers: &[u32],
+        held_before: &HashSet<u64>,
+        read_in_full: &mut HashSet<u32>,
+    ) {
+        let parents: HashSet<u32> = newcomers
+            .iter()
+            .filter(|pid| {
+                self.processes
+                    .get(pid)
+                    .is_some_and(|known| known.sockets().any(|inode| !held_before.contains(&inode)))
+            })
+            .filter_map(|&pid| parent_pid(pid))
+            .filter(|parent| self.processes.contains_key(parent) && !read_in_full.contains(parent))
+            .collect();
+        let parents: Vec<(u32, Reread)> =
+            parents.into_iter().map(|pid| (pid, Reread::All)).collect();
+        self.reread(&parents, read_in_full);
     }
 
     /// Reads again the fds that hold a socket shared with a process read this tick.
@@ -331,6 +369,32 @@ mod tests {
                 Some(std::process::id())
             );
         }
+    }
+
+    #[test]
+    fn a_new_socket_shared_with_a_new_child_is_the_parents_too() {
+        let mut scanner = scanner();
+        let placeholder = std::fs::File::open("/dev/null").expect("open");
+        scanner.scan().expect("scan");
+        // The same fd count as at the first scan: one fd closed, one socket opened.
+        drop(placeholder);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let raw = listener.as_raw_fd();
+        let mut command = std::process::Command::new("sleep");
+        command.arg("30");
+        // SAFETY: fcntl is async-signal-safe; it clears CLOEXEC in the child only.
+        unsafe {
+            command.pre_exec(move || {
+                libc::fcntl(raw, libc::F_SETFD, 0);
+                Ok(())
+            });
+        }
+        let mut child = command.spawn().expect("spawn");
+        let scan = scanner.scan().expect("scan");
+        let holders = owner(&scan, inode(&listener)).map(|e| e.pids.clone());
+        child.kill().expect("kill");
+        child.wait().expect("reap");
+        assert_eq!(holders, Some(vec![std::process::id(), child.id()]));
     }
 
     #[test]

@@ -81,6 +81,15 @@ pub fn start_ticks(pid: u32) -> Option<u64> {
     rest.split_ascii_whitespace().nth(19)?.parse().ok()
 }
 
+/// The parent of `pid` (field 4 of `/proc/<pid>/stat`).
+#[must_use]
+pub fn parent_pid(pid: u32) -> Option<u32> {
+    let stat = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(stat.get(close + 1..)?).ok()?;
+    rest.split_ascii_whitespace().nth(1)?.parse().ok()
+}
+
 /// How many fds `pid` has open: the size the kernel reports for `/proc/<pid>/fd` (Linux
 /// 6.2 and later; older kernels report 0, which only makes every tick look unchanged, and
 /// the unknown-socket search still finds new sockets).
