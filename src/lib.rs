@@ -9,6 +9,7 @@ pub mod alert;
 pub mod bandwidth;
 pub mod cli;
 pub mod config;
+pub mod detail;
 pub mod enrich;
 pub mod model;
 pub mod output;

@@ -1,5 +1,8 @@
 //! Acting on records: the stage after the query in the data flow. Everything here has side
-//! effects (running commands, and later signals and firewall rules), kept apart from the
-//! stages that only compute.
+//! effects (running commands, signals, firewall rules), kept apart from the stages that
+//! only compute.
 
 pub mod exec;
+pub mod firewall;
+pub mod kill;
+pub mod target;

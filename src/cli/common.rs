@@ -8,8 +8,11 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
+use crate::act::target::{TargetSpec, Targets};
 use crate::config::{self, ColorSetting, Config, FormatSetting};
 use crate::model::Proto;
+use crate::output::reader::{Input, Reader};
+use crate::output::results::ResultSink;
 use crate::output::{self, Format, RecordSink, Style, TableOptions};
 use crate::scan::{Backend, Family, NamespaceReport, ScanOptions};
 
@@ -318,6 +321,17 @@ impl Ctx {
         }
     }
 
+    /// The writer for an acting stage's result records, on standard output.
+    #[must_use]
+    pub fn results(&self, args: &OutputArgs, headers: &[&str]) -> ResultSink<Box<dyn Write>> {
+        ResultSink::new(
+            self.format(args),
+            self.stdout(),
+            headers,
+            self.table_options(args.color),
+        )
+    }
+
     /// The record writer `args` asks for, on standard output.
     #[must_use]
     pub fn sink(&self, args: &OutputArgs) -> Box<dyn RecordSink> {
@@ -428,5 +442,116 @@ mod tests {
         ctx.config.format = Some(FormatSetting::Json);
         assert_eq!(ctx.format(&OutputArgs::default()), Format::Json);
         assert_eq!(ctx.format(&csv), Format::Csv);
+    }
+}
+
+/// Where an acting stage (kill, detail) finds its processes: its arguments, or else the
+/// records on stdin (or in FILEs).
+pub struct TargetInput<'a> {
+    /// `PID`, `:PORT`, `PORT/tcp`, `PORT/udp` arguments.
+    pub specs: &'a [TargetSpec],
+    /// Record files (`--input`); stdin when empty.
+    pub files: &'a [PathBuf],
+    /// Report malformed lines and go on.
+    pub skip_invalid: bool,
+}
+
+impl TargetInput<'_> {
+    /// The distinct processes named. Port arguments are resolved by one scan (listeners
+    /// only); records are read to the end first, so a pipeline's scan is complete before
+    /// anything is acted on.
+    pub fn collect(&self, ctx: &Ctx) -> anyhow::Result<Targets> {
+        let mut targets = Targets::new();
+        if !self.specs.is_empty() {
+            let needs_scan = self.specs.iter().any(|s| matches!(s, TargetSpec::Port(..)));
+            let entries = if needs_scan {
+                let options = SocketArgs {
+                    listen: true,
+                    ..SocketArgs::default()
+                }
+                .options();
+                crate::scan::scan(&options)?.entries
+            } else {
+                Vec::new()
+            };
+            for &spec in self.specs {
+                if targets.add_spec(spec, &entries) == 0 {
+                    if let TargetSpec::Port(..) = spec {
+                        ctx.note(&format!("nothing listens on {spec}"));
+                    }
+                }
+            }
+            return Ok(targets);
+        }
+        if self.files.is_empty() && io::stdin().is_terminal() {
+            anyhow::bail!(
+                "no targets: give PIDs or :PORT as arguments, or pipe records in (prt scan | prt filter ... | {})",
+                ctx.label
+            );
+        }
+        let inputs = self.files.iter().cloned().map(Input::from_arg).collect();
+        let mut reader = Reader::new(inputs);
+        while let Some(line) = reader.next_line()? {
+            let place = format!("line {}", line.number);
+            let checked = line
+                .record()
+                .map_err(anyhow::Error::from)
+                .and_then(|record| Ok(targets.add_record(&record, &place)?));
+            match checked {
+                Ok(()) => {}
+                Err(err) if self.skip_invalid => ctx.note(&format!("skipped {err:#}")),
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(targets)
+    }
+}
+
+/// The answer to a question asked on the terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// The user said yes.
+    Yes,
+    /// The user said anything else, or closed the terminal.
+    No,
+    /// Nobody to ask: no terminal is attached (cron, a script, CI).
+    NoTerminal,
+}
+
+/// Shows `lines` and asks `question` on the controlling terminal, reading the answer there
+/// too, so it works while stdin is a pipe of records. A terminal counts as attached when
+/// stdin or stderr is one and `/dev/tty` opens.
+#[must_use]
+pub fn ask_on_terminal(ctx: &Ctx, lines: &[String], question: &str) -> Answer {
+    use std::io::BufRead as _;
+    if !(ctx.stderr_tty || io::stdin().is_terminal()) {
+        return Answer::NoTerminal;
+    }
+    let Ok(tty) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+    else {
+        return Answer::NoTerminal;
+    };
+    let mut writer = &tty;
+    let mut shown = String::new();
+    for line in lines {
+        shown.push_str(&output::sanitize::terminal(line));
+        shown.push('\n');
+    }
+    shown.push_str(question);
+    shown.push_str(" [y/N] ");
+    if writer
+        .write_all(shown.as_bytes())
+        .and_then(|()| writer.flush())
+        .is_err()
+    {
+        return Answer::NoTerminal;
+    }
+    let mut reply = String::new();
+    match io::BufReader::new(&tty).read_line(&mut reply) {
+        Ok(_) if matches!(reply.trim().to_ascii_lowercase().as_str(), "y" | "yes") => Answer::Yes,
+        _ => Answer::No,
     }
 }

@@ -64,6 +64,9 @@ pub fn main() -> ExitCode {
         Command::Watch(args) => run_stage(args, "prt watch"),
         Command::Config(args) => run_stage(args, "prt config"),
         Command::Alert(args) => run_stage(args, "prt alert"),
+        Command::Kill(args) => run_stage(args, "prt kill"),
+        Command::Fw(args) => run_stage(args, "prt fw"),
+        Command::Detail(args) => run_stage(args, "prt detail"),
         Command::External(args) => external(&args),
     }
 }

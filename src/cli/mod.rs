@@ -7,8 +7,11 @@
 pub mod alert;
 pub mod common;
 pub mod config;
+pub mod detail;
 pub mod exit;
 pub mod filter;
+pub mod fw;
+pub mod kill;
 pub mod scan;
 pub mod watch;
 
@@ -48,6 +51,12 @@ pub enum Command {
     Watch(watch::Args),
     /// Evaluate alert rules over records: pass on what fired, ring, or run a command.
     Alert(alert::Args),
+    /// Signal the processes that hold ports (records on stdin, PIDs or :PORT), safely.
+    Kill(kill::Args),
+    /// Turn records into firewall commands that block their addresses or ports.
+    Fw(fw::Args),
+    /// Everything about the processes behind records or PIDs: files, parents, cgroup, env.
+    Detail(detail::Args),
     /// Show where the configuration file is, or check one.
     Config(config::Args),
     /// `prt NAME ARGS...` runs `prt-NAME ARGS...` from PATH.
@@ -82,5 +91,8 @@ mod tests {
         watch::Args::command().debug_assert();
         config::Args::command().debug_assert();
         alert::Args::command().debug_assert();
+        kill::Args::command().debug_assert();
+        fw::Args::command().debug_assert();
+        detail::Args::command().debug_assert();
     }
 }

@@ -11,6 +11,7 @@ pub mod csv;
 pub mod json;
 pub mod ndjson;
 pub mod reader;
+pub mod results;
 pub mod sanitize;
 pub mod style;
 pub mod table;

@@ -2,12 +2,12 @@
 
 use std::borrow::Cow;
 use std::io::{self, Write};
-use std::net::IpAddr;
 
 use comfy_table::{Cell, ColumnConstraint, ContentArrangement, Row, Table};
 
 use super::{RecordSink, TableOptions, sanitize};
 use crate::model::{PortEntry, Status, Timestamp, TrackedEntry};
+pub use crate::model::{endpoint, short_duration};
 use crate::raw::RawRecord;
 
 /// Column headers.
@@ -192,18 +192,6 @@ pub fn render_tracked(records: &[&TrackedEntry], now: Timestamp, options: &Table
     render_with(&TRACKED_HEADERS, rows, options).to_string()
 }
 
-/// `42s`, `5m`, `3h`, `2d`: an age at a glance.
-#[must_use]
-pub fn short_duration(duration: std::time::Duration) -> String {
-    let secs = duration.as_secs();
-    match secs {
-        0..60 => format!("{secs}s"),
-        60..3_600 => format!("{}m", secs / 60),
-        3_600..86_400 => format!("{}h", secs / 3_600),
-        _ => format!("{}d", secs / 86_400),
-    }
-}
-
 /// `addr:port` from their text, IPv6 in brackets, made terminal-safe.
 fn endpoint_text(addr: &str, port: &str) -> String {
     let joined = if addr.contains(':') {
@@ -212,13 +200,4 @@ fn endpoint_text(addr: &str, port: &str) -> String {
         format!("{addr}:{port}")
     };
     sanitize::terminal(&joined).into_owned()
-}
-
-/// `127.0.0.1:80` or `[::1]:80`.
-#[must_use]
-pub fn endpoint(addr: IpAddr, port: u16) -> String {
-    match addr {
-        IpAddr::V4(v4) => format!("{v4}:{port}"),
-        IpAddr::V6(v6) => format!("[{v6}]:{port}"),
-    }
 }

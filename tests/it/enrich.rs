@@ -1,84 +1,14 @@
 //! Enrichment on real sockets: service names, suspicious reasons, namespaces, config.
 
 use std::net::TcpListener;
-use std::os::fd::AsRawFd;
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::Command;
 
 use serde_json::Value;
 
 use crate::common::{
-    command, inode_of, ndjson, on_port, own_reasons, prt, run_ok, scan, spawn_holding,
+    TestNetns, command, inode_of, ndjson, on_port, own_reasons, prt, run_ok, scan, spawn_holding,
 };
 use crate::require_root;
-
-/// A network namespace made for one test (`ip netns add`), deleted when dropped.
-struct TestNetns {
-    name: String,
-}
-
-impl TestNetns {
-    fn create() -> TestNetns {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let name = format!(
-            "prt-it-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        ip(&["netns", "add", &name]);
-        let netns = TestNetns { name };
-        ip(&["-n", &netns.name, "link", "set", "lo", "up"]);
-        netns
-    }
-
-    /// The namespace's inode: what `netns` says in its records.
-    fn inode(&self) -> u64 {
-        use std::os::unix::fs::MetadataExt;
-        std::fs::metadata(format!("/run/netns/{}", self.name))
-            .expect("namespace file")
-            .ino()
-    }
-
-    /// A listener bound inside the namespace by a thread that joined it; the socket stays
-    /// in the namespace whichever thread holds it afterwards.
-    fn listen(&self, address: &str) -> TcpListener {
-        let path = format!("/run/netns/{}", self.name);
-        let address = address.to_owned();
-        std::thread::spawn(move || {
-            let file = std::fs::File::open(path).expect("open namespace");
-            // SAFETY: a valid fd; only this short-lived thread changes namespace.
-            let joined = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-            assert_eq!(joined, 0, "setns");
-            TcpListener::bind(address).expect("bind inside the namespace")
-        })
-        .join()
-        .expect("thread")
-    }
-
-    /// `ip netns exec NAME program args...`, not waited for.
-    fn spawn(&self, program: &str, args: &[&str]) -> std::process::Child {
-        Command::new("ip")
-            .args(["netns", "exec", &self.name, program])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("ip netns exec")
-    }
-}
-
-impl Drop for TestNetns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
-    }
-}
-
-fn ip(args: &[&str]) {
-    let status = Command::new("ip").args(args).status().expect("run ip");
-    assert!(status.success(), "ip {args:?} failed");
-}
 
 fn in_netns(records: &[Value], netns: u64, port: u16) -> Vec<&Value> {
     on_port(records, "tcp", port)

@@ -1,0 +1,744 @@
+//! Signalling processes safely enough to run from a script.
+//!
+//! Every target passes three checks before a signal leaves: it is not pid 0 or 1 or this
+//! process; the pid still belongs to the process its record named (name and start time);
+//! and the signal goes through a pidfd opened *before* that comparison, so if the process
+//! exits and its pid is reused in between, the signal hits nothing rather than the
+//! stranger. Kernels without pidfds (before 5.3) get `kill(2)` right after a re-check of
+//! the start time: a window of microseconds instead of none.
+//!
+//! Nothing here asks for confirmation or prints; the command line layer does that, and
+//! writes the [`KillResult`] records this module returns.
+
+use std::fmt;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::target::Target;
+use crate::model::Timestamp;
+use crate::scan::process::{BootClock, ProcessInfo};
+
+/// A signal, by number, with its conventional name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signal(i32);
+
+/// The signals with names, as `kill -l` lists them.
+const NAMED: [(&str, i32); 30] = [
+    ("HUP", libc::SIGHUP),
+    ("INT", libc::SIGINT),
+    ("QUIT", libc::SIGQUIT),
+    ("ILL", libc::SIGILL),
+    ("TRAP", libc::SIGTRAP),
+    ("ABRT", libc::SIGABRT),
+    ("BUS", libc::SIGBUS),
+    ("FPE", libc::SIGFPE),
+    ("KILL", libc::SIGKILL),
+    ("USR1", libc::SIGUSR1),
+    ("SEGV", libc::SIGSEGV),
+    ("USR2", libc::SIGUSR2),
+    ("PIPE", libc::SIGPIPE),
+    ("ALRM", libc::SIGALRM),
+    ("TERM", libc::SIGTERM),
+    ("CHLD", libc::SIGCHLD),
+    ("CONT", libc::SIGCONT),
+    ("STOP", libc::SIGSTOP),
+    ("TSTP", libc::SIGTSTP),
+    ("TTIN", libc::SIGTTIN),
+    ("TTOU", libc::SIGTTOU),
+    ("URG", libc::SIGURG),
+    ("XCPU", libc::SIGXCPU),
+    ("XFSZ", libc::SIGXFSZ),
+    ("VTALRM", libc::SIGVTALRM),
+    ("PROF", libc::SIGPROF),
+    ("WINCH", libc::SIGWINCH),
+    ("IO", libc::SIGIO),
+    ("SYS", libc::SIGSYS),
+    ("POLL", libc::SIGIO),
+];
+
+/// The highest signal number (`SIGRTMAX` on Linux).
+const MAX_SIGNAL: i32 = 64;
+
+impl Signal {
+    /// SIGTERM: ask politely.
+    pub const TERM: Signal = Signal(libc::SIGTERM);
+    /// SIGKILL: cannot be caught.
+    pub const KILL: Signal = Signal(libc::SIGKILL);
+
+    /// The signal number.
+    #[must_use]
+    pub fn number(self) -> i32 {
+        self.0
+    }
+}
+
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match NAMED.iter().find(|&&(_, number)| number == self.0) {
+            Some((name, _)) => f.write_str(name),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+
+/// Why a `--signal` value is not a signal.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a signal: give a name (TERM, SIGHUP, kill) or a number from 1 to 64")]
+pub struct BadSignal(pub String);
+
+impl FromStr for Signal {
+    type Err = BadSignal;
+
+    /// `TERM`, `SIGTERM`, `term` or `15`. Signal 0 (an existence probe) is not a signal.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = || BadSignal(text.to_owned());
+        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+            return text
+                .parse::<i32>()
+                .ok()
+                .filter(|n| (1..=MAX_SIGNAL).contains(n))
+                .map(Signal)
+                .ok_or_else(bad);
+        }
+        let upper = text.to_ascii_uppercase();
+        let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+        NAMED
+            .iter()
+            .find(|&&(known, _)| known == name)
+            .map(|&(_, number)| Signal(number))
+            .ok_or_else(bad)
+    }
+}
+
+/// What happened to one target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The signal was delivered.
+    Signalled,
+    /// With `--escalate`: the process ended after the first signal.
+    Exited,
+    /// With `--escalate`: it outlived the first signal and ended by KILL.
+    Killed,
+    /// The kernel refused: another user's process, without the privilege to signal it.
+    NotPermitted,
+    /// The process the record names is no longer there (exited, or its pid now belongs to
+    /// another process).
+    Gone,
+    /// prt would not signal it: pid 0 or 1, itself, a record that names no process, or no
+    /// confirmation.
+    Refused,
+    /// `--dry-run`: it passed every check and would have been signalled.
+    SkippedDryRun,
+}
+
+impl Outcome {
+    /// The wire name (`not_permitted`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Signalled => "signalled",
+            Outcome::Exited => "exited",
+            Outcome::Killed => "killed",
+            Outcome::NotPermitted => "not_permitted",
+            Outcome::Gone => "gone",
+            Outcome::Refused => "refused",
+            Outcome::SkippedDryRun => "skipped_dry_run",
+        }
+    }
+}
+
+/// The record `prt kill` writes for each target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KillResult {
+    /// The process id; `None` for a record that named no process.
+    pub pid: Option<u32>,
+    /// Its name, as the record gave it.
+    pub process: Option<String>,
+    /// Its start time, as the record gave it.
+    pub started: Option<Timestamp>,
+    /// `proto/port` of the sockets that made it a target.
+    pub ports: Vec<String>,
+    /// The last signal sent (`KILL` when escalation ended it); `None` when none was sent.
+    pub signal: Option<String>,
+    /// What happened.
+    pub outcome: Outcome,
+    /// The same in words, with the reason.
+    pub message: String,
+}
+
+impl KillResult {
+    fn of(target: &Target, outcome: Outcome, message: String) -> KillResult {
+        KillResult {
+            pid: Some(target.pid),
+            process: target.process.clone(),
+            started: target.started,
+            ports: target.ports.clone(),
+            signal: None,
+            outcome,
+            message,
+        }
+    }
+
+    /// A result for every target, refused for one reason (no confirmation).
+    #[must_use]
+    pub fn refused(target: &Target, message: &str) -> KillResult {
+        KillResult::of(target, Outcome::Refused, message.to_owned())
+    }
+
+    /// The result for a record with no pid: reported, never guessed.
+    #[must_use]
+    pub fn unowned(socket: &str, reason: &str, source: &str) -> KillResult {
+        KillResult {
+            pid: None,
+            process: None,
+            started: None,
+            ports: vec![socket.to_owned()],
+            signal: None,
+            outcome: Outcome::Refused,
+            message: format!("{source}: no pid: {reason}"),
+        }
+    }
+
+    /// The table's cells: PID, PROCESS, PORTS, SIGNAL, OUTCOME, MESSAGE.
+    #[must_use]
+    pub fn cells(&self) -> Vec<String> {
+        vec![
+            self.pid.map_or_else(String::new, |p| p.to_string()),
+            self.process.clone().unwrap_or_default(),
+            self.ports.join(" "),
+            self.signal.clone().unwrap_or_default(),
+            self.outcome.as_str().to_owned(),
+            self.message.clone(),
+        ]
+    }
+}
+
+/// Column headers for [`KillResult::cells`].
+pub const HEADERS: [&str; 6] = ["PID", "PROCESS", "PORTS", "SIGNAL", "OUTCOME", "MESSAGE"];
+
+/// What to do to every target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KillOptions {
+    /// The signal to send first.
+    pub signal: Signal,
+    /// Wait this long for the targets to end, then send KILL to those still alive.
+    pub escalate: Option<Duration>,
+    /// Check everything, signal nothing.
+    pub dry_run: bool,
+}
+
+impl KillOptions {
+    /// Whether `outcome` is what was asked for: delivered, ended under escalation, or
+    /// passed the checks in a dry run.
+    #[must_use]
+    pub fn as_asked(&self, outcome: Outcome) -> bool {
+        match outcome {
+            Outcome::SkippedDryRun => self.dry_run,
+            Outcome::Signalled => self.escalate.is_none() && !self.dry_run,
+            Outcome::Exited | Outcome::Killed => self.escalate.is_some(),
+            Outcome::NotPermitted | Outcome::Gone | Outcome::Refused => false,
+        }
+    }
+}
+
+/// How long KILL may take to end a process before prt reports it still alive.
+const KILL_GRACE: Duration = Duration::from_secs(2);
+
+/// Checks and signals every target; one result each, in order. With `escalate`, every
+/// target gets the first signal before any waiting starts, so N targets take one wait,
+/// not N.
+#[must_use]
+pub fn kill(targets: &[Target], options: &KillOptions) -> Vec<KillResult> {
+    let own_pid = std::process::id();
+    let clock = BootClock::read();
+    let mut results = Vec::with_capacity(targets.len());
+    let mut pending: Vec<(usize, Handle)> = Vec::new();
+    for target in targets {
+        let handle = match check(target, own_pid, clock.as_ref()) {
+            Ok(handle) => handle,
+            Err((outcome, message)) => {
+                results.push(KillResult::of(target, outcome, message));
+                continue;
+            }
+        };
+        if options.dry_run {
+            let mut message = format!("would send {}", options.signal);
+            if let Some(wait) = options.escalate {
+                message.push_str(&format!(", then KILL after {}", seconds(wait)));
+            }
+            results.push(KillResult::of(target, Outcome::SkippedDryRun, message));
+            continue;
+        }
+        let mut result = KillResult::of(target, Outcome::Signalled, String::new());
+        match handle.send(options.signal) {
+            Ok(()) => {
+                result.signal = Some(options.signal.to_string());
+                result.message = format!("sent {}", options.signal);
+                if options.escalate.is_some() {
+                    pending.push((results.len(), handle));
+                }
+            }
+            Err(err) => (result.outcome, result.message) = send_failure(&err, target),
+        }
+        results.push(result);
+    }
+    if let Some(wait) = options.escalate {
+        escalate(&mut results, pending, options.signal, wait);
+    }
+    results
+}
+
+/// Waits for the signalled targets to end, then KILLs those that did not.
+fn escalate(
+    results: &mut [KillResult],
+    pending: Vec<(usize, Handle)>,
+    first: Signal,
+    wait: Duration,
+) {
+    let started = Instant::now();
+    let (ended, alive) = wait_for_exit(pending, started + wait);
+    for (index, _) in ended {
+        results[index].outcome = Outcome::Exited;
+        results[index].message = format!(
+            "ended by {first} within {}",
+            seconds(started.elapsed().min(wait))
+        );
+    }
+    let mut killed = Vec::new();
+    for (index, handle) in alive {
+        let result = &mut results[index];
+        match handle.send(Signal::KILL) {
+            Ok(()) => {
+                result.signal = Some(Signal::KILL.to_string());
+                killed.push((index, handle));
+            }
+            // It ended between the last look and KILL: TERM did it after all.
+            Err(err) if err.raw_os_error() == Some(libc::ESRCH) => {
+                result.outcome = Outcome::Exited;
+                result.message = format!("ended by {first} after {}", seconds(wait));
+            }
+            Err(err) => {
+                result.outcome = Outcome::NotPermitted;
+                result.message = format!("still running after {first}; KILL failed: {err}");
+            }
+        }
+    }
+    let (ended, alive) = wait_for_exit(killed, Instant::now() + KILL_GRACE);
+    for (index, _) in ended {
+        results[index].outcome = Outcome::Killed;
+        results[index].message = format!(
+            "still running {} after {first}; ended by KILL",
+            seconds(wait)
+        );
+    }
+    for (index, _) in alive {
+        results[index].outcome = Outcome::Signalled;
+        results[index].message = format!(
+            "sent KILL after {first}, but it was still there {} later (uninterruptible sleep?)",
+            seconds(KILL_GRACE)
+        );
+    }
+}
+
+/// `5s`, `0.3s`.
+fn seconds(duration: Duration) -> String {
+    let secs = duration.as_secs_f64();
+    if secs.fract() == 0.0 {
+        format!("{secs:.0}s")
+    } else {
+        format!("{secs:.1}s")
+    }
+}
+
+/// The safety checks, in order: never pid 0, 1 or prt itself; a record must name its
+/// process; the pid must still hold that process. Returns the handle to signal it by.
+fn check(
+    target: &Target,
+    own_pid: u32,
+    clock: Option<&BootClock>,
+) -> Result<Handle, (Outcome, String)> {
+    let pid = target.pid;
+    let refuse = |why: &str| Err((Outcome::Refused, why.to_owned()));
+    match pid {
+        0 => return refuse("pid 0 means this process group; never signalled"),
+        1 => return refuse("pid 1 is init; never signalled"),
+        _ if pid == own_pid => return refuse("that is prt itself"),
+        _ => {}
+    }
+    if target.process.is_none() && target.started.is_none() {
+        return refuse(
+            "the record does not say which process it was (no process or started field); \
+             give the pid as an argument instead",
+        );
+    }
+    // Open the handle first: whatever it refers to now is what a signal will reach, and
+    // the comparison below is made against that same process.
+    let handle = match Handle::open(pid) {
+        Ok(handle) => handle,
+        Err(err) if err.raw_os_error() == Some(libc::ESRCH) => {
+            return Err((Outcome::Gone, format!("no process with pid {pid} any more")));
+        }
+        Err(err) => return Err((Outcome::Refused, format!("cannot open pid {pid}: {err}"))),
+    };
+    let Some(now) = ProcessInfo::read(pid, clock) else {
+        return Err((Outcome::Gone, format!("no process with pid {pid} any more")));
+    };
+    if let Some(mismatch) = target.differs_from(&now) {
+        return Err((
+            Outcome::Gone,
+            format!("pid {pid} now belongs to another process: {mismatch}"),
+        ));
+    }
+    Ok(handle)
+}
+
+/// What a failed send means for the result.
+fn send_failure(err: &io::Error, target: &Target) -> (Outcome, String) {
+    match err.raw_os_error() {
+        Some(libc::ESRCH) => (
+            Outcome::Gone,
+            format!("pid {} exited before the signal", target.pid),
+        ),
+        Some(libc::EPERM) => (
+            Outcome::NotPermitted,
+            "not permitted to signal it (another user's process; run as root)".to_owned(),
+        ),
+        _ => (Outcome::Refused, format!("signal failed: {err}")),
+    }
+}
+
+/// Splits `handles` into those whose process ended by `deadline` and those still alive.
+#[allow(clippy::type_complexity)]
+fn wait_for_exit(
+    mut handles: Vec<(usize, Handle)>,
+    deadline: Instant,
+) -> (Vec<(usize, Handle)>, Vec<(usize, Handle)>) {
+    let mut ended = Vec::new();
+    loop {
+        let (done, alive): (Vec<_>, Vec<_>) = handles
+            .into_iter()
+            .partition(|(_, handle)| handle.has_exited());
+        ended.extend(done);
+        handles = alive;
+        let now = Instant::now();
+        if handles.is_empty() || now >= deadline {
+            return (ended, handles);
+        }
+        let step = (deadline - now).min(Duration::from_millis(20));
+        Handle::wait_any(&handles, step);
+    }
+}
+
+/// One process to signal: a pidfd where the kernel has them, else its pid and start time.
+#[derive(Debug)]
+struct Handle {
+    pid: u32,
+    pidfd: Option<OwnedFd>,
+    /// Start time in ticks when the handle was opened: without a pidfd, a changed value
+    /// means the pid was reused.
+    start_ticks: Option<u64>,
+}
+
+impl Handle {
+    /// Opens `pid`. `ESRCH` when there is no such process.
+    fn open(pid: u32) -> io::Result<Handle> {
+        let start_ticks = crate::scan::process::start_ticks(pid);
+        match pidfd_open(pid) {
+            Ok(fd) => Ok(Handle {
+                pid,
+                pidfd: Some(fd),
+                start_ticks,
+            }),
+            // No pidfds here (old kernel, or a seccomp filter): fall back to the pid.
+            Err(err) if matches!(err.raw_os_error(), Some(libc::ENOSYS | libc::EPERM)) => {
+                match start_ticks {
+                    Some(_) => Ok(Handle {
+                        pid,
+                        pidfd: None,
+                        start_ticks,
+                    }),
+                    None => Err(io::Error::from_raw_os_error(libc::ESRCH)),
+                }
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Sends `signal` to the process the handle was opened on, never to a successor.
+    fn send(&self, signal: Signal) -> io::Result<()> {
+        if let Some(fd) = &self.pidfd {
+            return pidfd_send_signal(fd, signal.number());
+        }
+        if crate::scan::process::start_ticks(self.pid) != self.start_ticks {
+            return Err(io::Error::from_raw_os_error(libc::ESRCH));
+        }
+        let pid = libc::pid_t::try_from(self.pid)
+            .map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?;
+        // SAFETY: kill has no memory preconditions; pid is positive (checked above), so it
+        // names one process, never a group.
+        if unsafe { libc::kill(pid, signal.number()) } == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+
+    /// Whether the process has ended (a zombie waiting for its parent counts as ended).
+    fn has_exited(&self) -> bool {
+        if let Some(fd) = &self.pidfd {
+            return poll_readable(&[fd.as_raw_fd()], Duration::ZERO) > 0;
+        }
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid));
+        let Ok(stat) = stat else { return true };
+        let Some(after_name) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+            return true;
+        };
+        let mut fields = after_name.split_ascii_whitespace();
+        let state = fields.next();
+        let ticks = fields.nth(18).and_then(|t| t.parse().ok());
+        matches!(state, Some("Z" | "X")) || ticks != self.start_ticks
+    }
+
+    /// Sleeps until one of `handles` may have ended, or `timeout`.
+    fn wait_any(handles: &[(usize, Handle)], timeout: Duration) {
+        let fds: Vec<i32> = handles
+            .iter()
+            .filter_map(|(_, h)| h.pidfd.as_ref().map(AsRawFd::as_raw_fd))
+            .collect();
+        if fds.len() == handles.len() {
+            poll_readable(&fds, timeout);
+        } else {
+            std::thread::sleep(timeout);
+        }
+    }
+}
+
+/// `pidfd_open(2)`: a file descriptor that refers to this one process for as long as it
+/// is open, whatever later reuses its pid.
+fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
+    #[cfg(target_os = "linux")]
+    {
+        let pid =
+            libc::pid_t::try_from(pid).map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?;
+        // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: the kernel just returned this fd, and nothing else owns it.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = pid;
+        Err(io::Error::from_raw_os_error(libc::ENOSYS))
+    }
+}
+
+/// `pidfd_send_signal(2)`.
+fn pidfd_send_signal(fd: &OwnedFd, signal: i32) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: a valid pidfd, a signal number, no siginfo, no flags.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                fd.as_raw_fd(),
+                signal,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            )
+        };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (fd, signal);
+        Err(io::Error::from_raw_os_error(libc::ENOSYS))
+    }
+}
+
+/// How many of `fds` are readable within `timeout` (a pidfd becomes readable when its
+/// process ends).
+fn poll_readable(fds: &[i32], timeout: Duration) -> usize {
+    let mut polled: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    let millis = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+    // SAFETY: `polled` is a valid array of pollfd for the length given.
+    let ready = unsafe { libc::poll(polled.as_mut_ptr(), polled.len() as libc::nfds_t, millis) };
+    usize::try_from(ready).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_by_name_and_number() {
+        for (text, number) in [
+            ("TERM", libc::SIGTERM),
+            ("sigterm", libc::SIGTERM),
+            ("SIGKILL", libc::SIGKILL),
+            ("hup", libc::SIGHUP),
+            ("9", 9),
+            ("64", 64),
+        ] {
+            assert_eq!(
+                text.parse::<Signal>().map(Signal::number),
+                Ok(number),
+                "{text}"
+            );
+        }
+        for bad in ["", "0", "65", "-9", "SIGNOPE", "TERM ", "1.0"] {
+            assert!(bad.parse::<Signal>().is_err(), "{bad:?} accepted");
+        }
+        assert_eq!(Signal::TERM.to_string(), "TERM");
+        assert_eq!(Signal(40).to_string(), "40");
+    }
+
+    fn target(pid: u32, process: Option<&str>, started: Option<i64>) -> Target {
+        Target {
+            pid,
+            process: process.map(str::to_owned),
+            started: started.map(Timestamp::from_unix),
+            source: "test".to_owned(),
+            ports: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn never_pid_zero_one_or_self() {
+        let me = std::process::id();
+        let options = KillOptions {
+            signal: Signal::TERM,
+            escalate: None,
+            dry_run: false,
+        };
+        let results = kill(
+            &[
+                target(0, Some("x"), None),
+                target(1, Some("init"), None),
+                target(me, Some("prt"), None),
+            ],
+            &options,
+        );
+        assert!(
+            results.iter().all(|r| r.outcome == Outcome::Refused),
+            "{results:?}"
+        );
+        assert!(results.iter().all(|r| r.signal.is_none()));
+        assert!(results[0].message.contains("process group"));
+    }
+
+    #[test]
+    fn a_record_that_names_no_process_is_refused() {
+        let parent = std::os::unix::process::parent_id();
+        let options = KillOptions {
+            signal: Signal::TERM,
+            escalate: None,
+            dry_run: true,
+        };
+        let results = kill(&[target(parent, None, None)], &options);
+        assert_eq!(results[0].outcome, Outcome::Refused, "{results:?}");
+        assert!(results[0].message.contains("does not say which process"));
+    }
+
+    /// A child that ignores TERM, and what a record would say about it.
+    fn stubborn_child() -> (std::process::Child, Target) {
+        let child = std::process::Command::new("sh")
+            .args(["-c", "trap '' TERM; exec sleep 30"])
+            .spawn()
+            .expect("sh runs");
+        // Wait for the exec, so the name is sleep's.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let info = loop {
+            let info = ProcessInfo::read(child.id(), BootClock::read().as_ref()).expect("alive");
+            if info.name.as_deref() == Some("sleep") || Instant::now() > deadline {
+                break info;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let target = Target {
+            pid: child.id(),
+            process: info.name,
+            started: info.started,
+            source: "test".to_owned(),
+            ports: Vec::new(),
+        };
+        (child, target)
+    }
+
+    #[test]
+    fn escalation_kills_what_ignores_term_and_reports_it() {
+        let (mut child, target) = stubborn_child();
+        let options = KillOptions {
+            signal: Signal::TERM,
+            escalate: Some(Duration::from_millis(300)),
+            dry_run: false,
+        };
+        let begun = Instant::now();
+        let results = kill(std::slice::from_ref(&target), &options);
+        assert_eq!(results[0].outcome, Outcome::Killed, "{results:?}");
+        assert_eq!(results[0].signal.as_deref(), Some("KILL"));
+        assert!(begun.elapsed() >= Duration::from_millis(300));
+        let status = child.wait().expect("reaped");
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(libc::SIGKILL)
+        );
+    }
+
+    #[test]
+    fn a_changed_start_time_is_another_process_and_is_not_signalled() {
+        let (mut child, mut target) = stubborn_child();
+        target.started = target.started.map(|s| Timestamp::from_unix(s.secs - 60));
+        let options = KillOptions {
+            signal: Signal::KILL,
+            escalate: None,
+            dry_run: false,
+        };
+        let results = kill(std::slice::from_ref(&target), &options);
+        assert_eq!(results[0].outcome, Outcome::Gone, "{results:?}");
+        assert!(results[0].message.contains("another process"));
+        assert_eq!(
+            child.try_wait().expect("waitable"),
+            None,
+            "the stranger was hit"
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    #[test]
+    fn as_asked_depends_on_the_mode() {
+        let plain = KillOptions {
+            signal: Signal::TERM,
+            escalate: None,
+            dry_run: false,
+        };
+        let escalating = KillOptions {
+            escalate: Some(Duration::from_secs(1)),
+            ..plain
+        };
+        assert!(plain.as_asked(Outcome::Signalled));
+        assert!(!escalating.as_asked(Outcome::Signalled));
+        assert!(escalating.as_asked(Outcome::Killed));
+        assert!(!plain.as_asked(Outcome::Gone));
+        assert!(!plain.as_asked(Outcome::SkippedDryRun));
+    }
+}

@@ -1,0 +1,446 @@
+//! Which processes an acting stage (kill, detail) works on: the owners of records read from
+//! NDJSON, or arguments (`1234`, `:8080`, `8080/tcp`, `53/udp`) resolved against a scan.
+//!
+//! A process is named by its pid *and* what the record says it was (name, start time), so
+//! the stage can tell later whether the pid still belongs to that process. Several records
+//! of one process make one target.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::model::{PortEntry, Proto, Timestamp};
+use crate::raw::{Key, RawRecord, RawValue};
+use crate::scan::process::{BootClock, ProcessInfo};
+
+/// A target named on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetSpec {
+    /// A process id.
+    Pid(u32),
+    /// The processes listening on (TCP) or bound to (UDP, unconnected) a local port;
+    /// `None` means both protocols.
+    Port(u16, Option<Proto>),
+}
+
+/// Why an argument is not a target.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a target: give a pid (1234), :PORT, PORT/tcp or PORT/udp")]
+pub struct BadSpec(pub String);
+
+impl FromStr for TargetSpec {
+    type Err = BadSpec;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = || BadSpec(text.to_owned());
+        let port = |digits: &str| digits.parse::<u16>().ok().filter(|&p| p > 0);
+        if let Some(digits) = text.strip_prefix(':') {
+            return port(digits)
+                .map(|p| TargetSpec::Port(p, None))
+                .ok_or_else(bad);
+        }
+        if let Some((digits, proto)) = text.split_once('/') {
+            let proto = match proto.to_ascii_lowercase().as_str() {
+                "tcp" => Proto::Tcp,
+                "udp" => Proto::Udp,
+                _ => return Err(bad()),
+            };
+            return port(digits)
+                .map(|p| TargetSpec::Port(p, Some(proto)))
+                .ok_or_else(bad);
+        }
+        // Digits only: `-1` (a process group) or `+5` must never become a pid.
+        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        text.parse().map(TargetSpec::Pid).map_err(|_| bad())
+    }
+}
+
+impl fmt::Display for TargetSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TargetSpec::Pid(pid) => write!(f, "{pid}"),
+            TargetSpec::Port(port, None) => write!(f, ":{port}"),
+            TargetSpec::Port(port, Some(proto)) => write!(f, "{port}/{}", proto.as_str()),
+        }
+    }
+}
+
+impl TargetSpec {
+    /// Whether `entry` is one of the sockets this spec names: a port spec takes listeners
+    /// only, never a client whose ephemeral port happens to be the same number.
+    #[must_use]
+    pub fn names_socket(self, entry: &PortEntry) -> bool {
+        match self {
+            TargetSpec::Pid(pid) => entry.pids.contains(&pid),
+            TargetSpec::Port(port, proto) => {
+                entry.local_port == port
+                    && entry.state.is_listening()
+                    && proto.is_none_or(|p| p == entry.proto)
+            }
+        }
+    }
+}
+
+/// One process to act on, as its source described it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The process id.
+    pub pid: u32,
+    /// Its name (`comm`) as the record gave it.
+    pub process: Option<String>,
+    /// Its start time as the record gave it.
+    pub started: Option<Timestamp>,
+    /// Where the target came from, for messages: `line 3`, `:8080`, `pid 1234`.
+    pub source: String,
+    /// `proto/port` of the sockets that made it a target (sorted, distinct).
+    pub ports: Vec<String>,
+}
+
+impl Target {
+    /// One line for a confirmation prompt: `1234 nginx (started …) tcp/80 tcp/443`.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let mut text = format!(
+            "{:>7}  {}",
+            self.pid,
+            self.process.as_deref().unwrap_or("?")
+        );
+        if let Some(started) = self.started {
+            text.push_str(&format!("  started {started}"));
+        }
+        if !self.ports.is_empty() {
+            text.push_str(&format!("  {}", self.ports.join(" ")));
+        }
+        text
+    }
+
+    /// How `now` (the process at the pid today) differs from the one the target names:
+    /// another name or another start time means the pid was reused.
+    #[must_use]
+    pub fn differs_from(&self, now: &ProcessInfo) -> Option<String> {
+        let name_differs = match (&self.process, &now.name) {
+            // The kernel keeps 15 bytes of a name; a longer one from another tool is compared
+            // by that much.
+            (Some(want), Some(have)) => {
+                !(want == have || (want.len() > 15 && want.starts_with(have.as_str())))
+            }
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        // Start times are whole seconds from boot time plus ticks; a boot time adjusted by a
+        // clock step may move them by one.
+        let start_differs = match (self.started, now.started) {
+            (Some(want), Some(have)) => want.secs.abs_diff(have.secs) > 1,
+            _ => false,
+        };
+        (name_differs || start_differs).then(|| {
+            let describe = |name: &Option<String>, started: Option<Timestamp>| {
+                format!(
+                    "{} started {}",
+                    name.as_deref().unwrap_or("?"),
+                    started.map_or_else(|| "?".to_owned(), |s| s.to_string())
+                )
+            };
+            format!(
+                "{}, not {}",
+                describe(&now.name, now.started),
+                describe(&self.process, self.started)
+            )
+        })
+    }
+}
+
+/// A record that names no process: reported, never guessed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unowned {
+    /// Where it came from (`line 3`).
+    pub source: String,
+    /// The socket, `tcp/8080`, as far as the record tells.
+    pub socket: String,
+    /// Why there is no pid, in words.
+    pub reason: String,
+}
+
+/// A record whose pid is not a usable process id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{place}: pid {value} is not a process id (a positive whole number)")]
+pub struct BadPid {
+    /// Where (`line 3`).
+    pub place: String,
+    /// The value as written.
+    pub value: String,
+}
+
+/// The distinct processes of a run, in the order they were first named.
+#[derive(Debug, Default)]
+pub struct Targets {
+    /// The processes.
+    pub targets: Vec<Target>,
+    /// Records that named no process.
+    pub unowned: Vec<Unowned>,
+}
+
+impl Targets {
+    /// An empty set.
+    #[must_use]
+    pub fn new() -> Targets {
+        Targets::default()
+    }
+
+    /// Adds the owner of a record read from NDJSON. A pid that is not a positive integer
+    /// (negative, zero, fractional, text) is bad input: signalling `-1` or `0` would hit a
+    /// whole process group or every process.
+    pub fn add_record(&mut self, record: &RawRecord<'_>, source: &str) -> Result<(), BadPid> {
+        let socket = socket_text(
+            record.str(Key::Proto).as_deref(),
+            record.u64(Key::LocalPort),
+        );
+        let pid = match record.get(Key::Pid) {
+            None | Some(RawValue::Null) => {
+                self.unowned.push(Unowned {
+                    source: source.to_owned(),
+                    reason: if record.u64(Key::Inode).unwrap_or(0) == 0 {
+                        "no process holds this socket".to_owned()
+                    } else {
+                        "its owner is not visible to this user".to_owned()
+                    },
+                    socket,
+                });
+                return Ok(());
+            }
+            Some(value) => parse_pid(value).ok_or_else(|| BadPid {
+                place: source.to_owned(),
+                value: value.cell().into_owned(),
+            })?,
+        };
+        let process = record.str(Key::Process).map(std::borrow::Cow::into_owned);
+        let started = record.str(Key::Started).and_then(|s| s.parse().ok());
+        self.add(Target {
+            pid,
+            process,
+            started,
+            source: source.to_owned(),
+            ports: vec![socket],
+        });
+        Ok(())
+    }
+
+    /// Adds the owners of the scanned sockets `spec` names; a pid spec with no socket is
+    /// still a target (read from `/proc`), so `prt kill 1234` works on any process.
+    /// Returns how many targets the spec gave.
+    pub fn add_spec(&mut self, spec: TargetSpec, entries: &[PortEntry]) -> usize {
+        let before = self.targets.len();
+        let mut found = 0;
+        for entry in entries.iter().filter(|e| spec.names_socket(e)) {
+            let Some(pid) = (match spec {
+                TargetSpec::Pid(pid) => Some(pid),
+                TargetSpec::Port(..) => entry.pid,
+            }) else {
+                self.unowned.push(Unowned {
+                    source: spec.to_string(),
+                    socket: socket_text(Some(entry.proto.as_str()), Some(entry.local_port.into())),
+                    reason: "its owner is not visible to this user".to_owned(),
+                });
+                continue;
+            };
+            found += 1;
+            let (process, started) = if Some(pid) == entry.pid {
+                (entry.process.clone(), entry.started)
+            } else {
+                described(pid)
+            };
+            self.add(Target {
+                pid,
+                process,
+                started,
+                source: spec.to_string(),
+                ports: vec![socket_text(
+                    Some(entry.proto.as_str()),
+                    Some(entry.local_port.into()),
+                )],
+            });
+        }
+        if let (TargetSpec::Pid(pid), 0) = (spec, found) {
+            let (process, started) = described(pid);
+            self.add(Target {
+                pid,
+                process,
+                started,
+                source: spec.to_string(),
+                ports: Vec::new(),
+            });
+        }
+        self.targets.len() - before
+    }
+
+    /// Adds a target, merging it into an earlier one for the same process.
+    fn add(&mut self, target: Target) {
+        let same = self.targets.iter_mut().find(|t| {
+            t.pid == target.pid && t.started == target.started && t.process == target.process
+        });
+        match same {
+            Some(existing) => {
+                for port in target.ports {
+                    if !existing.ports.contains(&port) {
+                        existing.ports.push(port);
+                    }
+                }
+                existing.ports.sort();
+            }
+            None => self.targets.push(target),
+        }
+    }
+}
+
+/// The process now at `pid`, as a record would name it; nothing if it is gone.
+fn described(pid: u32) -> (Option<String>, Option<Timestamp>) {
+    let clock = BootClock::read();
+    ProcessInfo::read(pid, clock.as_ref()).map_or((None, None), |info| (info.name, info.started))
+}
+
+/// A pid value from a record: a JSON integer from 1 to `u32::MAX`, nothing else.
+fn parse_pid(value: RawValue<'_>) -> Option<u32> {
+    match value {
+        RawValue::Number(text) if text.bytes().all(|b| b.is_ascii_digit()) => {
+            text.parse::<u32>().ok().filter(|&pid| pid > 0)
+        }
+        _ => None,
+    }
+}
+
+fn socket_text(proto: Option<&str>, port: Option<u64>) -> String {
+    match (proto, port) {
+        (Some(proto), Some(port)) => format!("{proto}/{port}"),
+        (None, Some(port)) => format!("port {port}"),
+        (Some(proto), None) => proto.to_owned(),
+        (None, None) => "socket".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_parse_and_print() {
+        for (text, spec) in [
+            ("1234", TargetSpec::Pid(1234)),
+            (":8080", TargetSpec::Port(8080, None)),
+            ("8080/tcp", TargetSpec::Port(8080, Some(Proto::Tcp))),
+            ("53/UDP", TargetSpec::Port(53, Some(Proto::Udp))),
+        ] {
+            assert_eq!(text.parse::<TargetSpec>(), Ok(spec), "{text}");
+        }
+        assert_eq!(TargetSpec::Port(53, Some(Proto::Udp)).to_string(), "53/udp");
+        for bad in [
+            "",
+            "-1",
+            "+5",
+            "0x10",
+            ":0",
+            ":70000",
+            "80/sctp",
+            "abc",
+            "4294967296",
+            " 12",
+        ] {
+            assert!(bad.parse::<TargetSpec>().is_err(), "{bad:?} accepted");
+        }
+    }
+
+    fn targets_of(lines: &[&str]) -> Result<Targets, BadPid> {
+        let mut targets = Targets::new();
+        for (index, line) in lines.iter().enumerate() {
+            let record = RawRecord::parse(line.as_bytes()).expect("valid");
+            targets.add_record(&record, &format!("line {}", index + 1))?;
+        }
+        Ok(targets)
+    }
+
+    #[test]
+    fn records_of_one_process_are_one_target() {
+        let started = r#""started":"2026-11-23T10:00:00Z""#;
+        let targets = targets_of(&[
+            &format!(r#"{{"proto":"tcp","local_port":80,"pid":42,"process":"nginx",{started}}}"#),
+            &format!(r#"{{"proto":"tcp","local_port":443,"pid":42,"process":"nginx",{started}}}"#),
+            &format!(r#"{{"proto":"udp","local_port":53,"pid":43,"process":"dns",{started}}}"#),
+        ])
+        .expect("good pids");
+        assert_eq!(targets.targets.len(), 2);
+        assert_eq!(targets.targets[0].ports, ["tcp/443", "tcp/80"]);
+        assert_eq!(targets.targets[0].source, "line 1");
+        assert_eq!(
+            targets.targets[0].started,
+            Some(Timestamp::from_unix(1_795_428_000))
+        );
+    }
+
+    fn target(pid: u32, process: Option<&str>, started: Option<i64>) -> Target {
+        Target {
+            pid,
+            process: process.map(str::to_owned),
+            started: started.map(Timestamp::from_unix),
+            source: "test".to_owned(),
+            ports: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn identity_compares_name_and_start_time() {
+        let now = ProcessInfo {
+            name: Some("python3".to_owned()),
+            cmdline: None,
+            ppid: None,
+            started: Some(Timestamp::from_unix(1_000)),
+        };
+        assert_eq!(
+            target(5, Some("python3"), Some(1_000)).differs_from(&now),
+            None
+        );
+        assert_eq!(
+            target(5, Some("python3"), Some(1_001)).differs_from(&now),
+            None
+        );
+        assert_eq!(target(5, None, Some(999)).differs_from(&now), None);
+        assert!(
+            target(5, Some("python3"), Some(1_005))
+                .differs_from(&now)
+                .is_some()
+        );
+        let other = target(5, Some("nginx"), Some(1_000))
+            .differs_from(&now)
+            .expect("differs");
+        assert!(
+            other.contains("python3") && other.contains("not nginx"),
+            "{other}"
+        );
+        let long = ProcessInfo {
+            name: Some("a-very-long-nam".to_owned()),
+            ..now
+        };
+        assert_eq!(
+            target(5, Some("a-very-long-name-indeed"), None).differs_from(&long),
+            None
+        );
+    }
+
+    #[test]
+    fn bad_pids_are_bad_input_and_null_pids_are_reported() {
+        for bad in ["-1", "0", "1.5", "\"12\"", "4294967296", "true", "[1]"] {
+            let line = format!(r#"{{"pid":{bad}}}"#);
+            let err = targets_of(&[&line]).expect_err(bad);
+            assert_eq!(err.place, "line 1", "{bad}");
+        }
+        let targets = targets_of(&[
+            r#"{"proto":"tcp","local_port":22,"inode":0,"pid":null}"#,
+            r#"{"proto":"tcp","local_port":23,"inode":99}"#,
+        ])
+        .expect("null is fine");
+        assert!(targets.targets.is_empty());
+        assert_eq!(targets.unowned.len(), 2);
+        assert_eq!(targets.unowned[0].socket, "tcp/22");
+        assert!(targets.unowned[0].reason.contains("no process"));
+        assert!(targets.unowned[1].reason.contains("not visible"));
+    }
+}

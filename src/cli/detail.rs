@@ -1,0 +1,128 @@
+//! `prt detail [TARGET...]`: everything about the processes behind records or PIDs.
+//!
+//! Input: TARGET arguments (`1234`, `:8080`, `8080/tcp`), or else NDJSON records (their
+//! owners). Output: one record per process — NDJSON in a pipe, a labelled view on a
+//! terminal. Exit: 0 when every process was described, 1 when one was gone (or none was
+//! named), 2 on bad input.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::common::{ConfigArgs, Ctx, OutputArgs, SocketArgs, TargetInput, parse_duration};
+use super::exit::{Exit, Stage};
+use crate::act::target::TargetSpec;
+use crate::detail::{self, DetailOptions};
+use crate::enrich::Enricher;
+use crate::enrich::containers::Containers;
+use crate::output::Format;
+use crate::output::results::{self, Tone};
+
+const EXAMPLES: &str = "\
+Examples:
+  prt detail :8080                          who listens on 8080, in full
+  prt detail --files 1234                   with every open file
+  prt scan | prt filter '!' | prt detail    the processes behind suspicious sockets
+  prt detail 1234 | jq '.parents[].process' its ancestry
+  sudo prt detail --env-values 1234         environment with values (they hold secrets)
+
+What cannot be read (another user's cwd, environment, fds) is null with a note; run as root
+to see it. A record's process is described only while its pid still holds that process.";
+
+/// Everything about the processes behind records or PIDs: files, parents, cgroup, env.
+#[derive(Debug, clap::Parser)]
+#[command(name = "detail", version, after_help = EXAMPLES)]
+pub struct Args {
+    /// PIDs, :PORT, PORT/tcp or PORT/udp; without any, the owners of the records on stdin.
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<TargetSpec>,
+    /// List every open file, not only count them.
+    #[arg(long)]
+    pub files: bool,
+    /// Show environment variable values, not only names (they often hold secrets).
+    #[arg(long)]
+    pub env_values: bool,
+    /// How long to measure CPU use over (0 skips it).
+    #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = parse_duration)]
+    pub sample: Duration,
+    /// Read records from this file instead of stdin ('-' is stdin).
+    #[arg(long, value_name = "FILE", conflicts_with = "targets")]
+    pub input: Vec<PathBuf>,
+    /// Report malformed lines and bad pids on stderr and go on, instead of exit status 2.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub config: ConfigArgs,
+}
+
+impl Stage for Args {
+    const NAME: &'static str = "detail";
+
+    fn run(self, ctx: &mut Ctx) -> anyhow::Result<Exit> {
+        ctx.load_config(&self.config)?;
+        let found = TargetInput {
+            specs: &self.targets,
+            files: &self.input,
+            skip_invalid: self.skip_invalid,
+        }
+        .collect(ctx)?;
+        for unowned in &found.unowned {
+            ctx.note(&format!(
+                "{}: {}: no pid: {}",
+                unowned.source, unowned.socket, unowned.reason
+            ));
+        }
+        if found.targets.is_empty() {
+            return Ok(Exit::NoMatch);
+        }
+        let mut sockets = crate::scan::scan(&SocketArgs::default().options())?.entries;
+        Enricher::new(&ctx.config)
+            .with_containers(None)
+            .enrich(&mut sockets);
+        let options = DetailOptions {
+            files: self.files,
+            env_values: self.env_values,
+            sample: self.sample,
+        };
+        let details = detail::describe(&found.targets, &sockets, &options, &mut Containers::new());
+        let mut all = true;
+        if ctx.format(&self.output) == Format::Table {
+            let table = ctx.table_options(self.output.color);
+            let mut out = ctx.stdout();
+            let mut first = true;
+            for described in &details {
+                match described {
+                    Ok(detail) => {
+                        if !first {
+                            writeln!(out)?;
+                        }
+                        first = false;
+                        out.write_all(results::key_values(&detail.sections(), &table).as_bytes())?;
+                    }
+                    Err(missing) => {
+                        all = false;
+                        ctx.note(&missing.reason);
+                    }
+                }
+            }
+            out.flush()?;
+        } else {
+            let mut sink = ctx.results(&self.output, &[]);
+            for described in &details {
+                match described {
+                    Ok(detail) => sink.write(detail, &[], Tone::Plain)?,
+                    Err(missing) => {
+                        all = false;
+                        ctx.note(&missing.reason);
+                    }
+                }
+            }
+            sink.finish()?;
+        }
+        Ok(Exit::matched(all))
+    }
+}

@@ -1,0 +1,142 @@
+//! `prt kill [TARGET...]`: signal the owners of records (stdin) or of PIDs / ports.
+//!
+//! Input: TARGET arguments (`1234`, `:8080`, `8080/tcp`, `53/udp`), or else NDJSON records.
+//! Output: one result record per process (table on a terminal). Exit: 0 when every target
+//! ended up as asked, 1 otherwise (or nothing to signal), 2 on bad input.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::common::{
+    Answer, ConfigArgs, Ctx, OutputArgs, TargetInput, ask_on_terminal, parse_duration,
+};
+use super::exit::{Exit, Stage};
+use crate::act::kill::{self, KillOptions, KillResult, Outcome, Signal};
+use crate::act::target::{Target, TargetSpec};
+use crate::output::results::Tone;
+
+const EXAMPLES: &str = "\
+Examples:
+  prt kill :8080                            whatever listens on port 8080 (asks first)
+  prt kill --yes --escalate 5s 8080/tcp     TERM, then KILL if still there after 5 s
+  prt scan | prt filter 'port=8080' | prt kill --escalate 5s
+  prt scan | prt filter '!' | prt kill --dry-run     what would be signalled, and why not
+  prt kill -s HUP 1234                      reload one process
+
+A port means the processes listening on it (TCP) or bound to it (UDP), never a client whose
+own port has that number. A record's process is signalled only while its pid still holds
+the process the record names (name and start time), through a pidfd. pid 0, 1 and prt itself
+are never signalled. On a terminal prt lists the targets and asks; without one, --yes is
+needed.";
+
+/// Signal the processes that hold ports: safe to run from a script.
+#[derive(Debug, clap::Parser)]
+#[command(name = "kill", version, after_help = EXAMPLES)]
+pub struct Args {
+    /// PIDs, :PORT (listeners on both protocols), PORT/tcp or PORT/udp; without any, the
+    /// owners of the records on stdin.
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<TargetSpec>,
+    /// The signal to send: a name (TERM, HUP, SIGKILL) or a number.
+    #[arg(short, long, value_name = "SIGNAL", default_value = "TERM")]
+    pub signal: Signal,
+    /// Wait this long after the signal, then send KILL to what is still alive.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub escalate: Option<Duration>,
+    /// Check and list every target; signal nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation (needed without a terminal).
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Read records from this file instead of stdin ('-' is stdin).
+    #[arg(long, value_name = "FILE", conflicts_with = "targets")]
+    pub input: Vec<PathBuf>,
+    /// Report malformed lines and bad pids on stderr and go on, instead of exit status 2.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub config: ConfigArgs,
+}
+
+impl Stage for Args {
+    const NAME: &'static str = "kill";
+
+    fn run(self, ctx: &mut Ctx) -> anyhow::Result<Exit> {
+        ctx.load_config(&self.config)?;
+        let found = TargetInput {
+            specs: &self.targets,
+            files: &self.input,
+            skip_invalid: self.skip_invalid,
+        }
+        .collect(ctx)?;
+        let options = KillOptions {
+            signal: self.signal,
+            escalate: self.escalate,
+            dry_run: self.dry_run,
+        };
+        let mut results: Vec<KillResult> = found
+            .unowned
+            .iter()
+            .map(|u| KillResult::unowned(&u.socket, &u.reason, &u.source))
+            .collect();
+        let confirmed = self.dry_run || self.yes || found.targets.is_empty() || {
+            let question = match options.escalate {
+                Some(wait) => format!(
+                    "Send {} (then KILL after {wait:?}) to these {} processes?",
+                    options.signal,
+                    found.targets.len()
+                ),
+                None => format!(
+                    "Send {} to these {} processes?",
+                    options.signal,
+                    found.targets.len()
+                ),
+            };
+            let lines: Vec<String> = found.targets.iter().map(Target::describe).collect();
+            match ask_on_terminal(ctx, &lines, &question) {
+                Answer::Yes => true,
+                Answer::No => {
+                    results.extend(
+                        found
+                            .targets
+                            .iter()
+                            .map(|t| KillResult::refused(t, "not confirmed")),
+                    );
+                    false
+                }
+                Answer::NoTerminal => {
+                    ctx.note("no terminal to confirm on: pass --yes to signal from a script");
+                    results.extend(found.targets.iter().map(|t| {
+                        KillResult::refused(t, "not confirmed: no terminal to ask on (pass --yes)")
+                    }));
+                    false
+                }
+            }
+        };
+        if confirmed {
+            results.extend(kill::kill(&found.targets, &options));
+        }
+        let mut sink = ctx.results(&self.output, &kill::HEADERS);
+        let mut all_as_asked = !results.is_empty();
+        for result in &results {
+            let as_asked = options.as_asked(result.outcome);
+            all_as_asked &= as_asked;
+            let tone = match result.outcome {
+                Outcome::SkippedDryRun => Tone::Plain,
+                _ if as_asked => Tone::Good,
+                _ => Tone::Bad,
+            };
+            sink.write(result, &result.cells(), tone)?;
+        }
+        sink.finish()?;
+        if results.is_empty() && ctx.stderr_tty {
+            ctx.note("nothing to signal");
+        }
+        Ok(Exit::matched(all_as_asked))
+    }
+}

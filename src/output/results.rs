@@ -1,0 +1,267 @@
+//! Where the acting stages' result records go (`prt kill`, `prt fw --apply`, `prt detail`):
+//! any serializable record, as NDJSON, a JSON array, CSV, or a table of the cells the
+//! stage chose, coloured by how the action went.
+//!
+//! CSV columns are the record's own top-level field names, so `--format csv` and `jq`
+//! agree on what a column is called; arrays are joined with `;`, objects kept as JSON.
+
+use std::io::{self, Write};
+
+use comfy_table::{Cell, ContentArrangement, Row, Table};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{Format, TableOptions, json_line, sanitize};
+
+/// How a row reads at a glance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// Done as asked.
+    Good,
+    /// Neither (a dry run, a note).
+    Plain,
+    /// Not done.
+    Bad,
+}
+
+/// Writes result records in one format.
+pub struct ResultSink<W: Write> {
+    format: Format,
+    out: W,
+    headers: Vec<String>,
+    table: TableOptions,
+    rows: Vec<Row>,
+    csv_columns: Option<Vec<String>>,
+    buffer: Vec<u8>,
+    written: usize,
+}
+
+impl<W: Write> ResultSink<W> {
+    /// A sink for `format` over `out`; `headers` name the table's columns.
+    pub fn new(format: Format, out: W, headers: &[&str], table: TableOptions) -> Self {
+        ResultSink {
+            format,
+            out,
+            headers: headers.iter().map(|&h| h.to_owned()).collect(),
+            table,
+            rows: Vec::new(),
+            csv_columns: None,
+            buffer: Vec::with_capacity(512),
+            written: 0,
+        }
+    }
+
+    /// Writes one record; `cells` are its table row (ignored by the other formats).
+    pub fn write<T: Serialize>(
+        &mut self,
+        record: &T,
+        cells: &[String],
+        tone: Tone,
+    ) -> io::Result<()> {
+        match self.format {
+            Format::Ndjson => {
+                json_line(record, &mut self.buffer)?;
+                self.out.write_all(&self.buffer)?;
+            }
+            Format::Json => {
+                json_line(record, &mut self.buffer)?;
+                self.buffer.pop();
+                self.out
+                    .write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
+                self.out.write_all(&self.buffer)?;
+            }
+            Format::Csv => self.write_csv(record)?,
+            Format::Table => {
+                let style = self.table.style;
+                let texts = cells.iter().map(|cell| {
+                    let text = sanitize::terminal(cell).into_owned();
+                    match tone {
+                        Tone::Good => style.green(&text),
+                        Tone::Bad => style.red(&text),
+                        Tone::Plain => text,
+                    }
+                });
+                self.rows.push(Row::from(texts.collect::<Vec<_>>()));
+            }
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    fn write_csv<T: Serialize>(&mut self, record: &T) -> io::Result<()> {
+        let value = serde_json::to_value(record).map_err(io::Error::other)?;
+        let Value::Object(fields) = value else {
+            return Err(io::Error::other("a result record is not an object"));
+        };
+        let mut writer = csv::WriterBuilder::new().from_writer(&mut self.out);
+        if self.csv_columns.is_none() {
+            let columns: Vec<String> = fields.keys().cloned().collect();
+            writer.write_record(&columns).map_err(io::Error::other)?;
+            self.csv_columns = Some(columns);
+        }
+        let cells = self.csv_columns.iter().flatten().map(|column| {
+            let text = fields.get(column).map_or_else(String::new, csv_text);
+            sanitize::csv_cell(&text).into_owned()
+        });
+        writer.write_record(cells).map_err(io::Error::other)?;
+        writer.flush()
+    }
+
+    /// Pushes out what is written so far (a table waits for [`ResultSink::finish`]).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    /// Completes the output: closes the JSON array, renders the table.
+    pub fn finish(&mut self) -> io::Result<()> {
+        match self.format {
+            Format::Json => {
+                self.out
+                    .write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
+            }
+            Format::Table if !self.rows.is_empty() => {
+                let table = self.render();
+                writeln!(self.out, "{table}")?;
+            }
+            _ => {}
+        }
+        self.out.flush()
+    }
+
+    fn render(&mut self) -> Table {
+        let style = self.table.style;
+        let mut table = Table::new();
+        table
+            .load_preset(comfy_table::presets::NOTHING)
+            .force_no_tty()
+            .set_truncation_indicator("…")
+            .set_header(self.headers.iter().map(|h| Cell::new(style.bold(h))));
+        match self.table.width {
+            Some(width) => {
+                table
+                    .set_content_arrangement(ContentArrangement::Dynamic)
+                    .set_width(width);
+            }
+            None => {
+                table.set_content_arrangement(ContentArrangement::Disabled);
+            }
+        }
+        table.add_rows(std::mem::take(&mut self.rows));
+        if let Some(first) = table.column_mut(0) {
+            first.set_padding((0, 1));
+        }
+        table
+    }
+}
+
+/// A JSON value as one CSV cell: strings bare, null empty, arrays joined by `;`.
+fn csv_text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(text) => text.clone(),
+        Value::Array(items) => items.iter().map(csv_text).collect::<Vec<_>>().join(";"),
+        other => other.to_string(),
+    }
+}
+
+/// Renders `sections` of label/value pairs for people: `label  value`, labels aligned,
+/// a blank line between sections, long lists one item per line under their label.
+#[must_use]
+pub fn key_values(sections: &[Vec<(String, Vec<String>)>], options: &TableOptions) -> String {
+    let style = options.style;
+    let label_width = sections
+        .iter()
+        .flatten()
+        .map(|(label, _)| label.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut text = String::new();
+    for (index, section) in sections.iter().enumerate() {
+        if index > 0 {
+            text.push('\n');
+        }
+        for (label, values) in section {
+            let pad = " ".repeat(label_width - label.chars().count());
+            let mut values = values.iter();
+            let first = values
+                .next()
+                .map_or_else(|| style.dim("-"), |v| sanitize::terminal(v).into_owned());
+            text.push_str(&format!("{}{pad}  {first}\n", style.bold(label)));
+            for value in values {
+                let indent = " ".repeat(label_width + 2);
+                text.push_str(&format!("{indent}{}\n", sanitize::terminal(value)));
+            }
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Result {
+        pid: Option<u32>,
+        ports: Vec<String>,
+        message: String,
+    }
+
+    fn written(format: Format) -> String {
+        let mut out = Vec::new();
+        let mut sink = ResultSink::new(
+            format,
+            &mut out,
+            &["PID", "MESSAGE"],
+            TableOptions::default(),
+        );
+        for (pid, message) in [(Some(7), "=cmd()"), (None, "gone")] {
+            let record = Result {
+                pid,
+                ports: vec!["tcp/80".to_owned(), "udp/53".to_owned()],
+                message: message.to_owned(),
+            };
+            let cells = [
+                pid.map_or_else(String::new, |p| p.to_string()),
+                message.to_owned(),
+            ];
+            sink.write(&record, &cells, Tone::Good).expect("written");
+        }
+        sink.finish().expect("finished");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn every_format_carries_every_record() {
+        let ndjson = written(Format::Ndjson);
+        assert_eq!(
+            ndjson,
+            "{\"pid\":7,\"ports\":[\"tcp/80\",\"udp/53\"],\"message\":\"=cmd()\"}\n\
+             {\"pid\":null,\"ports\":[\"tcp/80\",\"udp/53\"],\"message\":\"gone\"}\n"
+        );
+        let json: Value = serde_json::from_str(&written(Format::Json)).expect("valid JSON");
+        assert_eq!(json.as_array().map(Vec::len), Some(2));
+        let csv = written(Format::Csv);
+        assert_eq!(
+            csv,
+            "pid,ports,message\n7,tcp/80;udp/53,'=cmd()\n,tcp/80;udp/53,gone\n"
+        );
+        let table = written(Format::Table);
+        assert!(table.contains("PID") && table.contains("gone"), "{table}");
+    }
+
+    #[test]
+    fn key_values_align_labels() {
+        let text = key_values(
+            &[vec![
+                ("pid".to_owned(), vec!["7".to_owned()]),
+                (
+                    "open files".to_owned(),
+                    vec!["a".to_owned(), "b".to_owned()],
+                ),
+            ]],
+            &TableOptions::default(),
+        );
+        assert_eq!(text, "pid         7\nopen files  a\n            b\n");
+    }
+}
