@@ -221,7 +221,7 @@ impl Targets {
             process,
             started,
             source: source.to_owned(),
-            ports: vec![socket],
+            ports: if socket.is_empty() { Vec::new() } else { vec![socket] },
         });
         Ok(())
     }
@@ -309,12 +309,13 @@ fn parse_pid(value: RawValue<'_>) -> Option<u32> {
     }
 }
 
+/// `tcp/8080` as far as a record tells; empty when it names no socket at all.
 fn socket_text(proto: Option<&str>, port: Option<u64>) -> String {
     match (proto, port) {
         (Some(proto), Some(port)) => format!("{proto}/{port}"),
         (None, Some(port)) => format!("port {port}"),
         (Some(proto), None) => proto.to_owned(),
-        (None, None) => "socket".to_owned(),
+        (None, None) => String::new(),
     }
 }
 

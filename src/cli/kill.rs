@@ -85,17 +85,16 @@ impl Stage for Args {
             .map(|u| KillResult::unowned(&u.socket, &u.reason, &u.source))
             .collect();
         let confirmed = self.dry_run || self.yes || found.targets.is_empty() || {
+            let whom = match found.targets.len() {
+                1 => "this process".to_owned(),
+                n => format!("these {n} processes"),
+            };
             let question = match options.escalate {
                 Some(wait) => format!(
-                    "Send {} (then KILL after {wait:?}) to these {} processes?",
-                    options.signal,
-                    found.targets.len()
+                    "Send {} to {whom}, then KILL if still alive after {wait:?}?",
+                    options.signal
                 ),
-                None => format!(
-                    "Send {} to these {} processes?",
-                    options.signal,
-                    found.targets.len()
-                ),
+                None => format!("Send {} to {whom}?", options.signal),
             };
             let lines: Vec<String> = found.targets.iter().map(Target::describe).collect();
             match ask_on_terminal(ctx, &lines, &question) {

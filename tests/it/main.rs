@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod enrich;
 mod filter;
+mod kill;
 mod pipeline;
 mod scan;
 mod watch;

@@ -1,0 +1,320 @@
+//! `prt kill` on real processes: who is hit, who is not, and what is reported.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::{ndjson, prt, run_ok};
+
+/// A python3 child that runs `setup` and then listens on 127.0.0.1 (port 0 unless given)
+/// and prints its port; it sleeps until killed.
+pub struct Listener {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl Listener {
+    pub fn start(setup: &str) -> Listener {
+        Listener::start_in(setup, None)
+    }
+
+    pub fn start_in(setup: &str, cwd: Option<&std::path::Path>) -> Listener {
+        let code = format!(
+            "import signal, socket, sys, time\n{setup}\n\
+             s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n\
+             print(s.getsockname()[1], flush=True)\n\
+             time.sleep(120)\n"
+        );
+        let mut command = Command::new("python3");
+        command
+            .args(["-c", &code])
+            .env("PRT_TEST_SECRET", "hunter2")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped());
+        if let Some(dir) = cwd {
+            command.current_dir(dir);
+        }
+        let mut child = command.spawn().expect("python3 runs");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("the port");
+        let port = line.trim().parse().expect("a port number");
+        Listener { child, port }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the child is still running (not yet exited).
+    pub fn alive(&mut self) -> bool {
+        self.child.try_wait().expect("waitable").is_none()
+    }
+
+    /// The signal that ended the child, waiting up to 5 s for it.
+    pub fn ended_by(&mut self) -> Option<i32> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("waitable") {
+                return status.signal();
+            }
+            assert!(Instant::now() < deadline, "the child did not end");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// `prt scan` records of this listener.
+    pub fn records(&self) -> String {
+        run_ok(prt().args([
+            "scan",
+            "--tcp",
+            "--listen",
+            "--where",
+            &format!("port={}", self.port),
+        ]))
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `prt kill ARGS` with `stdin` piped in; (exit code, records, stderr).
+fn kill(args: &[&str], stdin: &str) -> (i32, Vec<Value>, String) {
+    let mut child = prt()
+        .arg("kill")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("prt runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("fed");
+    let output = child.wait_with_output().expect("finished");
+    (
+        output.status.code().expect("exited"),
+        ndjson(&String::from_utf8_lossy(&output.stdout)),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_port_means_its_listener_never_a_client_with_that_port_number() {
+    let mut server = Listener::start("");
+    // A client whose own port has the server's number (on 127.0.0.2), connected to it:
+    // `fuser -k PORT/tcp` would kill it too.
+    let client_code = format!(
+        "import socket, time\n\
+         c = socket.socket(); c.bind(('127.0.0.2', {port})); c.connect(('127.0.0.1', {port}))\n\
+         print('connected', flush=True); time.sleep(120)\n",
+        port = server.port
+    );
+    let mut client = Command::new("python3")
+        .args(["-c", &client_code])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut line = String::new();
+    BufReader::new(client.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("connected");
+    assert_eq!(line.trim(), "connected");
+
+    let (code, records, stderr) = kill(&["--yes", &format!(":{}", server.port)], "");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["pid"], server.pid());
+    assert_eq!(records[0]["outcome"], "signalled");
+    assert_eq!(records[0]["signal"], "TERM");
+    assert_eq!(records[0]["ports"], serde_json::json!([format!("tcp/{}", server.port)]));
+    assert_eq!(server.ended_by(), Some(libc::SIGTERM));
+    assert!(client.try_wait().expect("waitable").is_none(), "the client was hit");
+    let _ = client.kill();
+    let _ = client.wait();
+}
+
+#[test]
+fn records_on_stdin_escalate_to_kill_and_say_so() {
+    let mut stubborn = Listener::start("signal.signal(signal.SIGTERM, signal.SIG_IGN)");
+    let records = stubborn.records();
+    let begun = Instant::now();
+    let (code, results, stderr) = kill(&["--yes", "--escalate", "300ms"], &records);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(results.len(), 1, "{results:?}");
+    assert_eq!(results[0]["outcome"], "killed");
+    assert_eq!(results[0]["signal"], "KILL");
+    assert!(begun.elapsed() >= Duration::from_millis(300));
+    assert_eq!(stubborn.ended_by(), Some(libc::SIGKILL));
+
+    // One that obeys TERM ends by it: reported as exited, never KILLed.
+    let mut polite = Listener::start("");
+    let (code, results, _) = kill(&["--yes", "--escalate", "5s"], &polite.records());
+    assert_eq!(code, 0);
+    assert_eq!(results[0]["outcome"], "exited", "{results:?}");
+    assert_eq!(results[0]["signal"], "TERM");
+    assert_eq!(polite.ended_by(), Some(libc::SIGTERM));
+}
+
+#[test]
+fn a_record_whose_pid_now_holds_another_process_is_not_signalled() {
+    let mut listener = Listener::start("");
+    let record: Value = serde_json::from_str(listener.records().trim()).expect("one record");
+    let pid = listener.pid();
+    // The same pid as a record from long ago (another process then) names it.
+    let mut earlier = record.clone();
+    earlier["started"] = Value::String("2001-01-01T00:00:00Z".to_owned());
+    let mut renamed = record.clone();
+    renamed["process"] = Value::String("nginx".to_owned());
+    let input = format!("{earlier}\n{renamed}\n");
+    let (code, results, stderr) = kill(&["--yes", "--signal", "KILL"], &input);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(results.len(), 2, "{results:?}");
+    for result in &results {
+        assert_eq!(result["pid"], pid);
+        assert_eq!(result["outcome"], "gone", "{result}");
+        assert_eq!(result["signal"], Value::Null);
+        assert!(result["message"].as_str().is_some_and(|m| m.contains("another process")));
+    }
+    assert!(listener.alive(), "the process now at that pid was signalled");
+}
+
+#[test]
+fn pid_zero_one_and_prt_itself_are_refused() {
+    // `exec` makes prt the shell's pid, so `$$` names prt itself.
+    let output = Command::new("sh")
+        .args(["-c", "exec \"$0\" kill --yes 0 1 $$", env!("CARGO_BIN_EXE_prt")])
+        .env("XDG_CONFIG_HOME", std::env::temp_dir().join("prt-tests-no-config"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("sh runs");
+    assert_eq!(output.status.code(), Some(1));
+    let results = ndjson(&String::from_utf8_lossy(&output.stdout));
+    assert_eq!(results.len(), 3, "{results:?}");
+    assert!(results.iter().all(|r| r["outcome"] == "refused" && r["signal"].is_null()));
+    assert!(results[0]["message"].as_str().is_some_and(|m| m.contains("process group")));
+    assert!(results[1]["message"].as_str().is_some_and(|m| m.contains("init")));
+    assert!(results[2]["message"].as_str().is_some_and(|m| m.contains("prt itself")));
+}
+
+#[test]
+fn negative_zero_and_malformed_pids_are_bad_input() {
+    for (line, what) in [
+        (r#"{"pid":-1,"process":"x"}"#, "pid -1"),
+        (r#"{"pid":0,"process":"x"}"#, "pid 0"),
+        (r#"{"pid":"12","process":"x"}"#, "pid"),
+        (r#"{"pid":1.5,"process":"x"}"#, "pid 1.5"),
+    ] {
+        let input = format!("{{\"pid\":null}}\n{line}\n");
+        let (code, results, stderr) = kill(&["--yes"], &input);
+        assert_eq!(code, 2, "{line}: {stderr}");
+        assert!(results.is_empty(), "nothing acted on: {results:?}");
+        assert!(stderr.contains("line 2") && stderr.contains(what), "{stderr}");
+    }
+    for arg in ["-1", "-9999", "+5", "12abc"] {
+        let (code, _, stderr) = kill(&["--yes", "--", arg], "");
+        assert_eq!(code, 2, "{arg}: {stderr}");
+        assert!(stderr.contains("not a target"), "{stderr}");
+    }
+    let (code, _, stderr) = kill(&["--yes"], "{\"pid\":\n");
+    assert_eq!(code, 2);
+    assert!(stderr.contains("line 1"), "{stderr}");
+}
+
+#[test]
+fn records_without_a_pid_are_reported_not_guessed() {
+    let input = "{\"proto\":\"tcp\",\"local_port\":22,\"inode\":77,\"pid\":null}\n";
+    let (code, results, _) = kill(&["--yes"], input);
+    assert_eq!(code, 1);
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["pid"], Value::Null);
+    assert_eq!(results[0]["outcome"], "refused");
+    assert!(results[0]["message"].as_str().is_some_and(|m| m.contains("not visible")));
+}
+
+#[test]
+fn without_a_terminal_nothing_is_signalled_unless_yes() {
+    let mut listener = Listener::start("");
+    let (code, results, stderr) = kill(&[&format!("{}/tcp", listener.port)], "");
+    assert_eq!(code, 1);
+    assert_eq!(results[0]["outcome"], "refused");
+    assert!(stderr.contains("--yes"), "{stderr}");
+    assert!(listener.alive());
+
+    let (code, results, _) = kill(&["--dry-run", &format!(":{}", listener.port)], "");
+    assert_eq!(code, 0);
+    assert_eq!(results[0]["outcome"], "skipped_dry_run");
+    assert!(listener.alive());
+
+    // A UDP spec does not name a TCP listener.
+    let (code, results, stderr) = kill(&["--yes", &format!("{}/udp", listener.port)], "");
+    assert_eq!(code, 1);
+    assert!(results.is_empty());
+    assert!(stderr.contains("nothing listens"), "{stderr}");
+    assert!(listener.alive());
+}
+
+/// `script` gives the command a terminal; what is written to its stdin is typed there.
+fn on_a_terminal(command: &str, typed: &str) -> (Option<i32>, String) {
+    let mut child = Command::new("script")
+        .args(["-qec", command, "/dev/null"])
+        .env("XDG_CONFIG_HOME", std::env::temp_dir().join("prt-tests-no-config"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script runs (bsdutils)");
+    child
+        .stdin
+        .as_mut()
+        .expect("stdin")
+        .write_all(typed.as_bytes())
+        .expect("typed");
+    let output = child.wait_with_output().expect("finished");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn on_a_terminal_it_asks_even_when_records_come_through_a_pipe() {
+    let mut listener = Listener::start("");
+    let prt = env!("CARGO_BIN_EXE_prt");
+    let pipeline = format!(
+        "{prt} scan --tcp --where port={port} | {prt} kill --format ndjson",
+        port = listener.port
+    );
+    let (code, screen) = on_a_terminal(&pipeline, "n\n");
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(screen.contains("Send TERM to this process?"), "{screen}");
+    assert!(screen.contains(&listener.pid().to_string()), "the target is listed: {screen}");
+    assert!(screen.contains("\"outcome\":\"refused\""), "{screen}");
+    assert!(listener.alive());
+
+    let (code, screen) = on_a_terminal(&pipeline, "y\n");
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("\"outcome\":\"signalled\""), "{screen}");
+    assert_eq!(listener.ended_by(), Some(libc::SIGTERM));
+}
+
+#[test]
+fn a_pid_argument_is_any_process() {
+    let mut sleeper = Command::new("sleep").arg("60").spawn().expect("sleep");
+    let (code, results, stderr) = kill(&["--yes", "-s", "INT", &sleeper.id().to_string()], "");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(results[0]["process"], "sleep");
+    assert_eq!(results[0]["signal"], "INT");
+    let status = sleeper.wait().expect("reaped");
+    assert_eq!(status.signal(), Some(libc::SIGINT));
+}
