@@ -501,7 +501,7 @@ impl ProcessDetail {
             .collect();
         let env = match (&self.env_values, &self.env) {
             (Some(values), _) => values.iter().map(|(k, v)| format!("{k}={v}")).collect(),
-            (None, Some(names)) => names.clone(),
+            (None, Some(names)) => wrap(names, 72),
             (None, None) => Vec::new(),
         };
         vec![
@@ -533,6 +533,21 @@ impl ProcessDetail {
             vec![many("environment", env), many("notes", self.notes.clone())],
         ]
     }
+}
+
+/// Words joined by spaces into lines of about `width` characters.
+fn wrap(words: &[String], width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in words {
+        match lines.last_mut() {
+            Some(line) if line.len() + 1 + word.len() <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.clone()),
+        }
+    }
+    lines
 }
 
 /// `12.3 MiB`.
@@ -586,6 +601,14 @@ mod tests {
             Some("/docker/abc")
         );
         assert_eq!(cgroup_path(""), None);
+    }
+
+    #[test]
+    fn names_wrap_into_lines() {
+        let words: Vec<String> = ["HOME", "PATH", "LANG", "TERM"].map(String::from).to_vec();
+        assert_eq!(wrap(&words, 9), ["HOME PATH", "LANG TERM"]);
+        assert_eq!(wrap(&words, 3), ["HOME", "PATH", "LANG", "TERM"]);
+        assert!(wrap(&[], 9).is_empty());
     }
 
     #[test]

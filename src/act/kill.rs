@@ -197,7 +197,11 @@ impl KillResult {
             pid: None,
             process: None,
             started: None,
-            ports: if socket.is_empty() { Vec::new() } else { vec![socket.to_owned()] },
+            ports: if socket.is_empty() {
+                Vec::new()
+            } else {
+                vec![socket.to_owned()]
+            },
             signal: None,
             outcome: Outcome::Refused,
             message: format!("{source}: no pid: {reason}"),

@@ -221,7 +221,11 @@ impl Targets {
             process,
             started,
             source: source.to_owned(),
-            ports: if socket.is_empty() { Vec::new() } else { vec![socket] },
+            ports: if socket.is_empty() {
+                Vec::new()
+            } else {
+                vec![socket]
+            },
         });
         Ok(())
     }

@@ -43,7 +43,7 @@ pub struct Args {
     #[arg(long)]
     pub env_values: bool,
     /// How long to measure CPU use over (0 skips it).
-    #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = sample_duration)]
     pub sample: Duration,
     /// Read records from this file instead of stdin ('-' is stdin).
     #[arg(long, value_name = "FILE", conflicts_with = "targets")]
@@ -57,6 +57,14 @@ pub struct Args {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub config: ConfigArgs,
+}
+
+/// A duration, or `0` for none.
+fn sample_duration(text: &str) -> Result<Duration, String> {
+    if text.trim_end_matches(['m', 's']) == "0" {
+        return Ok(Duration::ZERO);
+    }
+    parse_duration(text)
 }
 
 impl Stage for Args {

@@ -138,9 +138,15 @@ fn a_port_means_its_listener_never_a_client_with_that_port_number() {
     assert_eq!(records[0]["pid"], server.pid());
     assert_eq!(records[0]["outcome"], "signalled");
     assert_eq!(records[0]["signal"], "TERM");
-    assert_eq!(records[0]["ports"], serde_json::json!([format!("tcp/{}", server.port)]));
+    assert_eq!(
+        records[0]["ports"],
+        serde_json::json!([format!("tcp/{}", server.port)])
+    );
     assert_eq!(server.ended_by(), Some(libc::SIGTERM));
-    assert!(client.try_wait().expect("waitable").is_none(), "the client was hit");
+    assert!(
+        client.try_wait().expect("waitable").is_none(),
+        "the client was hit"
+    );
     let _ = client.kill();
     let _ = client.wait();
 }
@@ -185,27 +191,57 @@ fn a_record_whose_pid_now_holds_another_process_is_not_signalled() {
         assert_eq!(result["pid"], pid);
         assert_eq!(result["outcome"], "gone", "{result}");
         assert_eq!(result["signal"], Value::Null);
-        assert!(result["message"].as_str().is_some_and(|m| m.contains("another process")));
+        assert!(
+            result["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("another process"))
+        );
     }
-    assert!(listener.alive(), "the process now at that pid was signalled");
+    assert!(
+        listener.alive(),
+        "the process now at that pid was signalled"
+    );
 }
 
 #[test]
 fn pid_zero_one_and_prt_itself_are_refused() {
     // `exec` makes prt the shell's pid, so `$$` names prt itself.
     let output = Command::new("sh")
-        .args(["-c", "exec \"$0\" kill --yes 0 1 $$", env!("CARGO_BIN_EXE_prt")])
-        .env("XDG_CONFIG_HOME", std::env::temp_dir().join("prt-tests-no-config"))
+        .args([
+            "-c",
+            "exec \"$0\" kill --yes 0 1 $$",
+            env!("CARGO_BIN_EXE_prt"),
+        ])
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("prt-tests-no-config"),
+        )
         .stdin(Stdio::null())
         .output()
         .expect("sh runs");
     assert_eq!(output.status.code(), Some(1));
     let results = ndjson(&String::from_utf8_lossy(&output.stdout));
     assert_eq!(results.len(), 3, "{results:?}");
-    assert!(results.iter().all(|r| r["outcome"] == "refused" && r["signal"].is_null()));
-    assert!(results[0]["message"].as_str().is_some_and(|m| m.contains("process group")));
-    assert!(results[1]["message"].as_str().is_some_and(|m| m.contains("init")));
-    assert!(results[2]["message"].as_str().is_some_and(|m| m.contains("prt itself")));
+    assert!(
+        results
+            .iter()
+            .all(|r| r["outcome"] == "refused" && r["signal"].is_null())
+    );
+    assert!(
+        results[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("process group"))
+    );
+    assert!(
+        results[1]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("init"))
+    );
+    assert!(
+        results[2]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("prt itself"))
+    );
 }
 
 #[test]
@@ -220,7 +256,10 @@ fn negative_zero_and_malformed_pids_are_bad_input() {
         let (code, results, stderr) = kill(&["--yes"], &input);
         assert_eq!(code, 2, "{line}: {stderr}");
         assert!(results.is_empty(), "nothing acted on: {results:?}");
-        assert!(stderr.contains("line 2") && stderr.contains(what), "{stderr}");
+        assert!(
+            stderr.contains("line 2") && stderr.contains(what),
+            "{stderr}"
+        );
     }
     for arg in ["-1", "-9999", "+5", "12abc"] {
         let (code, _, stderr) = kill(&["--yes", "--", arg], "");
@@ -240,7 +279,11 @@ fn records_without_a_pid_are_reported_not_guessed() {
     assert_eq!(results.len(), 1);
     assert_eq!(results[0]["pid"], Value::Null);
     assert_eq!(results[0]["outcome"], "refused");
-    assert!(results[0]["message"].as_str().is_some_and(|m| m.contains("not visible")));
+    assert!(
+        results[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not visible"))
+    );
 }
 
 #[test]
@@ -269,7 +312,10 @@ fn without_a_terminal_nothing_is_signalled_unless_yes() {
 fn on_a_terminal(command: &str, typed: &str) -> (Option<i32>, String) {
     let mut child = Command::new("script")
         .args(["-qec", command, "/dev/null"])
-        .env("XDG_CONFIG_HOME", std::env::temp_dir().join("prt-tests-no-config"))
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("prt-tests-no-config"),
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -298,7 +344,10 @@ fn on_a_terminal_it_asks_even_when_records_come_through_a_pipe() {
     let (code, screen) = on_a_terminal(&pipeline, "n\n");
     assert_eq!(code, Some(1), "{screen}");
     assert!(screen.contains("Send TERM to this process?"), "{screen}");
-    assert!(screen.contains(&listener.pid().to_string()), "the target is listed: {screen}");
+    assert!(
+        screen.contains(&listener.pid().to_string()),
+        "the target is listed: {screen}"
+    );
     assert!(screen.contains("\"outcome\":\"refused\""), "{screen}");
     assert!(listener.alive());
 
