@@ -188,6 +188,21 @@ impl Targets {
         Targets::default()
     }
 
+    /// Whether nothing at all was named (no process, no pid-less record).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty() && self.unowned.is_empty()
+    }
+
+    /// Forgets the targets in `done` (already acted on in an earlier batch of a stream).
+    pub fn remove_done(&mut self, done: &[Target]) {
+        self.targets.retain(|t| {
+            !done
+                .iter()
+                .any(|d| d.pid == t.pid && d.started == t.started && d.process == t.process)
+        });
+    }
+
     /// Adds the owner of a record read from NDJSON. A pid that is not a positive integer
     /// (negative, zero, fractional, text) is bad input: signalling `-1` or `0` would hit a
     /// whole process group or every process.

@@ -461,27 +461,26 @@ impl TargetInput<'_> {
     /// only); records are read to the end first, so a pipeline's scan is complete before
     /// anything is acted on.
     pub fn collect(&self, ctx: &Ctx) -> anyhow::Result<Targets> {
-        let mut targets = Targets::new();
+        let mut all = Targets::new();
+        self.for_each_batch(ctx, false, |batch| {
+            all = batch;
+            Ok(())
+        })?;
+        Ok(all)
+    }
+
+    /// Hands the processes named to `act` in batches. With `streaming`, a batch ends whenever
+    /// the producer pauses (a `prt watch` has written its tick), so a stream is acted on
+    /// as it comes instead of at an end that never comes; otherwise there is one batch.
+    /// `act` is called at least once, with an empty batch if nothing was named.
+    pub fn for_each_batch(
+        &self,
+        ctx: &Ctx,
+        streaming: bool,
+        mut act: impl FnMut(Targets) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
         if !self.specs.is_empty() {
-            let needs_scan = self.specs.iter().any(|s| matches!(s, TargetSpec::Port(..)));
-            let entries = if needs_scan {
-                let options = SocketArgs {
-                    listen: true,
-                    ..SocketArgs::default()
-                }
-                .options();
-                crate::scan::scan(&options)?.entries
-            } else {
-                Vec::new()
-            };
-            for &spec in self.specs {
-                if targets.add_spec(spec, &entries) == 0 {
-                    if let TargetSpec::Port(..) = spec {
-                        ctx.note(&format!("nothing listens on {spec}"));
-                    }
-                }
-            }
-            return Ok(targets);
+            return act(self.resolve_specs(ctx)?);
         }
         if self.files.is_empty() && io::stdin().is_terminal() {
             anyhow::bail!(
@@ -491,16 +490,52 @@ impl TargetInput<'_> {
         }
         let inputs = self.files.iter().cloned().map(Input::from_arg).collect();
         let mut reader = Reader::new(inputs);
-        while let Some(line) = reader.next_line()? {
+        let mut batch = Targets::new();
+        let mut acted = false;
+        loop {
+            if streaming && reader.would_wait() && !batch.is_empty() {
+                act(std::mem::take(&mut batch))?;
+                acted = true;
+            }
+            let Some(line) = reader.next_line()? else {
+                break;
+            };
             let place = format!("line {}", line.number);
             let checked = line
                 .record()
                 .map_err(anyhow::Error::from)
-                .and_then(|record| Ok(targets.add_record(&record, &place)?));
+                .and_then(|record| Ok(batch.add_record(&record, &place)?));
             match checked {
                 Ok(()) => {}
                 Err(err) if self.skip_invalid => ctx.note(&format!("skipped {err:#}")),
                 Err(err) => return Err(err),
+            }
+        }
+        if !acted || !batch.is_empty() {
+            act(batch)?;
+        }
+        Ok(())
+    }
+
+    /// The processes the arguments name.
+    fn resolve_specs(&self, ctx: &Ctx) -> anyhow::Result<Targets> {
+        let mut targets = Targets::new();
+        let needs_scan = self.specs.iter().any(|s| matches!(s, TargetSpec::Port(..)));
+        let entries = if needs_scan {
+            let options = SocketArgs {
+                listen: true,
+                ..SocketArgs::default()
+            }
+            .options();
+            crate::scan::scan(&options)?.entries
+        } else {
+            Vec::new()
+        };
+        for &spec in self.specs {
+            if targets.add_spec(spec, &entries) == 0 {
+                if let TargetSpec::Port(..) = spec {
+                    ctx.note(&format!("nothing listens on {spec}"));
+                }
             }
         }
         Ok(targets)

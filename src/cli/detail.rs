@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::common::{ConfigArgs, Ctx, OutputArgs, SocketArgs, TargetInput, parse_duration};
 use super::exit::{Exit, Stage};
-use crate::act::target::TargetSpec;
+use crate::act::target::{Target, TargetSpec};
 use crate::detail::{self, DetailOptions};
 use crate::enrich::Enricher;
 use crate::enrich::containers::Containers;
@@ -72,65 +72,67 @@ impl Stage for Args {
 
     fn run(self, ctx: &mut Ctx) -> anyhow::Result<Exit> {
         ctx.load_config(&self.config)?;
-        let found = TargetInput {
-            specs: &self.targets,
-            files: &self.input,
-            skip_invalid: self.skip_invalid,
-        }
-        .collect(ctx)?;
-        for unowned in &found.unowned {
-            ctx.note(&format!(
-                "{}: {}: no pid: {}",
-                unowned.source, unowned.socket, unowned.reason
-            ));
-        }
-        if found.targets.is_empty() {
-            return Ok(Exit::NoMatch);
-        }
-        let mut sockets = crate::scan::scan(&SocketArgs::default().options())?.entries;
-        Enricher::new(&ctx.config)
-            .with_containers(None)
-            .enrich(&mut sockets);
         let options = DetailOptions {
             files: self.files,
             env_values: self.env_values,
             sample: self.sample,
         };
-        let details = detail::describe(&found.targets, &sockets, &options, &mut Containers::new());
-        let mut all = true;
-        if ctx.format(&self.output) == Format::Table {
-            let table = ctx.table_options(self.output.color);
-            let mut out = ctx.stdout();
-            let mut first = true;
-            for described in &details {
-                match described {
-                    Ok(detail) => {
-                        if !first {
+        let table = (ctx.format(&self.output) == Format::Table)
+            .then(|| ctx.table_options(self.output.color));
+        let mut out = ctx.stdout();
+        let mut sink = ctx.results(&self.output, &[]);
+        let mut containers = Containers::new();
+        let mut done: Vec<Target> = Vec::new();
+        let (mut described, mut missing) = (0usize, 0usize);
+        let input = TargetInput {
+            specs: &self.targets,
+            files: &self.input,
+            skip_invalid: self.skip_invalid,
+        };
+        // Batch by batch, so `prt watch --ndjson | prt detail` describes each tick's
+        // processes as they appear.
+        input.for_each_batch(ctx, true, |mut found| {
+            found.remove_done(&done);
+            for unowned in &found.unowned {
+                ctx.note(&format!(
+                    "{}: {}: no pid: {}",
+                    unowned.source, unowned.socket, unowned.reason
+                ));
+            }
+            if found.targets.is_empty() {
+                return Ok(());
+            }
+            let mut sockets = crate::scan::scan(&SocketArgs::default().options())?.entries;
+            Enricher::new(&ctx.config)
+                .with_containers(None)
+                .enrich(&mut sockets);
+            let details = detail::describe(&found.targets, &sockets, &options, &mut containers);
+            done.extend(found.targets);
+            for result in &details {
+                let detail = match result {
+                    Ok(detail) => detail,
+                    Err(gone) => {
+                        missing += 1;
+                        ctx.note(&gone.reason);
+                        continue;
+                    }
+                };
+                match &table {
+                    Some(table) => {
+                        if described > 0 {
                             writeln!(out)?;
                         }
-                        first = false;
-                        out.write_all(results::key_values(&detail.sections(), &table).as_bytes())?;
+                        out.write_all(results::key_values(&detail.sections(), table).as_bytes())?;
                     }
-                    Err(missing) => {
-                        all = false;
-                        ctx.note(&missing.reason);
-                    }
+                    None => sink.write(detail, &[], Tone::Plain)?,
                 }
+                described += 1;
             }
             out.flush()?;
-        } else {
-            let mut sink = ctx.results(&self.output, &[]);
-            for described in &details {
-                match described {
-                    Ok(detail) => sink.write(detail, &[], Tone::Plain)?,
-                    Err(missing) => {
-                        all = false;
-                        ctx.note(&missing.reason);
-                    }
-                }
-            }
-            sink.finish()?;
-        }
-        Ok(Exit::matched(all))
+            sink.flush()?;
+            Ok(())
+        })?;
+        sink.finish()?;
+        Ok(Exit::matched(described > 0 && missing == 0))
     }
 }

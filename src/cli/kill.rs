@@ -12,7 +12,7 @@ use super::common::{
 };
 use super::exit::{Exit, Stage};
 use crate::act::kill::{self, KillOptions, KillResult, Outcome, Signal};
-use crate::act::target::{Target, TargetSpec};
+use crate::act::target::{Target, TargetSpec, Targets};
 use crate::output::results::Tone;
 
 const EXAMPLES: &str = "\
@@ -68,74 +68,92 @@ impl Stage for Args {
 
     fn run(self, ctx: &mut Ctx) -> anyhow::Result<Exit> {
         ctx.load_config(&self.config)?;
-        let found = TargetInput {
-            specs: &self.targets,
-            files: &self.input,
-            skip_invalid: self.skip_invalid,
-        }
-        .collect(ctx)?;
         let options = KillOptions {
             signal: self.signal,
             escalate: self.escalate,
             dry_run: self.dry_run,
         };
+        // Without a question to ask, a stream (`prt watch --ndjson | ... | prt kill --yes`)
+        // is acted on tick by tick; a question is asked once, about everything.
+        let live = self.yes || self.dry_run;
+        let mut sink = ctx.results(&self.output, &kill::HEADERS);
+        let mut done: Vec<Target> = Vec::new();
+        let mut written = 0usize;
+        let mut all_as_asked = true;
+        let input = TargetInput {
+            specs: &self.targets,
+            files: &self.input,
+            skip_invalid: self.skip_invalid,
+        };
+        input.for_each_batch(ctx, live, |mut found| {
+            found.remove_done(&done);
+            let results = self.act_on(&found, &options, ctx);
+            done.extend(found.targets);
+            for result in &results {
+                let as_asked = options.as_asked(result.outcome);
+                all_as_asked &= as_asked;
+                let tone = match result.outcome {
+                    Outcome::SkippedDryRun => Tone::Plain,
+                    _ if as_asked => Tone::Good,
+                    _ => Tone::Bad,
+                };
+                sink.write(result, &result.cells(), tone)?;
+            }
+            written += results.len();
+            sink.flush()?;
+            Ok(())
+        })?;
+        sink.finish()?;
+        if written == 0 && ctx.stderr_tty {
+            ctx.note("nothing to signal");
+        }
+        Ok(Exit::matched(all_as_asked && written > 0))
+    }
+}
+
+impl Args {
+    /// Confirms (unless --yes or --dry-run) and signals one batch of targets.
+    fn act_on(&self, found: &Targets, options: &KillOptions, ctx: &Ctx) -> Vec<KillResult> {
         let mut results: Vec<KillResult> = found
             .unowned
             .iter()
             .map(|u| KillResult::unowned(&u.socket, &u.reason, &u.source))
             .collect();
-        let confirmed = self.dry_run || self.yes || found.targets.is_empty() || {
-            let whom = match found.targets.len() {
-                1 => "this process".to_owned(),
-                n => format!("these {n} processes"),
-            };
-            let question = match options.escalate {
-                Some(wait) => format!(
-                    "Send {} to {whom}, then KILL if still alive after {wait:?}?",
-                    options.signal
-                ),
-                None => format!("Send {} to {whom}?", options.signal),
-            };
-            let lines: Vec<String> = found.targets.iter().map(Target::describe).collect();
-            match ask_on_terminal(ctx, &lines, &question) {
-                Answer::Yes => true,
-                Answer::No => {
-                    results.extend(
-                        found
-                            .targets
-                            .iter()
-                            .map(|t| KillResult::refused(t, "not confirmed")),
-                    );
-                    false
-                }
+        if found.targets.is_empty() {
+            return results;
+        }
+        if !(self.dry_run || self.yes) {
+            let refusal = match Self::confirm(found, options, ctx) {
+                Answer::Yes => None,
+                Answer::No => Some("not confirmed"),
                 Answer::NoTerminal => {
                     ctx.note("no terminal to confirm on: pass --yes to signal from a script");
-                    results.extend(found.targets.iter().map(|t| {
-                        KillResult::refused(t, "not confirmed: no terminal to ask on (pass --yes)")
-                    }));
-                    false
+                    Some("not confirmed: no terminal to ask on (pass --yes)")
                 }
-            }
-        };
-        if confirmed {
-            results.extend(kill::kill(&found.targets, &options));
-        }
-        let mut sink = ctx.results(&self.output, &kill::HEADERS);
-        let mut all_as_asked = !results.is_empty();
-        for result in &results {
-            let as_asked = options.as_asked(result.outcome);
-            all_as_asked &= as_asked;
-            let tone = match result.outcome {
-                Outcome::SkippedDryRun => Tone::Plain,
-                _ if as_asked => Tone::Good,
-                _ => Tone::Bad,
             };
-            sink.write(result, &result.cells(), tone)?;
+            if let Some(why) = refusal {
+                results.extend(found.targets.iter().map(|t| KillResult::refused(t, why)));
+                return results;
+            }
         }
-        sink.finish()?;
-        if results.is_empty() && ctx.stderr_tty {
-            ctx.note("nothing to signal");
-        }
-        Ok(Exit::matched(all_as_asked))
+        results.extend(kill::kill(&found.targets, options));
+        results
+    }
+
+    /// Lists the targets on the terminal and asks whether to go on.
+    fn confirm(found: &Targets, options: &KillOptions, ctx: &Ctx) -> Answer {
+        let whom = match found.targets.len() {
+            1 => "this process".to_owned(),
+            n => format!("these {n} processes"),
+        };
+        let question = match options.escalate {
+            Some(wait) => format!(
+                "Send {} to {whom}, then KILL if still alive after {wait:?}?",
+                options.signal
+            ),
+            None => format!("Send {} to {whom}?", options.signal),
+        };
+        let lines: Vec<String> = found.targets.iter().map(Target::describe).collect();
+        ask_on_terminal(ctx, &lines, &question)
     }
 }

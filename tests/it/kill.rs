@@ -367,3 +367,43 @@ fn a_pid_argument_is_any_process() {
     let status = sleeper.wait().expect("reaped");
     assert_eq!(status.signal(), Some(libc::SIGINT));
 }
+
+#[test]
+fn a_live_stream_is_acted_on_as_it_comes() {
+    let mut listener = Listener::start("");
+    let prt = env!("CARGO_BIN_EXE_prt");
+    let pipeline = format!(
+        "{prt} watch --ndjson --interval 200ms --count 50 --where port={port} \
+         | {prt} kill --yes --format ndjson",
+        port = listener.port
+    );
+    let mut running = {
+        use std::os::unix::process::CommandExt;
+        Command::new("sh")
+            .args(["-c", &pipeline])
+            .env(
+                "XDG_CONFIG_HOME",
+                std::env::temp_dir().join("prt-tests-no-config"),
+            )
+            .stdout(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .expect("sh runs")
+    };
+    let begun = Instant::now();
+    assert_eq!(listener.ended_by(), Some(libc::SIGTERM));
+    assert!(
+        begun.elapsed() < Duration::from_secs(5),
+        "killed only after {:?}",
+        begun.elapsed()
+    );
+    assert!(
+        running.try_wait().expect("waitable").is_none(),
+        "the watch (10 s) is still running: the kill did not wait for its end"
+    );
+    // The whole pipeline is its own process group: end all of it.
+    let group = libc::pid_t::try_from(running.id()).expect("a pid");
+    // SAFETY: kill with a negative pid signals that process group, which is ours alone.
+    unsafe { libc::kill(-group, libc::SIGTERM) };
+    let _ = running.wait();
+}
