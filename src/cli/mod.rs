@@ -6,6 +6,7 @@
 
 pub mod alert;
 pub mod common;
+pub mod completions;
 pub mod config;
 pub mod detail;
 pub mod exit;
@@ -59,6 +60,8 @@ pub enum Command {
     Detail(detail::Args),
     /// Show where the configuration file is, or check one.
     Config(config::Args),
+    /// Print the shell completion script for prt.
+    Completions(completions::Args),
     /// `prt NAME ARGS...` runs `prt-NAME ARGS...` from PATH.
     #[command(external_subcommand)]
     External(Vec<OsString>),
@@ -94,5 +97,6 @@ mod tests {
         kill::Args::command().debug_assert();
         fw::Args::command().debug_assert();
         detail::Args::command().debug_assert();
+        completions::Args::command().debug_assert();
     }
 }

@@ -10,6 +10,7 @@ mod detail;
 mod enrich;
 mod filter;
 mod fw;
+mod generated;
 mod kill;
 mod pipeline;
 mod scan;

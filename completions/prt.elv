@@ -1,0 +1,221 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[prt] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'prt'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'prt'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand scan 'One snapshot of every TCP and UDP socket with its owning process'
+            cand filter 'Keep the records that match an expression, like grep for port records'
+            cand watch 'Scan every interval and report what changed: a live table, or an NDJSON changelog'
+            cand alert 'Evaluate alert rules over records: pass on what fired, ring, or run a command'
+            cand kill 'Signal the processes that hold ports (records on stdin, PIDs or :PORT), safely'
+            cand fw 'Turn records into firewall commands that block their addresses or ports'
+            cand detail 'Everything about the processes behind records or PIDs: files, parents, cgroup, env'
+            cand config 'Show where the configuration file is, or check one'
+            cand completions 'Print the shell completion script for prt'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'prt;scan'= {
+            cand --backend 'Where the socket list comes from: netlink (falls back to proc by itself) or proc'
+            cand --where 'Only the sockets that match this filter expression (see `prt filter --help`)'
+            cand --sort 'Sort by this column (unknown values last) [default: port]'
+            cand --format 'Output format [default: table on a terminal, ndjson otherwise]'
+            cand --color 'When to colour the table [default: auto]'
+            cand --config 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]'
+            cand -t 'Only TCP sockets (with --udp: both)'
+            cand --tcp 'Only TCP sockets (with --udp: both)'
+            cand -u 'Only UDP sockets (with --tcp: both)'
+            cand --udp 'Only UDP sockets (with --tcp: both)'
+            cand -l 'Only listening sockets: TCP LISTEN and unconnected UDP (UNCONN)'
+            cand --listen 'Only listening sockets: TCP LISTEN and unconnected UDP (UNCONN)'
+            cand -4 'Only IPv4 sockets (with -6: both)'
+            cand --ipv4 'Only IPv4 sockets (with -6: both)'
+            cand -6 'Only IPv6 sockets (with -4: both)'
+            cand --ipv6 'Only IPv6 sockets (with -4: both)'
+            cand --all-netns 'Every network namespace on the machine (containers, `ip netns`), not only this one; entering another namespace needs root'
+            cand -r 'Reverse the sort order'
+            cand --reverse 'Reverse the sort order'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'prt;filter'= {
+            cand --format 'Output format [default: table on a terminal, ndjson otherwise]'
+            cand --color 'When to colour the table [default: auto]'
+            cand -v 'Keep the records that do not match'
+            cand --invert 'Keep the records that do not match'
+            cand -c 'Print only the number of matching records'
+            cand --count 'Print only the number of matching records'
+            cand -q 'Print nothing; the exit status says whether anything matched'
+            cand --quiet 'Print nothing; the exit status says whether anything matched'
+            cand --skip-invalid 'Report malformed lines on stderr and go on, instead of stopping with status 2'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'prt;watch'= {
+            cand --backend 'Where the socket list comes from: netlink (falls back to proc by itself) or proc'
+            cand -i 'Time between scans: 500ms, 2s, 1m [default: the configuration''s interval, else 2s]'
+            cand --interval 'Time between scans: 500ms, 2s, 1m [default: the configuration''s interval, else 2s]'
+            cand -n 'Stop after this many scans'
+            cand --count 'Stop after this many scans'
+            cand --where 'Only the sockets that match this filter expression (see `prt filter --help`)'
+            cand --color 'When to colour the live table [default: auto]'
+            cand --config 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]'
+            cand -t 'Only TCP sockets (with --udp: both)'
+            cand --tcp 'Only TCP sockets (with --udp: both)'
+            cand -u 'Only UDP sockets (with --tcp: both)'
+            cand --udp 'Only UDP sockets (with --tcp: both)'
+            cand -l 'Only listening sockets: TCP LISTEN and unconnected UDP (UNCONN)'
+            cand --listen 'Only listening sockets: TCP LISTEN and unconnected UDP (UNCONN)'
+            cand -4 'Only IPv4 sockets (with -6: both)'
+            cand --ipv4 'Only IPv4 sockets (with -6: both)'
+            cand -6 'Only IPv6 sockets (with -4: both)'
+            cand --ipv6 'Only IPv6 sockets (with -4: both)'
+            cand --all-netns 'Every network namespace on the machine (containers, `ip netns`), not only this one; entering another namespace needs root'
+            cand --ndjson 'Write the NDJSON changelog, even on a terminal'
+            cand --full 'In the changelog, every socket on every scan, not only changes'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'prt;alert'= {
+            cand --rules 'Rules from this TOML file ([[alerts]] tables, as in the configuration)'
+            cand --when 'One rule: a filter expression (see `prt filter --help`)'
+            cand --action 'The --when rule''s action: bell (new sockets only) or highlight'
+            cand --name 'The --when rule''s name [default: the expression]'
+            cand --exec 'Run CMD through the shell for each fired record, the record on its stdin'
+            cand --exec-jobs 'How many --exec commands may run at once'
+            cand --exec-timeout 'Kill an --exec command that runs longer than this'
+            cand --format 'Output format [default: table on a terminal, ndjson otherwise]'
+            cand --color 'When to colour the table [default: auto]'
+            cand --config 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]'
+            cand --pass 'Pass every record on, with `"alerts":[]` where no rule fired'
+            cand -q 'Print no records; the exit status says whether any rule fired'
+            cand --quiet 'Print no records; the exit status says whether any rule fired'
+            cand --skip-invalid 'Report malformed lines on stderr and go on, instead of stopping with status 2'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'prt;kill'= {
+            cand -s 'The signal to send: a name (TERM, HUP, SIGKILL) or a number'
+            cand --signal 'The signal to send: a name (TERM, HUP, SIGKILL) or a number'
+            cand --escalate 'Wait this long after the signal, then send KILL to what is still alive'
+            cand --input 'Read records from this file instead of stdin (''-'' is stdin)'
+            cand --format 'Output format [default: table on a terminal, ndjson otherwise]'
+            cand --color 'When to colour the table [default: auto]'
+            cand --config 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]'
+            cand -n 'Check and list every target; signal nothing'
+            cand --dry-run 'Check and list every target; signal nothing'
+            cand -y 'Do not ask for confirmation (needed without a terminal)'
+            cand --yes 'Do not ask for confirmation (needed without a terminal)'
+            cand --skip-invalid 'Report malformed lines and bad pids on stderr and go on, instead of exit status 2'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'prt;fw'= {
+            cand --backend 'The firewall [default: nft on Linux, pfctl on macOS]'
+            cand --input 'Read records from this file instead of stdin (''-'' is stdin)'
+            cand --format 'Output format [default: table on a terminal, ndjson otherwise]'
+            cand --color 'When to colour the table [default: auto]'
+            cand --config 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]'
+            cand --local-port 'Block each record''s local port (incoming) instead of its remote address'
+            cand --undo 'Give the commands that remove the blocks instead'
+            cand --reset 'Give the commands that remove everything prt added (reads no records)'
+            cand --apply 'Run the commands now (as root) and report each result, instead of printing a script'
+            cand --allow-private 'Also block this machine''s own and private (RFC 1918, ULA, link-local) addresses'
+            cand --skip-invalid 'Report malformed lines and bad addresses on stderr and go on, instead of status 2'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'prt;detail'= {
+            cand --sample 'How long to measure CPU use over (0 skips it)'
+            cand --input 'Read records from this file instead of stdin (''-'' is stdin)'
+            cand --format 'Output format [default: table on a terminal, ndjson otherwise]'
+            cand --color 'When to colour the table [default: auto]'
+            cand --config 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]'
+            cand --files 'List every open file, not only count them'
+            cand --env-values 'Show environment variable values, not only names (they often hold secrets)'
+            cand --skip-invalid 'Report malformed lines and bad pids on stderr and go on, instead of exit status 2'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'prt;config'= {
+            cand --config 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]'
+            cand --path 'Print the path of the configuration file (the default)'
+            cand --check 'Check the configuration file (or FILE) and report the first error'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'prt;completions'= {
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'prt;help'= {
+            cand scan 'One snapshot of every TCP and UDP socket with its owning process'
+            cand filter 'Keep the records that match an expression, like grep for port records'
+            cand watch 'Scan every interval and report what changed: a live table, or an NDJSON changelog'
+            cand alert 'Evaluate alert rules over records: pass on what fired, ring, or run a command'
+            cand kill 'Signal the processes that hold ports (records on stdin, PIDs or :PORT), safely'
+            cand fw 'Turn records into firewall commands that block their addresses or ports'
+            cand detail 'Everything about the processes behind records or PIDs: files, parents, cgroup, env'
+            cand config 'Show where the configuration file is, or check one'
+            cand completions 'Print the shell completion script for prt'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'prt;help;scan'= {
+        }
+        &'prt;help;filter'= {
+        }
+        &'prt;help;watch'= {
+        }
+        &'prt;help;alert'= {
+        }
+        &'prt;help;kill'= {
+        }
+        &'prt;help;fw'= {
+        }
+        &'prt;help;detail'= {
+        }
+        &'prt;help;config'= {
+        }
+        &'prt;help;completions'= {
+        }
+        &'prt;help;help'= {
+        }
+    ]
+    $completions[$command]
+}
