@@ -85,19 +85,40 @@ pub struct SocketArgs {
     /// one; entering another namespace needs root.
     #[arg(long)]
     pub all_netns: bool,
-    /// Where the socket list comes from: netlink (falls back to proc by itself) or proc.
-    #[arg(long, value_enum, value_name = "BACKEND", default_value_t = BackendArg::Netlink)]
+    /// Where the socket list comes from: netlink (falls back to proc by itself), proc, or
+    /// lsof (the macOS backend; only sockets a process holds) [default: netlink on Linux,
+    /// lsof on macOS].
+    #[arg(long, value_enum, value_name = "BACKEND", default_value_t = BackendArg::for_platform(), hide_default_value = true)]
     pub backend: BackendArg,
 }
 
 /// `--backend` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BackendArg {
     /// Netlink sock_diag, like ss.
-    #[default]
     Netlink,
     /// /proc/net/{tcp,tcp6,udp,udp6}.
     Proc,
+    /// lsof -F and one ps call.
+    Lsof,
+}
+
+impl Default for BackendArg {
+    fn default() -> Self {
+        BackendArg::for_platform()
+    }
+}
+
+impl BackendArg {
+    /// netlink on Linux, lsof elsewhere (macOS).
+    #[must_use]
+    pub const fn for_platform() -> BackendArg {
+        if cfg!(target_os = "linux") {
+            BackendArg::Netlink
+        } else {
+            BackendArg::Lsof
+        }
+    }
 }
 
 impl SocketArgs {
@@ -118,6 +139,7 @@ impl SocketArgs {
             backend: match self.backend {
                 BackendArg::Netlink => Backend::Netlink,
                 BackendArg::Proc => Backend::Proc,
+                BackendArg::Lsof => Backend::Lsof,
             },
             protocols,
             families,

@@ -72,6 +72,10 @@ impl Scanner {
 
     /// Takes one snapshot, as [`super::scan`] would, reading only what may have changed.
     pub fn scan(&mut self) -> Result<Scan, Error> {
+        if self.options.backend == super::Backend::Lsof {
+            // lsof attributes sockets itself; there is no fd table to keep.
+            return super::lsof::scan(&self.options);
+        }
         let Dump {
             sockets,
             fell_back,

@@ -7,6 +7,7 @@
 //! is kept with `pid: None`; it is never dropped.
 
 pub mod incremental;
+pub mod lsof;
 pub mod netlink;
 pub mod netns;
 pub mod owners;
@@ -29,6 +30,9 @@ pub enum Backend {
     Netlink,
     /// `/proc/net/{tcp,tcp6,udp,udp6}` only.
     Proc,
+    /// `lsof -F` and `ps` (the macOS backend; on Linux, for comparison): only sockets some
+    /// process holds.
+    Lsof,
 }
 
 /// Address families to include.
@@ -129,6 +133,14 @@ pub struct NamespaceReport {
 /// Errors of a scan: no source of sockets could be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// An external tool (lsof, ps) could not run or failed.
+    #[error("{program}: {message}")]
+    Tool {
+        /// The tool.
+        program: &'static str,
+        /// What went wrong.
+        message: String,
+    },
     /// A `/proc` file could not be read.
     #[error("cannot read {path}: {source}")]
     Proc {
@@ -155,6 +167,15 @@ pub enum Error {
 /// The socket dump runs on one thread while the `/proc/*/fd` walk runs on the others. A
 /// process that exits or denies access during the walk simply owns nothing.
 pub fn scan(options: &ScanOptions) -> Result<Scan, Error> {
+    if options.backend == Backend::Lsof {
+        if options.all_netns {
+            return Err(Error::Tool {
+                program: "lsof",
+                message: "--all-netns needs the netlink or proc backend".to_owned(),
+            });
+        }
+        return lsof::scan(options);
+    }
     let (dumped, owners) = std::thread::scope(|scope| {
         let walker = options
             .attribute
@@ -255,7 +276,7 @@ fn dump_here(
                 Backend::Netlink => {
                     netlink::dump(proto, family, options.listening_only, sockets).is_ok()
                 }
-                Backend::Proc => false,
+                Backend::Proc | Backend::Lsof => false,
             };
             if !from_netlink {
                 if options.backend == Backend::Netlink && !fell_back.contains(&(proto, family)) {

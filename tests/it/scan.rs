@@ -290,6 +290,77 @@ fn proc_backend_lists_the_same_sockets_as_netlink() {
 }
 
 #[test]
+fn lsof_backend_gives_the_same_sockets_as_netlink() {
+    let sockets = LoopbackSockets::open();
+    let client = TcpStream::connect(sockets.tcp4.local_addr().expect("addr")).expect("connect");
+    let (server, _) = sockets.tcp4.accept().expect("accept");
+    let client6 = TcpStream::connect(sockets.tcp6.local_addr().expect("addr")).expect("connect");
+    let (server6, _) = sockets.tcp6.accept().expect("accept");
+    let connected = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    connected
+        .connect(sockets.udp4.local_addr().expect("addr"))
+        .expect("udp connect");
+    let ours: HashSet<u64> = [
+        inode_of(&sockets.tcp4),
+        inode_of(&sockets.tcp6),
+        inode_of(&sockets.udp4),
+        inode_of(&sockets.udp6),
+        inode_of(&client),
+        inode_of(&server),
+        inode_of(&client6),
+        inode_of(&server6),
+        inode_of(&connected),
+    ]
+    .into();
+    // What both backends must agree on; start times come from ps's elapsed time in whole
+    // seconds and may differ from /proc's by one.
+    let pick = |records: Vec<Value>| -> Vec<Value> {
+        let mut mine: Vec<Value> = records
+            .into_iter()
+            .filter(|r| r["inode"].as_u64().is_some_and(|i| ours.contains(&i)))
+            .map(|r| {
+                serde_json::json!([
+                    r["proto"],
+                    r["local_addr"],
+                    r["local_port"],
+                    r["remote_addr"],
+                    r["remote_port"],
+                    r["state"],
+                    r["inode"],
+                    r["uid"],
+                    r["pid"],
+                    r["pids"],
+                    r["process"],
+                    r["user"],
+                    r["ppid"]
+                ])
+            })
+            .collect();
+        mine.sort_by_key(|r| r[6].as_u64());
+        mine
+    };
+    let netlink = pick(scan(&["--backend", "netlink"]));
+    let lsof = pick(scan(&["--backend", "lsof"]));
+    assert_eq!(netlink.len(), ours.len(), "{netlink:?}");
+    assert_eq!(lsof, netlink, "lsof and netlink disagree");
+    let with_lsof = scan(&["--backend", "lsof", "--tcp", "--listen"]);
+    assert!(
+        with_lsof
+            .iter()
+            .all(|r| r["proto"] == "tcp" && r["state"] == "LISTEN")
+    );
+    let own: Vec<&Value> = with_lsof
+        .iter()
+        .filter(|r| r["pid"] == std::process::id())
+        .collect();
+    assert_eq!(own.len(), 2, "{own:?}");
+    assert!(
+        own.iter()
+            .all(|r| r["started"].is_string() && r["cmdline"].is_string())
+    );
+}
+
+#[test]
 fn lists_every_socket_ss_lists_with_the_same_owners() {
     let sockets = LoopbackSockets::open();
     // Some connections in several states, so the comparison is not only of listeners.
