@@ -12,7 +12,7 @@
 
 use std::fmt;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
@@ -527,6 +527,7 @@ impl Handle {
 fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
     #[cfg(target_os = "linux")]
     {
+        use std::os::fd::FromRawFd;
         let pid =
             libc::pid_t::try_from(pid).map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?;
         // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.

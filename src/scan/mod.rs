@@ -8,6 +8,7 @@
 
 pub mod incremental;
 pub mod lsof;
+#[cfg(target_os = "linux")]
 pub mod netlink;
 pub mod netns;
 pub mod owners;
@@ -273,9 +274,7 @@ fn dump_here(
     for &proto in &options.protocols {
         for &family in &options.families {
             let from_netlink = match options.backend {
-                Backend::Netlink => {
-                    netlink::dump(proto, family, options.listening_only, sockets).is_ok()
-                }
+                Backend::Netlink => netlink_dump(proto, family, options.listening_only, sockets),
                 Backend::Proc | Backend::Lsof => false,
             };
             if !from_netlink {
@@ -287,6 +286,18 @@ fn dump_here(
         }
     }
     Ok(())
+}
+
+/// Dumps one protocol and family over netlink; false when it cannot (then `/proc/net`).
+#[cfg(target_os = "linux")]
+fn netlink_dump(proto: Proto, family: Family, listening: bool, sockets: &mut Vec<Socket>) -> bool {
+    netlink::dump(proto, family, listening, sockets).is_ok()
+}
+
+/// There is no netlink outside Linux.
+#[cfg(not(target_os = "linux"))]
+fn netlink_dump(_: Proto, _: Family, _: bool, _: &mut Vec<Socket>) -> bool {
+    false
 }
 
 /// How many threads walk `/proc/*/fd`: the walk is kernel time per fd, so use every core

@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
@@ -105,10 +104,7 @@ pub fn run_inside<T: Send>(
     let file = std::fs::File::open(&namespace.path)?;
     std::thread::scope(|scope| {
         let joined = scope.spawn(move || {
-            // SAFETY: a valid open fd; CLONE_NEWNET only changes this thread's namespace.
-            if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-                return Err(io::Error::last_os_error());
-            }
+            join_namespace(&file)?;
             Ok(work())
         });
         match joined.join() {
@@ -116,6 +112,27 @@ pub fn run_inside<T: Send>(
             Err(panic) => std::panic::resume_unwind(panic),
         }
     })
+}
+
+/// Moves the calling thread into the network namespace `file` names (Linux only).
+fn join_namespace(file: &std::fs::File) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: a valid open fd; CLONE_NEWNET only changes this thread's namespace.
+        if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = file;
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "network namespaces are Linux only",
+        ))
+    }
 }
 
 #[cfg(test)]

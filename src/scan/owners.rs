@@ -245,15 +245,7 @@ impl FdWalker {
         // SAFETY: a freshly opened descriptor that nothing else owns.
         let dir = unsafe { OwnedFd::from_raw_fd(raw) };
         loop {
-            // SAFETY: the buffer is valid for writes of its length.
-            let read = unsafe {
-                libc::syscall(
-                    libc::SYS_getdents64,
-                    dir.as_raw_fd(),
-                    self.dirents.as_mut_ptr(),
-                    self.dirents.len(),
-                )
-            };
+            let read = getdents(&dir, &mut self.dirents);
             if read <= 0 {
                 return true;
             }
@@ -274,6 +266,28 @@ impl FdWalker {
                 offset += reclen;
             }
         }
+    }
+}
+
+/// `getdents64(2)` into `buffer`: bytes read, 0 at the end, negative on error. Linux only;
+/// elsewhere (no /proc to walk) there is nothing to read.
+fn getdents(dir: &OwnedFd, buffer: &mut [u8]) -> i64 {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: the buffer is valid for writes of its length.
+        unsafe {
+            libc::syscall(
+                libc::SYS_getdents64,
+                dir.as_raw_fd(),
+                buffer.as_mut_ptr(),
+                buffer.len(),
+            )
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (dir, buffer);
+        0
     }
 }
 

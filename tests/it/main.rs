@@ -1,6 +1,8 @@
 //! Integration tests: the real binaries against real sockets, processes and tools.
 //!
-//! One test binary (ripgrep's habit), one module per subcommand.
+//! One test binary (ripgrep's habit), one module per subcommand. They need Linux: /proc,
+//! ss, network namespaces, and netlink to compare the other backends with.
+#![cfg(target_os = "linux")]
 
 mod alert;
 mod architecture;
