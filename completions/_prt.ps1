@@ -38,7 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'prt' -ScriptBlock {
             break
         }
         'prt;scan' {
-            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Where the socket list comes from: netlink (falls back to proc by itself) or proc')
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Where the socket list comes from: netlink (falls back to proc by itself), proc, or lsof (the macOS backend; only sockets a process holds) [default: netlink on Linux, lsof on macOS]')
             [CompletionResult]::new('--where', '--where', [CompletionResultType]::ParameterName, 'Only the sockets that match this filter expression (see `prt filter --help`)')
             [CompletionResult]::new('--sort', '--sort', [CompletionResultType]::ParameterName, 'Sort by this column (unknown values last) [default: port]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, ndjson otherwise]')
@@ -80,7 +80,7 @@ Register-ArgumentCompleter -Native -CommandName 'prt' -ScriptBlock {
             break
         }
         'prt;watch' {
-            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Where the socket list comes from: netlink (falls back to proc by itself) or proc')
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Where the socket list comes from: netlink (falls back to proc by itself), proc, or lsof (the macOS backend; only sockets a process holds) [default: netlink on Linux, lsof on macOS]')
             [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Time between scans: 500ms, 2s, 1m [default: the configuration''s interval, else 2s]')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between scans: 500ms, 2s, 1m [default: the configuration''s interval, else 2s]')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Stop after this many scans')

@@ -476,7 +476,7 @@ _prt() {
             fi
             case "${prev}" in
                 --backend)
-                    COMPREPLY=($(compgen -W "netlink proc" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "netlink proc lsof" -- "${cur}"))
                     return 0
                     ;;
                 --where)
@@ -514,7 +514,7 @@ _prt() {
             fi
             case "${prev}" in
                 --backend)
-                    COMPREPLY=($(compgen -W "netlink proc" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "netlink proc lsof" -- "${cur}"))
                     return 0
                     ;;
                 --interval)

@@ -34,7 +34,7 @@ set edit:completion:arg-completer[prt] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'prt;scan'= {
-            cand --backend 'Where the socket list comes from: netlink (falls back to proc by itself) or proc'
+            cand --backend 'Where the socket list comes from: netlink (falls back to proc by itself), proc, or lsof (the macOS backend; only sockets a process holds) [default: netlink on Linux, lsof on macOS]'
             cand --where 'Only the sockets that match this filter expression (see `prt filter --help`)'
             cand --sort 'Sort by this column (unknown values last) [default: port]'
             cand --format 'Output format [default: table on a terminal, ndjson otherwise]'
@@ -74,7 +74,7 @@ set edit:completion:arg-completer[prt] = {|@words|
             cand --version 'Print version'
         }
         &'prt;watch'= {
-            cand --backend 'Where the socket list comes from: netlink (falls back to proc by itself) or proc'
+            cand --backend 'Where the socket list comes from: netlink (falls back to proc by itself), proc, or lsof (the macOS backend; only sockets a process holds) [default: netlink on Linux, lsof on macOS]'
             cand -i 'Time between scans: 500ms, 2s, 1m [default: the configuration''s interval, else 2s]'
             cand --interval 'Time between scans: 500ms, 2s, 1m [default: the configuration''s interval, else 2s]'
             cand -n 'Stop after this many scans'

@@ -36,8 +36,9 @@ complete -c prt -n "__fish_prt_needs_command" -f -a "detail" -d 'Everything abou
 complete -c prt -n "__fish_prt_needs_command" -f -a "config" -d 'Show where the configuration file is, or check one'
 complete -c prt -n "__fish_prt_needs_command" -f -a "completions" -d 'Print the shell completion script for prt'
 complete -c prt -n "__fish_prt_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c prt -n "__fish_prt_using_subcommand scan" -l backend -d 'Where the socket list comes from: netlink (falls back to proc by itself) or proc' -r -f -a "netlink\t'Netlink sock_diag, like ss'
-proc\t'/proc/net/{tcp,tcp6,udp,udp6}'"
+complete -c prt -n "__fish_prt_using_subcommand scan" -l backend -d 'Where the socket list comes from: netlink (falls back to proc by itself), proc, or lsof (the macOS backend; only sockets a process holds) [default: netlink on Linux, lsof on macOS]' -r -f -a "netlink\t'Netlink sock_diag, like ss'
+proc\t'/proc/net/{tcp,tcp6,udp,udp6}'
+lsof\t'lsof -F and one ps call'"
 complete -c prt -n "__fish_prt_using_subcommand scan" -l where -d 'Only the sockets that match this filter expression (see `prt filter --help`)' -r
 complete -c prt -n "__fish_prt_using_subcommand scan" -l sort -d 'Sort by this column (unknown values last) [default: port]' -r -f -a "port\t''
 proto\t''
@@ -76,8 +77,9 @@ complete -c prt -n "__fish_prt_using_subcommand filter" -s q -l quiet -d 'Print 
 complete -c prt -n "__fish_prt_using_subcommand filter" -l skip-invalid -d 'Report malformed lines on stderr and go on, instead of stopping with status 2'
 complete -c prt -n "__fish_prt_using_subcommand filter" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c prt -n "__fish_prt_using_subcommand filter" -s V -l version -d 'Print version'
-complete -c prt -n "__fish_prt_using_subcommand watch" -l backend -d 'Where the socket list comes from: netlink (falls back to proc by itself) or proc' -r -f -a "netlink\t'Netlink sock_diag, like ss'
-proc\t'/proc/net/{tcp,tcp6,udp,udp6}'"
+complete -c prt -n "__fish_prt_using_subcommand watch" -l backend -d 'Where the socket list comes from: netlink (falls back to proc by itself), proc, or lsof (the macOS backend; only sockets a process holds) [default: netlink on Linux, lsof on macOS]' -r -f -a "netlink\t'Netlink sock_diag, like ss'
+proc\t'/proc/net/{tcp,tcp6,udp,udp6}'
+lsof\t'lsof -F and one ps call'"
 complete -c prt -n "__fish_prt_using_subcommand watch" -s i -l interval -d 'Time between scans: 500ms, 2s, 1m [default: the configuration\'s interval, else 2s]' -r
 complete -c prt -n "__fish_prt_using_subcommand watch" -s n -l count -d 'Stop after this many scans' -r
 complete -c prt -n "__fish_prt_using_subcommand watch" -l where -d 'Only the sockets that match this filter expression (see `prt filter --help`)' -r

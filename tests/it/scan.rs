@@ -349,9 +349,10 @@ fn lsof_backend_gives_the_same_sockets_as_netlink() {
             .iter()
             .all(|r| r["proto"] == "tcp" && r["state"] == "LISTEN")
     );
+    let listeners = [inode_of(&sockets.tcp4), inode_of(&sockets.tcp6)];
     let own: Vec<&Value> = with_lsof
         .iter()
-        .filter(|r| r["pid"] == std::process::id())
+        .filter(|r| r["inode"].as_u64().is_some_and(|i| listeners.contains(&i)))
         .collect();
     assert_eq!(own.len(), 2, "{own:?}");
     assert!(
