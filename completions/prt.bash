@@ -97,7 +97,7 @@ _prt() {
             return 0
             ;;
         prt__subcmd__alert)
-            opts="-q -h -V --rules --when --action --name --pass --quiet --exec --exec-jobs --exec-timeout --skip-invalid --format --color --config --help --version"
+            opts="-q -h -V --rules --when --action --name --pass --quiet --exec --exec-jobs --exec-timeout --skip-invalid --format --color --config --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -143,6 +143,10 @@ _prt() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lang)
+                    COMPREPLY=($(compgen -W "en ru zh" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -165,7 +169,7 @@ _prt() {
             return 0
             ;;
         prt__subcmd__config)
-            opts="-h -V --path --check --config --help --version"
+            opts="-h -V --path --check --config --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -173,6 +177,10 @@ _prt() {
             case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lang)
+                    COMPREPLY=($(compgen -W "en ru zh" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -183,7 +191,7 @@ _prt() {
             return 0
             ;;
         prt__subcmd__detail)
-            opts="-h -V --files --env-values --sample --input --skip-invalid --format --color --config --help --version"
+            opts="-h -V --files --env-values --sample --input --skip-invalid --format --color --config --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -209,6 +217,10 @@ _prt() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lang)
+                    COMPREPLY=($(compgen -W "en ru zh" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -217,7 +229,7 @@ _prt() {
             return 0
             ;;
         prt__subcmd__filter)
-            opts="-v -c -q -h -V --invert --count --quiet --skip-invalid --format --color --help --version"
+            opts="-v -c -q -h -V --invert --count --quiet --skip-invalid --format --color --config --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -231,6 +243,14 @@ _prt() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lang)
+                    COMPREPLY=($(compgen -W "en ru zh" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -239,7 +259,7 @@ _prt() {
             return 0
             ;;
         prt__subcmd__fw)
-            opts="-h -V --backend --local-port --undo --reset --apply --allow-private --input --skip-invalid --format --color --config --help --version"
+            opts="-h -V --backend --local-port --undo --reset --apply --allow-private --input --skip-invalid --format --color --config --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -263,6 +283,10 @@ _prt() {
                     ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lang)
+                    COMPREPLY=($(compgen -W "en ru zh" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -427,7 +451,7 @@ _prt() {
             return 0
             ;;
         prt__subcmd__kill)
-            opts="-s -n -y -h -V --signal --escalate --dry-run --yes --input --skip-invalid --format --color --config --help --version"
+            opts="-s -n -y -h -V --signal --escalate --dry-run --yes --input --skip-invalid --format --color --config --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -461,6 +485,10 @@ _prt() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lang)
+                    COMPREPLY=($(compgen -W "en ru zh" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -469,7 +497,7 @@ _prt() {
             return 0
             ;;
         prt__subcmd__scan)
-            opts="-t -u -l -4 -6 -r -h -V --tcp --udp --listen --ipv4 --ipv6 --all-netns --backend --where --sort --reverse --format --color --config --help --version"
+            opts="-t -u -l -4 -6 -r -h -V --tcp --udp --listen --ipv4 --ipv6 --all-netns --backend --where --sort --reverse --format --color --config --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -499,6 +527,10 @@ _prt() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lang)
+                    COMPREPLY=($(compgen -W "en ru zh" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -507,7 +539,7 @@ _prt() {
             return 0
             ;;
         prt__subcmd__watch)
-            opts="-t -u -l -4 -6 -i -n -h -V --tcp --udp --listen --ipv4 --ipv6 --all-netns --backend --interval --count --ndjson --full --where --color --config --help --version"
+            opts="-t -u -l -4 -6 -i -n -h -V --tcp --udp --listen --ipv4 --ipv6 --all-netns --backend --interval --count --ndjson --full --where --color --config --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -543,6 +575,10 @@ _prt() {
                     ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lang)
+                    COMPREPLY=($(compgen -W "en ru zh" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -55,6 +55,9 @@ complete -c prt -n "__fish_prt_using_subcommand scan" -l color -d 'When to colou
 always\t'Always colour (also CLICOLOR_FORCE=1)'
 never\t'Never colour'"
 complete -c prt -n "__fish_prt_using_subcommand scan" -l config -d 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]' -r -F
+complete -c prt -n "__fish_prt_using_subcommand scan" -l lang -d 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration\'s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change' -r -f -a "en\t'English'
+ru\t'Русский'
+zh\t'中文'"
 complete -c prt -n "__fish_prt_using_subcommand scan" -s t -l tcp -d 'Only TCP sockets (with --udp: both)'
 complete -c prt -n "__fish_prt_using_subcommand scan" -s u -l udp -d 'Only UDP sockets (with --tcp: both)'
 complete -c prt -n "__fish_prt_using_subcommand scan" -s l -l listen -d 'Only listening sockets: TCP LISTEN and unconnected UDP (UNCONN)'
@@ -71,6 +74,10 @@ csv\t'Comma-separated values with a header row'"
 complete -c prt -n "__fish_prt_using_subcommand filter" -l color -d 'When to colour the table [default: auto]' -r -f -a "auto\t'Colour when writing a table to a terminal, unless NO_COLOR is set'
 always\t'Always colour (also CLICOLOR_FORCE=1)'
 never\t'Never colour'"
+complete -c prt -n "__fish_prt_using_subcommand filter" -l config -d 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]' -r -F
+complete -c prt -n "__fish_prt_using_subcommand filter" -l lang -d 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration\'s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change' -r -f -a "en\t'English'
+ru\t'Русский'
+zh\t'中文'"
 complete -c prt -n "__fish_prt_using_subcommand filter" -s v -l invert -d 'Keep the records that do not match'
 complete -c prt -n "__fish_prt_using_subcommand filter" -s c -l count -d 'Print only the number of matching records'
 complete -c prt -n "__fish_prt_using_subcommand filter" -s q -l quiet -d 'Print nothing; the exit status says whether anything matched'
@@ -87,6 +94,9 @@ complete -c prt -n "__fish_prt_using_subcommand watch" -l color -d 'When to colo
 always\t'Always colour (also CLICOLOR_FORCE=1)'
 never\t'Never colour'"
 complete -c prt -n "__fish_prt_using_subcommand watch" -l config -d 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]' -r -F
+complete -c prt -n "__fish_prt_using_subcommand watch" -l lang -d 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration\'s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change' -r -f -a "en\t'English'
+ru\t'Русский'
+zh\t'中文'"
 complete -c prt -n "__fish_prt_using_subcommand watch" -s t -l tcp -d 'Only TCP sockets (with --udp: both)'
 complete -c prt -n "__fish_prt_using_subcommand watch" -s u -l udp -d 'Only UDP sockets (with --tcp: both)'
 complete -c prt -n "__fish_prt_using_subcommand watch" -s l -l listen -d 'Only listening sockets: TCP LISTEN and unconnected UDP (UNCONN)'
@@ -112,6 +122,9 @@ complete -c prt -n "__fish_prt_using_subcommand alert" -l color -d 'When to colo
 always\t'Always colour (also CLICOLOR_FORCE=1)'
 never\t'Never colour'"
 complete -c prt -n "__fish_prt_using_subcommand alert" -l config -d 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]' -r -F
+complete -c prt -n "__fish_prt_using_subcommand alert" -l lang -d 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration\'s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change' -r -f -a "en\t'English'
+ru\t'Русский'
+zh\t'中文'"
 complete -c prt -n "__fish_prt_using_subcommand alert" -l pass -d 'Pass every record on, with `"alerts":[]` where no rule fired'
 complete -c prt -n "__fish_prt_using_subcommand alert" -s q -l quiet -d 'Print no records; the exit status says whether any rule fired'
 complete -c prt -n "__fish_prt_using_subcommand alert" -l skip-invalid -d 'Report malformed lines on stderr and go on, instead of stopping with status 2'
@@ -128,6 +141,9 @@ complete -c prt -n "__fish_prt_using_subcommand kill" -l color -d 'When to colou
 always\t'Always colour (also CLICOLOR_FORCE=1)'
 never\t'Never colour'"
 complete -c prt -n "__fish_prt_using_subcommand kill" -l config -d 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]' -r -F
+complete -c prt -n "__fish_prt_using_subcommand kill" -l lang -d 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration\'s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change' -r -f -a "en\t'English'
+ru\t'Русский'
+zh\t'中文'"
 complete -c prt -n "__fish_prt_using_subcommand kill" -s n -l dry-run -d 'Check and list every target; signal nothing'
 complete -c prt -n "__fish_prt_using_subcommand kill" -s y -l yes -d 'Do not ask for confirmation (needed without a terminal)'
 complete -c prt -n "__fish_prt_using_subcommand kill" -l skip-invalid -d 'Report malformed lines and bad pids on stderr and go on, instead of exit status 2'
@@ -145,6 +161,9 @@ complete -c prt -n "__fish_prt_using_subcommand fw" -l color -d 'When to colour 
 always\t'Always colour (also CLICOLOR_FORCE=1)'
 never\t'Never colour'"
 complete -c prt -n "__fish_prt_using_subcommand fw" -l config -d 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]' -r -F
+complete -c prt -n "__fish_prt_using_subcommand fw" -l lang -d 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration\'s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change' -r -f -a "en\t'English'
+ru\t'Русский'
+zh\t'中文'"
 complete -c prt -n "__fish_prt_using_subcommand fw" -l local-port -d 'Block each record\'s local port (incoming) instead of its remote address'
 complete -c prt -n "__fish_prt_using_subcommand fw" -l undo -d 'Give the commands that remove the blocks instead'
 complete -c prt -n "__fish_prt_using_subcommand fw" -l reset -d 'Give the commands that remove everything prt added (reads no records)'
@@ -163,15 +182,21 @@ complete -c prt -n "__fish_prt_using_subcommand detail" -l color -d 'When to col
 always\t'Always colour (also CLICOLOR_FORCE=1)'
 never\t'Never colour'"
 complete -c prt -n "__fish_prt_using_subcommand detail" -l config -d 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]' -r -F
+complete -c prt -n "__fish_prt_using_subcommand detail" -l lang -d 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration\'s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change' -r -f -a "en\t'English'
+ru\t'Русский'
+zh\t'中文'"
 complete -c prt -n "__fish_prt_using_subcommand detail" -l files -d 'List every open file, not only count them'
 complete -c prt -n "__fish_prt_using_subcommand detail" -l env-values -d 'Show environment variable values, not only names (they often hold secrets)'
 complete -c prt -n "__fish_prt_using_subcommand detail" -l skip-invalid -d 'Report malformed lines and bad pids on stderr and go on, instead of exit status 2'
 complete -c prt -n "__fish_prt_using_subcommand detail" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c prt -n "__fish_prt_using_subcommand detail" -s V -l version -d 'Print version'
 complete -c prt -n "__fish_prt_using_subcommand config" -l config -d 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]' -r -F
+complete -c prt -n "__fish_prt_using_subcommand config" -l lang -d 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration\'s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change' -r -f -a "en\t'English'
+ru\t'Русский'
+zh\t'中文'"
 complete -c prt -n "__fish_prt_using_subcommand config" -l path -d 'Print the path of the configuration file (the default)'
 complete -c prt -n "__fish_prt_using_subcommand config" -l check -d 'Check the configuration file (or FILE) and report the first error'
-complete -c prt -n "__fish_prt_using_subcommand config" -s h -l help -d 'Print help'
+complete -c prt -n "__fish_prt_using_subcommand config" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c prt -n "__fish_prt_using_subcommand config" -s V -l version -d 'Print version'
 complete -c prt -n "__fish_prt_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c prt -n "__fish_prt_using_subcommand completions" -s V -l version -d 'Print version'

@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::act::target::Target;
 use crate::enrich::containers::{self, Containers};
+use crate::i18n::{self, Msg};
 use crate::model::{PortEntry, Timestamp};
 use crate::scan::process::{BootClock, ProcessInfo, UserNames};
 
@@ -449,13 +450,16 @@ impl ProcessDetail {
     /// cost, holdings, environment.
     #[must_use]
     pub fn sections(&self) -> Vec<Vec<(String, Vec<String>)>> {
-        let one = |label: &str, value: Option<String>| {
-            (label.to_owned(), value.into_iter().collect::<Vec<_>>())
+        let one = |label: Msg, value: Option<String>| {
+            (
+                i18n::tr(label).to_owned(),
+                value.into_iter().collect::<Vec<_>>(),
+            )
         };
-        let many = |label: &str, values: Vec<String>| (label.to_owned(), values);
+        let many = |label: Msg, values: Vec<String>| (i18n::tr(label).to_owned(), values);
         let exe = self.exe.clone().map(|exe| {
             if self.exe_deleted {
-                format!("{exe} (deleted)")
+                i18n::trf(Msg::Deleted, &[&exe])
             } else {
                 exe
             }
@@ -471,9 +475,9 @@ impl ProcessDetail {
             .map(|a| format!("{} {}", a.pid, a.process.as_deref().unwrap_or("?")))
             .collect();
         let started = self.started.map(|s| match self.uptime_secs {
-            Some(up) => format!(
-                "{s} (up {})",
-                crate::model::short_duration(Duration::from_secs(up))
+            Some(up) => i18n::trf(
+                Msg::Uptime,
+                &[&s, &crate::model::short_duration(Duration::from_secs(up))],
             ),
             None => s.to_string(),
         });
@@ -482,7 +486,7 @@ impl ProcessDetail {
                 .iter()
                 .map(|f| format!("{:>4} {}", f.fd, f.target))
                 .collect(),
-            (None, Some(count)) => vec![format!("{count} (--files lists them)")],
+            (None, Some(count)) => vec![i18n::trf(Msg::FilesHint, &[&count])],
             (None, None) => Vec::new(),
         };
         let sockets = self
@@ -506,31 +510,34 @@ impl ProcessDetail {
         };
         vec![
             vec![
-                one("pid", Some(self.pid.to_string())),
-                one("process", self.process.clone()),
-                one("exe", exe),
-                one("cmdline", self.cmdline.clone()),
-                one("cwd", self.cwd.clone()),
-                one("user", user),
+                one(Msg::LabelPid, Some(self.pid.to_string())),
+                one(Msg::LabelProcess, self.process.clone()),
+                one(Msg::LabelExe, exe),
+                one(Msg::LabelCmdline, self.cmdline.clone()),
+                one(Msg::LabelCwd, self.cwd.clone()),
+                one(Msg::LabelUser, user),
             ],
             vec![
-                many("parents", chain),
-                one("started", started),
-                one("state", self.state.clone()),
+                many(Msg::LabelParents, chain),
+                one(Msg::LabelStarted, started),
+                one(Msg::LabelState, self.state.clone()),
             ],
             vec![
-                one("cpu", self.cpu_percent.map(|c| format!("{c:.1}%"))),
-                one("rss", self.rss_bytes.map(human_bytes)),
-                one("threads", self.threads.map(|t| t.to_string())),
+                one(Msg::LabelCpu, self.cpu_percent.map(|c| format!("{c:.1}%"))),
+                one(Msg::LabelRss, self.rss_bytes.map(human_bytes)),
+                one(Msg::LabelThreads, self.threads.map(|t| t.to_string())),
             ],
             vec![
-                many("open files", files),
-                many("sockets", sockets),
-                one("cgroup", self.cgroup.clone()),
-                one("container", self.container.clone()),
-                one("systemd unit", self.systemd_unit.clone()),
+                many(Msg::LabelOpenFiles, files),
+                many(Msg::LabelSockets, sockets),
+                one(Msg::LabelCgroup, self.cgroup.clone()),
+                one(Msg::LabelContainer, self.container.clone()),
+                one(Msg::LabelUnit, self.systemd_unit.clone()),
             ],
-            vec![many("environment", env), many("notes", self.notes.clone())],
+            vec![
+                many(Msg::LabelEnvironment, env),
+                many(Msg::LabelNotes, self.notes.clone()),
+            ],
         ]
     }
 }

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod detail;
 pub mod enrich;
+pub mod i18n;
 pub mod model;
 pub mod output;
 pub mod query;

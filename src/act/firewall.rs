@@ -20,6 +20,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use crate::i18n::{self, Msg};
 use crate::model::Proto;
 use crate::raw::{Key, RawRecord, RawValue};
 
@@ -448,20 +449,20 @@ impl FwResult {
     #[must_use]
     pub fn cells(&self) -> Vec<String> {
         let action = match self.action {
-            Action::Block => "block",
-            Action::Unblock => "unblock",
-            Action::Setup => "setup",
-            Action::Reset => "reset",
+            Action::Block => Msg::ActionBlock,
+            Action::Unblock => Msg::ActionUnblock,
+            Action::Setup => Msg::ActionSetup,
+            Action::Reset => Msg::ActionReset,
         };
         let outcome = match self.outcome {
-            Outcome::Applied => "applied",
-            Outcome::Unchanged => "unchanged",
-            Outcome::Failed => "failed",
+            Outcome::Applied => Msg::Applied,
+            Outcome::Unchanged => Msg::Unchanged,
+            Outcome::Failed => Msg::Failed,
         };
         vec![
-            action.to_owned(),
+            i18n::tr(action).to_owned(),
             self.target.clone().unwrap_or_default(),
-            outcome.to_owned(),
+            i18n::tr(outcome).to_owned(),
             self.command.clone(),
             self.message.clone(),
         ]
@@ -469,7 +470,13 @@ impl FwResult {
 }
 
 /// Column headers for [`FwResult::cells`].
-pub const HEADERS: [&str; 5] = ["ACTION", "TARGET", "OUTCOME", "COMMAND", "MESSAGE"];
+pub const HEADERS: [Msg; 5] = [
+    Msg::HeadAction,
+    Msg::HeadTarget,
+    Msg::HeadOutcome,
+    Msg::HeadCommand,
+    Msg::HeadMessage,
+];
 
 /// Runs the steps in order, each after its check; one result per target of each step
 /// (one for a step without targets). A failed step does not stop the rest.

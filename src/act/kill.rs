@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::target::Target;
+use crate::i18n::{self, Msg};
 use crate::model::Timestamp;
 use crate::scan::process::{BootClock, ProcessInfo};
 
@@ -137,6 +138,20 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The word a table shows for it, in the language in use.
+    #[must_use]
+    pub fn word(self) -> Msg {
+        match self {
+            Outcome::Signalled => Msg::Signalled,
+            Outcome::Exited => Msg::Exited,
+            Outcome::Killed => Msg::Killed,
+            Outcome::NotPermitted => Msg::NotPermitted,
+            Outcome::Gone => Msg::Gone,
+            Outcome::Refused => Msg::Refused,
+            Outcome::SkippedDryRun => Msg::SkippedDryRun,
+        }
+    }
+
     /// The wire name (`not_permitted`).
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -216,14 +231,21 @@ impl KillResult {
             self.process.clone().unwrap_or_default(),
             self.ports.join(" "),
             self.signal.clone().unwrap_or_default(),
-            self.outcome.as_str().to_owned(),
+            i18n::tr(self.outcome.word()).to_owned(),
             self.message.clone(),
         ]
     }
 }
 
 /// Column headers for [`KillResult::cells`].
-pub const HEADERS: [&str; 6] = ["PID", "PROCESS", "PORTS", "SIGNAL", "OUTCOME", "MESSAGE"];
+pub const HEADERS: [Msg; 6] = [
+    Msg::HeadPid,
+    Msg::HeadProcess,
+    Msg::HeadPorts,
+    Msg::HeadSignal,
+    Msg::HeadOutcome,
+    Msg::HeadMessage,
+];
 
 /// What to do to every target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,6 +15,7 @@ use super::exit::{Exit, Stage};
 use crate::act::exec::{Job, QueueFull, Runner};
 use crate::alert::{self, Action, Rule};
 use crate::config::Config;
+use crate::i18n::{self, Msg};
 use crate::output::RecordSink;
 use crate::output::reader::{self, Input, Reader};
 use crate::raw::{Key, RawRecord};
@@ -90,9 +91,7 @@ impl Stage for Args {
         ctx.load_config(&self.config)?;
         let rules = self.rules(ctx)?;
         if rules.is_empty() && ctx.stderr_tty {
-            ctx.note(
-                "no rules (--when, --rules or [[alerts]] in the configuration): nothing can fire",
-            );
+            ctx.note(i18n::tr(Msg::NoRules));
         }
         let grouped = rules.iter().any(Rule::counts_per_pid);
         let mut stage = Alerting {
@@ -128,7 +127,7 @@ impl Stage for Args {
                 Ok(record) => record,
                 Err(err @ reader::Error::Malformed { .. }) if self.skip_invalid => {
                     invalid += 1;
-                    ctx.note(&format!("skipped {err}"));
+                    ctx.note(&i18n::trf(Msg::SkippedLine, &[&err]));
                     continue;
                 }
                 Err(err) => return Err(err.into()),
@@ -158,7 +157,7 @@ impl Stage for Args {
             }
         }
         if invalid > 1 {
-            ctx.note(&format!("skipped {invalid} malformed lines in all"));
+            ctx.note(&i18n::trf(Msg::SkippedLines, &[&invalid]));
         }
         Ok(Exit::matched(stage.fired_any))
     }

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use clap::ValueEnum;
 
 use crate::act::target::{TargetSpec, Targets};
-use crate::config::{self, ColorSetting, Config, FormatSetting};
+use crate::config::{self, ColorSetting, Config, FormatSetting, LangSetting};
+use crate::i18n::{self, Lang, Msg};
 use crate::model::Proto;
 use crate::output::reader::{Input, Reader};
 use crate::output::results::ResultSink;
@@ -162,6 +163,21 @@ pub struct ConfigArgs {
     /// $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml].
     #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
+    /// Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the
+    /// configuration's `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change.
+    #[arg(long, value_enum, value_name = "LANG", global = true)]
+    pub lang: Option<LangArg>,
+}
+
+/// `--lang` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LangArg {
+    /// English.
+    En,
+    /// Русский.
+    Ru,
+    /// 中文.
+    Zh,
 }
 
 /// Where the configuration is looked for, and what chose that place.
@@ -209,6 +225,10 @@ impl Ctx {
             "PRT_CONFIG",
             "XDG_CONFIG_HOME",
             "HOME",
+            "PRT_LANG",
+            "LC_ALL",
+            "LC_MESSAGES",
+            "LANG",
         ]
         .iter()
         .filter_map(|&name| Some((name.to_owned(), std::env::var_os(name)?)))
@@ -271,6 +291,9 @@ impl Ctx {
     /// default place is no configuration; a missing file named on purpose, or a broken one,
     /// is an error.
     pub fn load_config(&mut self, args: &ConfigArgs) -> anyhow::Result<()> {
+        // Before anything can fail, so that a broken configuration is reported in the
+        // language of the flag or environment; then again with the file's `lang`.
+        i18n::set(self.language(args));
         let Some(location) = self.config_location(args) else {
             return Ok(());
         };
@@ -283,7 +306,42 @@ impl Ctx {
             ),
             None => {}
         }
+        i18n::set(self.language(args));
         Ok(())
+    }
+
+    /// The language to speak: `--lang`, then `PRT_LANG`, then the configuration's `lang`,
+    /// then the first of `LC_ALL`, `LC_MESSAGES`, `LANG` that is set (as in POSIX locale
+    /// lookup); English when none names a language prt speaks.
+    #[must_use]
+    pub fn language(&self, args: &ConfigArgs) -> Lang {
+        if let Some(flag) = args.lang {
+            return match flag {
+                LangArg::En => Lang::En,
+                LangArg::Ru => Lang::Ru,
+                LangArg::Zh => Lang::Zh,
+            };
+        }
+        let named = |name| {
+            self.var(name)
+                .and_then(|v| Lang::from_locale(&v.to_string_lossy()))
+        };
+        if let Some(lang) = named("PRT_LANG") {
+            return lang;
+        }
+        if let Some(lang) = self.config.lang {
+            return match lang {
+                LangSetting::En => Lang::En,
+                LangSetting::Ru => Lang::Ru,
+                LangSetting::Zh => Lang::Zh,
+            };
+        }
+        // The first locale variable that is set decides, even for a language prt lacks.
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .into_iter()
+            .find_map(|name| self.var(name))
+            .and_then(|v| Lang::from_locale(&v.to_string_lossy()))
+            .unwrap_or_default()
     }
 
     /// The format to write: the flag, else a table on a terminal and NDJSON in a pipe.
@@ -345,7 +403,7 @@ impl Ctx {
 
     /// The writer for an acting stage's result records, on standard output.
     #[must_use]
-    pub fn results(&self, args: &OutputArgs, headers: &[&str]) -> ResultSink<Box<dyn Write>> {
+    pub fn results(&self, args: &OutputArgs, headers: &[Msg]) -> ResultSink<Box<dyn Write>> {
         ResultSink::new(
             self.format(args),
             self.stdout(),
@@ -424,9 +482,40 @@ mod tests {
     }
 
     #[test]
+    fn language_precedence() {
+        let flag = ConfigArgs {
+            config: None,
+            lang: Some(LangArg::Zh),
+        };
+        let none = ConfigArgs::default();
+        let all = [
+            ("PRT_LANG", "ru"),
+            ("LC_ALL", "zh_CN.UTF-8"),
+            ("LANG", "en_US.UTF-8"),
+        ];
+        assert_eq!(Ctx::detached("t", &all).language(&flag), Lang::Zh);
+        assert_eq!(Ctx::detached("t", &all).language(&none), Lang::Ru);
+        let mut configured = Ctx::detached("t", &all[1..]);
+        configured.config.lang = Some(LangSetting::Ru);
+        assert_eq!(configured.language(&none), Lang::Ru, "config before locale");
+        assert_eq!(Ctx::detached("t", &all[1..]).language(&none), Lang::Zh);
+        assert_eq!(
+            Ctx::detached("t", &[("LC_MESSAGES", "ru_RU"), ("LANG", "zh_CN")]).language(&none),
+            Lang::Ru
+        );
+        // LC_ALL set to a language prt lacks still wins over LANG: English.
+        assert_eq!(
+            Ctx::detached("t", &[("LC_ALL", "de_DE"), ("LANG", "ru_RU")]).language(&none),
+            Lang::En
+        );
+        assert_eq!(Ctx::detached("t", &[]).language(&none), Lang::En);
+    }
+
+    #[test]
     fn config_location_precedence() {
         let flag = ConfigArgs {
             config: Some(PathBuf::from("/f.toml")),
+            lang: None,
         };
         let none = ConfigArgs::default();
         let ctx = Ctx::detached(
@@ -505,10 +594,7 @@ impl TargetInput<'_> {
             return act(self.resolve_specs(ctx)?);
         }
         if self.files.is_empty() && io::stdin().is_terminal() {
-            anyhow::bail!(
-                "no targets: give PIDs or :PORT as arguments, or pipe records in (prt scan | prt filter ... | {})",
-                ctx.label
-            );
+            anyhow::bail!(i18n::trf(Msg::NoTargets, &[&ctx.label]));
         }
         let inputs = self.files.iter().cloned().map(Input::from_arg).collect();
         let mut reader = Reader::new(inputs);
@@ -529,7 +615,9 @@ impl TargetInput<'_> {
                 .and_then(|record| Ok(batch.add_record(&record, &place)?));
             match checked {
                 Ok(()) => {}
-                Err(err) if self.skip_invalid => ctx.note(&format!("skipped {err:#}")),
+                Err(err) if self.skip_invalid => {
+                    ctx.note(&i18n::trf(Msg::SkippedLine, &[&format!("{err:#}")]));
+                }
                 Err(err) => return Err(err),
             }
         }
@@ -556,7 +644,7 @@ impl TargetInput<'_> {
         for &spec in self.specs {
             if targets.add_spec(spec, &entries) == 0 {
                 if let TargetSpec::Port(..) = spec {
-                    ctx.note(&format!("nothing listens on {spec}"));
+                    ctx.note(&i18n::trf(Msg::NothingListens, &[&spec]));
                 }
             }
         }
@@ -598,7 +686,9 @@ pub fn ask_on_terminal(ctx: &Ctx, lines: &[String], question: &str) -> Answer {
         shown.push('\n');
     }
     shown.push_str(question);
-    shown.push_str(" [y/N] ");
+    shown.push(' ');
+    shown.push_str(i18n::tr(Msg::YesNo));
+    shown.push(' ');
     if writer
         .write_all(shown.as_bytes())
         .and_then(|()| writer.flush())
@@ -608,7 +698,7 @@ pub fn ask_on_terminal(ctx: &Ctx, lines: &[String], question: &str) -> Answer {
     }
     let mut reply = String::new();
     match io::BufReader::new(&tty).read_line(&mut reply) {
-        Ok(_) if matches!(reply.trim().to_ascii_lowercase().as_str(), "y" | "yes") => Answer::Yes,
+        Ok(_) if i18n::is_yes(&reply) => Answer::Yes,
         _ => Answer::No,
     }
 }

@@ -15,6 +15,7 @@ use crate::act::target::{Target, TargetSpec};
 use crate::detail::{self, DetailOptions};
 use crate::enrich::Enricher;
 use crate::enrich::containers::Containers;
+use crate::i18n::{self, Msg};
 use crate::output::Format;
 use crate::output::results::{self, Tone};
 
@@ -94,9 +95,9 @@ impl Stage for Args {
         input.for_each_batch(ctx, true, |mut found| {
             found.remove_done(&done);
             for unowned in &found.unowned {
-                ctx.note(&format!(
-                    "{}: {}: no pid: {}",
-                    unowned.source, unowned.socket, unowned.reason
+                ctx.note(&i18n::trf(
+                    Msg::NoPid,
+                    &[&unowned.source, &unowned.socket, &unowned.reason],
                 ));
             }
             if found.targets.is_empty() {

@@ -8,8 +8,9 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use super::common::{Ctx, OutputArgs};
+use super::common::{ConfigArgs, Ctx, OutputArgs};
 use super::exit::{Exit, Stage};
+use crate::i18n::{self, Msg};
 use crate::output::reader::{self, Input, Reader};
 use crate::query;
 
@@ -51,6 +52,9 @@ pub struct Args {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub config: ConfigArgs,
 }
 
 /// Malformed lines reported one by one before only a total is given.
@@ -60,6 +64,7 @@ impl Stage for Args {
     const NAME: &'static str = "filter";
 
     fn run(self, ctx: &mut Ctx) -> anyhow::Result<Exit> {
+        ctx.load_config(&self.config)?;
         let query = query::parse(&self.expr)?;
         let mut input = Reader::new(self.files.into_iter().map(Input::from_arg).collect());
         let mut sink = (!self.count && !self.quiet).then(|| ctx.sink(&self.output));
@@ -79,7 +84,7 @@ impl Stage for Args {
                 Err(err @ reader::Error::Malformed { .. }) if self.skip_invalid => {
                     invalid += 1;
                     if invalid <= REPORTED_INVALID {
-                        ctx.note(&format!("skipped {err}"));
+                        ctx.note(&i18n::trf(Msg::SkippedLine, &[&err]));
                     }
                     continue;
                 }
@@ -105,7 +110,7 @@ impl Stage for Args {
             out.flush()?;
         }
         if invalid > REPORTED_INVALID {
-            ctx.note(&format!("skipped {invalid} malformed lines in all"));
+            ctx.note(&i18n::trf(Msg::SkippedLines, &[&invalid]));
         }
         Ok(Exit::matched(matched > 0))
     }

@@ -13,6 +13,7 @@ use clap::ValueEnum;
 use super::common::{ConfigArgs, Ctx, OutputArgs};
 use super::exit::{Exit, Stage};
 use crate::act::firewall::{self, Action, Backend, Block, Blocklist, Outcome};
+use crate::i18n::{self, Msg};
 use crate::output::reader::{Input, Reader};
 use crate::output::results::Tone;
 
@@ -106,7 +107,7 @@ impl Stage for Args {
             list.blocks()
         };
         if blocks.is_empty() && !self.reset {
-            ctx.note("nothing to block");
+            ctx.note(i18n::tr(Msg::NothingToBlock));
             return Ok(Exit::NoMatch);
         }
         let steps = firewall::plan(backend, action, &blocks);
@@ -148,10 +149,7 @@ impl Args {
             return Ok(list);
         }
         if self.input.is_empty() && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-            anyhow::bail!(
-                "nothing to block: give addresses as arguments, or pipe records in (prt scan | prt filter ... | {})",
-                ctx.label
-            );
+            anyhow::bail!(i18n::trf(Msg::NoBlockTargets, &[&ctx.label]));
         }
         let mut reader = Reader::new(self.input.iter().cloned().map(Input::from_arg).collect());
         while let Some(line) = reader.next_line()? {
@@ -162,7 +160,9 @@ impl Args {
                 .and_then(|record| Ok(list.add_record(&record, &place)?));
             match added {
                 Ok(()) => {}
-                Err(err) if self.skip_invalid => ctx.note(&format!("skipped {err:#}")),
+                Err(err) if self.skip_invalid => {
+                    ctx.note(&i18n::trf(Msg::SkippedLine, &[&format!("{err:#}")]));
+                }
                 Err(err) => return Err(err),
             }
         }

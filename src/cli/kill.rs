@@ -13,6 +13,7 @@ use super::common::{
 use super::exit::{Exit, Stage};
 use crate::act::kill::{self, KillOptions, KillResult, Outcome, Signal};
 use crate::act::target::{Target, TargetSpec, Targets};
+use crate::i18n::{self, Msg};
 use crate::output::results::Tone;
 
 const EXAMPLES: &str = "\
@@ -105,7 +106,7 @@ impl Stage for Args {
         })?;
         sink.finish()?;
         if written == 0 && ctx.stderr_tty {
-            ctx.note("nothing to signal");
+            ctx.note(i18n::tr(Msg::NothingToSignal));
         }
         Ok(Exit::matched(all_as_asked && written > 0))
     }
@@ -125,10 +126,10 @@ impl Args {
         if !(self.dry_run || self.yes) {
             let refusal = match Self::confirm(found, options, ctx) {
                 Answer::Yes => None,
-                Answer::No => Some("not confirmed"),
+                Answer::No => Some(i18n::tr(Msg::NotConfirmed)),
                 Answer::NoTerminal => {
-                    ctx.note("no terminal to confirm on: pass --yes to signal from a script");
-                    Some("not confirmed: no terminal to ask on (pass --yes)")
+                    ctx.note(i18n::tr(Msg::NoTerminalNote));
+                    Some(i18n::tr(Msg::NoTerminal))
                 }
             };
             if let Some(why) = refusal {
@@ -142,17 +143,18 @@ impl Args {
 
     /// Lists the targets on the terminal and asks whether to go on.
     fn confirm(found: &Targets, options: &KillOptions, ctx: &Ctx) -> Answer {
-        let whom = match found.targets.len() {
-            1 => "this process".to_owned(),
-            n => format!("these {n} processes"),
+        let count = found.targets.len();
+        let wait = options
+            .escalate
+            .map(|wait| format!("{wait:?}"))
+            .unwrap_or_default();
+        let question = match (count, options.escalate.is_some()) {
+            (1, false) => Msg::AskOne,
+            (_, false) => Msg::AskMany,
+            (1, true) => Msg::AskOneEscalate,
+            (_, true) => Msg::AskManyEscalate,
         };
-        let question = match options.escalate {
-            Some(wait) => format!(
-                "Send {} to {whom}, then KILL if still alive after {wait:?}?",
-                options.signal
-            ),
-            None => format!("Send {} to {whom}?", options.signal),
-        };
+        let question = i18n::trf(question, &[&options.signal, &count, &wait]);
         let lines: Vec<String> = found.targets.iter().map(Target::describe).collect();
         ask_on_terminal(ctx, &lines, &question)
     }

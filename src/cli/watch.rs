@@ -18,6 +18,7 @@ use super::common::{ColorChoice, ConfigArgs, Ctx, SocketArgs, netns_note, parse_
 use super::exit::{Exit, Stage};
 use crate::bandwidth;
 use crate::enrich::Enricher;
+use crate::i18n::{self, Msg};
 use crate::model::{PortEntry, Status, Timestamp};
 use crate::output::{Style, TableOptions, ndjson, sanitize, table};
 use crate::query::{self, Query};
@@ -186,18 +187,22 @@ impl Args {
         let mut rows = live.clone();
         rows.extend(gone.iter().copied());
         let traffic = rates.map_or(String::new(), |r| {
-            format!(
-                "  RX {}  TX {}",
-                bandwidth::human_rate(r.rx),
-                bandwidth::human_rate(r.tx)
+            i18n::trf(
+                Msg::WatchTraffic,
+                &[&bandwidth::human_rate(r.rx), &bandwidth::human_rate(r.tx)],
             )
         });
-        let header = format!(
-            "prt watch  {now}  scan {}  {} sockets, {new} new, {} gone{traffic}  every {}",
-            tracker.seq(),
-            live.len(),
-            gone.len(),
-            interval_text(self.interval()),
+        let header = i18n::trf(
+            Msg::WatchHeader,
+            &[
+                &now,
+                &tracker.seq(),
+                &live.len(),
+                &new,
+                &gone.len(),
+                &traffic,
+                &interval_text(self.interval()),
+            ],
         );
         format!(
             "{}\n{}\n",
@@ -209,7 +214,8 @@ impl Args {
 
 /// `8080  UP    tcp  4242 python3      since 12m` (or `DOWN  since 3s`).
 fn board_line(port: &PortEvent, now: Timestamp, style: Style) -> String {
-    let since = table::short_duration(port.since.until(now));
+    let since = i18n::trf(Msg::Since, &[&table::short_duration(port.since.until(now))]);
+    let width = i18n::widest(&[Msg::Up, Msg::Down]);
     match port.status {
         PortStatus::Up => {
             let proto = port.proto.map_or("", |p| p.as_str());
@@ -219,12 +225,16 @@ fn board_line(port: &PortEvent, now: Timestamp, style: Style) -> String {
                 .as_deref()
                 .map_or_else(|| "-".into(), sanitize::terminal);
             format!(
-                "{:>5}  {}  {proto:<3}  {pid:>7} {process:<16} since {since}",
+                "{:>5}  {}  {proto:<3}  {pid:>7} {process:<16} {since}",
                 port.port,
-                style.green("UP  ")
+                style.green(&i18n::pad(i18n::tr(Msg::Up), width))
             )
         }
-        PortStatus::Down => format!("{:>5}  {}  since {since}", port.port, style.red("DOWN")),
+        PortStatus::Down => format!(
+            "{:>5}  {}  {since}",
+            port.port,
+            style.red(&i18n::pad(i18n::tr(Msg::Down), width))
+        ),
     }
 }
 

@@ -10,8 +10,10 @@ use std::io::{self, Write};
 use comfy_table::{Cell, ContentArrangement, Row, Table};
 use serde::Serialize;
 use serde_json::Value;
+use unicode_width::UnicodeWidthStr;
 
 use super::{Format, TableOptions, json_line, sanitize};
+use crate::i18n::{self, Msg};
 
 /// How a row reads at a glance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,11 +40,11 @@ pub struct ResultSink<W: Write> {
 
 impl<W: Write> ResultSink<W> {
     /// A sink for `format` over `out`; `headers` name the table's columns.
-    pub fn new(format: Format, out: W, headers: &[&str], table: TableOptions) -> Self {
+    pub fn new(format: Format, out: W, headers: &[Msg], table: TableOptions) -> Self {
         ResultSink {
             format,
             out,
-            headers: headers.iter().map(|&h| h.to_owned()).collect(),
+            headers: headers.iter().map(|&h| i18n::tr(h).to_owned()).collect(),
             table,
             rows: Vec::new(),
             csv_columns: None,
@@ -172,7 +174,7 @@ pub fn key_values(sections: &[Vec<(String, Vec<String>)>], options: &TableOption
     let label_width = sections
         .iter()
         .flatten()
-        .map(|(label, _)| label.chars().count())
+        .map(|(label, _)| UnicodeWidthStr::width(label.as_str()))
         .max()
         .unwrap_or(0);
     let mut text = String::new();
@@ -181,7 +183,7 @@ pub fn key_values(sections: &[Vec<(String, Vec<String>)>], options: &TableOption
             text.push('\n');
         }
         for (label, values) in section {
-            let pad = " ".repeat(label_width - label.chars().count());
+            let pad = " ".repeat(label_width - UnicodeWidthStr::width(label.as_str()));
             let mut values = values.iter();
             let first = values
                 .next()
@@ -212,7 +214,7 @@ mod tests {
         let mut sink = ResultSink::new(
             format,
             &mut out,
-            &["PID", "MESSAGE"],
+            &[Msg::HeadPid, Msg::HeadMessage],
             TableOptions::default(),
         );
         for (pid, message) in [(Some(7), "=cmd()"), (None, "gone")] {

@@ -6,13 +6,21 @@ use std::io::{self, Write};
 use comfy_table::{Cell, ColumnConstraint, ContentArrangement, Row, Table};
 
 use super::{RecordSink, TableOptions, sanitize};
+use crate::i18n::{self, Msg};
 use crate::model::{PortEntry, Status, Timestamp, TrackedEntry};
 pub use crate::model::{endpoint, short_duration};
 use crate::raw::RawRecord;
 
-/// Column headers.
-pub const HEADERS: [&str; 8] = [
-    "PROTO", "LOCAL", "REMOTE", "STATE", "PID", "PROCESS", "USER", "SERVICE",
+/// Column headers (in the language in use).
+pub const HEADERS: [Msg; 8] = [
+    Msg::HeadProto,
+    Msg::HeadLocal,
+    Msg::HeadRemote,
+    Msg::HeadState,
+    Msg::HeadPid,
+    Msg::HeadProcess,
+    Msg::HeadUser,
+    Msg::HeadService,
 ];
 
 /// Collects records and renders them as one table on [`RecordSink::finish`].
@@ -78,10 +86,10 @@ fn render(rows: Vec<Row>, options: &TableOptions) -> Table {
     render_with(&HEADERS, rows, options)
 }
 
-fn render_with(headers: &[&str], rows: Vec<Row>, options: &TableOptions) -> Table {
+fn render_with(headers: &[Msg], rows: Vec<Row>, options: &TableOptions) -> Table {
     let style = options.style;
     let mut table = Table::new();
-    let netns = options.netns_names.is_some().then_some("NETNS");
+    let netns = options.netns_names.is_some().then_some(Msg::HeadNetns);
     table
         .load_preset(comfy_table::presets::NOTHING)
         .force_no_tty()
@@ -91,7 +99,7 @@ fn render_with(headers: &[&str], rows: Vec<Row>, options: &TableOptions) -> Tabl
                 .iter()
                 .copied()
                 .chain(netns)
-                .map(|h| Cell::new(style.bold(h))),
+                .map(|h| Cell::new(style.bold(i18n::tr(h)))),
         );
     match options.width {
         Some(width) => {
@@ -162,8 +170,16 @@ fn row_texts(cells: &[Cow<'_, str>], options: &TableOptions) -> Vec<String> {
 }
 
 /// Headers of the live view: the scan columns and the age of each socket.
-pub const TRACKED_HEADERS: [&str; 9] = [
-    "PROTO", "LOCAL", "REMOTE", "STATE", "PID", "PROCESS", "USER", "SERVICE", "AGE",
+pub const TRACKED_HEADERS: [Msg; 9] = [
+    Msg::HeadProto,
+    Msg::HeadLocal,
+    Msg::HeadRemote,
+    Msg::HeadState,
+    Msg::HeadPid,
+    Msg::HeadProcess,
+    Msg::HeadUser,
+    Msg::HeadService,
+    Msg::HeadAge,
 ];
 
 /// The live view of tracked sockets: new rows green, gone rows red, sockets older than an

@@ -13,6 +13,7 @@ mod enrich;
 mod filter;
 mod fw;
 mod generated;
+mod i18n;
 mod kill;
 mod pipeline;
 mod scan;

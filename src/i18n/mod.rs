@@ -1,0 +1,385 @@
+//! Human-facing text in English, Russian and Chinese: table headers, status words in
+//! tables, the watch header and port board, prompts, notes and the command line's errors.
+//!
+//! Sits beside [`crate::model`]: data only. The language is one process-wide switch
+//! ([`set`]), chosen once by the command line layer (`--lang`, `PRT_LANG`, the
+//! configuration, `LC_ALL` / `LC_MESSAGES` / `LANG`). Machine formats (NDJSON, JSON, CSV)
+//! never pass through here: their keys and values are the same in every language.
+//!
+//! Every [`Msg`] has a text in each table; the tables are exhaustive `match`es, so a key
+//! missing from one does not compile, and a test checks that placeholders (`{0}`, `{1}`)
+//! agree across the three.
+
+mod en;
+mod ru;
+mod zh;
+
+use std::fmt::Display;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// A language prt speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// English (the default).
+    #[default]
+    En,
+    /// Russian.
+    Ru,
+    /// Chinese (simplified).
+    Zh,
+}
+
+impl Lang {
+    /// Every language.
+    pub const ALL: [Lang; 3] = [Lang::En, Lang::Ru, Lang::Zh];
+
+    /// The language a locale or `--lang` value names: `ru`, `ru_RU.UTF-8`, `zh_CN`, `en`,
+    /// `C`, `POSIX`. `None` for a language prt does not speak (the caller looks further).
+    #[must_use]
+    pub fn from_locale(value: &str) -> Option<Lang> {
+        let language = value
+            .split(['_', '.', '@', '-'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match language.as_str() {
+            "en" | "c" | "posix" => Some(Lang::En),
+            "ru" => Some(Lang::Ru),
+            "zh" => Some(Lang::Zh),
+            _ => None,
+        }
+    }
+
+    /// `en`, `ru`, `zh`.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ru => "ru",
+            Lang::Zh => "zh",
+        }
+    }
+}
+
+static CURRENT: AtomicU8 = AtomicU8::new(0);
+
+/// Switches the whole process to `lang`.
+pub fn set(lang: Lang) {
+    let index = match lang {
+        Lang::En => 0,
+        Lang::Ru => 1,
+        Lang::Zh => 2,
+    };
+    CURRENT.store(index, Ordering::Relaxed);
+}
+
+/// The language in use.
+#[must_use]
+pub fn current() -> Lang {
+    match CURRENT.load(Ordering::Relaxed) {
+        1 => Lang::Ru,
+        2 => Lang::Zh,
+        _ => Lang::En,
+    }
+}
+
+/// The keys of every translated text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Msg {
+    // Table headers.
+    HeadProto,
+    HeadLocal,
+    HeadRemote,
+    HeadState,
+    HeadPid,
+    HeadProcess,
+    HeadUser,
+    HeadService,
+    HeadAge,
+    HeadNetns,
+    HeadPorts,
+    HeadSignal,
+    HeadOutcome,
+    HeadMessage,
+    HeadAction,
+    HeadTarget,
+    HeadCommand,
+    // The watch header and the port board.
+    WatchHeader,
+    WatchTraffic,
+    Up,
+    Down,
+    Since,
+    // Words in the kill and fw tables.
+    Signalled,
+    Exited,
+    Killed,
+    NotPermitted,
+    Gone,
+    Refused,
+    SkippedDryRun,
+    Applied,
+    Unchanged,
+    Failed,
+    ActionBlock,
+    ActionUnblock,
+    ActionSetup,
+    ActionReset,
+    // The detail view's labels.
+    LabelPid,
+    LabelProcess,
+    LabelExe,
+    LabelCmdline,
+    LabelCwd,
+    LabelUser,
+    LabelParents,
+    LabelStarted,
+    LabelState,
+    LabelCpu,
+    LabelRss,
+    LabelThreads,
+    LabelOpenFiles,
+    LabelSockets,
+    LabelCgroup,
+    LabelContainer,
+    LabelUnit,
+    LabelEnvironment,
+    LabelNotes,
+    Uptime,
+    FilesHint,
+    Deleted,
+    // Prompts and notes.
+    AskOne,
+    AskMany,
+    AskOneEscalate,
+    AskManyEscalate,
+    YesNo,
+    NotConfirmed,
+    NoTerminal,
+    NoTerminalNote,
+    NothingToSignal,
+    NothingToBlock,
+    NothingListens,
+    NoPid,
+    SkippedLine,
+    SkippedLines,
+    NoRules,
+    NoTargets,
+    NoBlockTargets,
+}
+
+impl Msg {
+    /// Every key, for the completeness test.
+    pub const ALL: [Msg; 75] = [
+        Msg::HeadProto,
+        Msg::HeadLocal,
+        Msg::HeadRemote,
+        Msg::HeadState,
+        Msg::HeadPid,
+        Msg::HeadProcess,
+        Msg::HeadUser,
+        Msg::HeadService,
+        Msg::HeadAge,
+        Msg::HeadNetns,
+        Msg::HeadPorts,
+        Msg::HeadSignal,
+        Msg::HeadOutcome,
+        Msg::HeadMessage,
+        Msg::HeadAction,
+        Msg::HeadTarget,
+        Msg::HeadCommand,
+        Msg::WatchHeader,
+        Msg::WatchTraffic,
+        Msg::Up,
+        Msg::Down,
+        Msg::Since,
+        Msg::Signalled,
+        Msg::Exited,
+        Msg::Killed,
+        Msg::NotPermitted,
+        Msg::Gone,
+        Msg::Refused,
+        Msg::SkippedDryRun,
+        Msg::Applied,
+        Msg::Unchanged,
+        Msg::Failed,
+        Msg::ActionBlock,
+        Msg::ActionUnblock,
+        Msg::ActionSetup,
+        Msg::ActionReset,
+        Msg::LabelPid,
+        Msg::LabelProcess,
+        Msg::LabelExe,
+        Msg::LabelCmdline,
+        Msg::LabelCwd,
+        Msg::LabelUser,
+        Msg::LabelParents,
+        Msg::LabelStarted,
+        Msg::LabelState,
+        Msg::LabelCpu,
+        Msg::LabelRss,
+        Msg::LabelThreads,
+        Msg::LabelOpenFiles,
+        Msg::LabelSockets,
+        Msg::LabelCgroup,
+        Msg::LabelContainer,
+        Msg::LabelUnit,
+        Msg::LabelEnvironment,
+        Msg::LabelNotes,
+        Msg::Uptime,
+        Msg::FilesHint,
+        Msg::Deleted,
+        Msg::AskOne,
+        Msg::AskMany,
+        Msg::AskOneEscalate,
+        Msg::AskManyEscalate,
+        Msg::YesNo,
+        Msg::NotConfirmed,
+        Msg::NoTerminal,
+        Msg::NoTerminalNote,
+        Msg::NothingToSignal,
+        Msg::NothingToBlock,
+        Msg::NothingListens,
+        Msg::NoPid,
+        Msg::SkippedLine,
+        Msg::SkippedLines,
+        Msg::NoRules,
+        Msg::NoTargets,
+        Msg::NoBlockTargets,
+    ];
+}
+
+/// The text of `msg` in `lang`.
+#[must_use]
+pub fn text_in(lang: Lang, msg: Msg) -> &'static str {
+    match lang {
+        Lang::En => en::text(msg),
+        Lang::Ru => ru::text(msg),
+        Lang::Zh => zh::text(msg),
+    }
+}
+
+/// The text of `msg` in the current language.
+#[must_use]
+pub fn tr(msg: Msg) -> &'static str {
+    text_in(current(), msg)
+}
+
+/// The text of `msg` in the current language with `{0}`, `{1}`, ... filled from `args`.
+#[must_use]
+pub fn trf(msg: Msg, args: &[&dyn Display]) -> String {
+    fill(tr(msg), args)
+}
+
+/// `template` with `{N}` replaced by `args[N]`.
+#[must_use]
+pub fn fill(template: &str, args: &[&dyn Display]) -> String {
+    let mut text = template.to_owned();
+    for (index, arg) in args.iter().enumerate() {
+        text = text.replace(&format!("{{{index}}}"), &arg.to_string());
+    }
+    text
+}
+
+/// `text` padded with spaces to `width` terminal columns (CJK characters take two), so
+/// translated words line up.
+#[must_use]
+pub fn pad(text: &str, width: usize) -> String {
+    let used = unicode_width::UnicodeWidthStr::width(text);
+    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
+}
+
+/// The widest of `msgs` in the current language, in terminal columns.
+#[must_use]
+pub fn widest(msgs: &[Msg]) -> usize {
+    msgs.iter()
+        .map(|&m| unicode_width::UnicodeWidthStr::width(tr(m)))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Whether `reply` (typed at a prompt) means yes in the current language (English `y`
+/// and `yes` always do).
+#[must_use]
+pub fn is_yes(reply: &str) -> bool {
+    let reply = reply.trim().to_lowercase();
+    matches!(reply.as_str(), "y" | "yes")
+        || match current() {
+            Lang::En => false,
+            Lang::Ru => matches!(reply.as_str(), "д" | "да"),
+            Lang::Zh => matches!(reply.as_str(), "是" | "好"),
+        }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placeholders(text: &str) -> Vec<usize> {
+        let mut found: Vec<usize> = (0..10)
+            .filter(|n| text.contains(&format!("{{{n}}}")))
+            .collect();
+        found.sort_unstable();
+        found
+    }
+
+    #[test]
+    fn every_key_has_a_text_in_every_language_with_the_same_placeholders() {
+        for msg in Msg::ALL {
+            let english = text_in(Lang::En, msg);
+            assert!(!english.is_empty(), "{msg:?}");
+            for lang in [Lang::Ru, Lang::Zh] {
+                let text = text_in(lang, msg);
+                assert!(
+                    !text.trim().is_empty(),
+                    "{msg:?} is empty in {}",
+                    lang.code()
+                );
+                assert_eq!(
+                    placeholders(text),
+                    placeholders(english),
+                    "{msg:?} in {} has other placeholders: {text}",
+                    lang.code()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn translations_differ_from_english_where_words_are_involved() {
+        for lang in [Lang::Ru, Lang::Zh] {
+            for msg in [
+                Msg::HeadProcess,
+                Msg::WatchHeader,
+                Msg::NotConfirmed,
+                Msg::LabelCwd,
+            ] {
+                assert_ne!(text_in(lang, msg), text_in(Lang::En, msg), "{msg:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn locales_name_languages() {
+        assert_eq!(Lang::from_locale("ru_RU.UTF-8"), Some(Lang::Ru));
+        assert_eq!(Lang::from_locale("zh_CN.utf8"), Some(Lang::Zh));
+        assert_eq!(Lang::from_locale("zh-TW"), Some(Lang::Zh));
+        assert_eq!(Lang::from_locale("en_GB"), Some(Lang::En));
+        assert_eq!(Lang::from_locale("C.UTF-8"), Some(Lang::En));
+        assert_eq!(Lang::from_locale("de_DE"), None);
+        assert_eq!(Lang::from_locale(""), None);
+    }
+
+    #[test]
+    fn padding_counts_terminal_columns() {
+        assert_eq!(pad("UP", 4), "UP  ");
+        assert_eq!(pad("开启", 6), "开启  ");
+        assert_eq!(pad("toolong", 3), "toolong");
+    }
+
+    #[test]
+    fn filling_placeholders() {
+        assert_eq!(fill("{0} of {1}, {0}", &[&1, &"two"]), "1 of two, 1");
+    }
+}
