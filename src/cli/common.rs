@@ -435,16 +435,9 @@ impl Ctx {
 #[must_use]
 pub fn netns_note(namespaces: &NamespaceReport) -> Option<String> {
     if namespaces.denied > 0 {
-        Some(format!(
-            "{} network namespaces need root to enter and are not listed; `sudo` lists them",
-            namespaces.denied
-        ))
+        Some(i18n::trf(Msg::NetnsDenied, &[&namespaces.denied]))
     } else if namespaces.unreadable > 0 {
-        Some(format!(
-            "the namespaces of {} processes of other users cannot be read without root; \
-             only the visible ones are listed",
-            namespaces.unreadable
-        ))
+        Some(i18n::trf(Msg::NetnsUnreadable, &[&namespaces.unreadable]))
     } else {
         None
     }

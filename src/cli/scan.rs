@@ -11,6 +11,7 @@ use super::exit::{Exit, Stage};
 use std::sync::Arc;
 
 use crate::enrich::Enricher;
+use crate::i18n::{self, Msg};
 use crate::query;
 use crate::scan::{self, Family, SortKey};
 
@@ -95,19 +96,14 @@ impl Stage for Args {
 
         if ctx.stderr_tty {
             if result.hidden_owners > 0 {
-                ctx.note(&format!(
-                    "{} sockets belong to other users' processes and show no pid; `sudo prt scan` shows them",
-                    result.hidden_owners
-                ));
+                ctx.note(&i18n::trf(Msg::HiddenOwners, &[&result.hidden_owners]));
             }
             for (proto, family) in &result.fell_back {
                 let family = match family {
                     Family::V4 => "IPv4",
                     Family::V6 => "IPv6",
                 };
-                ctx.note(&format!(
-                    "netlink could not list {proto} {family} sockets; read /proc/net instead"
-                ));
+                ctx.note(&i18n::trf(Msg::FellBack, &[&proto, &family]));
             }
         }
         Ok(Exit::Success)

@@ -91,5 +91,15 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::NoBlockTargets => {
             "nothing to block: give addresses as arguments, or pipe records in (prt scan | prt filter ... | {0})"
         }
+        Msg::NetnsDenied => {
+            "{0} network namespaces need root to enter and are not listed; `sudo` lists them"
+        }
+        Msg::NetnsUnreadable => {
+            "the namespaces of {0} processes of other users cannot be read without root; only the visible ones are listed"
+        }
+        Msg::HiddenOwners => {
+            "{0} sockets belong to other users' processes and show no pid; `sudo prt scan` shows them"
+        }
+        Msg::FellBack => "netlink could not list {0} {1} sockets; read /proc/net instead",
     }
 }

@@ -167,11 +167,15 @@ pub enum Msg {
     NoRules,
     NoTargets,
     NoBlockTargets,
+    NetnsDenied,
+    NetnsUnreadable,
+    HiddenOwners,
+    FellBack,
 }
 
 impl Msg {
     /// Every key, for the completeness test.
-    pub const ALL: [Msg; 75] = [
+    pub const ALL: [Msg; 79] = [
         Msg::HeadProto,
         Msg::HeadLocal,
         Msg::HeadRemote,
@@ -247,6 +251,10 @@ impl Msg {
         Msg::NoRules,
         Msg::NoTargets,
         Msg::NoBlockTargets,
+        Msg::NetnsDenied,
+        Msg::NetnsUnreadable,
+        Msg::HiddenOwners,
+        Msg::FellBack,
     ];
 }
 

@@ -87,5 +87,11 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::NoBlockTargets => {
             "没有可封锁的目标：请以参数给出地址，或通过管道输入记录（prt scan | prt filter ... | {0}）"
         }
+        Msg::NetnsDenied => "有 {0} 个网络命名空间需要 root 才能进入，未列出；用 `sudo` 可列出",
+        Msg::NetnsUnreadable => {
+            "没有 root 权限无法读取其他用户的 {0} 个进程的命名空间；只列出可见的"
+        }
+        Msg::HiddenOwners => "{0} 个套接字属于其他用户的进程，不显示 pid；`sudo prt scan` 可显示",
+        Msg::FellBack => "netlink 无法列出 {0} {1} 套接字；已改为读取 /proc/net",
     }
 }
