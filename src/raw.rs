@@ -11,6 +11,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 
+use crate::i18n::{self, Msg};
+
 /// The top-level fields prt knows, by their wire names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[allow(missing_docs)]
@@ -153,7 +155,7 @@ pub struct Malformed {
 
 impl fmt::Display for Malformed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at column {}", self.what, self.column)
+        f.write_str(&i18n::trf(Msg::AtColumn, &[&self.what, &self.column]))
     }
 }
 
@@ -265,7 +267,7 @@ impl<'a> RawRecord<'a> {
         if u32::try_from(line.len()).is_err() {
             return Err(Malformed {
                 column: 1,
-                what: "line longer than 4 GiB".to_owned(),
+                what: i18n::tr(Msg::JsonTooLong).to_owned(),
             });
         }
         let mut fields = [Field::ABSENT; Key::ALL.len()];
@@ -509,26 +511,26 @@ struct Fail {
 impl Fail {
     fn malformed(self) -> Malformed {
         let what = match self.what {
-            What::EmptyLine => "expected a JSON object, found an empty line",
-            What::NotAnObject => "expected a JSON object",
-            What::FieldName => "expected a field name in double quotes",
-            What::Colon => "expected ':' after the field name",
-            What::AfterMember => "expected ',' or '}' after a value",
-            What::AfterElement => "expected ',' or ']' after an array element",
-            What::Value => "expected a value",
-            What::EndInValue => "unexpected end of line, expected a value",
-            What::Number => "malformed number",
-            What::Escape => "malformed escape in a string",
-            What::UnicodeEscape => "malformed \\u escape",
-            What::Control => "control character in a string",
-            What::Unterminated => "unterminated string",
-            What::Trailing => "unexpected text after the object",
-            What::TooDeep => "nested too deeply",
-            What::Utf8 => "invalid UTF-8",
+            What::EmptyLine => Msg::JsonEmptyLine,
+            What::NotAnObject => Msg::JsonNotObject,
+            What::FieldName => Msg::JsonFieldName,
+            What::Colon => Msg::JsonColon,
+            What::AfterMember => Msg::JsonAfterMember,
+            What::AfterElement => Msg::JsonAfterElement,
+            What::Value => Msg::JsonValue,
+            What::EndInValue => Msg::JsonEndInValue,
+            What::Number => Msg::JsonNumber,
+            What::Escape => Msg::JsonEscape,
+            What::UnicodeEscape => Msg::JsonUnicodeEscape,
+            What::Control => Msg::JsonControl,
+            What::Unterminated => Msg::JsonUnterminated,
+            What::Trailing => Msg::JsonTrailing,
+            What::TooDeep => Msg::JsonTooDeep,
+            What::Utf8 => Msg::JsonUtf8,
         };
         Malformed {
             column: self.at as usize + 1,
-            what: what.to_owned(),
+            what: i18n::tr(what).to_owned(),
         }
     }
 }

@@ -3,7 +3,8 @@
 use super::Msg;
 
 /// The English text of `msg`.
-#[allow(clippy::match_same_arms)] // one line per key reads better than merged arms
+// One line per key reads better than merged arms, and a table is as long as it is.
+#[allow(clippy::match_same_arms, clippy::too_many_lines)]
 pub(super) fn text(msg: Msg) -> &'static str {
     match msg {
         Msg::HeadProto => "PROTO",
@@ -101,5 +102,57 @@ pub(super) fn text(msg: Msg) -> &'static str {
             "{0} sockets belong to other users' processes and show no pid; `sudo prt scan` shows them"
         }
         Msg::FellBack => "netlink could not list {0} {1} sockets; read /proc/net instead",
+        Msg::JsonEmptyLine => "expected a JSON object, found an empty line",
+        Msg::JsonNotObject => "expected a JSON object",
+        Msg::JsonFieldName => "expected a field name in double quotes",
+        Msg::JsonColon => "expected ':' after the field name",
+        Msg::JsonAfterMember => "expected ',' or '}' after a value",
+        Msg::JsonAfterElement => "expected ',' or ']' after an array element",
+        Msg::JsonValue => "expected a value",
+        Msg::JsonEndInValue => "unexpected end of line, expected a value",
+        Msg::JsonNumber => "malformed number",
+        Msg::JsonEscape => "malformed escape in a string",
+        Msg::JsonUnicodeEscape => "malformed \\u escape",
+        Msg::JsonControl => "control character in a string",
+        Msg::JsonUnterminated => "unterminated string",
+        Msg::JsonTrailing => "unexpected text after the object",
+        Msg::JsonTooDeep => "nested too deeply",
+        Msg::JsonUtf8 => "invalid UTF-8",
+        Msg::JsonTooLong => "line longer than 4 GiB",
+        Msg::AtColumn => "{0} at column {1}",
+        Msg::AtLine => "{0}line {1}: {2}",
+        Msg::CannotOpen => "cannot open {0}: {1}",
+        Msg::CannotRead => "cannot read {0}: {1}",
+        Msg::QEmpty => "empty filter expression",
+        Msg::QUnmatchedClose => "unmatched ')'",
+        Msg::QUnexpected => "unexpected {0}",
+        Msg::QAfterOr => "expected an expression after 'or'",
+        Msg::QAfterAnd => "expected an expression after 'and'",
+        Msg::QExpression => "expected an expression",
+        Msg::QAfterNot => "expected an expression after 'not'",
+        Msg::QInsideParens => "expected an expression inside '()'",
+        Msg::QUnclosed => "unclosed '('",
+        Msg::QBang => "'!' alone means suspicious; to negate, write 'not'",
+        Msg::QFieldBefore => "expected a field name before '{0}'",
+        Msg::QInField => "'in' takes an address field (laddr, raddr), not '{0}'",
+        Msg::QValueAfterColon => "expected a value after '{0}:'",
+        Msg::QValueAfterFound => "expected a value after '{0}', found {1}",
+        Msg::QValueAfter => "expected a value after '{0}'",
+        Msg::QUnknownField => "unknown field '{0}'",
+        Msg::QDidYouMean => "{0}; did you mean '{1}'?",
+        Msg::QBadOp => "'{0}' does not apply to {1}",
+        Msg::QBadRegex => "bad regular expression: {0}",
+        Msg::QRangeOp => "a range needs '=' or '!='",
+        Msg::QEmptyRange => "empty range {0}",
+        Msg::QNumber => "expected a number for {0}, found '{1}'",
+        Msg::QAddress => "expected an IP address for {0}, found '{1}'",
+        Msg::QState => {
+            "unknown state '{0}'; states are {1} and the groups connected, synchronized, bucket, big"
+        }
+        Msg::QProto => "unknown protocol '{0}'; use tcp or udp",
+        Msg::QStatus => "unknown status '{0}'; use new, gone, unchanged or active",
+        Msg::QNetwork => "expected a network like 10.0.0.0/8, found '{0}'",
+        Msg::QPrefix => "prefix length must be 0 to {0}, found '{1}'",
+        Msg::QUnterminated => "unterminated {0}-quoted string",
     }
 }

@@ -3,7 +3,8 @@
 use super::Msg;
 
 /// The Chinese text of `msg`.
-#[allow(clippy::match_same_arms)] // one line per key reads better than merged arms
+// One line per key reads better than merged arms, and a table is as long as it is.
+#[allow(clippy::match_same_arms, clippy::too_many_lines)]
 pub(super) fn text(msg: Msg) -> &'static str {
     match msg {
         Msg::HeadProto => "协议",
@@ -93,5 +94,55 @@ pub(super) fn text(msg: Msg) -> &'static str {
         }
         Msg::HiddenOwners => "{0} 个套接字属于其他用户的进程，不显示 pid；`sudo prt scan` 可显示",
         Msg::FellBack => "netlink 无法列出 {0} {1} 套接字；已改为读取 /proc/net",
+        Msg::JsonEmptyLine => "应为 JSON 对象，却是空行",
+        Msg::JsonNotObject => "应为 JSON 对象",
+        Msg::JsonFieldName => "应为双引号中的字段名",
+        Msg::JsonColon => "字段名后应为 ':'",
+        Msg::JsonAfterMember => "值后应为 ',' 或 '}'",
+        Msg::JsonAfterElement => "数组元素后应为 ',' 或 ']'",
+        Msg::JsonValue => "应为一个值",
+        Msg::JsonEndInValue => "行意外结束，应为一个值",
+        Msg::JsonNumber => "数字格式错误",
+        Msg::JsonEscape => "字符串中的转义序列错误",
+        Msg::JsonUnicodeEscape => "\\u 转义序列错误",
+        Msg::JsonControl => "字符串中有控制字符",
+        Msg::JsonUnterminated => "字符串未结束",
+        Msg::JsonTrailing => "对象后有多余文本",
+        Msg::JsonTooDeep => "嵌套过深",
+        Msg::JsonUtf8 => "无效的 UTF-8",
+        Msg::JsonTooLong => "行长超过 4 GiB",
+        Msg::AtColumn => "{0}（第 {1} 列）",
+        Msg::AtLine => "{0}第 {1} 行：{2}",
+        Msg::CannotOpen => "无法打开 {0}：{1}",
+        Msg::CannotRead => "无法读取 {0}：{1}",
+        Msg::QEmpty => "过滤表达式为空",
+        Msg::QUnmatchedClose => "多余的 ')'",
+        Msg::QUnexpected => "意外的 {0}",
+        Msg::QAfterOr => "'or' 后应为表达式",
+        Msg::QAfterAnd => "'and' 后应为表达式",
+        Msg::QExpression => "应为表达式",
+        Msg::QAfterNot => "'not' 后应为表达式",
+        Msg::QInsideParens => "'()' 内应为表达式",
+        Msg::QUnclosed => "未闭合的 '('",
+        Msg::QBang => "单独的 '!' 表示可疑；取反请写 'not'",
+        Msg::QFieldBefore => "'{0}' 前应为字段名",
+        Msg::QInField => "'in' 只用于地址字段（laddr、raddr），不能用于 '{0}'",
+        Msg::QValueAfterColon => "'{0}:' 后应为值",
+        Msg::QValueAfterFound => "'{0}' 后应为值，却是 {1}",
+        Msg::QValueAfter => "'{0}' 后应为值",
+        Msg::QUnknownField => "未知字段 '{0}'",
+        Msg::QDidYouMean => "{0}；是否想输入 '{1}'？",
+        Msg::QBadOp => "'{0}' 不适用于 {1}",
+        Msg::QBadRegex => "正则表达式错误：{0}",
+        Msg::QRangeOp => "范围只能用 '=' 或 '!='",
+        Msg::QEmptyRange => "空范围 {0}",
+        Msg::QNumber => "{0} 应为数字，却是 '{1}'",
+        Msg::QAddress => "{0} 应为 IP 地址，却是 '{1}'",
+        Msg::QState => "未知状态 '{0}'；状态有 {1}，以及分组 connected、synchronized、bucket、big",
+        Msg::QProto => "未知协议 '{0}'；请用 tcp 或 udp",
+        Msg::QStatus => "未知状态值 '{0}'；请用 new、gone、unchanged 或 active",
+        Msg::QNetwork => "应为 10.0.0.0/8 这样的网络，却是 '{0}'",
+        Msg::QPrefix => "前缀长度应为 0 到 {0}，却是 '{1}'",
+        Msg::QUnterminated => "未结束的 {0} 引号字符串",
     }
 }

@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::PathBuf;
 
+use crate::i18n::{self, Msg};
 use crate::raw::{Malformed, RawRecord};
 
 /// Where records come from.
@@ -40,7 +41,7 @@ impl Input {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be opened.
-    #[error("cannot open {name}: {source}")]
+    #[error("{}", i18n::trf(Msg::CannotOpen, &[name, source]))]
     Open {
         /// The file.
         name: String,
@@ -49,7 +50,7 @@ pub enum Error {
         source: io::Error,
     },
     /// Reading failed.
-    #[error("cannot read {name}: {source}")]
+    #[error("{}", i18n::trf(Msg::CannotRead, &[name, source]))]
     Read {
         /// The input.
         name: String,
@@ -58,7 +59,7 @@ pub enum Error {
         source: io::Error,
     },
     /// A line is not a record.
-    #[error("{location}line {line}: {error}")]
+    #[error("{}", i18n::trf(Msg::AtLine, &[location, line, error]))]
     Malformed {
         /// `FILE: ` when reading named files, empty for stdin alone.
         location: String,

@@ -1,6 +1,7 @@
 //! Tokens with positions.
 
 use super::ParseError;
+use crate::i18n::{self, Msg};
 
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +89,7 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, ParseError> {
                         None => {
                             return Err(ParseError::new(
                                 start,
-                                format!("unterminated {c}-quoted string"),
+                                i18n::trf(Msg::QUnterminated, &[&c]),
                             ));
                         }
                         Some(&q) if q == c => break,

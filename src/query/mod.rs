@@ -27,6 +27,7 @@ mod fields;
 mod lexer;
 mod parser;
 
+use crate::i18n::{self, Msg};
 use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
@@ -62,7 +63,7 @@ pub fn parse(text: &str) -> Result<Query, ParseError> {
 
 /// A syntax error, with the 1-based column (in characters) where it went wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message} at column {column}")]
+#[error("{}", i18n::trf(Msg::AtColumn, &[message, column]))]
 pub struct ParseError {
     /// 1-based character column.
     pub column: usize,

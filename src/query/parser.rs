@@ -1,5 +1,6 @@
 //! Tokens to an expression tree, with errors that point at a column.
 
+use crate::i18n::{self, Msg};
 use std::net::IpAddr;
 
 use regex::Regex;
@@ -23,14 +24,14 @@ pub fn parse(text: &str, tokens: &[Token]) -> Result<Expr, ParseError> {
         end: text.chars().count(),
     };
     if tokens.is_empty() {
-        return Err(ParseError::new(0, "empty filter expression"));
+        return Err(ParseError::new(0, i18n::tr(Msg::QEmpty)));
     }
     let expr = parser.or()?;
     if let Some(token) = parser.peek() {
         let message = if token.tok == Tok::Close {
-            "unmatched ')'".to_owned()
+            i18n::tr(Msg::QUnmatchedClose).to_owned()
         } else {
-            format!("unexpected {}", describe(&token.tok))
+            i18n::trf(Msg::QUnexpected, &[&describe(&token.tok)])
         };
         return Err(ParseError::new(token.start, message));
     }
@@ -73,7 +74,7 @@ impl<'a> Parser<'a> {
         while self.peek().is_some_and(|t| is_keyword(&t.tok, "or")) {
             let or = self.next().map_or(self.end, |t| t.end);
             if self.peek().is_none() {
-                return Err(ParseError::new(or, "expected an expression after 'or'"));
+                return Err(ParseError::new(or, i18n::tr(Msg::QAfterOr)));
             }
             let right = self.and()?;
             left = Expr::Or(Box::new(left), Box::new(right));
@@ -87,10 +88,7 @@ impl<'a> Parser<'a> {
             if is_keyword(&token.tok, "and") {
                 self.at += 1;
                 if self.peek().is_none() {
-                    return Err(ParseError::new(
-                        token.end,
-                        "expected an expression after 'and'",
-                    ));
+                    return Err(ParseError::new(token.end, i18n::tr(Msg::QAfterAnd)));
                 }
             } else if is_keyword(&token.tok, "or") || token.tok == Tok::Close {
                 break;
@@ -104,29 +102,23 @@ impl<'a> Parser<'a> {
 
     fn unary(&mut self) -> Result<Expr, ParseError> {
         let Some(token) = self.next() else {
-            return Err(ParseError::new(self.end, "expected an expression"));
+            return Err(ParseError::new(self.end, i18n::tr(Msg::QExpression)));
         };
         match &token.tok {
             Tok::Word(w) if w.eq_ignore_ascii_case("not") => {
                 if self.peek().is_none() {
-                    return Err(ParseError::new(
-                        token.end,
-                        "expected an expression after 'not'",
-                    ));
+                    return Err(ParseError::new(token.end, i18n::tr(Msg::QAfterNot)));
                 }
                 Ok(Expr::Not(Box::new(self.unary()?)))
             }
             Tok::Open => {
                 if self.peek().is_some_and(|t| t.tok == Tok::Close) {
-                    return Err(ParseError::new(
-                        self.column(),
-                        "expected an expression inside '()'",
-                    ));
+                    return Err(ParseError::new(self.column(), i18n::tr(Msg::QInsideParens)));
                 }
                 let inner = self.or()?;
                 match self.next() {
                     Some(t) if t.tok == Tok::Close => Ok(inner),
-                    _ => Err(ParseError::new(token.start, "unclosed '('")),
+                    _ => Err(ParseError::new(token.start, i18n::tr(Msg::QUnclosed))),
                 }
             }
             Tok::Bang => {
@@ -136,19 +128,16 @@ impl<'a> Parser<'a> {
                     && next.start == token.end
                     && matches!(next.tok, Tok::Word(_) | Tok::Open | Tok::Quoted(_))
                 {
-                    return Err(ParseError::new(
-                        token.start,
-                        "'!' alone means suspicious; to negate, write 'not'",
-                    ));
+                    return Err(ParseError::new(token.start, i18n::tr(Msg::QBang)));
                 }
                 Ok(Expr::Suspicious)
             }
             Tok::Word(word) => self.term(token, word),
             Tok::Quoted(text) => Ok(bare_word(text)),
-            Tok::Close => Err(ParseError::new(token.start, "unmatched ')'")),
+            Tok::Close => Err(ParseError::new(token.start, i18n::tr(Msg::QUnmatchedClose))),
             Tok::Op(op) => Err(ParseError::new(
                 token.start,
-                format!("expected a field name before '{}'", op.as_str()),
+                i18n::trf(Msg::QFieldBefore, &[&op.as_str()]),
             )),
         }
     }
@@ -168,7 +157,7 @@ impl<'a> Parser<'a> {
             if field.kind() != Kind::Address {
                 return Err(ParseError::new(
                     token.start,
-                    format!("'in' takes an address field (laddr, raddr), not '{field}'"),
+                    i18n::trf(Msg::QInField, &[&field]),
                 ));
             }
             let (value, column) = self.value_after("in", in_end)?;
@@ -190,7 +179,7 @@ impl<'a> Parser<'a> {
                     _ => {
                         return Err(ParseError::new(
                             token.end,
-                            format!("expected a value after '{name}:'"),
+                            i18n::trf(Msg::QValueAfterColon, &[&name]),
                         ));
                     }
                 }
@@ -221,14 +210,11 @@ impl<'a> Parser<'a> {
             }
             Some(token) => Err(ParseError::new(
                 token.start,
-                format!(
-                    "expected a value after '{what}', found {}",
-                    describe(&token.tok)
-                ),
+                i18n::trf(Msg::QValueAfterFound, &[&what, &describe(&token.tok)]),
             )),
             None => Err(ParseError::new(
                 after,
-                format!("expected a value after '{what}'"),
+                i18n::trf(Msg::QValueAfter, &[&what]),
             )),
         }
     }
@@ -237,9 +223,9 @@ impl<'a> Parser<'a> {
 /// The field called `word`, or an error suggesting the closest name.
 fn field_named(word: &str, column: usize) -> Result<Field, ParseError> {
     Field::from_name(word).ok_or_else(|| {
-        let mut message = format!("unknown field '{word}'");
+        let mut message = i18n::trf(Msg::QUnknownField, &[&word]);
         if let Some(close) = closest_field(word) {
-            message = format!("{message}; did you mean '{close}'?");
+            message = i18n::trf(Msg::QDidYouMean, &[&message, &close]);
         }
         ParseError::new(column, message)
     })
@@ -288,7 +274,7 @@ fn comparison(field: Field, op: Op, value: &str, column: usize) -> Result<Expr, 
     let bad_op = || {
         ParseError::new(
             column.saturating_sub(op.as_str().len()),
-            format!("'{}' does not apply to {field}", op.as_str()),
+            i18n::trf(Msg::QBadOp, &[&op.as_str(), &field]),
         )
     };
     let cmp = match op {
@@ -302,76 +288,65 @@ fn comparison(field: Field, op: Op, value: &str, column: usize) -> Result<Expr, 
             let regex = Regex::new(value).map_err(|err| {
                 let detail = err.to_string();
                 let last = detail.lines().last().unwrap_or("invalid").trim().to_owned();
-                ParseError::new(column, format!("bad regular expression: {last}"))
+                ParseError::new(column, i18n::trf(Msg::QBadRegex, &[&last]))
             })?;
             return Ok(Expr::Regex(field, regex, op == Op::NotMatch));
         }
     };
     let ordered = !matches!(cmp, Cmp::Eq | Cmp::Ne);
-    let value = match field.kind() {
-        Kind::Number => {
-            if let Some((low, high)) = range(value) {
-                if ordered {
-                    return Err(ParseError::new(column, "a range needs '=' or '!='"));
+    let value =
+        match field.kind() {
+            Kind::Number => {
+                if let Some((low, high)) = range(value) {
+                    if ordered {
+                        return Err(ParseError::new(column, i18n::tr(Msg::QRangeOp)));
+                    }
+                    if low > high {
+                        return Err(ParseError::new(
+                            column,
+                            i18n::trf(Msg::QEmptyRange, &[&value]),
+                        ));
+                    }
+                    Value::Range(low, high)
+                } else {
+                    Value::Number(value.parse().map_err(|_| {
+                        ParseError::new(column, i18n::trf(Msg::QNumber, &[&field, &value]))
+                    })?)
                 }
-                if low > high {
-                    return Err(ParseError::new(column, format!("empty range {value}")));
-                }
-                Value::Range(low, high)
-            } else {
-                Value::Number(value.parse().map_err(|_| {
-                    ParseError::new(
+            }
+            _ if ordered => return Err(bad_op()),
+            Kind::Address => Value::Ip(value.parse().map_err(|_| {
+                ParseError::new(column, i18n::trf(Msg::QAddress, &[&field, &value]))
+            })?),
+            Kind::Text | Kind::Reasons => Value::Text(value.to_lowercase()),
+            Kind::State => match (StateGroup::from_name(value), value.parse::<State>()) {
+                (Some(group), _) => Value::Group(group),
+                (None, Ok(state)) => Value::State(state),
+                (None, Err(_)) => {
+                    let names: Vec<&str> = State::ALL.iter().map(|s| s.as_str()).collect();
+                    return Err(ParseError::new(
                         column,
-                        format!("expected a number for {field}, found '{value}'"),
-                    )
-                })?)
-            }
-        }
-        _ if ordered => return Err(bad_op()),
-        Kind::Address => Value::Ip(value.parse().map_err(|_| {
-            ParseError::new(
-                column,
-                format!("expected an IP address for {field}, found '{value}'"),
-            )
-        })?),
-        Kind::Text | Kind::Reasons => Value::Text(value.to_lowercase()),
-        Kind::State => match (StateGroup::from_name(value), value.parse::<State>()) {
-            (Some(group), _) => Value::Group(group),
-            (None, Ok(state)) => Value::State(state),
-            (None, Err(_)) => {
-                let names: Vec<&str> = State::ALL.iter().map(|s| s.as_str()).collect();
-                return Err(ParseError::new(
-                    column,
-                    format!(
-                        "unknown state '{value}'; states are {} and the groups connected, synchronized, bucket, big",
-                        names.join(" ")
-                    ),
-                ));
-            }
-        },
-        Kind::Proto => match value.to_ascii_lowercase().as_str() {
-            "tcp" => Value::Proto(Proto::Tcp),
-            "udp" => Value::Proto(Proto::Udp),
-            _ => {
-                return Err(ParseError::new(
-                    column,
-                    format!("unknown protocol '{value}'; use tcp or udp"),
-                ));
-            }
-        },
-        Kind::Status => match value.to_ascii_lowercase().as_str() {
-            "new" => Value::Status(Some(Status::New)),
-            "gone" => Value::Status(Some(Status::Gone)),
-            "unchanged" => Value::Status(Some(Status::Unchanged)),
-            "active" => Value::Status(None),
-            _ => {
-                return Err(ParseError::new(
-                    column,
-                    format!("unknown status '{value}'; use new, gone, unchanged or active"),
-                ));
-            }
-        },
-    };
+                        i18n::trf(Msg::QState, &[&value, &names.join(" ")]),
+                    ));
+                }
+            },
+            Kind::Proto => match value.to_ascii_lowercase().as_str() {
+                "tcp" => Value::Proto(Proto::Tcp),
+                "udp" => Value::Proto(Proto::Udp),
+                _ => {
+                    return Err(ParseError::new(column, i18n::trf(Msg::QProto, &[&value])));
+                }
+            },
+            Kind::Status => match value.to_ascii_lowercase().as_str() {
+                "new" => Value::Status(Some(Status::New)),
+                "gone" => Value::Status(Some(Status::Gone)),
+                "unchanged" => Value::Status(Some(Status::Unchanged)),
+                "active" => Value::Status(None),
+                _ => {
+                    return Err(ParseError::new(column, i18n::trf(Msg::QStatus, &[&value])));
+                }
+            },
+        };
     Ok(Expr::Compare(field, cmp, value))
 }
 
@@ -381,21 +356,17 @@ fn network(text: &str, column: usize) -> Result<(IpAddr, u8), ParseError> {
         Some((addr, prefix)) => (addr, Some(prefix)),
         None => (text, None),
     };
-    let addr: IpAddr = addr.parse().map_err(|_| {
-        ParseError::new(
-            column,
-            format!("expected a network like 10.0.0.0/8, found '{text}'"),
-        )
-    })?;
+    let addr: IpAddr = addr
+        .parse()
+        .map_err(|_| ParseError::new(column, i18n::trf(Msg::QNetwork, &[&text])))?;
     let max = if addr.is_ipv4() { 32 } else { 128 };
     let prefix = match prefix {
         None => max,
-        Some(p) => p.parse::<u8>().ok().filter(|&p| p <= max).ok_or_else(|| {
-            ParseError::new(
-                column,
-                format!("prefix length must be 0 to {max}, found '{p}'"),
-            )
-        })?,
+        Some(p) => p
+            .parse::<u8>()
+            .ok()
+            .filter(|&p| p <= max)
+            .ok_or_else(|| ParseError::new(column, i18n::trf(Msg::QPrefix, &[&max, &p])))?,
     };
     Ok((addr, prefix))
 }
