@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::config::AlertRule;
+use crate::i18n::{self, Msg};
 use crate::model::State;
 use crate::query::{self, Query};
 use crate::raw::{Key, RawRecord};
@@ -56,7 +57,7 @@ pub struct Rule {
 
 /// A rule that cannot be used: it names the rule and where it went wrong.
 #[derive(Debug, thiserror::Error)]
-#[error("rule '{rule}': {location}{message}")]
+#[error("{}", i18n::trf(Msg::RuleError, &[rule, location, message]))]
 pub struct Error {
     /// The rule's name.
     pub rule: String,
@@ -104,7 +105,7 @@ impl Rule {
             return Err(Error {
                 rule: rule.name.clone(),
                 location: format!("line {}: ", rule.at.0),
-                message: "a rule needs a name".to_owned(),
+                message: i18n::tr(Msg::RuleNeedsName).to_owned(),
             });
         }
         Ok(Rule {

@@ -34,6 +34,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
+use crate::i18n::{self, Msg};
 use crate::model::{Proto, State};
 
 /// A parsed configuration file. Every part is optional; the default is an empty file.
@@ -220,7 +221,7 @@ impl Config {
             if name.get_ref().trim().is_empty() {
                 return Err(invalid(
                     Some(name.span()),
-                    "a service name cannot be empty".to_owned(),
+                    i18n::tr(Msg::CfgEmptyService).to_owned(),
                 ));
             }
             config.known_ports.push(PortName {
@@ -297,20 +298,18 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let (number, unit) = text.split_at(split);
     let value: f64 = number
         .parse()
-        .map_err(|_| format!("'{text}' is not a duration like 500ms, 2s or 1m"))?;
+        .map_err(|_| i18n::trf(Msg::CfgDuration, &[&text]))?;
     let seconds = match unit {
         "ms" => value / 1000.0,
         "" | "s" => value,
         "m" => value * 60.0,
         "h" => value * 3600.0,
         _ => {
-            return Err(format!(
-                "unknown unit '{unit}' in '{text}'; use ms, s, m or h"
-            ));
+            return Err(i18n::trf(Msg::CfgUnit, &[&unit, &text]));
         }
     };
     if !seconds.is_finite() || seconds <= 0.0 || seconds > 86_400.0 * 365.0 {
-        return Err(format!("'{text}' is out of range"));
+        return Err(i18n::trf(Msg::CfgRange, &[&text]));
     }
     Ok(Duration::from_secs_f64(seconds))
 }
@@ -326,12 +325,12 @@ fn parse_port_key(key: &str) -> Result<(u16, Option<Proto>), String> {
         .parse::<u16>()
         .ok()
         .filter(|&port| port != 0)
-        .ok_or_else(|| format!("'{key}' is not a port (1-65535, optionally /tcp or /udp)"))?;
+        .ok_or_else(|| i18n::trf(Msg::CfgPort, &[&key]))?;
     let proto = match proto.map(|p| p.trim().to_ascii_lowercase()) {
         None => None,
         Some(p) if p == "tcp" => Some(Proto::Tcp),
         Some(p) if p == "udp" => Some(Proto::Udp),
-        Some(p) => return Err(format!("unknown protocol '{p}' in '{key}'; use tcp or udp")),
+        Some(p) => return Err(i18n::trf(Msg::CfgProto, &[&p, &key])),
     };
     Ok((port, proto))
 }

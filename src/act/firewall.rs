@@ -82,7 +82,7 @@ impl fmt::Display for Block {
 
 /// Why an argument is not something to block.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is neither an IP address nor PORT/tcp or PORT/udp")]
+#[error("{}", i18n::trf(Msg::BadBlock, &[&format!("{:?}", self.0)]))]
 pub struct BadBlock(pub String);
 
 impl FromStr for Block {
@@ -176,27 +176,25 @@ impl Blocklist {
             let proto = match record.str(Key::Proto).as_deref() {
                 Some("tcp") => Proto::Tcp,
                 Some("udp") => Proto::Udp,
-                other => return Err(bad(format!("proto {other:?} is not tcp or udp"))),
+                other => return Err(bad(i18n::trf(Msg::FwBadProto, &[&format!("{other:?}")]))),
             };
             let port = record
                 .u64(Key::LocalPort)
                 .and_then(|p| u16::try_from(p).ok())
                 .filter(|&p| p > 0)
-                .ok_or_else(|| bad("no local_port between 1 and 65535".to_owned()))?;
+                .ok_or_else(|| bad(i18n::tr(Msg::FwNoLocalPort).to_owned()))?;
             self.add(Block::Port(proto, port), place);
             return Ok(());
         }
         match record.get(Key::RemoteAddr) {
             None | Some(RawValue::Null) => {
-                self.skipped.push(format!(
-                    "{place}: no remote address (a listener?); --local-port blocks its port"
-                ));
+                self.skipped.push(i18n::trf(Msg::FwNoRemote, &[&place]));
                 Ok(())
             }
             Some(value) => {
-                let addr = value.as_ip().ok_or_else(|| {
-                    bad(format!("remote_addr {} is not an IP address", value.cell()))
-                })?;
+                let addr = value
+                    .as_ip()
+                    .ok_or_else(|| bad(i18n::trf(Msg::FwNotIp, &[&value.cell()])))?;
                 self.add(Block::Address(addr.to_canonical()), place);
                 Ok(())
             }
@@ -207,7 +205,7 @@ impl Blocklist {
     pub fn add(&mut self, block: Block, place: &str) {
         if let Block::Address(addr) = block {
             if let Some(reason) = self.never_blocked(addr) {
-                let note = format!("{place}: skipped {addr}: {reason}");
+                let note = i18n::trf(Msg::FwSkipped, &[&place, &addr, &i18n::tr(reason)]);
                 if !self.skipped.contains(&note) {
                     self.skipped.push(note);
                 }
@@ -219,21 +217,21 @@ impl Blocklist {
 
     /// Why `addr` is left alone: blocking it would cut this machine off from itself or
     /// from its own network.
-    fn never_blocked(&self, addr: IpAddr) -> Option<&'static str> {
+    fn never_blocked(&self, addr: IpAddr) -> Option<Msg> {
         if addr.is_loopback() {
-            return Some("loopback");
+            return Some(Msg::FwLoopback);
         }
         if addr.is_unspecified() {
-            return Some("unspecified address");
+            return Some(Msg::FwUnspecified);
         }
         if self.allow_private {
             return None;
         }
         if self.own.iter().any(|own| own.to_canonical() == addr) {
-            return Some("an address of this machine (--allow-private blocks it)");
+            return Some(Msg::FwOwn);
         }
         if is_private(addr) {
-            return Some("a private or link-local address (--allow-private blocks it)");
+            return Some(Msg::FwPrivate);
         }
         None
     }

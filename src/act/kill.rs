@@ -88,7 +88,7 @@ impl fmt::Display for Signal {
 
 /// Why a `--signal` value is not a signal.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not a signal: give a name (TERM, SIGHUP, kill) or a number from 1 to 64")]
+#[error("{}", i18n::trf(Msg::BadSignal, &[&format!("{:?}", self.0)]))]
 pub struct BadSignal(pub String);
 
 impl FromStr for Signal {

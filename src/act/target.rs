@@ -8,6 +8,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::i18n::{self, Msg};
 use crate::model::{PortEntry, Proto, Timestamp};
 use crate::raw::{Key, RawRecord, RawValue};
 use crate::scan::process::{BootClock, ProcessInfo};
@@ -24,7 +25,7 @@ pub enum TargetSpec {
 
 /// Why an argument is not a target.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not a target: give a pid (1234), :PORT, PORT/tcp or PORT/udp")]
+#[error("{}", i18n::trf(Msg::BadSpec, &[&format!("{:?}", self.0)]))]
 pub struct BadSpec(pub String);
 
 impl FromStr for TargetSpec {
@@ -164,7 +165,7 @@ pub struct Unowned {
 
 /// A record whose pid is not a usable process id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{place}: pid {value} is not a process id (a positive whole number)")]
+#[error("{}", i18n::trf(Msg::BadPid, &[place, value]))]
 pub struct BadPid {
     /// Where (`line 3`).
     pub place: String,

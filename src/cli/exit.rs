@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use std::os::unix::process::CommandExt;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 
 use super::common::Ctx;
 use super::{Command, Prt, builtin_names};
@@ -54,6 +54,7 @@ pub trait Stage: Parser {
 /// Entry point of the `prt` binary.
 #[must_use]
 pub fn main() -> ExitCode {
+    early_language();
     let prt = match Prt::try_parse() {
         Ok(prt) => prt,
         Err(err) => return clap_exit(&err),
@@ -75,10 +76,34 @@ pub fn main() -> ExitCode {
 /// Entry point of a one-stage binary such as `prt-scan`.
 #[must_use]
 pub fn main_for<S: Stage>(binary: &str) -> ExitCode {
+    early_language();
     match S::try_parse() {
         Ok(args) => run_stage(args, binary),
         Err(err) => clap_exit(&err),
     }
+}
+
+/// Sets the language before clap parses anything, so a value that does not parse (a bad
+/// pid, signal or duration) is reported in the language asked for: `--lang X` or
+/// `--lang=X` anywhere on the command line, else the environment.
+fn early_language() {
+    let args: Vec<String> = std::env::args().collect();
+    let named = args
+        .iter()
+        .enumerate()
+        .find_map(|(index, arg)| match arg.as_str() {
+            "--" => Some(None),
+            "--lang" => Some(args.get(index + 1).cloned()),
+            _ => arg.strip_prefix("--lang=").map(|v| Some(v.to_owned())),
+        });
+    let flag = named
+        .flatten()
+        .and_then(|value| super::common::LangArg::from_str(&value, true).ok());
+    let config = super::common::ConfigArgs {
+        config: None,
+        lang: flag,
+    };
+    crate::i18n::set(Ctx::from_process("prt").language(&config));
 }
 
 fn run_stage<S: Stage>(args: S, label: &str) -> ExitCode {

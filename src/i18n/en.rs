@@ -154,5 +154,28 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::QNetwork => "expected a network like 10.0.0.0/8, found '{0}'",
         Msg::QPrefix => "prefix length must be 0 to {0}, found '{1}'",
         Msg::QUnterminated => "unterminated {0}-quoted string",
+        Msg::CfgEmptyService => "a service name cannot be empty",
+        Msg::CfgDuration => "'{0}' is not a duration like 500ms, 2s or 1m",
+        Msg::CfgUnit => "unknown unit '{0}' in '{1}'; use ms, s, m or h",
+        Msg::CfgRange => "'{0}' is out of range",
+        Msg::CfgPort => "'{0}' is not a port (1-65535, optionally /tcp or /udp)",
+        Msg::CfgProto => "unknown protocol '{0}' in '{1}'; use tcp or udp",
+        Msg::RuleNeedsName => "a rule needs a name",
+        Msg::RuleError => "rule '{0}': {1}{2}",
+        Msg::FwBadProto => "proto {0} is not tcp or udp",
+        Msg::FwNoLocalPort => "no local_port between 1 and 65535",
+        Msg::FwNoRemote => "{0}: no remote address (a listener?); --local-port blocks its port",
+        Msg::FwNotIp => "remote_addr {0} is not an IP address",
+        Msg::FwSkipped => "{0}: skipped {1}: {2}",
+        Msg::FwLoopback => "loopback",
+        Msg::FwUnspecified => "unspecified address",
+        Msg::FwOwn => "an address of this machine (--allow-private blocks it)",
+        Msg::FwPrivate => "a private or link-local address (--allow-private blocks it)",
+        Msg::BadSpec => "{0} is not a target: give a pid (1234), :PORT, PORT/tcp or PORT/udp",
+        Msg::BadPid => "{0}: pid {1} is not a process id (a positive whole number)",
+        Msg::BadSignal => {
+            "{0} is not a signal: give a name (TERM, SIGHUP, kill) or a number from 1 to 64"
+        }
+        Msg::BadBlock => "{0} is neither an IP address nor PORT/tcp or PORT/udp",
     }
 }

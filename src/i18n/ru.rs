@@ -154,5 +154,28 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::QNetwork => "ожидалась сеть вида 10.0.0.0/8, а найдено '{0}'",
         Msg::QPrefix => "длина префикса должна быть от 0 до {0}, а найдено '{1}'",
         Msg::QUnterminated => "незакрытая строка в кавычках {0}",
+        Msg::CfgEmptyService => "имя службы не может быть пустым",
+        Msg::CfgDuration => "'{0}' — не длительность вроде 500ms, 2s или 1m",
+        Msg::CfgUnit => "неизвестная единица '{0}' в '{1}'; используйте ms, s, m или h",
+        Msg::CfgRange => "'{0}' вне допустимого диапазона",
+        Msg::CfgPort => "'{0}' — не порт (1-65535, можно с /tcp или /udp)",
+        Msg::CfgProto => "неизвестный протокол '{0}' в '{1}'; используйте tcp или udp",
+        Msg::RuleNeedsName => "у правила должно быть имя",
+        Msg::RuleError => "правило '{0}': {1}{2}",
+        Msg::FwBadProto => "proto {0} — не tcp и не udp",
+        Msg::FwNoLocalPort => "нет local_port от 1 до 65535",
+        Msg::FwNoRemote => {
+            "{0}: нет удалённого адреса (слушающий сокет?); --local-port заблокирует его порт"
+        }
+        Msg::FwNotIp => "remote_addr {0} — не IP-адрес",
+        Msg::FwSkipped => "{0}: пропущен {1}: {2}",
+        Msg::FwLoopback => "loopback-адрес",
+        Msg::FwUnspecified => "неуказанный адрес",
+        Msg::FwOwn => "адрес этой машины (--allow-private заблокирует его)",
+        Msg::FwPrivate => "частный или link-local адрес (--allow-private заблокирует его)",
+        Msg::BadSpec => "{0} — не цель: укажите pid (1234), :PORT, PORT/tcp или PORT/udp",
+        Msg::BadPid => "{0}: pid {1} — не номер процесса (целое положительное число)",
+        Msg::BadSignal => "{0} — не сигнал: укажите имя (TERM, SIGHUP, kill) или номер от 1 до 64",
+        Msg::BadBlock => "{0} — не IP-адрес и не PORT/tcp или PORT/udp",
     }
 }

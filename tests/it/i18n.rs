@@ -129,4 +129,23 @@ fn messages_are_translated() {
         .expect("runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("пропущено"), "{stderr}");
+
+    // Errors: a filter expression, a value clap parses, a malformed record.
+    let bad_filter = prt()
+        .args(["scan", "--lang", "zh", "--where", "prot=tcp"])
+        .output()
+        .expect("runs");
+    assert_eq!(bad_filter.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad_filter.stderr);
+    assert!(
+        stderr.contains("未知字段 'prot'") && stderr.contains("'proto'"),
+        "{stderr}"
+    );
+    let bad_pid = prt()
+        .args(["kill", "--", "-1"])
+        .env("PRT_LANG", "ru")
+        .output()
+        .expect("runs");
+    assert_eq!(bad_pid.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_pid.stderr).contains("не цель"));
 }
