@@ -497,6 +497,13 @@ mod tests {
     }
 
     #[test]
+    fn all_lists_every_key_once_in_declaration_order() {
+        for (index, msg) in Msg::ALL.iter().enumerate() {
+            assert_eq!(*msg as usize, index, "{msg:?} is out of place in Msg::ALL");
+        }
+    }
+
+    #[test]
     fn translations_differ_from_english_where_words_are_involved() {
         for lang in [Lang::Ru, Lang::Zh] {
             for msg in [
