@@ -146,7 +146,7 @@ ru\t'Русский'
 zh\t'中文'"
 complete -c prt -n "__fish_prt_using_subcommand kill" -s n -l dry-run -d 'Check and list every target; signal nothing'
 complete -c prt -n "__fish_prt_using_subcommand kill" -s y -l yes -d 'Do not ask for confirmation (needed without a terminal)'
-complete -c prt -n "__fish_prt_using_subcommand kill" -l skip-invalid -d 'Report malformed lines and bad pids on stderr and go on, instead of exit status 2'
+complete -c prt -n "__fish_prt_using_subcommand kill" -l skip-invalid -d 'Report malformed lines and bad values on stderr and go on, instead of exit status 2'
 complete -c prt -n "__fish_prt_using_subcommand kill" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c prt -n "__fish_prt_using_subcommand kill" -s V -l version -d 'Print version'
 complete -c prt -n "__fish_prt_using_subcommand fw" -l backend -d 'The firewall [default: nft on Linux, pfctl on macOS]' -r -f -a "nft\t'nftables (the default on Linux)'
@@ -169,7 +169,7 @@ complete -c prt -n "__fish_prt_using_subcommand fw" -l undo -d 'Give the command
 complete -c prt -n "__fish_prt_using_subcommand fw" -l reset -d 'Give the commands that remove everything prt added (reads no records)'
 complete -c prt -n "__fish_prt_using_subcommand fw" -l apply -d 'Run the commands now (as root) and report each result, instead of printing a script'
 complete -c prt -n "__fish_prt_using_subcommand fw" -l allow-private -d 'Also block this machine\'s own and private (RFC 1918, ULA, link-local) addresses'
-complete -c prt -n "__fish_prt_using_subcommand fw" -l skip-invalid -d 'Report malformed lines and bad addresses on stderr and go on, instead of status 2'
+complete -c prt -n "__fish_prt_using_subcommand fw" -l skip-invalid -d 'Report malformed lines and bad values on stderr and go on, instead of exit status 2'
 complete -c prt -n "__fish_prt_using_subcommand fw" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c prt -n "__fish_prt_using_subcommand fw" -s V -l version -d 'Print version'
 complete -c prt -n "__fish_prt_using_subcommand detail" -l sample -d 'How long to measure CPU use over (0 skips it)' -r
@@ -187,7 +187,7 @@ ru\t'Русский'
 zh\t'中文'"
 complete -c prt -n "__fish_prt_using_subcommand detail" -l files -d 'List every open file, not only count them'
 complete -c prt -n "__fish_prt_using_subcommand detail" -l env-values -d 'Show environment variable values, not only names (they often hold secrets)'
-complete -c prt -n "__fish_prt_using_subcommand detail" -l skip-invalid -d 'Report malformed lines and bad pids on stderr and go on, instead of exit status 2'
+complete -c prt -n "__fish_prt_using_subcommand detail" -l skip-invalid -d 'Report malformed lines and bad values on stderr and go on, instead of exit status 2'
 complete -c prt -n "__fish_prt_using_subcommand detail" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c prt -n "__fish_prt_using_subcommand detail" -s V -l version -d 'Print version'
 complete -c prt -n "__fish_prt_using_subcommand config" -l config -d 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]' -r -F

@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::act::target::Target;
-use crate::enrich::containers::{self, Containers};
+use crate::enrich::containers::{self, ContainerId, Containers};
 use crate::i18n::{self, Msg};
 use crate::model::{PortEntry, Timestamp};
-use crate::scan::process::{BootClock, ProcessInfo, UserNames};
+use crate::scan::process::{self, BootClock, ProcessInfo, UserNames};
 
 /// What to read beyond the defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,11 +150,13 @@ pub fn describe(
         std::thread::sleep(options.sample);
     }
     let elapsed = sample_start.elapsed();
+    let mut container_ids = Vec::new();
     let mut details: Vec<Result<ProcessDetail, Missing>> = targets
         .iter()
         .zip(first_cpu)
         .map(|(target, first)| {
-            let mut detail = read(target, clock.as_ref(), options, &mut users)?;
+            let (mut detail, container) = read(target, clock.as_ref(), options, &mut users)?;
+            container_ids.extend(container);
             if !options.sample.is_zero() {
                 detail.cpu_percent = first.zip(cpu_ticks(target.pid)).and_then(|(a, b)| {
                     let ticks_per_sec = clock?.ticks_per_sec as f64;
@@ -166,17 +168,27 @@ pub fn describe(
             Ok(detail)
         })
         .collect();
-    name_containers(&mut details, containers);
+    // One question to the runtimes for every container, then each id becomes its name.
+    containers.resolve(&container_ids.iter().collect::<Vec<_>>());
+    for detail in details.iter_mut().filter_map(|d| d.as_mut().ok()) {
+        if let Some(id) = container_ids
+            .iter()
+            .find(|id| detail.container.as_deref() == Some(id.id.as_str()))
+        {
+            detail.container = Some(containers.name(id).to_owned());
+        }
+    }
     details
 }
 
-/// Reads one process; `Err` when it is gone or is no longer the target's process.
+/// Reads one process, and the container its cgroup names (to be named in one batch);
+/// `Err` when it is gone or is no longer the target's process.
 fn read(
     target: &Target,
     clock: Option<&BootClock>,
     options: &DetailOptions,
     users: &mut UserNames,
-) -> Result<ProcessDetail, Missing> {
+) -> Result<(ProcessDetail, Option<ContainerId>), Missing> {
     let pid = target.pid;
     let missing = |reason: String| Missing { pid, reason };
     let info = ProcessInfo::read(pid, clock)
@@ -197,13 +209,12 @@ fn read(
         };
         notes.push(format!("{what}: {why}"));
     };
-    let stat = std::fs::read_to_string(format!("{proc_dir}/stat")).unwrap_or_default();
-    let stat_fields = after_name(&stat);
+    let stat = process::read_stat(pid).unwrap_or_default();
     let status = std::fs::read_to_string(format!("{proc_dir}/status")).unwrap_or_default();
     let uid = status_field(&status, "Uid:").and_then(|v| v.split_whitespace().next()?.parse().ok());
 
-    let (exe, exe_deleted) = match executable(pid) {
-        Ok(found) => found,
+    let (exe, exe_deleted) = match process::executable(pid) {
+        Ok((path, deleted)) => (Some(path), deleted),
         Err(err) => {
             // Kernel threads have no executable: that is not worth a note.
             if info.cmdline.is_some() {
@@ -235,7 +246,7 @@ fn read(
         let (names, values) = environment(vars, options.env_values);
         (Some(names), values)
     });
-    Ok(ProcessDetail {
+    let detail = ProcessDetail {
         pid,
         process: info.name.clone(),
         exe,
@@ -249,8 +260,8 @@ fn read(
         parents: parent_chain(info.ppid),
         started: info.started,
         uptime_secs: info.started.map(|s| s.until(Timestamp::now()).as_secs()),
-        state: stat_fields.first().map(|s| state_name(s).to_owned()),
-        threads: stat_fields.get(17).and_then(|t| t.parse().ok()),
+        state: process::stat_field(&stat, 0).map(|s| state_name(s).to_owned()),
+        threads: process::stat_field(&stat, 17).and_then(|t| t.parse().ok()),
         cpu_percent: None,
         rss_bytes: status_field(&status, "VmRSS:")
             .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
@@ -259,22 +270,13 @@ fn read(
         files: fds.and_then(|(_, files)| files),
         sockets: Vec::new(),
         cgroup,
-        container: container_id.map(|id| id.id),
+        container: container_id.as_ref().map(|id| id.id.clone()),
         systemd_unit,
         env: env_names,
         env_values,
         notes,
-    })
-}
-
-/// The executable's path, and whether it was deleted since.
-fn executable(pid: u32) -> io::Result<(Option<String>, bool)> {
-    let path = std::fs::read_link(format!("/proc/{pid}/exe"))?;
-    let path = path.to_string_lossy();
-    Ok(match path.strip_suffix(" (deleted)") {
-        Some(stripped) => (Some(stripped.to_owned()), true),
-        None => (Some(path.into_owned()), false),
-    })
+    };
+    Ok((detail, container_id))
 }
 
 /// Parent, grandparent, ... up to pid 1 (at most 64, in case of a loop read mid-change).
@@ -308,44 +310,11 @@ fn environment(
     (names, with_values.then(|| pairs.into_iter().collect()))
 }
 
-/// Replaces container ids with names, asking the runtimes once for all of them.
-fn name_containers(details: &mut [Result<ProcessDetail, Missing>], containers: &mut Containers) {
-    let ids: Vec<containers::ContainerId> = details
-        .iter()
-        .filter_map(|d| d.as_ref().ok())
-        .filter_map(|d| {
-            let cgroup = d.cgroup.as_deref()?;
-            containers::parse_cgroup(&format!("0::{cgroup}\n"))
-        })
-        .collect();
-    if ids.is_empty() {
-        return;
-    }
-    containers.resolve(&ids.iter().collect::<Vec<_>>());
-    for detail in details.iter_mut().filter_map(|d| d.as_mut().ok()) {
-        let Some(id) = ids
-            .iter()
-            .find(|id| detail.container.as_deref() == Some(id.id.as_str()))
-        else {
-            continue;
-        };
-        detail.container = Some(containers.name(id).to_owned());
-    }
-}
-
-/// The fields of `/proc/<pid>/stat` after `(comm)`: state first.
-fn after_name(stat: &str) -> Vec<&str> {
-    stat.rfind(')')
-        .map(|close| stat[close + 1..].split_ascii_whitespace().collect())
-        .unwrap_or_default()
-}
-
 /// utime + stime of `pid`, in clock ticks.
 fn cpu_ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let fields = after_name(&stat);
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
+    let stat = process::read_stat(pid)?;
+    let utime: u64 = process::stat_field(&stat, 11)?.parse().ok()?;
+    let stime: u64 = process::stat_field(&stat, 12)?.parse().ok()?;
     Some(utime + stime)
 }
 

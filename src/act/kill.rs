@@ -21,7 +21,7 @@ use serde::Serialize;
 use super::target::Target;
 use crate::i18n::{self, Msg};
 use crate::model::Timestamp;
-use crate::scan::process::{BootClock, ProcessInfo};
+use crate::scan::process::{self, BootClock, ProcessInfo};
 
 /// A signal, by number, with its conventional name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,20 +149,6 @@ impl Outcome {
             Outcome::Gone => Msg::Gone,
             Outcome::Refused => Msg::Refused,
             Outcome::SkippedDryRun => Msg::SkippedDryRun,
-        }
-    }
-
-    /// The wire name (`not_permitted`).
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Signalled => "signalled",
-            Outcome::Exited => "exited",
-            Outcome::Killed => "killed",
-            Outcome::NotPermitted => "not_permitted",
-            Outcome::Gone => "gone",
-            Outcome::Refused => "refused",
-            Outcome::SkippedDryRun => "skipped_dry_run",
         }
     }
 }
@@ -396,12 +382,6 @@ fn check(
         _ if pid == own_pid => return refuse("that is prt itself"),
         _ => {}
     }
-    if target.process.is_none() && target.started.is_none() {
-        return refuse(
-            "the record does not say which process it was (no process or started field); \
-             give the pid as an argument instead",
-        );
-    }
     // Open the handle first: whatever it refers to now is what a signal will reach, and
     // the comparison below is made against that same process.
     let handle = match Handle::open(pid) {
@@ -411,6 +391,14 @@ fn check(
         }
         Err(err) => return Err((Outcome::Refused, format!("cannot open pid {pid}: {err}"))),
     };
+    // A pid that holds nothing is gone, whatever the record says; one that holds a
+    // process the record cannot be compared with is refused.
+    if target.process.is_none() && target.started.is_none() {
+        return refuse(
+            "the record does not say which process it was (no process or started field); \
+             give the pid as an argument instead",
+        );
+    }
     let Some(now) = ProcessInfo::read(pid, clock) else {
         return Err((Outcome::Gone, format!("no process with pid {pid} any more")));
     };
@@ -473,7 +461,7 @@ struct Handle {
 impl Handle {
     /// Opens `pid`. `ESRCH` when there is no such process.
     fn open(pid: u32) -> io::Result<Handle> {
-        let start_ticks = crate::scan::process::start_ticks(pid);
+        let start_ticks = process::start_ticks(pid);
         match pidfd_open(pid) {
             Ok(fd) => Ok(Handle {
                 pid,
@@ -500,7 +488,7 @@ impl Handle {
         if let Some(fd) = &self.pidfd {
             return pidfd_send_signal(fd, signal.number());
         }
-        if crate::scan::process::start_ticks(self.pid) != self.start_ticks {
+        if process::start_ticks(self.pid) != self.start_ticks {
             return Err(io::Error::from_raw_os_error(libc::ESRCH));
         }
         let pid = libc::pid_t::try_from(self.pid)
@@ -519,14 +507,11 @@ impl Handle {
         if let Some(fd) = &self.pidfd {
             return poll_readable(&[fd.as_raw_fd()], Duration::ZERO) > 0;
         }
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid));
-        let Ok(stat) = stat else { return true };
-        let Some(after_name) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+        let Some(stat) = process::read_stat(self.pid) else {
             return true;
         };
-        let mut fields = after_name.split_ascii_whitespace();
-        let state = fields.next();
-        let ticks = fields.nth(18).and_then(|t| t.parse().ok());
+        let state = process::stat_field(&stat, 0);
+        let ticks = process::stat_field(&stat, 19).and_then(|t| t.parse().ok());
         matches!(state, Some("Z" | "X")) || ticks != self.start_ticks
     }
 

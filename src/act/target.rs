@@ -99,6 +99,12 @@ pub struct Target {
 }
 
 impl Target {
+    /// Whether both name the same process: pid, name and start time.
+    #[must_use]
+    pub fn same_process(&self, other: &Target) -> bool {
+        self.pid == other.pid && self.started == other.started && self.process == other.process
+    }
+
     /// One line for a confirmation prompt: `1234 nginx (started …) tcp/80 tcp/443`.
     #[must_use]
     pub fn describe(&self) -> String {
@@ -197,11 +203,8 @@ impl Targets {
 
     /// Forgets the targets in `done` (already acted on in an earlier batch of a stream).
     pub fn remove_done(&mut self, done: &[Target]) {
-        self.targets.retain(|t| {
-            !done
-                .iter()
-                .any(|d| d.pid == t.pid && d.started == t.started && d.process == t.process)
-        });
+        self.targets
+            .retain(|t| !done.iter().any(|d| d.same_process(t)));
     }
 
     /// Adds the owner of a record read from NDJSON. A pid that is not a positive integer
@@ -296,9 +299,7 @@ impl Targets {
 
     /// Adds a target, merging it into an earlier one for the same process.
     fn add(&mut self, target: Target) {
-        let same = self.targets.iter_mut().find(|t| {
-            t.pid == target.pid && t.started == target.started && t.process == target.process
-        });
+        let same = self.targets.iter_mut().find(|t| t.same_process(&target));
         match same {
             Some(existing) => {
                 for port in target.ports {

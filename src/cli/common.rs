@@ -15,6 +15,7 @@ use crate::model::Proto;
 use crate::output::reader::{Input, Reader};
 use crate::output::results::ResultSink;
 use crate::output::{self, Format, RecordSink, Style, TableOptions};
+use crate::raw::RawRecord;
 use crate::scan::{Backend, Family, NamespaceReport, ScanOptions};
 
 /// `--format` values.
@@ -291,9 +292,8 @@ impl Ctx {
     /// default place is no configuration; a missing file named on purpose, or a broken one,
     /// is an error.
     pub fn load_config(&mut self, args: &ConfigArgs) -> anyhow::Result<()> {
-        // Before anything can fail, so that a broken configuration is reported in the
-        // language of the flag or environment; then again with the file's `lang`.
-        i18n::set(self.language(args));
+        // `main` already chose the language of the flag or environment, so a broken file is
+        // reported in it; the file's own `lang` counts once it is read.
         let Some(location) = self.config_location(args) else {
             return Ok(());
         };
@@ -549,30 +549,74 @@ mod tests {
     }
 }
 
-/// Where an acting stage (kill, detail) finds its processes: its arguments, or else the
-/// records on stdin (or in FILEs).
-pub struct TargetInput<'a> {
-    /// `PID`, `:PORT`, `PORT/tcp`, `PORT/udp` arguments.
-    pub specs: &'a [TargetSpec],
-    /// Record files (`--input`); stdin when empty.
-    pub files: &'a [PathBuf],
-    /// Report malformed lines and go on.
+/// Where an acting stage (kill, fw, detail) reads records when no TARGET is given:
+/// `--input FILE` (else stdin) and `--skip-invalid`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RecordArgs {
+    /// Read records from this file instead of stdin ('-' is stdin).
+    #[arg(long, value_name = "FILE", conflicts_with = "targets")]
+    pub input: Vec<PathBuf>,
+    /// Report malformed lines and bad values on stderr and go on, instead of exit status 2.
+    #[arg(long)]
     pub skip_invalid: bool,
 }
 
-impl TargetInput<'_> {
-    /// The distinct processes named. Port arguments are resolved by one scan (listeners
-    /// only); records are read to the end first, so a pipeline's scan is complete before
-    /// anything is acted on.
-    pub fn collect(&self, ctx: &Ctx) -> anyhow::Result<Targets> {
-        let mut all = Targets::new();
-        self.for_each_batch(ctx, false, |batch| {
-            all = batch;
-            Ok(())
-        })?;
-        Ok(all)
-    }
+/// What [`RecordArgs::read`] hands on.
+pub enum RecordEvent<'a> {
+    /// A record, and where it is (`line 3`).
+    Record(&'a RawRecord<'a>, &'a str),
+    /// The producer paused: what came so far is a whole tick of a live stream.
+    Pause,
+}
 
+impl RecordArgs {
+    /// Reads every record and hands it to `each`. Stdin left on a terminal is an error that
+    /// says what to give instead (`no_input`, which names the stage with `{0}`). An error
+    /// from `each` for one record (a bad pid, a bad address) counts as bad input: reported
+    /// and skipped with `--skip-invalid`, fatal otherwise.
+    pub fn read(
+        &self,
+        ctx: &Ctx,
+        no_input: Msg,
+        mut each: impl FnMut(RecordEvent<'_>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        if self.input.is_empty() && io::stdin().is_terminal() {
+            anyhow::bail!(i18n::trf(no_input, &[&ctx.label]));
+        }
+        let mut reader = Reader::new(self.input.iter().cloned().map(Input::from_arg).collect());
+        loop {
+            if reader.would_wait() {
+                each(RecordEvent::Pause)?;
+            }
+            let Some(line) = reader.next_line()? else {
+                return Ok(());
+            };
+            let place = format!("line {}", line.number);
+            let handled = line
+                .record()
+                .map_err(anyhow::Error::from)
+                .and_then(|record| each(RecordEvent::Record(&record, &place)));
+            match handled {
+                Ok(()) => {}
+                Err(err) if self.skip_invalid => {
+                    ctx.note(&i18n::trf(Msg::SkippedLine, &[&format!("{err:#}")]));
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+}
+
+/// Where an acting stage (kill, detail) finds its processes: its arguments, or else the
+/// records [`RecordArgs`] reads.
+pub struct TargetInput<'a> {
+    /// `PID`, `:PORT`, `PORT/tcp`, `PORT/udp` arguments.
+    pub specs: &'a [TargetSpec],
+    /// Where records come from otherwise.
+    pub records: &'a RecordArgs,
+}
+
+impl TargetInput<'_> {
     /// Hands the processes named to `act` in batches. With `streaming`, a batch ends whenever
     /// the producer pauses (a `prt watch` has written its tick), so a stream is acted on
     /// as it comes instead of at an end that never comes; otherwise there is one batch.
@@ -586,34 +630,17 @@ impl TargetInput<'_> {
         if !self.specs.is_empty() {
             return act(self.resolve_specs(ctx)?);
         }
-        if self.files.is_empty() && io::stdin().is_terminal() {
-            anyhow::bail!(i18n::trf(Msg::NoTargets, &[&ctx.label]));
-        }
-        let inputs = self.files.iter().cloned().map(Input::from_arg).collect();
-        let mut reader = Reader::new(inputs);
         let mut batch = Targets::new();
         let mut acted = false;
-        loop {
-            if streaming && reader.would_wait() && !batch.is_empty() {
-                act(std::mem::take(&mut batch))?;
-                acted = true;
-            }
-            let Some(line) = reader.next_line()? else {
-                break;
-            };
-            let place = format!("line {}", line.number);
-            let checked = line
-                .record()
-                .map_err(anyhow::Error::from)
-                .and_then(|record| Ok(batch.add_record(&record, &place)?));
-            match checked {
-                Ok(()) => {}
-                Err(err) if self.skip_invalid => {
-                    ctx.note(&i18n::trf(Msg::SkippedLine, &[&format!("{err:#}")]));
+        self.records
+            .read(ctx, Msg::NoTargets, |event| match event {
+                RecordEvent::Record(record, place) => Ok(batch.add_record(record, place)?),
+                RecordEvent::Pause if streaming && !batch.is_empty() => {
+                    acted = true;
+                    act(std::mem::take(&mut batch))
                 }
-                Err(err) => return Err(err),
-            }
-        }
+                RecordEvent::Pause => Ok(()),
+            })?;
         if !acted || !batch.is_empty() {
             act(batch)?;
         }

@@ -6,10 +6,11 @@
 //! named), 2 on bad input.
 
 use std::io::Write as _;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use super::common::{ConfigArgs, Ctx, OutputArgs, SocketArgs, TargetInput, parse_duration};
+use super::common::{
+    ConfigArgs, Ctx, OutputArgs, RecordArgs, SocketArgs, TargetInput, parse_duration,
+};
 use super::exit::{Exit, Stage};
 use crate::act::target::{Target, TargetSpec};
 use crate::detail::{self, DetailOptions};
@@ -46,12 +47,9 @@ pub struct Args {
     /// How long to measure CPU use over (0 skips it).
     #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = sample_duration)]
     pub sample: Duration,
-    /// Read records from this file instead of stdin ('-' is stdin).
-    #[arg(long, value_name = "FILE", conflicts_with = "targets")]
-    pub input: Vec<PathBuf>,
-    /// Report malformed lines and bad pids on stderr and go on, instead of exit status 2.
-    #[arg(long)]
-    pub skip_invalid: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub records: RecordArgs,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub output: OutputArgs,
@@ -83,12 +81,13 @@ impl Stage for Args {
         let mut out = ctx.stdout();
         let mut sink = ctx.results(&self.output, &[]);
         let mut containers = Containers::new();
+        // Service names for the sockets listed; container names come per process.
+        let mut services = Enricher::new(&ctx.config).with_containers(None);
         let mut done: Vec<Target> = Vec::new();
         let (mut described, mut missing) = (0usize, 0usize);
         let input = TargetInput {
             specs: &self.targets,
-            files: &self.input,
-            skip_invalid: self.skip_invalid,
+            records: &self.records,
         };
         // Batch by batch, so `prt watch --ndjson | prt detail` describes each tick's
         // processes as they appear.
@@ -104,9 +103,7 @@ impl Stage for Args {
                 return Ok(());
             }
             let mut sockets = crate::scan::scan(&SocketArgs::default().options())?.entries;
-            Enricher::new(&ctx.config)
-                .with_containers(None)
-                .enrich(&mut sockets);
+            services.enrich(&mut sockets);
             let details = detail::describe(&found.targets, &sockets, &options, &mut containers);
             done.extend(found.targets);
             for result in &details {

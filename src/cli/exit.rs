@@ -108,8 +108,6 @@ fn early_language() {
 
 fn run_stage<S: Stage>(args: S, label: &str) -> ExitCode {
     let mut ctx = Ctx::from_process(label);
-    // The environment's language until a stage reads its flags and configuration.
-    crate::i18n::set(ctx.language(&super::common::ConfigArgs::default()));
     let outcome = args.run(&mut ctx);
     finish(label, outcome)
 }

@@ -6,15 +6,13 @@
 //! Exit: 0; 1 when nothing was left to block or a command failed; 2 on bad input.
 
 use std::io::Write as _;
-use std::path::PathBuf;
 
 use clap::ValueEnum;
 
-use super::common::{ConfigArgs, Ctx, OutputArgs};
+use super::common::{ConfigArgs, Ctx, OutputArgs, RecordArgs, RecordEvent};
 use super::exit::{Exit, Stage};
 use crate::act::firewall::{self, Action, Backend, Block, Blocklist, Outcome};
 use crate::i18n::{self, Msg};
-use crate::output::reader::{Input, Reader};
 use crate::output::results::Tone;
 
 const EXAMPLES: &str = "\
@@ -67,12 +65,9 @@ pub struct Args {
     /// Also block this machine's own and private (RFC 1918, ULA, link-local) addresses.
     #[arg(long)]
     pub allow_private: bool,
-    /// Read records from this file instead of stdin ('-' is stdin).
-    #[arg(long, value_name = "FILE", conflicts_with = "targets")]
-    pub input: Vec<PathBuf>,
-    /// Report malformed lines and bad addresses on stderr and go on, instead of status 2.
-    #[arg(long)]
-    pub skip_invalid: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub records: RecordArgs,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub output: OutputArgs,
@@ -148,24 +143,11 @@ impl Args {
             }
             return Ok(list);
         }
-        if self.input.is_empty() && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-            anyhow::bail!(i18n::trf(Msg::NoBlockTargets, &[&ctx.label]));
-        }
-        let mut reader = Reader::new(self.input.iter().cloned().map(Input::from_arg).collect());
-        while let Some(line) = reader.next_line()? {
-            let place = format!("line {}", line.number);
-            let added = line
-                .record()
-                .map_err(anyhow::Error::from)
-                .and_then(|record| Ok(list.add_record(&record, &place)?));
-            match added {
-                Ok(()) => {}
-                Err(err) if self.skip_invalid => {
-                    ctx.note(&i18n::trf(Msg::SkippedLine, &[&format!("{err:#}")]));
-                }
-                Err(err) => return Err(err),
-            }
-        }
+        self.records
+            .read(ctx, Msg::NoBlockTargets, |event| match event {
+                RecordEvent::Record(record, place) => Ok(list.add_record(record, place)?),
+                RecordEvent::Pause => Ok(()),
+            })?;
         Ok(list)
     }
 }

@@ -4,11 +4,10 @@
 //! Output: one result record per process (table on a terminal). Exit: 0 when every target
 //! ended up as asked, 1 otherwise (or nothing to signal), 2 on bad input.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use super::common::{
-    Answer, ConfigArgs, Ctx, OutputArgs, TargetInput, ask_on_terminal, parse_duration,
+    Answer, ConfigArgs, Ctx, OutputArgs, RecordArgs, TargetInput, ask_on_terminal, parse_duration,
 };
 use super::exit::{Exit, Stage};
 use crate::act::kill::{self, KillOptions, KillResult, Outcome, Signal};
@@ -50,12 +49,9 @@ pub struct Args {
     /// Do not ask for confirmation (needed without a terminal).
     #[arg(short, long)]
     pub yes: bool,
-    /// Read records from this file instead of stdin ('-' is stdin).
-    #[arg(long, value_name = "FILE", conflicts_with = "targets")]
-    pub input: Vec<PathBuf>,
-    /// Report malformed lines and bad pids on stderr and go on, instead of exit status 2.
-    #[arg(long)]
-    pub skip_invalid: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub records: RecordArgs,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub output: OutputArgs,
@@ -83,8 +79,7 @@ impl Stage for Args {
         let mut all_as_asked = true;
         let input = TargetInput {
             specs: &self.targets,
-            files: &self.input,
-            skip_invalid: self.skip_invalid,
+            records: &self.records,
         };
         input.for_each_batch(ctx, live, |mut found| {
             found.remove_done(&done);

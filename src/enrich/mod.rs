@@ -20,6 +20,7 @@ pub use suspicious::{Rules, SocketFacts, suspicious_reasons};
 use crate::config::Config;
 use crate::model::{PortEntry, Proto, State, Timestamp};
 use crate::scan::netns::Namespace;
+use crate::scan::process;
 use containers::{ContainerId, Containers};
 
 /// Fills `service`, `suspicious` and `container` on scan records.
@@ -56,16 +57,10 @@ impl ProcessFacts {
     #[must_use]
     pub fn read(pid: u32) -> ProcessFacts {
         let mut facts = ProcessFacts::default();
-        if let Ok(target) = std::fs::read_link(format!("/proc/{pid}/exe")) {
-            let target = target.to_string_lossy();
-            match target.strip_suffix(" (deleted)") {
-                Some(path) => {
-                    // An upgrade puts a new file at the path; a self-deleting binary does not.
-                    facts.exe_deleted = std::fs::symlink_metadata(path).is_err();
-                    facts.exe = Some(path.to_owned());
-                }
-                None => facts.exe = Some(target.into_owned()),
-            }
+        if let Ok((path, marked_deleted)) = process::executable(pid) {
+            // An upgrade puts a new file at the path; a self-deleting binary does not.
+            facts.exe_deleted = marked_deleted && std::fs::symlink_metadata(&path).is_err();
+            facts.exe = Some(path);
         }
         if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
             facts.may_bind_privileged =

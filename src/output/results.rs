@@ -7,13 +7,13 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{Cell, ContentArrangement, Row, Table};
+use comfy_table::{Row, Table};
 use serde::Serialize;
 use serde_json::Value;
 use unicode_width::UnicodeWidthStr;
 
 use super::{Format, TableOptions, json_line, sanitize};
-use crate::i18n::{self, Msg};
+use crate::i18n::Msg;
 
 /// How a row reads at a glance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +30,7 @@ pub enum Tone {
 pub struct ResultSink<W: Write> {
     format: Format,
     out: W,
-    headers: Vec<String>,
+    headers: Vec<Msg>,
     table: TableOptions,
     rows: Vec<Row>,
     csv_columns: Option<Vec<String>>,
@@ -44,7 +44,7 @@ impl<W: Write> ResultSink<W> {
         ResultSink {
             format,
             out,
-            headers: headers.iter().map(|&h| i18n::tr(h).to_owned()).collect(),
+            headers: headers.to_vec(),
             table,
             rows: Vec::new(),
             csv_columns: None,
@@ -131,28 +131,11 @@ impl<W: Write> ResultSink<W> {
     }
 
     fn render(&mut self) -> Table {
-        let style = self.table.style;
-        let mut table = Table::new();
-        table
-            .load_preset(comfy_table::presets::NOTHING)
-            .force_no_tty()
-            .set_truncation_indicator("…")
-            .set_header(self.headers.iter().map(|h| Cell::new(style.bold(h))));
-        match self.table.width {
-            Some(width) => {
-                table
-                    .set_content_arrangement(ContentArrangement::Dynamic)
-                    .set_width(width);
-            }
-            None => {
-                table.set_content_arrangement(ContentArrangement::Disabled);
-            }
-        }
-        table.add_rows(std::mem::take(&mut self.rows));
-        if let Some(first) = table.column_mut(0) {
-            first.set_padding((0, 1));
-        }
-        table
+        super::table::plain(
+            self.headers.iter().copied(),
+            std::mem::take(&mut self.rows),
+            &self.table,
+        )
     }
 }
 

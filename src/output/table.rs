@@ -87,20 +87,31 @@ fn render(rows: Vec<Row>, options: &TableOptions) -> Table {
 }
 
 fn render_with(headers: &[Msg], rows: Vec<Row>, options: &TableOptions) -> Table {
+    let netns = options.netns_names.is_some().then_some(Msg::HeadNetns);
+    let mut table = plain(headers.iter().copied().chain(netns), rows, options);
+    // Addresses, state and pid are what the table is for: never squeeze them.
+    for index in [0, 1, 2, 3, 4] {
+        if let Some(column) = table.column_mut(index) {
+            column.set_constraint(ColumnConstraint::ContentWidth);
+        }
+    }
+    table
+}
+
+/// A borderless table with bold translated headers, fitted to the width `options` give
+/// (or unlimited), its first column flush left: the look of every prt table.
+pub(super) fn plain(
+    headers: impl Iterator<Item = Msg>,
+    rows: Vec<Row>,
+    options: &TableOptions,
+) -> Table {
     let style = options.style;
     let mut table = Table::new();
-    let netns = options.netns_names.is_some().then_some(Msg::HeadNetns);
     table
         .load_preset(comfy_table::presets::NOTHING)
         .force_no_tty()
         .set_truncation_indicator("…")
-        .set_header(
-            headers
-                .iter()
-                .copied()
-                .chain(netns)
-                .map(|h| Cell::new(style.bold(i18n::tr(h)))),
-        );
+        .set_header(headers.map(|h| Cell::new(style.bold(i18n::tr(h)))));
     match options.width {
         Some(width) => {
             table
@@ -112,12 +123,6 @@ fn render_with(headers: &[Msg], rows: Vec<Row>, options: &TableOptions) -> Table
         }
     }
     table.add_rows(rows);
-    // Addresses, state and pid are what the table is for: never squeeze them.
-    for index in [0, 1, 2, 3, 4] {
-        if let Some(column) = table.column_mut(index) {
-            column.set_constraint(ColumnConstraint::ContentWidth);
-        }
-    }
     if let Some(first) = table.column_mut(0) {
         first.set_padding((0, 1));
     }

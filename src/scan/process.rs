@@ -40,9 +40,7 @@ fn parse_stat(stat: &[u8], clock: Option<&BootClock>) -> Option<ProcessInfo> {
     let open = stat.iter().position(|&b| b == b'(')?;
     let close = stat.iter().rposition(|&b| b == b')')?;
     let name = String::from_utf8_lossy(stat.get(open + 1..close)?).into_owned();
-    let rest = std::str::from_utf8(stat.get(close + 1..)?).ok()?;
-    // After the name: state(0) ppid(1) ... starttime(19), in clock ticks since boot.
-    let fields: Vec<&str> = rest.split_ascii_whitespace().take(20).collect();
+    let fields: Vec<&str> = stat_tail(stat)?.split_ascii_whitespace().take(20).collect();
     let ppid = fields.get(1).and_then(|f| f.parse().ok());
     let started = fields
         .get(19)
@@ -75,19 +73,46 @@ fn join_cmdline(raw: &[u8]) -> Option<String> {
 /// the pid, it tells one process from a later one that reuses the pid.
 #[must_use]
 pub fn start_ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
-    let close = stat.iter().rposition(|&b| b == b')')?;
-    let rest = std::str::from_utf8(stat.get(close + 1..)?).ok()?;
-    rest.split_ascii_whitespace().nth(19)?.parse().ok()
+    stat_field(&read_stat(pid)?, 19)?.parse().ok()
 }
 
 /// The parent of `pid` (field 4 of `/proc/<pid>/stat`).
 #[must_use]
 pub fn parent_pid(pid: u32) -> Option<u32> {
-    let stat = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
+    stat_field(&read_stat(pid)?, 1)?.parse().ok()
+}
+
+/// Where `/proc/<pid>/exe` points, and whether the kernel marks it ` (deleted)` (the file
+/// was removed or replaced since the process started).
+pub fn executable(pid: u32) -> std::io::Result<(String, bool)> {
+    let target = std::fs::read_link(format!("/proc/{pid}/exe"))?;
+    let target = target.to_string_lossy();
+    Ok(match target.strip_suffix(" (deleted)") {
+        Some(path) => (path.to_owned(), true),
+        None => (target.into_owned(), false),
+    })
+}
+
+/// The bytes of `/proc/<pid>/stat`; `None` when the process is gone. Bytes, not a String:
+/// the process name in it need not be UTF-8.
+#[must_use]
+pub fn read_stat(pid: u32) -> Option<Vec<u8>> {
+    std::fs::read(format!("/proc/{pid}/stat")).ok()
+}
+
+/// The part of a stat text after `(comm)`. The name may itself hold spaces and
+/// parentheses, so the tail starts after the last `)`. Its whitespace-separated fields,
+/// from 0: state 0, ppid 1, utime 11, stime 12, num_threads 17, starttime 19.
+#[must_use]
+pub fn stat_tail(stat: &[u8]) -> Option<&str> {
     let close = stat.iter().rposition(|&b| b == b')')?;
-    let rest = std::str::from_utf8(stat.get(close + 1..)?).ok()?;
-    rest.split_ascii_whitespace().nth(1)?.parse().ok()
+    std::str::from_utf8(stat.get(close + 1..)?).ok()
+}
+
+/// Field `index` of [`stat_tail`].
+#[must_use]
+pub fn stat_field(stat: &[u8], index: usize) -> Option<&str> {
+    stat_tail(stat)?.split_ascii_whitespace().nth(index)
 }
 
 /// How many fds `pid` has open: the size the kernel reports for `/proc/<pid>/fd` (Linux

@@ -45,6 +45,27 @@ pub fn run_ok(cmd: &mut Command) -> String {
     String::from_utf8(output.stdout).expect("UTF-8 output")
 }
 
+/// Runs `cmd` with `input` on its stdin and returns its output, whatever its status. The
+/// input is written on another thread: the command's output pipe could fill while we
+/// still write, and a command that fails early closes its stdin (not this helper's concern).
+pub fn with_input(cmd: &mut Command, input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let output = child.wait_with_output().expect("wait");
+    writer.join().expect("writer");
+    output
+}
+
 /// Parses NDJSON output into JSON values, each line on its own.
 pub fn ndjson(text: &str) -> Vec<Value> {
     text.lines()

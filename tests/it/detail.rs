@@ -5,7 +5,7 @@ use std::process::Stdio;
 
 use serde_json::Value;
 
-use crate::common::{command, ndjson, prt, run_ok};
+use crate::common::{command, ndjson, prt, run_ok, with_input};
 use crate::kill::Listener;
 use crate::require_root;
 
@@ -117,21 +117,7 @@ fn records_and_ports_name_their_owners_once() {
     let listener = child_in(dir.path());
     let records = listener.records();
     let twice = format!("{records}{records}");
-    let output = prt()
-        .args(["detail", "--sample", "0"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(twice.as_bytes())?;
-            child.wait_with_output()
-        })
-        .expect("ran");
+    let output = with_input(prt().args(["detail", "--sample", "0"]), twice.as_bytes());
     assert!(output.status.success());
     let described = ndjson(&String::from_utf8_lossy(&output.stdout));
     assert_eq!(described.len(), 1, "one process, one record");

@@ -10,23 +10,7 @@ use crate::common::*;
 
 /// `prt filter ARGS` with `input` on stdin.
 fn filter(args: &[&str], input: &[u8]) -> Output {
-    let mut child = prt()
-        .arg("filter")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let input = input.to_vec();
-    // Write on another thread: the filter's output pipe could fill while we still write.
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let output = child.wait_with_output().expect("wait");
-    writer.join().expect("writer");
-    output
+    with_input(prt().arg("filter").args(args), input)
 }
 
 fn stdout(output: &Output) -> String {

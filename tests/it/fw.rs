@@ -1,12 +1,11 @@
 //! `prt fw`: the scripts it prints, and (as root, in a namespace of the test's own) the
 //! rules it applies, read back from nft and iptables, undone and reset.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{TestNetns, ndjson, prt};
+use crate::common::{TestNetns, ndjson, prt, with_input};
 use crate::require_root;
 
 /// Runs `prt fw ARGS` with `stdin`; (exit code, stdout, stderr).
@@ -24,21 +23,7 @@ fn fw_in(netns: Option<&TestNetns>, args: &[&str], stdin: &str) -> (i32, String,
         }
         None => prt(),
     };
-    let mut child = command
-        .arg("fw")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("prt runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("fed");
-    let output = child.wait_with_output().expect("finished");
+    let output = with_input(command.arg("fw").args(args), stdin.as_bytes());
     (
         output.status.code().expect("exited"),
         String::from_utf8_lossy(&output.stdout).into_owned(),

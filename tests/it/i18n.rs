@@ -4,7 +4,7 @@ use std::net::TcpListener;
 
 use unicode_width::UnicodeWidthStr;
 
-use crate::common::{ndjson, prt, run_ok};
+use crate::common::{ndjson, prt, run_ok, with_input};
 
 /// The display column (CJK characters count two) where `needle` starts in `line`.
 fn column_of(line: &str, needle: &str) -> Option<usize> {
@@ -114,19 +114,12 @@ fn messages_are_translated() {
         .expect("runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("上没有进程监听"), "{stderr}");
-    let output = prt()
-        .args(["filter", "--skip-invalid", "port=1"])
-        .env("PRT_LANG", "ru")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child.stdin.take().expect("stdin").write_all(b"{broken\n")?;
-            child.wait_with_output()
-        })
-        .expect("runs");
+    let output = with_input(
+        prt()
+            .args(["filter", "--skip-invalid", "port=1"])
+            .env("PRT_LANG", "ru"),
+        b"{broken\n",
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("пропущено"), "{stderr}");
 

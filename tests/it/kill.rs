@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{ndjson, prt, run_ok};
+use crate::common::{ndjson, prt, run_ok, with_input};
 
 /// A python3 child that runs `setup` and then listens on 127.0.0.1 (port 0 unless given)
 /// and prints its port; it sleeps until killed.
@@ -88,21 +88,7 @@ impl Drop for Listener {
 
 /// Runs `prt kill ARGS` with `stdin` piped in; (exit code, records, stderr).
 fn kill(args: &[&str], stdin: &str) -> (i32, Vec<Value>, String) {
-    let mut child = prt()
-        .arg("kill")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("prt runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("fed");
-    let output = child.wait_with_output().expect("finished");
+    let output = with_input(prt().arg("kill").args(args), stdin.as_bytes());
     (
         output.status.code().expect("exited"),
         ndjson(&String::from_utf8_lossy(&output.stdout)),
@@ -366,6 +352,11 @@ fn a_pid_argument_is_any_process() {
     assert_eq!(results[0]["signal"], "INT");
     let status = sleeper.wait().expect("reaped");
     assert_eq!(status.signal(), Some(libc::SIGINT));
+
+    // The same pid again, now that nothing holds it: gone, not a complaint about records.
+    let (code, results, _) = kill(&["--yes", &sleeper.id().to_string()], "");
+    assert_eq!(code, 1);
+    assert_eq!(results[0]["outcome"], "gone", "{results:?}");
 }
 
 #[test]
