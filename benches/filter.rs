@@ -163,6 +163,9 @@ fn write_records(path: &Path, count: usize) -> u64 {
             suspicious: Vec::new(),
             container: None,
             netns: Some(4_026_531_840),
+            interface: None,
+            recv_q: Some(0),
+            send_q: Some(0),
         };
         serde_json::to_writer(&mut out, &entry).expect("write");
         out.write_all(b"\n").expect("write");

@@ -10,7 +10,7 @@
 //!  "remote_port":null,"state":"LISTEN","inode":48151,"uid":1000,"pid":4242,"pids":[4242],
 //!  "process":"python3","cmdline":"python3 -m http.server 8080","user":"alice","ppid":4100,
 //!  "started":"2026-11-22T09:30:00Z","service":null,"suspicious":[],"container":null,
-//!  "netns":4026531840}
+//!  "netns":4026531840,"interface":null,"recv_q":0,"send_q":128}
 //! ```
 //!
 //! Field names are snake_case and stable; a field without a value is `null`, never omitted,
@@ -209,10 +209,12 @@ pub struct PortEntry {
     /// Socket inode; 0 when the kernel has none (TIME_WAIT, request sockets, connections
     /// waiting in a listener's accept queue).
     pub inode: u64,
-    /// The socket owner's uid; `None` for sockets with no owner (TIME_WAIT, request sockets).
+    /// The socket owner's uid; `None` for sockets no process holds (no inode: TIME_WAIT,
+    /// orphaned FIN_WAIT2, request sockets), for which the kernel reports 0.
     pub uid: Option<u32>,
-    /// The lowest pid holding the socket; `None` when no process holds it or this user may
-    /// not see which one does.
+    /// The holder the other holders descend from (a pre-forked server's master), or the
+    /// lowest pid when none is an ancestor of the others; `None` when no process holds the
+    /// socket or this user may not see which one does.
     pub pid: Option<u32>,
     /// Every pid holding the socket, sorted ascending; empty when unknown.
     pub pids: Vec<u32>,
@@ -234,6 +236,14 @@ pub struct PortEntry {
     pub container: Option<String>,
     /// Network namespace inode the socket lives in.
     pub netns: Option<u64>,
+    /// The device the socket is bound to (`SO_BINDTODEVICE`), or the scope of a link-local
+    /// address; `None` when neither. `ss` writes it after the address: `0.0.0.0%eth0:80`.
+    pub interface: Option<String>,
+    /// Bytes waiting to be read; for a listener, connections waiting to be accepted.
+    /// `None` where the source does not say (records from other tools, lsof).
+    pub recv_q: Option<u64>,
+    /// Bytes waiting to be sent (not yet acknowledged); for a listener, its backlog limit.
+    pub send_q: Option<u64>,
 }
 
 /// How a tracked socket changed since the previous scan.
@@ -485,6 +495,9 @@ mod tests {
             suspicious: vec![],
             container: None,
             netns: Some(4_026_531_840),
+            interface: None,
+            recv_q: Some(0),
+            send_q: Some(128),
         }
     }
 
@@ -493,7 +506,7 @@ mod tests {
         let json = serde_json::to_string(&sample()).expect("serializes");
         assert_eq!(
             json,
-            r#"{"proto":"tcp","local_addr":"::1","local_port":8080,"remote_addr":null,"remote_port":null,"state":"LISTEN","inode":12345,"uid":1000,"pid":42,"pids":[42,43],"process":"python3","cmdline":null,"user":"alice","ppid":1,"started":"2026-11-28T07:00:00Z","service":null,"suspicious":[],"container":null,"netns":4026531840}"#
+            r#"{"proto":"tcp","local_addr":"::1","local_port":8080,"remote_addr":null,"remote_port":null,"state":"LISTEN","inode":12345,"uid":1000,"pid":42,"pids":[42,43],"process":"python3","cmdline":null,"user":"alice","ppid":1,"started":"2026-11-28T07:00:00Z","service":null,"suspicious":[],"container":null,"netns":4026531840,"interface":null,"recv_q":0,"send_q":128}"#
         );
         let back: PortEntry = serde_json::from_str(&json).expect("round trip");
         assert_eq!(back, sample());
@@ -510,7 +523,7 @@ mod tests {
         };
         let json = serde_json::to_string(&tracked).expect("serializes");
         assert!(json.ends_with(
-            r#""netns":4026531840,"status":"new","first_seen":"1970-01-01T00:00:00Z","seq":3,"ts":"1970-01-02T00:00:00Z"}"#
+            r#""netns":4026531840,"interface":null,"recv_q":0,"send_q":128,"status":"new","first_seen":"1970-01-01T00:00:00Z","seq":3,"ts":"1970-01-02T00:00:00Z"}"#
         ));
         let back: TrackedEntry = serde_json::from_str(&json).expect("round trip");
         assert_eq!(back, tracked);

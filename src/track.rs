@@ -1,10 +1,14 @@
 //! Change tracking between scans: which sockets are new, which persist, which are gone.
 //!
 //! Second stage of the data flow (scan -> track -> enrich -> query -> act -> output).
-//! A socket's identity is its namespace, protocol, local and remote address, owner and inode
-//! — not its state, so a connection that moves from SYN_SENT to ESTABLISHED keeps its
-//! `first_seen` and is reported as a state change, not as one socket gone and another new.
-//! The clock is passed in (`now`), so tests pin it.
+//! A socket with an inode is the same socket while its namespace, protocol and inode stay:
+//! its state, owners and queues may change, and are reported as a change of an `unchanged`
+//! socket, never as one socket gone and another new. That matters most where a scan cannot
+//! be exact — in the tick a socket closes, the dump may still list it while the `/proc`
+//! walk no longer finds its owner; a reload hands a listener to new workers. Sockets
+//! without an inode (TIME_WAIT, orphans, request sockets) have nothing else to go by and
+//! are identified by namespace, protocol and addresses. The clock is passed in (`now`), so
+//! tests pin it.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -13,44 +17,67 @@ use crate::model::{PortEntry, Proto, Status, Timestamp, TrackedEntry};
 
 /// What makes two records from different scans the same socket.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Identity {
-    netns: Option<u64>,
-    proto: Proto,
-    local: (IpAddr, u16),
-    remote: (Option<IpAddr>, Option<u16>),
-    owner: Option<u32>,
-    inode: u64,
+pub enum Identity {
+    /// A socket the kernel gave an inode: it stays the same socket whoever holds it.
+    Socket {
+        /// Network namespace.
+        netns: Option<u64>,
+        /// Protocol.
+        proto: Proto,
+        /// Socket inode (unique within a boot).
+        inode: u64,
+    },
+    /// A socket without an inode, known only by where it is.
+    Tuple {
+        /// Network namespace.
+        netns: Option<u64>,
+        /// Protocol.
+        proto: Proto,
+        /// Local address and port.
+        local: (IpAddr, u16),
+        /// Peer address and port.
+        remote: (Option<IpAddr>, Option<u16>),
+    },
 }
 
 impl Identity {
     /// The identity of `entry`.
     #[must_use]
     pub fn of(entry: &PortEntry) -> Identity {
-        Identity {
-            netns: entry.netns,
-            proto: entry.proto,
-            local: (entry.local_addr, entry.local_port),
-            remote: (entry.remote_addr, entry.remote_port),
-            owner: entry.pid,
-            inode: entry.inode,
+        if entry.inode == 0 {
+            Identity::Tuple {
+                netns: entry.netns,
+                proto: entry.proto,
+                local: (entry.local_addr, entry.local_port),
+                remote: (entry.remote_addr, entry.remote_port),
+            }
+        } else {
+            Identity::Socket {
+                netns: entry.netns,
+                proto: entry.proto,
+                inode: entry.inode,
+            }
         }
     }
 }
 
-/// One record of an observation, and whether its state moved since the previous scan.
+/// One record of an observation, and what moved since the previous scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
     /// The record, with status, first_seen, seq and ts.
     pub record: TrackedEntry,
     /// For an unchanged socket: its state differs from the previous scan's.
     pub state_changed: bool,
+    /// For an unchanged socket: the set of processes holding it differs (a reload handed
+    /// it to new workers, its owner exited while a child keeps it, or it became visible).
+    pub owners_changed: bool,
 }
 
 impl Change {
-    /// Whether a changelog reports it: new, gone, or a state change.
+    /// Whether a changelog reports it: new, gone, or a change of state or owners.
     #[must_use]
     pub fn is_reportable(&self) -> bool {
-        self.record.status != Status::Unchanged || self.state_changed
+        self.record.status != Status::Unchanged || self.state_changed || self.owners_changed
     }
 }
 
@@ -95,14 +122,16 @@ impl Tracker {
             if self.live.contains_key(&identity) {
                 continue; // the same socket twice in one scan: keep the first
             }
-            let (status, first_seen, state_changed) = match previous.remove(&identity) {
-                Some(before) => (
-                    Status::Unchanged,
-                    before.first_seen,
-                    before.entry.state != entry.state,
-                ),
-                None => (Status::New, now, false),
-            };
+            let (status, first_seen, state_changed, owners_changed) =
+                match previous.remove(&identity) {
+                    Some(before) => (
+                        Status::Unchanged,
+                        before.first_seen,
+                        before.entry.state != entry.state,
+                        before.entry.pids != entry.pids,
+                    ),
+                    None => (Status::New, now, false, false),
+                };
             self.live.insert(
                 identity,
                 Live {
@@ -119,6 +148,7 @@ impl Tracker {
                     ts: now,
                 },
                 state_changed,
+                owners_changed,
             });
         }
         self.gone
@@ -135,6 +165,7 @@ impl Tracker {
             changes.push(Change {
                 record,
                 state_changed: false,
+                owners_changed: false,
             });
         }
         changes
@@ -289,6 +320,9 @@ mod tests {
             suspicious: vec![],
             container: None,
             netns: Some(1),
+            interface: None,
+            recv_q: Some(0),
+            send_q: Some(0),
         }
     }
 
@@ -348,16 +382,55 @@ mod tests {
         assert!(!again[0].is_reportable());
     }
 
+    // See: issue 14 — one socket reported new and gone at once when its owners changed.
     #[test]
-    fn a_new_owner_or_inode_is_a_new_socket() {
+    fn a_new_owner_is_a_change_of_the_same_socket() {
         let mut tracker = Tracker::new(5);
         tracker.observe(vec![socket(22, State::Listen)], at(0));
-        let mut reused = socket(22, State::Listen);
-        reused.pid = Some(11);
-        let next = tracker.observe(vec![reused], at(1));
+        // A reload: the master stays, new workers at lower pids hold the listener.
+        let mut reloaded = socket(22, State::Listen);
+        reloaded.pids = vec![7, 8, 10];
+        let next = tracker.observe(vec![reloaded.clone()], at(1));
+        assert_eq!(summary(&next), [(22, Status::Unchanged, false)]);
+        assert!(next[0].owners_changed && next[0].is_reportable());
+        assert_eq!(next[0].record.first_seen, at(0));
+        // The owner invisible for a tick (the walk missed it while the socket closed).
+        let mut ownerless = reloaded;
+        ownerless.pid = None;
+        ownerless.pids = vec![];
+        ownerless.process = None;
+        let next = tracker.observe(vec![ownerless], at(2));
+        assert_eq!(summary(&next), [(22, Status::Unchanged, false)]);
+        let next = tracker.observe(vec![], at(3));
+        assert_eq!(summary(&next), [(22, Status::Gone, false)]);
+    }
+
+    #[test]
+    fn a_new_inode_is_a_new_socket_and_no_inode_means_the_tuple() {
+        let mut tracker = Tracker::new(5);
+        tracker.observe(vec![socket(22, State::Listen)], at(0));
+        let mut replaced = socket(22, State::Listen);
+        replaced.inode = 99;
+        let next = tracker.observe(vec![replaced], at(1));
         assert_eq!(
             summary(&next),
             [(22, Status::New, false), (22, Status::Gone, false)]
+        );
+        // TIME_WAIT has no inode: the same addresses are the same socket.
+        let mut tracker = Tracker::new(5);
+        let mut closing = socket(40000, State::FinWait2);
+        closing.inode = 0;
+        closing.pid = None;
+        closing.pids = vec![];
+        tracker.observe(vec![closing.clone()], at(0));
+        closing.state = State::TimeWait;
+        let next = tracker.observe(vec![closing.clone()], at(1));
+        assert_eq!(summary(&next), [(40000, Status::Unchanged, true)]);
+        closing.remote_port = Some(1);
+        let next = tracker.observe(vec![closing], at(2));
+        assert_eq!(
+            summary(&next),
+            [(40000, Status::New, false), (40000, Status::Gone, false)]
         );
     }
 

@@ -12,6 +12,7 @@ pub mod services;
 pub mod suspicious;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::IpAddr;
 use std::os::unix::fs::MetadataExt;
 
 pub use services::{PortNames, service_for};
@@ -109,7 +110,7 @@ impl Enricher {
     /// Fills `service`, `suspicious` and `container` on every entry.
     pub fn enrich(&mut self, entries: &mut [PortEntry]) {
         self.learn_processes(entries);
-        let listened = listened_ports(entries);
+        let listening = Listening::of(entries);
         // A process's sockets come together in a scan: look its facts up once per run.
         let mut last: Option<(ProcessKey, Option<&ProcessFacts>)> = None;
         for entry in entries.iter_mut() {
@@ -137,9 +138,10 @@ impl Enricher {
             // the lookups for every socket that rule cannot apply to.
             let maybe_outgoing = entry.state == State::Established
                 && entry.uid == Some(0)
-                && entry
-                    .remote_addr
-                    .is_some_and(|ip| !ip.is_loopback() && !ip.is_unspecified());
+                && entry.remote_addr.is_some_and(|ip| {
+                    let ip = ip.to_canonical();
+                    !ip.is_loopback() && !ip.is_unspecified()
+                });
             let socket = SocketFacts {
                 state: Some(entry.state),
                 local_port: Some(entry.local_port),
@@ -150,12 +152,7 @@ impl Enricher {
                 exe: facts.and_then(|f| f.exe.as_deref()),
                 exe_deleted: facts.is_some_and(|f| f.exe_deleted),
                 may_bind_privileged: facts.is_some_and(|f| f.may_bind_privileged),
-                local_port_listened: (maybe_outgoing && !entry.pids.is_empty()).then(|| {
-                    entry
-                        .pids
-                        .iter()
-                        .any(|&pid| listened.contains(&(pid, entry.proto, entry.local_port)))
-                }),
+                local_port_listened: maybe_outgoing.then(|| listening.accepts(entry)),
                 remote_port_named: maybe_outgoing
                     && entry
                         .remote_port
@@ -250,12 +247,112 @@ impl Enricher {
     }
 }
 
-/// `(pid, protocol, port)` for every listening socket, for every pid holding it: a
-/// connection on such a port was accepted by that process, not opened by it.
-fn listened_ports(entries: &[PortEntry]) -> HashSet<(u32, Proto, u16)> {
-    entries
-        .iter()
-        .filter(|e| e.state.is_listening())
-        .flat_map(|e| e.pids.iter().map(move |&pid| (pid, e.proto, e.local_port)))
-        .collect()
+/// Where something listens in a scan: a connection whose local address and port a
+/// listener covers was accepted, not made — whichever process holds the listener. The
+/// per-session sshd, a pre-forked worker or a process the listener was handed to accept
+/// connections without holding the listening socket themselves.
+#[derive(Debug, Default)]
+struct Listening {
+    /// `(netns, proto, address, port)`; the address is `None` for a wildcard listener
+    /// (`0.0.0.0` or `::`, which on a dual-stack socket takes IPv4 too).
+    endpoints: HashSet<(Option<u64>, Proto, Option<IpAddr>, u16)>,
+}
+
+impl Listening {
+    /// The listeners of `entries` (TCP `LISTEN`; UDP is connectionless and has none).
+    fn of(entries: &[PortEntry]) -> Listening {
+        let endpoints = entries
+            .iter()
+            .filter(|e| e.state == State::Listen)
+            .map(|e| {
+                let addr = e.local_addr.to_canonical();
+                let addr = (!addr.is_unspecified()).then_some(addr);
+                (e.netns, e.proto, addr, e.local_port)
+            })
+            .collect();
+        Listening { endpoints }
+    }
+
+    /// Whether a listener in `entry`'s namespace covers its local address and port.
+    fn accepts(&self, entry: &PortEntry) -> bool {
+        let addr = entry.local_addr.to_canonical();
+        [Some(addr), None].into_iter().any(|addr| {
+            self.endpoints
+                .contains(&(entry.netns, entry.proto, addr, entry.local_port))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(state: State, local: &str, port: u16, remote: Option<&str>) -> PortEntry {
+        PortEntry {
+            proto: Proto::Tcp,
+            local_addr: local.parse().expect("literal"),
+            local_port: port,
+            remote_addr: remote.map(|r| r.parse().expect("literal")),
+            remote_port: remote.map(|_| 51000),
+            state,
+            inode: u64::from(port) + u64::from(remote.is_some()),
+            uid: Some(0),
+            pid: Some(if remote.is_some() { 900 } else { 800 }),
+            pids: vec![if remote.is_some() { 900 } else { 800 }],
+            process: Some("sshd".into()),
+            cmdline: None,
+            user: Some("root".into()),
+            ppid: None,
+            started: None,
+            service: None,
+            suspicious: vec![],
+            container: None,
+            netns: Some(1),
+            interface: None,
+            recv_q: None,
+            send_q: None,
+        }
+    }
+
+    fn reasons(entries: &mut [PortEntry]) -> Vec<Vec<String>> {
+        let mut enricher = Enricher::new(&Config::default()).with_containers(None);
+        enricher.enrich(entries);
+        entries.iter().map(|e| e.suspicious.clone()).collect()
+    }
+
+    // See: issue 14 — every sshd session from a non-loopback client was flagged.
+    #[test]
+    fn a_connection_on_a_listened_address_is_inbound_whoever_holds_the_listener() {
+        // sshd's per-session process (pid 900) does not hold the listener (pid 800).
+        let session = record(State::Established, "192.0.2.1", 22, Some("198.51.100.7"));
+        for listener in [
+            record(State::Listen, "0.0.0.0", 22, None),
+            record(State::Listen, "::", 22, None),
+            record(State::Listen, "192.0.2.1", 22, None),
+        ] {
+            let mut entries = [listener, session.clone()];
+            assert!(reasons(&mut entries)[1].is_empty());
+        }
+        // A dual-stack listener accepts IPv4 on AF_INET6 sockets.
+        let mapped = record(
+            State::Established,
+            "::ffff:192.0.2.1",
+            22,
+            Some("::ffff:198.51.100.7"),
+        );
+        let mut entries = [record(State::Listen, "::", 22, None), mapped];
+        assert!(reasons(&mut entries)[1].is_empty());
+    }
+
+    #[test]
+    fn a_listener_elsewhere_does_not_make_a_connection_inbound() {
+        let beacon = record(State::Established, "192.0.2.1", 40000, Some("198.51.100.7"));
+        let mut other_address = record(State::Listen, "192.0.2.2", 40000, None);
+        other_address.inode = 1;
+        let mut other_namespace = record(State::Listen, "0.0.0.0", 40000, None);
+        other_namespace.netns = Some(2);
+        other_namespace.inode = 2;
+        let mut entries = [other_address, other_namespace, beacon];
+        assert_eq!(reasons(&mut entries)[2], ["root_high_port_outgoing"]);
+    }
 }

@@ -12,7 +12,8 @@
 //!   carries the script's name. A netcat or socat relay there counts the same.
 //! - `root_high_port_outgoing`: a root process connected out to a non-loopback high port is
 //!   the shape of a reverse shell or a beacon; root daemons talk to well-known ports. A
-//!   connection on a local port its process listens on was accepted, not made, and is not
+//!   connection on a local address and port something listens on was accepted, not made
+//!   (sshd's per-session process does not hold the :22 listener), and is not
 //!   outgoing; so is one to a port with a known service name (a backup job to
 //!   PostgreSQL, the kubelet to the API server), which is what root daemons legitimately do.
 //! - `proxy_listening`: a SOCKS or HTTP proxy port open on a machine that is not meant to
@@ -66,8 +67,9 @@ pub struct SocketFacts<'a> {
     pub exe_deleted: bool,
     /// The process holds CAP_NET_BIND_SERVICE.
     pub may_bind_privileged: bool,
-    /// Whether the owning process listens on this socket's local port: `Some(true)` makes a
-    /// connection inbound. `None` when not known (a record from elsewhere).
+    /// Whether something listens on this socket's local address and port (in its
+    /// namespace, whoever holds the listener): `Some(true)` makes a connection inbound.
+    /// `None` when not known (a record from elsewhere).
     pub local_port_listened: Option<bool>,
     /// Whether the remote port has a well-known service name.
     pub remote_port_named: bool,
@@ -158,9 +160,11 @@ fn outgoing_to_high_port(facts: &SocketFacts<'_>) -> bool {
         && facts
             .local_port_listened
             .map_or(port >= EPHEMERAL_START, |listened| !listened);
-    let remote_far = facts
-        .remote_addr
-        .is_some_and(|ip| !ip.is_loopback() && !ip.is_unspecified());
+    // `::ffff:127.0.0.1` on an AF_INET6 socket (Java's default) is IPv4 loopback.
+    let remote_far = facts.remote_addr.is_some_and(|ip| {
+        let ip = ip.to_canonical();
+        !ip.is_loopback() && !ip.is_unspecified()
+    });
     outgoing
         && facts.uid == Some(0)
         && remote_far
@@ -257,6 +261,24 @@ mod tests {
             configured.reasons(&listening(8000, 0, "python3")),
             ["script_on_sensitive"]
         );
+    }
+
+    // See: issue 14 — a root client on AF_INET6 to ::ffff:127.0.0.1 was flagged.
+    #[test]
+    fn v4_mapped_loopback_is_loopback() {
+        let rules = Rules::default();
+        for remote in ["::ffff:127.0.0.1", "127.0.0.1", "::1", "::ffff:0.0.0.0"] {
+            let local = SocketFacts {
+                remote_addr: remote.parse().ok(),
+                ..beacon()
+            };
+            assert_eq!(rules.reasons(&local), NONE, "{remote}");
+        }
+        let far = SocketFacts {
+            remote_addr: "::ffff:203.0.113.9".parse().ok(),
+            ..beacon()
+        };
+        assert_eq!(rules.reasons(&far), ["root_high_port_outgoing"]);
     }
 
     #[test]

@@ -80,13 +80,14 @@ impl Scanner {
             sockets,
             fell_back,
             namespaces,
+            interfaces,
         } = dump(&self.options)?;
         self.walked_last = 0;
         if self.options.attribute {
             self.refresh(&sockets);
         }
         let owners = InodeOwners::from_pairs(self.inode_owners().collect());
-        let entries = owners::attribute(&sockets, &owners);
+        let entries = owners::attribute(&sockets, &owners, &interfaces);
         let hidden_owners = count_hidden_owners(&entries);
         Ok(Scan {
             entries,

@@ -392,6 +392,9 @@ pub fn records(
                 suspicious: Vec::new(),
                 container: None,
                 netns: None,
+                interface: None,
+                recv_q: None,
+                send_q: None,
             })
         })
         .collect()

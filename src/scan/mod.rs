@@ -103,6 +103,12 @@ pub struct Socket {
     pub inode: u64,
     /// The network namespace it lives in (its inode), once the dump has tagged it.
     pub netns: Option<u64>,
+    /// Index of the device the socket is bound to (`SO_BINDTODEVICE`, or the scope of a
+    /// link-local address), 0 when none or when the source does not say.
+    pub ifindex: u32,
+    /// Receive and send queues as the kernel counts them (for a listener: connections
+    /// waiting to be accepted, and the backlog limit); `None` when the source does not say.
+    pub queues: Option<(u32, u32)>,
 }
 
 /// The result of one scan.
@@ -192,9 +198,10 @@ pub fn scan(options: &ScanOptions) -> Result<Scan, Error> {
         sockets,
         fell_back,
         namespaces,
+        interfaces,
     } = dumped?;
     let owners = owners.unwrap_or_default();
-    let entries = owners::attribute(&sockets, &owners);
+    let entries = owners::attribute(&sockets, &owners, &interfaces);
     let hidden_owners = count_hidden_owners(&entries);
     Ok(Scan {
         entries,
@@ -210,6 +217,7 @@ struct Dump {
     sockets: Vec<Socket>,
     fell_back: Vec<(Proto, Family)>,
     namespaces: NamespaceReport,
+    interfaces: owners::Interfaces,
 }
 
 /// Dumps the selected sockets of this namespace, and with `all_netns` of every other one
@@ -222,12 +230,15 @@ fn dump(options: &ScanOptions) -> Result<Dump, Error> {
     for socket in &mut sockets {
         socket.netns = own;
     }
+    let mut interfaces = owners::Interfaces::default();
+    name_interfaces(&sockets, &mut interfaces);
     let mut namespaces = NamespaceReport::default();
     if !options.all_netns {
         return Ok(Dump {
             sockets,
             fell_back,
             namespaces,
+            interfaces,
         });
     }
     let found = netns::list();
@@ -240,14 +251,20 @@ fn dump(options: &ScanOptions) -> Result<Dump, Error> {
         let inside = netns::run_inside(&namespace, || {
             let mut sockets = Vec::new();
             let mut fell_back = Vec::new();
-            dump_here(options, &mut sockets, &mut fell_back).map(|()| sockets)
+            dump_here(options, &mut sockets, &mut fell_back)?;
+            for socket in &mut sockets {
+                socket.netns = Some(namespace.inode);
+            }
+            // Interface indexes mean something only inside their own namespace.
+            let mut names = owners::Interfaces::default();
+            name_interfaces(&sockets, &mut names);
+            Ok::<_, Error>((sockets, names))
         });
         match inside {
             Ok(dumped) => {
-                sockets.extend(dumped?.into_iter().map(|socket| Socket {
-                    netns: Some(namespace.inode),
-                    ..socket
-                }));
+                let (dumped, names) = dumped?;
+                sockets.extend(dumped);
+                interfaces.extend(names);
                 namespaces.listed.push(namespace);
             }
             Err(error) if error.kind() == io::ErrorKind::PermissionDenied => {
@@ -261,7 +278,31 @@ fn dump(options: &ScanOptions) -> Result<Dump, Error> {
         sockets,
         fell_back,
         namespaces,
+        interfaces,
     })
+}
+
+/// Names the devices `sockets` are bound to, in the calling thread's namespace.
+fn name_interfaces(sockets: &[Socket], interfaces: &mut owners::Interfaces) {
+    for socket in sockets.iter().filter(|s| s.ifindex != 0) {
+        if !interfaces.contains(socket.netns, socket.ifindex)
+            && let Some(name) = interface_name(socket.ifindex)
+        {
+            interfaces.insert(socket.netns, socket.ifindex, name);
+        }
+    }
+}
+
+/// The name of interface `index` in the calling thread's network namespace.
+#[cfg(target_os = "linux")]
+fn interface_name(index: u32) -> Option<String> {
+    netlink::interface_name(index)
+}
+
+/// Only Linux sources report interface indexes.
+#[cfg(not(target_os = "linux"))]
+fn interface_name(_: u32) -> Option<String> {
+    None
 }
 
 /// Dumps the selected sockets from the chosen backend in the calling thread's namespace,
@@ -399,6 +440,9 @@ mod tests {
             suspicious: vec![],
             container: None,
             netns: None,
+            interface: None,
+            recv_q: None,
+            send_q: None,
         }
     }
 

@@ -213,7 +213,26 @@ fn parse_diag_msg(body: &[u8], proto: Proto) -> Option<Socket> {
         uid: read_u32(body, 64),
         inode: u64::from(read_u32(body, 68)),
         netns: None,
+        // inet_diag_sockid.idiag_if: the bound device, or a link-local address's scope.
+        ifindex: read_u32(body, 40),
+        // idiag_rqueue, idiag_wqueue (for a listener: accept backlog and its limit).
+        queues: Some((read_u32(body, 56), read_u32(body, 60))),
     })
+}
+
+/// The name of network interface `index` in the calling thread's namespace
+/// (`if_indextoname(3)`); `None` when no interface has that index any more.
+#[must_use]
+pub fn interface_name(index: u32) -> Option<String> {
+    let mut buffer = [0u8; libc::IF_NAMESIZE];
+    // SAFETY: the buffer holds IF_NAMESIZE bytes, as if_indextoname requires; on success it
+    // holds a NUL-terminated name.
+    let named = unsafe { libc::if_indextoname(index, buffer.as_mut_ptr().cast()) };
+    if named.is_null() {
+        return None;
+    }
+    let len = buffer.iter().position(|&b| b == 0)?;
+    Some(String::from_utf8_lossy(&buffer[..len]).into_owned())
 }
 
 fn ipv4(bytes: &[u8]) -> IpAddr {

@@ -16,8 +16,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::Socket;
-use super::process::{BootClock, ProcessInfo, UserNames};
-use crate::model::{PortEntry, State};
+use super::process::{BootClock, ProcessInfo, UserNames, parent_pid};
+use crate::model::PortEntry;
 
 /// Every (socket inode, pid) pair found in `/proc/*/fd`, sorted, for lookup by inode.
 #[derive(Debug, Clone, Default)]
@@ -64,11 +64,17 @@ impl InodeOwners {
 }
 
 /// Turns backend sockets into records: owners from `owners`, process details read once per
-/// owning process, user names once per uid. Every socket gives exactly one record.
+/// owning process, user names once per uid, device names from `interfaces`. Every socket
+/// gives exactly one record.
 #[must_use]
-pub fn attribute(sockets: &[Socket], owners: &InodeOwners) -> Vec<PortEntry> {
+pub fn attribute(
+    sockets: &[Socket],
+    owners: &InodeOwners,
+    interfaces: &Interfaces,
+) -> Vec<PortEntry> {
     let clock = BootClock::read();
     let mut processes: HashMap<u32, Option<ProcessInfo>> = HashMap::new();
+    let mut parents: HashMap<u32, Option<u32>> = HashMap::new();
     let mut users = UserNames::default();
     sockets
         .iter()
@@ -78,18 +84,19 @@ pub fn attribute(sockets: &[Socket], owners: &InodeOwners) -> Vec<PortEntry> {
             } else {
                 owners.pids(socket.inode).collect()
             };
-            let pid = pids.first().copied();
+            let pid = master(&pids, |pid| {
+                *parents.entry(pid).or_insert_with(|| parent_pid(pid))
+            });
             let info = pid.and_then(|pid| {
                 processes
                     .entry(pid)
                     .or_insert_with(|| ProcessInfo::read(pid, clock.as_ref()))
                     .clone()
             });
-            // TIME_WAIT and request sockets carry no owner; the kernel reports uid 0 for
-            // them, which is not root's.
-            let ownerless =
-                socket.inode == 0 && matches!(socket.state, State::TimeWait | State::SynRecv);
-            let uid = (!ownerless).then_some(socket.uid);
+            // A socket without an inode has no socket file, so no process can hold it
+            // (TIME_WAIT, an orphan the kernel is still closing, a request socket); the
+            // kernel reports uid 0 for it, which is not root's.
+            let uid = (socket.inode != 0).then_some(socket.uid);
             let connected = !(socket.remote.ip().is_unspecified() && socket.remote.port() == 0);
             let info = info.unwrap_or_default();
             PortEntry {
@@ -112,9 +119,86 @@ pub fn attribute(sockets: &[Socket], owners: &InodeOwners) -> Vec<PortEntry> {
                 suspicious: Vec::new(),
                 container: None,
                 netns: socket.netns,
+                interface: interfaces.name(socket.netns, socket.ifindex),
+                recv_q: socket.queues.map(|(recv, _)| u64::from(recv)),
+                send_q: socket.queues.map(|(_, send)| u64::from(send)),
             }
         })
         .collect()
+}
+
+/// Which of the processes holding one socket a record names: the holder every other holder
+/// descends from (the master of a pre-forked server, whatever its pid), else — when none
+/// or several holders have no holder among their ancestors — the lowest pid. `pids` is
+/// sorted; `parent` gives a process's parent (`None` once it is unknown or gone).
+///
+/// The lowest pid alone is wrong after pid wrap-around, when workers forked later get
+/// lower numbers than their master: killing or describing it would miss the server.
+pub fn master(pids: &[u32], mut parent: impl FnMut(u32) -> Option<u32>) -> Option<u32> {
+    let (&lowest, rest) = pids.split_first()?;
+    if rest.is_empty() {
+        return Some(lowest);
+    }
+    // A holder is a root when no other holder is among its ancestors. Chains are short
+    // (a handful of generations); the bound only guards against a cycle read mid-reuse.
+    let is_root = |holder: u32, parent: &mut dyn FnMut(u32) -> Option<u32>| {
+        let mut current = holder;
+        for _ in 0..MAX_GENERATIONS {
+            match parent(current) {
+                Some(up) if up != 0 && up != current => {
+                    if pids.binary_search(&up).is_ok() {
+                        return false;
+                    }
+                    current = up;
+                }
+                _ => break,
+            }
+        }
+        true
+    };
+    let mut roots = pids.iter().copied().filter(|&h| is_root(h, &mut parent));
+    match (roots.next(), roots.next()) {
+        (Some(root), None) => Some(root),
+        _ => Some(lowest),
+    }
+}
+
+/// How far up the parent chain [`master`] looks.
+const MAX_GENERATIONS: usize = 256;
+
+/// Names of the devices sockets are bound to, by namespace and interface index: indexes
+/// are per network namespace, so each is resolved inside its own while the dump is there.
+#[derive(Debug, Clone, Default)]
+pub struct Interfaces {
+    names: HashMap<(Option<u64>, u32), String>,
+}
+
+impl Interfaces {
+    /// Records the name of interface `index` in namespace `netns`.
+    pub fn insert(&mut self, netns: Option<u64>, index: u32, name: String) {
+        self.names.insert((netns, index), name);
+    }
+
+    /// Adds every name `other` knows.
+    pub fn extend(&mut self, other: Interfaces) {
+        self.names.extend(other.names);
+    }
+
+    /// Whether `index` of `netns` is known already.
+    #[must_use]
+    pub fn contains(&self, netns: Option<u64>, index: u32) -> bool {
+        self.names.contains_key(&(netns, index))
+    }
+
+    /// The name of interface `index` in `netns`; `None` for 0 (no device) or an index that
+    /// went away before it could be named.
+    #[must_use]
+    pub fn name(&self, netns: Option<u64>, index: u32) -> Option<String> {
+        if index == 0 {
+            return None;
+        }
+        self.names.get(&(netns, index)).cloned()
+    }
 }
 
 /// `(socket inode, pid)` for every socket fd of `pids`, walked on `threads` threads.
@@ -343,9 +427,33 @@ fn socket_inode(dir: libc::c_int, name: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Proto;
+    use crate::model::{Proto, State};
     use std::net::TcpListener;
     use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn the_master_is_the_holder_the_others_descend_from() {
+        // nginx after pid wrap-around: master 32458, workers 300 and 301.
+        let parents = HashMap::from([(300, 32458), (301, 32458), (32458, 1), (1, 0)]);
+        let parent = |pid| parents.get(&pid).copied();
+        assert_eq!(master(&[300, 301, 32458], parent), Some(32458));
+        // A grandchild through a non-holder (a shell between them) still descends.
+        let parents = HashMap::from([(50, 900), (900, 700), (700, 1)]);
+        let parent = |pid| parents.get(&pid).copied();
+        assert_eq!(master(&[50, 700], parent), Some(700));
+        // Unrelated holders (a socket passed over a unix socket): the lowest pid.
+        let parents = HashMap::from([(50, 1), (60, 1)]);
+        let parent = |pid| parents.get(&pid).copied();
+        assert_eq!(master(&[50, 60], parent), Some(50));
+        // Parents unknown (gone mid-scan), one holder, none.
+        assert_eq!(master(&[7, 9], |_| None), Some(7));
+        assert_eq!(master(&[7], |_| None), Some(7));
+        assert_eq!(master(&[], |_| None), None);
+        // A cycle read while pids were reused does not hang.
+        let parents = HashMap::from([(5, 6), (6, 5)]);
+        let parent = |pid| parents.get(&pid).copied();
+        assert_eq!(master(&[5, 6], parent), Some(5));
+    }
 
     #[test]
     fn pids_are_found_by_inode_in_order() {
@@ -378,11 +486,19 @@ mod tests {
             uid: 0,
             inode,
             netns: Some(1),
+            ifindex: 0,
+            queues: Some((0, 0)),
         };
         let entries = attribute(
-            &[socket(State::TimeWait, 0), socket(State::Listen, 99)],
+            &[
+                socket(State::TimeWait, 0),
+                socket(State::Listen, 99),
+                socket(State::FinWait2, 0),
+            ],
             &InodeOwners::default(),
+            &Interfaces::default(),
         );
+        assert_eq!((entries[2].uid, entries[2].user.as_deref()), (None, None));
         assert_eq!(entries[0].uid, None);
         assert_eq!(entries[0].user, None);
         assert_eq!(entries[1].uid, Some(0));

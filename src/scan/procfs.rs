@@ -82,7 +82,13 @@ fn parse_line(line: &str, proto: Proto) -> Result<Option<Socket>, &'static str> 
     let remote = parse_endpoint(fields.next().ok_or("missing remote address")?)?;
     let state = fields.next().ok_or("missing state")?;
     let state = u8::from_str_radix(state, 16).map_err(|_| "state is not hex")?;
-    let uid = fields.nth(3).ok_or("missing uid")?;
+    let (send_q, recv_q) = fields
+        .next()
+        .and_then(|queues| queues.split_once(':'))
+        .ok_or("missing queues")?;
+    let queue = |hex: &str| u32::from_str_radix(hex, 16).map_err(|_| "queue is not hex");
+    let queues = (queue(recv_q)?, queue(send_q)?);
+    let uid = fields.nth(2).ok_or("missing uid")?;
     let uid = uid.parse().map_err(|_| "uid is not a number")?;
     let inode = fields.nth(1).ok_or("missing inode")?;
     let inode = inode.parse().map_err(|_| "inode is not a number")?;
@@ -97,6 +103,9 @@ fn parse_line(line: &str, proto: Proto) -> Result<Option<Socket>, &'static str> 
         uid,
         inode,
         netns: None,
+        // /proc/net does not say which device a socket is bound to.
+        ifindex: 0,
+        queues: Some(queues),
     }))
 }
 
