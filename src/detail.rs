@@ -62,6 +62,8 @@ pub struct HeldSocket {
     pub state: String,
     /// Well-known service of the port, when the scan was enriched.
     pub service: Option<String>,
+    /// The other processes holding the same socket (a pre-forked server's workers), by pid.
+    pub shared_with: Vec<u32>,
 }
 
 /// The record `prt detail` writes for each process. Fields that could not be read are
@@ -410,6 +412,7 @@ fn held_sockets(pid: u32, sockets: &[PortEntry]) -> Vec<HeldSocket> {
                 .map(|(addr, port)| crate::model::endpoint(addr, port)),
             state: entry.state.as_str().to_owned(),
             service: entry.service.clone(),
+            shared_with: entry.pids.iter().copied().filter(|&p| p != pid).collect(),
         })
         .collect()
 }
@@ -468,6 +471,13 @@ impl ProcessDetail {
                 }
                 if let Some(service) = &s.service {
                     text.push_str(&format!(" ({service})"));
+                }
+                if !s.shared_with.is_empty() {
+                    let pids: Vec<String> = s.shared_with.iter().map(u32::to_string).collect();
+                    text.push_str(&format!(
+                        " {}",
+                        i18n::trf(Msg::AlsoHeldBy, &[&pids.join(" ")])
+                    ));
                 }
                 text
             })

@@ -18,10 +18,11 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::target::Target;
+use super::target::{AimedSocket, Target, TargetSpec};
 use crate::i18n::{self, Msg};
-use crate::model::Timestamp;
+use crate::model::{PortEntry, Timestamp};
 use crate::scan::process::{self, BootClock, ProcessInfo};
+use crate::scan::{self, ScanOptions};
 
 /// A signal, by number, with its conventional name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +136,9 @@ pub enum Outcome {
     Refused,
     /// `--dry-run`: it passed every check and would have been signalled.
     SkippedDryRun,
+    /// Not a process but a socket: after the signals, a process still holds it (or a
+    /// listener on its port), so the port is not free.
+    StillHeld,
 }
 
 impl Outcome {
@@ -149,6 +153,7 @@ impl Outcome {
             Outcome::Gone => Msg::Gone,
             Outcome::Refused => Msg::Refused,
             Outcome::SkippedDryRun => Msg::SkippedDryRun,
+            Outcome::StillHeld => Msg::StillHeld,
         }
     }
 }
@@ -253,7 +258,7 @@ impl KillOptions {
             Outcome::SkippedDryRun => self.dry_run,
             Outcome::Signalled => self.escalate.is_none() && !self.dry_run,
             Outcome::Exited | Outcome::Killed => self.escalate.is_some(),
-            Outcome::NotPermitted | Outcome::Gone | Outcome::Refused => false,
+            Outcome::NotPermitted | Outcome::Gone | Outcome::Refused | Outcome::StillHeld => false,
         }
     }
 }
@@ -303,6 +308,104 @@ pub fn kill(targets: &[Target], options: &KillOptions) -> Vec<KillResult> {
         escalate(&mut results, pending, options.signal, wait);
     }
     results
+}
+
+impl KillOptions {
+    /// Whether the signal asks processes to end, so the sockets they held should be free
+    /// afterwards: TERM, KILL, INT, QUIT, or anything escalated. HUP or USR1 ask a daemon
+    /// to reload, and it keeps its ports.
+    #[must_use]
+    pub fn frees_sockets(&self) -> bool {
+        !self.dry_run
+            && (self.escalate.is_some()
+                || [libc::SIGTERM, libc::SIGKILL, libc::SIGINT, libc::SIGQUIT]
+                    .contains(&self.signal.number()))
+    }
+}
+
+/// How long processes that were asked to end get to let go of their sockets before a
+/// socket counts as still held (with `--escalate` they have ended already).
+pub const RELEASE_WAIT: Duration = Duration::from_secs(2);
+
+/// The sockets of `aimed` that a process still holds — by inode, or for a port argument
+/// any listener on that port — waiting up to `wait` for them to be let go: one result per
+/// held socket, naming its holders ("tcp/80 still held by 3 processes: nginx 32458, ...").
+pub fn still_held(aimed: &[AimedSocket], wait: Duration) -> Result<Vec<KillResult>, scan::Error> {
+    if aimed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let deadline = Instant::now() + wait;
+    let listening_only = aimed.iter().all(|s| s.listening_port.is_some());
+    let options = ScanOptions {
+        listening_only,
+        ..ScanOptions::default()
+    };
+    loop {
+        let entries = scan::scan(&options)?.entries;
+        let held: Vec<KillResult> = aimed
+            .iter()
+            .filter_map(|socket| held_by(socket, &entries))
+            .collect();
+        if held.is_empty() || Instant::now() >= deadline {
+            return Ok(held);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The result for `socket` when some entry of a fresh scan shows it still held.
+fn held_by(socket: &AimedSocket, entries: &[PortEntry]) -> Option<KillResult> {
+    let holding: Vec<&PortEntry> = entries
+        .iter()
+        .filter(|e| {
+            (socket.inode != 0 && e.inode == socket.inode)
+                || socket
+                    .listening_port
+                    .is_some_and(|port| TargetSpec::Port(port, socket.proto).names_socket(e))
+        })
+        .collect();
+    if holding.is_empty() {
+        return None;
+    }
+    let mut holders: Vec<(u32, String)> = Vec::new();
+    let mut hidden = false;
+    for entry in &holding {
+        if entry.pids.is_empty() {
+            hidden = true;
+        }
+        for &pid in &entry.pids {
+            if !holders.iter().any(|&(p, _)| p == pid) {
+                let name = if Some(pid) == entry.pid {
+                    entry.process.clone()
+                } else {
+                    ProcessInfo::read(pid, None).and_then(|info| info.name)
+                };
+                holders.push((pid, name.unwrap_or_else(|| "?".to_owned())));
+            }
+        }
+    }
+    let mut named: Vec<String> = holders
+        .iter()
+        .map(|(pid, name)| format!("{name} {pid}"))
+        .collect();
+    if hidden {
+        named.push("a process this user cannot see".to_owned());
+    }
+    let count = holders.len() + usize::from(hidden);
+    let noun = if count == 1 { "process" } else { "processes" };
+    Some(KillResult {
+        pid: None,
+        process: None,
+        started: None,
+        ports: vec![socket.label.clone()],
+        signal: None,
+        outcome: Outcome::StillHeld,
+        message: format!(
+            "{} still held by {count} {noun}: {}",
+            socket.label,
+            named.join(", ")
+        ),
+    })
 }
 
 /// Waits for the signalled targets to end, then KILLs those that did not.

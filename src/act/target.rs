@@ -11,6 +11,7 @@ use std::str::FromStr;
 use crate::i18n::{self, Msg};
 use crate::model::{PortEntry, Proto, Timestamp};
 use crate::raw::{Key, RawRecord, RawValue};
+use crate::scan::owners::InodeOwners;
 use crate::scan::process::{BootClock, ProcessInfo};
 
 /// A target named on the command line.
@@ -179,6 +180,21 @@ pub struct BadPid {
     pub value: String,
 }
 
+/// A socket a run aims at: `kill` signals every process holding it and then checks that
+/// it is free.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AimedSocket {
+    /// `tcp/8080`, for messages.
+    pub label: String,
+    /// Its inode; 0 when the source did not say.
+    pub inode: u64,
+    /// Its protocol, when the source said.
+    pub proto: Option<Proto>,
+    /// For a port argument: the port, whose listeners of `proto` are looked for afresh —
+    /// a listener reopened by a supervisor holds the port too.
+    pub listening_port: Option<u16>,
+}
+
 /// The distinct processes of a run, in the order they were first named.
 #[derive(Debug, Default)]
 pub struct Targets {
@@ -186,6 +202,8 @@ pub struct Targets {
     pub targets: Vec<Target>,
     /// Records that named no process.
     pub unowned: Vec<Unowned>,
+    /// The sockets the records and port arguments named.
+    pub sockets: Vec<AimedSocket>,
 }
 
 impl Targets {
@@ -235,6 +253,18 @@ impl Targets {
         };
         let process = record.str(Key::Process).map(std::borrow::Cow::into_owned);
         let started = record.str(Key::Started).and_then(|s| s.parse().ok());
+        if let Some(inode) = record.u64(Key::Inode).filter(|&inode| inode != 0) {
+            self.aim(AimedSocket {
+                label: socket.clone(),
+                inode,
+                proto: record.str(Key::Proto).and_then(|p| match p.as_ref() {
+                    "tcp" => Some(Proto::Tcp),
+                    "udp" => Some(Proto::Udp),
+                    _ => None,
+                }),
+                listening_port: None,
+            });
+        }
         self.add(Target {
             pid,
             process,
@@ -268,6 +298,14 @@ impl Targets {
                 continue;
             };
             found += 1;
+            if let TargetSpec::Port(port, _) = spec {
+                self.aim(AimedSocket {
+                    label: socket_text(Some(entry.proto.as_str()), Some(entry.local_port.into())),
+                    inode: entry.inode,
+                    proto: Some(entry.proto),
+                    listening_port: Some(port),
+                });
+            }
             let (process, started) = if Some(pid) == entry.pid {
                 (entry.process.clone(), entry.started)
             } else {
@@ -295,6 +333,49 @@ impl Targets {
             });
         }
         self.targets.len() - before
+    }
+
+    /// Adds every process that holds one of the aimed sockets now and is not a target yet,
+    /// after the targets named so far: a record or a port names one process (a pre-forked
+    /// server's master), but the socket stays open while any of its workers or children
+    /// holds it. Each is described as it is now, so the kill's identity check still guards
+    /// against its pid being reused before the signal.
+    pub fn add_holders(&mut self, owners: &InodeOwners) {
+        let aimed: Vec<(u64, String)> = self
+            .sockets
+            .iter()
+            .filter(|s| s.inode != 0)
+            .map(|s| (s.inode, s.label.clone()))
+            .collect();
+        for (inode, label) in aimed {
+            for pid in owners.pids(inode) {
+                if let Some(existing) = self.targets.iter_mut().find(|t| t.pid == pid) {
+                    if !existing.ports.contains(&label) {
+                        existing.ports.push(label.clone());
+                        existing.ports.sort();
+                    }
+                    continue;
+                }
+                let (process, started) = described(pid);
+                if process.is_none() {
+                    continue; // exited since the walk
+                }
+                self.targets.push(Target {
+                    pid,
+                    process,
+                    started,
+                    source: format!("holder of {label}"),
+                    ports: vec![label.clone()],
+                });
+            }
+        }
+    }
+
+    /// Remembers a socket the run aims at, once.
+    fn aim(&mut self, socket: AimedSocket) {
+        if !self.sockets.contains(&socket) {
+            self.sockets.push(socket);
+        }
     }
 
     /// Adds a target, merging it into an earlier one for the same process.

@@ -14,6 +14,8 @@ use crate::act::kill::{self, KillOptions, KillResult, Outcome, Signal};
 use crate::act::target::{Target, TargetSpec, Targets};
 use crate::i18n::{self, Msg};
 use crate::output::results::Tone;
+use crate::scan::owners::InodeOwners;
+use crate::scan::walk_threads;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -82,8 +84,15 @@ impl Stage for Args {
             records: &self.records,
         };
         input.for_each_batch(ctx, live, |mut found| {
+            // Every process holding an aimed socket, not only the one a record names.
+            if found.sockets.iter().any(|s| s.inode != 0) {
+                found.add_holders(&InodeOwners::collect(walk_threads()));
+            }
             found.remove_done(&done);
-            let results = self.act_on(&found, &options, ctx);
+            let mut results = self.act_on(&found, &options, ctx);
+            if options.frees_sockets() && results.iter().any(|r| r.signal.is_some()) {
+                results.extend(kill::still_held(&found.sockets, kill::RELEASE_WAIT)?);
+            }
             done.extend(found.targets);
             for result in &results {
                 let as_asked = options.as_asked(result.outcome);

@@ -119,6 +119,8 @@ pub enum Msg {
     Gone,
     Refused,
     SkippedDryRun,
+    /// Kill outcome: the socket is still held after the signals.
+    StillHeld,
     Applied,
     Unchanged,
     Failed,
@@ -148,6 +150,8 @@ pub enum Msg {
     LabelNotes,
     Uptime,
     FilesHint,
+    /// The other holders of a socket in the detail view: {0} pids.
+    AlsoHeldBy,
     Deleted,
     // Prompts and notes.
     AskOne,
@@ -246,7 +250,7 @@ pub enum Msg {
 
 impl Msg {
     /// Every key, for the completeness test.
-    pub const ALL: [Msg; 150] = [
+    pub const ALL: [Msg; 152] = [
         Msg::HeadProto,
         Msg::HeadLocal,
         Msg::HeadRemote,
@@ -276,6 +280,7 @@ impl Msg {
         Msg::Gone,
         Msg::Refused,
         Msg::SkippedDryRun,
+        Msg::StillHeld,
         Msg::Applied,
         Msg::Unchanged,
         Msg::Failed,
@@ -304,6 +309,7 @@ impl Msg {
         Msg::LabelNotes,
         Msg::Uptime,
         Msg::FilesHint,
+        Msg::AlsoHeldBy,
         Msg::Deleted,
         Msg::AskOne,
         Msg::AskMany,

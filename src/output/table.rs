@@ -147,7 +147,7 @@ fn row_texts(cells: &[Cow<'_, str>], options: &TableOptions) -> Vec<String> {
     };
     let remote = match (cell(3), cell(4)) {
         ("", _) | (_, "") => "*".to_owned(),
-        (addr, port) => endpoint_text(addr, port),
+        (addr, port) => endpoint_text(addr, port, ""),
     };
     let state = match cell(5) {
         "CLOSE_WAIT" => style.red("CLOSE_WAIT"),
@@ -159,7 +159,7 @@ fn row_texts(cells: &[Cow<'_, str>], options: &TableOptions) -> Vec<String> {
     }
     let mut texts = vec![
         sanitize::terminal(cell(0)).into_owned(),
-        endpoint_text(cell(1), cell(2)),
+        endpoint_text(cell(1), cell(2), cell(19)),
         remote,
         state,
         text(8),
@@ -213,12 +213,32 @@ pub fn render_tracked(records: &[&TrackedEntry], now: Timestamp, options: &Table
     render_with(&TRACKED_HEADERS, rows, options).to_string()
 }
 
-/// `addr:port` from their text, IPv6 in brackets, made terminal-safe.
-fn endpoint_text(addr: &str, port: &str) -> String {
-    let joined = if addr.contains(':') {
-        format!("[{addr}]:{port}")
+/// `addr:port` from their text, IPv6 in brackets, the interface after a `%` as `ss`
+/// writes it (`0.0.0.0%eth0:80`, `[fe80::1]%eth0:80`), made terminal-safe.
+fn endpoint_text(addr: &str, port: &str, interface: &str) -> String {
+    let addr = if addr.contains(':') {
+        format!("[{addr}]")
     } else {
+        addr.to_owned()
+    };
+    let joined = if interface.is_empty() {
         format!("{addr}:{port}")
+    } else {
+        format!("{addr}%{interface}:{port}")
     };
     sanitize::terminal(&joined).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_written_as_ss_writes_them() {
+        assert_eq!(endpoint_text("0.0.0.0", "80", ""), "0.0.0.0:80");
+        assert_eq!(endpoint_text("::1", "80", ""), "[::1]:80");
+        assert_eq!(endpoint_text("0.0.0.0", "9444", "v0"), "0.0.0.0%v0:9444");
+        assert_eq!(endpoint_text("fe80::1", "9444", "v0"), "[fe80::1]%v0:9444");
+        assert_eq!(endpoint_text("::", "1", "e\x1b[0m"), "[::]%e\\x1b[0m:1");
+    }
 }

@@ -106,9 +106,11 @@ pub struct Socket {
     /// Index of the device the socket is bound to (`SO_BINDTODEVICE`, or the scope of a
     /// link-local address), 0 when none or when the source does not say.
     pub ifindex: u32,
-    /// Receive and send queues as the kernel counts them (for a listener: connections
-    /// waiting to be accepted, and the backlog limit); `None` when the source does not say.
-    pub queues: Option<(u32, u32)>,
+    /// Receive queue as the kernel counts it (for a listener: connections waiting to be
+    /// accepted); `None` when the source does not say.
+    pub recv_q: Option<u32>,
+    /// Send queue (for a listener: its backlog limit); `None` when the source does not say.
+    pub send_q: Option<u32>,
 }
 
 /// The result of one scan.
@@ -343,7 +345,8 @@ fn netlink_dump(_: Proto, _: Family, _: bool, _: &mut Vec<Socket>) -> bool {
 
 /// How many threads walk `/proc/*/fd`: the walk is kernel time per fd, so use every core
 /// but the one that runs the socket dump and the join, and at least one.
-fn walk_threads() -> usize {
+#[must_use]
+pub fn walk_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 8))
 }
 

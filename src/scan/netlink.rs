@@ -216,7 +216,8 @@ fn parse_diag_msg(body: &[u8], proto: Proto) -> Option<Socket> {
         // inet_diag_sockid.idiag_if: the bound device, or a link-local address's scope.
         ifindex: read_u32(body, 40),
         // idiag_rqueue, idiag_wqueue (for a listener: accept backlog and its limit).
-        queues: Some((read_u32(body, 56), read_u32(body, 60))),
+        recv_q: Some(read_u32(body, 56)),
+        send_q: Some(read_u32(body, 60)),
     })
 }
 

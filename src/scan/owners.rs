@@ -120,8 +120,8 @@ pub fn attribute(
                 container: None,
                 netns: socket.netns,
                 interface: interfaces.name(socket.netns, socket.ifindex),
-                recv_q: socket.queues.map(|(recv, _)| u64::from(recv)),
-                send_q: socket.queues.map(|(_, send)| u64::from(send)),
+                recv_q: socket.recv_q.map(u64::from),
+                send_q: socket.send_q.map(u64::from),
             }
         })
         .collect()
@@ -487,7 +487,8 @@ mod tests {
             inode,
             netns: Some(1),
             ifindex: 0,
-            queues: Some((0, 0)),
+            recv_q: Some(0),
+            send_q: Some(0),
         };
         let entries = attribute(
             &[

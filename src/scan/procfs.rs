@@ -87,7 +87,7 @@ fn parse_line(line: &str, proto: Proto) -> Result<Option<Socket>, &'static str> 
         .and_then(|queues| queues.split_once(':'))
         .ok_or("missing queues")?;
     let queue = |hex: &str| u32::from_str_radix(hex, 16).map_err(|_| "queue is not hex");
-    let queues = (queue(recv_q)?, queue(send_q)?);
+    let (recv_q, send_q) = (queue(recv_q)?, queue(send_q)?);
     let uid = fields.nth(2).ok_or("missing uid")?;
     let uid = uid.parse().map_err(|_| "uid is not a number")?;
     let inode = fields.nth(1).ok_or("missing inode")?;
@@ -95,6 +95,9 @@ fn parse_line(line: &str, proto: Proto) -> Result<Option<Socket>, &'static str> 
     let Some(state) = State::from_kernel(proto, state) else {
         return Ok(None);
     };
+    // For a listener the kernel writes the accept queue as rx_queue and 0 as tx_queue:
+    // its backlog limit is not in /proc/net.
+    let send_q = (state != State::Listen).then_some(send_q);
     Ok(Some(Socket {
         proto,
         state,
@@ -105,7 +108,8 @@ fn parse_line(line: &str, proto: Proto) -> Result<Option<Socket>, &'static str> 
         netns: None,
         // /proc/net does not say which device a socket is bound to.
         ifindex: 0,
-        queues: Some(queues),
+        recv_q: Some(recv_q),
+        send_q,
     }))
 }
 

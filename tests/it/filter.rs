@@ -177,7 +177,7 @@ fn other_formats_show_the_records_fields() {
             .next()
             .is_some_and(|h| h.starts_with("proto,local_addr,local_port"))
     );
-    assert_eq!(lines.next(), Some("tcp,::1,22,,,,,,,3;4,'=cmd,,,,,,,,"));
+    assert_eq!(lines.next(), Some("tcp,::1,22,,,,,,,3;4,'=cmd,,,,,,,,,,,"));
     let json = stdout(&filter(&["--format", "json", "port=22"], input));
     let array: Vec<serde_json::Value> = serde_json::from_str(&json).expect("valid JSON");
     assert_eq!(array[0]["x"], 1, "unknown fields kept in JSON too");

@@ -272,9 +272,16 @@ fn proc_backend_lists_the_same_sockets_as_netlink() {
         mine.sort_by_key(|r| r["inode"].as_u64());
         mine
     };
-    let netlink = pick(scan(&["--backend", "netlink"]));
+    let mut netlink = pick(scan(&["--backend", "netlink"]));
     let procfs = pick(scan(&["--backend", "proc"]));
     assert_eq!(netlink.len(), ours.len());
+    // /proc/net cannot give a listener's backlog limit: that one field is null there.
+    for record in &mut netlink {
+        if record["state"] == "LISTEN" {
+            assert_eq!(record["send_q"], 128, "the listener's backlog: {record}");
+            record["send_q"] = Value::Null;
+        }
+    }
     assert_eq!(netlink, procfs, "identical records, field for field");
 
     // The whole machine, too: every socket that stays put is in both.
