@@ -398,3 +398,214 @@ fn a_live_stream_is_acted_on_as_it_comes() {
     unsafe { libc::kill(-group, libc::SIGTERM) };
     let _ = running.wait();
 }
+
+/// A python3 listener that forks three children holding its socket, the way a pre-forked
+/// server does. `low_pid` (root only) makes the children's pids start there, below the
+/// parent's — what pid wrap-around does to nginx's workers. `stubborn` makes every process
+/// ignore TERM.
+struct Forked {
+    parent: Child,
+    children: Vec<u32>,
+    port: u16,
+}
+
+impl Forked {
+    fn start(low_pid: Option<u32>, stubborn: bool) -> Forked {
+        let code = format!(
+            "import os, signal, socket, time\n\
+             if {stubborn}: signal.signal(signal.SIGTERM, signal.SIG_IGN)\n\
+             s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n\
+             low = {low}\n\
+             if low: open('/proc/sys/kernel/ns_last_pid', 'w').write(str(low))\n\
+             kids = []\n\
+             for _ in range(3):\n\
+             \x20   pid = os.fork()\n\
+             \x20   if pid == 0:\n\
+             \x20       time.sleep(120); os._exit(0)\n\
+             \x20   kids.append(pid)\n\
+             print(s.getsockname()[1], *kids, flush=True)\n\
+             time.sleep(120)\n",
+            stubborn = if stubborn { "True" } else { "False" },
+            low = low_pid.unwrap_or(0),
+        );
+        let mut parent = Command::new("python3")
+            .args(["-c", &code])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs");
+        let mut line = String::new();
+        BufReader::new(parent.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("port and children");
+        let mut numbers = line
+            .split_whitespace()
+            .map(|n| n.parse::<u32>().expect("a number"));
+        let port = numbers.next().expect("the port") as u16;
+        Forked {
+            parent,
+            children: numbers.collect(),
+            port,
+        }
+    }
+
+    fn alive(pid: u32) -> bool {
+        // A zombie has let go of everything; only a running process counts.
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            !stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
+    }
+
+    fn listeners(&self) -> Vec<Value> {
+        ndjson(&run_ok(prt().args([
+            "scan",
+            "--tcp",
+            "--listen",
+            "--where",
+            &format!("port={}", self.port),
+        ])))
+    }
+}
+
+impl Drop for Forked {
+    fn drop(&mut self) {
+        for &pid in &self.children {
+            // SAFETY: kill has no memory preconditions; these are the test's own children's.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+        let _ = self.parent.kill();
+        let _ = self.parent.wait();
+    }
+}
+
+// See: issue 14 — `prt kill :PORT` signalled one holder of a pre-forked listener and
+// reported success while the port stayed open.
+#[test]
+fn a_port_held_by_a_parent_and_its_forked_children_is_freed_in_one_run() {
+    let mut forked = Forked::start(None, false);
+    let records = forked.listeners();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["pid"], forked.parent.id());
+    assert_eq!(records[0]["pids"].as_array().map(Vec::len), Some(4));
+
+    let (code, results, stderr) = kill(&["--yes", &format!(":{}", forked.port)], "");
+    assert_eq!(code, 0, "{stderr}\n{results:?}");
+    let signalled: Vec<u64> = results.iter().filter_map(|r| r["pid"].as_u64()).collect();
+    assert_eq!(signalled[0], u64::from(forked.parent.id()), "master first");
+    assert_eq!(signalled.len(), 4, "{results:?}");
+    assert!(
+        results.iter().all(|r| r["outcome"] == "signalled"),
+        "{results:?}"
+    );
+    assert_eq!(
+        forked.parent.wait().expect("waitable").signal(),
+        Some(libc::SIGTERM)
+    );
+    assert!(forked.listeners().is_empty(), "the port is free");
+    for &child in &forked.children {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Forked::alive(child) {
+            assert!(Instant::now() < deadline, "child {child} still runs");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+// See: issue 14 — after pid wrap-around the lowest pid is a worker, not the server.
+#[test]
+fn workers_with_lower_pids_than_the_master_do_not_hide_it() {
+    crate::require_root!();
+    // Children start well below the parent's pid: only when the parent's pid is high enough.
+    let mut probe = Command::new("true").spawn().expect("true runs");
+    let _ = probe.wait();
+    let mut probe = probe.id();
+    if probe < 10_000 {
+        // A young machine: move the next pids up so there is room below the parent.
+        std::fs::write("/proc/sys/kernel/ns_last_pid", "20000").expect("ns_last_pid");
+        probe = 20_000;
+    }
+    let mut forked = Forked::start(Some(probe / 2), false);
+    assert!(
+        forked
+            .children
+            .iter()
+            .all(|&child| child < forked.parent.id()),
+        "children {:?} below parent {}",
+        forked.children,
+        forked.parent.id()
+    );
+    let records = forked.listeners();
+    assert_eq!(records[0]["pid"], forked.parent.id(), "{records:?}");
+    assert_eq!(records[0]["process"], "python3");
+
+    let detail = ndjson(&run_ok(prt().args([
+        "detail",
+        "--sample",
+        "0",
+        &format!(":{}", forked.port),
+    ])));
+    assert_eq!(detail.len(), 1, "{detail:?}");
+    assert_eq!(detail[0]["pid"], forked.parent.id());
+    let mut shared: Vec<u64> = detail[0]["sockets"][0]["shared_with"]
+        .as_array()
+        .expect("shared_with")
+        .iter()
+        .filter_map(Value::as_u64)
+        .collect();
+    shared.sort_unstable();
+    let mut children: Vec<u64> = forked.children.iter().map(|&c| u64::from(c)).collect();
+    children.sort_unstable();
+    assert_eq!(shared, children);
+
+    let (code, results, stderr) = kill(
+        &["--yes", "--escalate", "3s", &format!(":{}", forked.port)],
+        "",
+    );
+    assert_eq!(code, 0, "{stderr}\n{results:?}");
+    assert_eq!(results[0]["pid"], forked.parent.id(), "master first");
+    assert!(forked.listeners().is_empty(), "the port is free");
+    assert!(forked.parent.try_wait().expect("waitable").is_some());
+}
+
+// See: issue 14 — success was reported while the port stayed held.
+#[test]
+fn a_port_still_held_after_the_signals_is_an_error_naming_the_holders() {
+    let forked = Forked::start(None, true);
+    let records = forked.listeners();
+    let (code, results, stderr) = kill(&["--yes", &format!(":{}", forked.port)], "");
+    assert_eq!(code, 1, "{stderr}\n{results:?}");
+    let held: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["outcome"] == "still_held")
+        .collect();
+    assert_eq!(held.len(), 1, "{results:?}");
+    let message = held[0]["message"].as_str().expect("message");
+    assert!(
+        message.starts_with(&format!(
+            "tcp/{} still held by 4 processes: python3 ",
+            forked.port
+        )),
+        "{message}"
+    );
+    assert!(
+        message.contains(&forked.parent.id().to_string()),
+        "{message}"
+    );
+    // Records on stdin: every holder of the record's socket, not only its pid.
+    let (code, results, _) = kill(&["--yes", "--signal", "KILL"], &records[0].to_string());
+    assert_eq!(code, 0, "{results:?}");
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| r["outcome"] == "signalled")
+            .count(),
+        4,
+        "{results:?}"
+    );
+    assert!(forked.listeners().is_empty(), "the port is free");
+}
