@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::process::{Command, Stdio};
 
+use super::process::UserNames;
 use super::{Error, Family, Scan, ScanOptions};
 use crate::model::{PortEntry, Proto, State, Timestamp};
 
@@ -37,6 +38,14 @@ pub struct LsofSocket {
     pub state: State,
     /// The device field (`d`): the socket inode on Linux, a kernel address on macOS.
     pub device: String,
+    /// The zone of a link-local address (`[fe80::1%eth0]`): the interface it is scoped to.
+    pub zone: Option<String>,
+    /// Receive and send queues (`TQR=`, `TQS=`), when lsof gives them.
+    pub queues: (Option<u32>, Option<u32>),
+    /// The socket's own owner, where it can be read (Linux: the owner of the socket inode
+    /// behind `/proc/PID/fd/FD`). lsof's `u` is the process's user, which differs from the
+    /// socket's when a daemon bound as root and then dropped privileges.
+    pub socket_uid: Option<u32>,
 }
 
 /// A line of lsof output that is not what `-F` promises.
@@ -114,6 +123,10 @@ pub fn parse(output: &[u8]) -> Result<Vec<LsofSocket>, Malformed> {
                     'T' => {
                         if let Some(state) = value.strip_prefix("ST=") {
                             current.tcp_state = Some(state.to_owned());
+                        } else if let Some(bytes) = value.strip_prefix("QR=") {
+                            current.queues.0 = bytes.parse().ok();
+                        } else if let Some(bytes) = value.strip_prefix("QS=") {
+                            current.queues.1 = bytes.parse().ok();
                         }
                     }
                     _ => {}
@@ -141,6 +154,7 @@ struct File {
     protocol: String,
     name: String,
     tcp_state: Option<String>,
+    queues: (Option<u32>, Option<u32>),
 }
 
 /// Turns a finished file set into a socket, when it is a TCP or UDP one.
@@ -189,8 +203,19 @@ fn finish(
         remote,
         state,
         device: file.device,
+        zone: zone(&file.name),
+        queues: file.queues,
+        socket_uid: None,
     });
     Ok(())
+}
+
+/// The zone of the local address in an lsof name (`[fe80::1%eth0]:123` gives `eth0`).
+fn zone(name: &str) -> Option<String> {
+    let local = name.split_once("->").map_or(name, |(local, _)| local);
+    let (_, rest) = local.split_once('%')?;
+    let zone = rest.split(']').next()?;
+    (!zone.is_empty()).then(|| zone.to_owned())
 }
 
 /// `127.0.0.1:80`, `[::1]:80->[::1]:5000`, `*:5353` (wildcard: 0.0.0.0 or :: by family),
@@ -213,13 +238,15 @@ fn endpoint(text: &str, family: Family) -> Option<SocketAddr> {
     let port = if port == "*" { 0 } else { port.parse().ok()? };
     let addr = addr.trim_start_matches('[').trim_end_matches(']');
     let addr = addr.split_once('%').map_or(addr, |(bare, _zone)| bare);
-    let ip = if addr == "*" {
-        match family {
-            Family::V4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-            Family::V6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-        }
-    } else {
-        addr.parse().ok()?
+    let ip = match (addr, family) {
+        ("*", Family::V4) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        ("*", Family::V6) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        (addr, family) => match (addr.parse().ok()?, family) {
+            // lsof writes an IPv4-mapped address on an IPv6 socket as plain IPv4; the kernel
+            // (and the netlink backend, and ss) say `::ffff:a.b.c.d`.
+            (IpAddr::V4(v4), Family::V6) => IpAddr::V6(v4.to_ipv6_mapped()),
+            (ip, _) => ip,
+        },
     };
     Some(SocketAddr::new(ip, port))
 }
@@ -380,21 +407,30 @@ pub fn records(
                 state: first.state,
                 // On Linux the device is the socket inode; a macOS kernel address is not.
                 inode: first.device.parse().unwrap_or(0),
-                uid: first.uid,
+                uid: first.socket_uid.or(first.uid),
                 pid: Some(first.pid),
                 pids,
                 process: Some(first.command.clone()),
                 cmdline: ps.map(|p| p.args.clone()).filter(|a| !a.is_empty()),
-                user: first.login.clone(),
+                // The login is the process's user: the socket's only when the uids agree.
+                user: first
+                    .login
+                    .clone()
+                    .filter(|_| first.socket_uid.is_none_or(|uid| Some(uid) == first.uid)),
                 ppid: ps.map(|p| p.ppid),
                 started: ps.map(|p| Timestamp::from_unix(now.secs - p.elapsed_secs as i64)),
                 service: None,
                 suspicious: Vec::new(),
                 container: None,
                 netns: None,
-                interface: None,
-                recv_q: None,
-                send_q: None,
+                interface: first.zone.clone(),
+                recv_q: first.queues.0.map(u64::from),
+                // For a listener lsof (like /proc/net) gives no backlog limit, only a 0.
+                send_q: first
+                    .queues
+                    .1
+                    .filter(|_| first.state != State::Listen)
+                    .map(u64::from),
             })
         })
         .collect()
@@ -403,10 +439,13 @@ pub fn records(
 /// Runs lsof and ps and returns the scan.
 pub fn scan(options: &ScanOptions) -> Result<Scan, Error> {
     let listing = run("lsof", &["-nP", "-w", "+c", "0", "-i", "-F", FIELDS])?;
-    let sockets = parse(&listing).map_err(|err| Error::Tool {
+    let mut sockets = parse(&listing).map_err(|err| Error::Tool {
         program: "lsof",
         message: err.to_string(),
     })?;
+    for socket in &mut sockets {
+        socket.socket_uid = socket_owner(socket.pid, &socket.fd);
+    }
     let mut pids: Vec<String> = sockets.iter().map(|s| s.pid.to_string()).collect();
     pids.sort();
     pids.dedup();
@@ -419,11 +458,29 @@ pub fn scan(options: &ScanOptions) -> Result<Scan, Error> {
             .map(|out| parse_ps(&out))
             .unwrap_or_default()
     };
-    let entries = records(&sockets, &processes, Timestamp::now(), options);
+    let mut entries = records(&sockets, &processes, Timestamp::now(), options);
+    let mut users = UserNames::default();
+    for entry in entries.iter_mut().filter(|e| e.user.is_none()) {
+        entry.user = entry.uid.and_then(|uid| users.name(uid));
+    }
     Ok(Scan {
         entries,
         ..Scan::default()
     })
+}
+
+/// The owner of the socket behind fd `fd` of `pid`: the uid of the socket inode, set when
+/// the socket was created (what the kernel reports as the socket's uid). Linux only; `None`
+/// where there is no `/proc` or the process is gone.
+fn socket_owner(pid: u32, fd: &str) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let digits: String = fd.chars().take_while(char::is_ascii_digit).collect();
+    if digits.is_empty() || !cfg!(target_os = "linux") {
+        return None;
+    }
+    std::fs::metadata(format!("/proc/{pid}/fd/{digits}"))
+        .ok()
+        .map(|m| m.uid())
 }
 
 /// Runs a tool, returning its stdout. Exit status 1 with no output is lsof's "nothing
@@ -491,6 +548,57 @@ f4u\ntIPv4\nd0x8f0a1b2c3d4e5f66\nPTCP\nn127.0.0.1:9000\nTST=CLOSED\n";
             Some("[::1]:52521".parse().expect("addr"))
         );
         assert_eq!(sockets[2].state, State::Established);
+        assert_eq!(sockets[0].queues, (Some(1), Some(0)));
+    }
+
+    // See: issue 14 — lsof spelled v4-mapped addresses differently from netlink.
+    #[test]
+    fn ipv4_on_an_ipv6_socket_is_v4_mapped_like_the_kernel_says() {
+        let mapped = "p7\ncjava\nu0\nLroot\nf4\ntIPv6\nd51763\nPTCP\n\
+n127.0.0.1:41782->127.0.0.1:56485\nTST=ESTABLISHED\nTQR=0\nTQS=0\n\
+f5\ntIPv6\nd51764\nPTCP\nn[fe80::1%v0]:9444\nTST=LISTEN\nTQR=2\nTQS=0\n";
+        let sockets = parse(mapped.as_bytes()).expect("parses");
+        assert_eq!(
+            sockets[0].local,
+            "[::ffff:127.0.0.1]:41782".parse().expect("addr")
+        );
+        assert_eq!(
+            sockets[0].remote,
+            Some("[::ffff:127.0.0.1]:56485".parse().expect("addr"))
+        );
+        assert_eq!(sockets[1].zone.as_deref(), Some("v0"));
+        let records = records(
+            &sockets,
+            &HashMap::new(),
+            Timestamp::from_unix(0),
+            &ScanOptions::default(),
+        );
+        let listener = records
+            .iter()
+            .find(|r| r.state == State::Listen)
+            .expect("listener");
+        assert_eq!(listener.interface.as_deref(), Some("v0"));
+        assert_eq!((listener.recv_q, listener.send_q), (Some(2), None));
+    }
+
+    // See: issue 14 — a socket bound as root by a daemon that then became another user.
+    #[test]
+    fn the_socket_owner_wins_over_the_process_user() {
+        let mut sockets = parse(LINUX.as_bytes()).expect("parses");
+        sockets[0].uid = Some(999);
+        sockets[0].login = Some("dnsmasq".to_owned());
+        sockets[0].socket_uid = Some(0);
+        let records = records(
+            &sockets,
+            &HashMap::new(),
+            Timestamp::from_unix(0),
+            &ScanOptions::default(),
+        );
+        let listener = records
+            .iter()
+            .find(|r| r.inode == 2_030_005)
+            .expect("listener");
+        assert_eq!((listener.uid, listener.user.as_deref()), (Some(0), None));
     }
 
     #[test]

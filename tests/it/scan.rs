@@ -307,7 +307,13 @@ fn lsof_backend_gives_the_same_sockets_as_netlink() {
     connected
         .connect(sockets.udp4.local_addr().expect("addr"))
         .expect("udp connect");
+    // An AF_INET6 client of an IPv4 listener, as Java connects: `::ffff:127.0.0.1` both ends.
+    let port4 = sockets.tcp4.local_addr().expect("addr").port();
+    let mapped = TcpStream::connect(("::ffff:127.0.0.1", port4)).expect("v4-mapped connect");
+    let (mapped_server, _) = sockets.tcp4.accept().expect("accept");
     let ours: HashSet<u64> = [
+        inode_of(&mapped),
+        inode_of(&mapped_server),
         inode_of(&sockets.tcp4),
         inode_of(&sockets.tcp6),
         inode_of(&sockets.udp4),
@@ -339,7 +345,9 @@ fn lsof_backend_gives_the_same_sockets_as_netlink() {
                     r["pids"],
                     r["process"],
                     r["user"],
-                    r["ppid"]
+                    r["ppid"],
+                    r["interface"],
+                    r["recv_q"]
                 ])
             })
             .collect();
@@ -350,6 +358,14 @@ fn lsof_backend_gives_the_same_sockets_as_netlink() {
     let lsof = pick(scan(&["--backend", "lsof"]));
     assert_eq!(netlink.len(), ours.len(), "{netlink:?}");
     assert_eq!(lsof, netlink, "lsof and netlink disagree");
+    let mapped_record = netlink
+        .iter()
+        .find(|r| r[6] == inode_of(&mapped))
+        .expect("the v4-mapped client");
+    assert_eq!(
+        mapped_record[1], "::ffff:127.0.0.1",
+        "as the kernel spells it"
+    );
     let with_lsof = scan(&["--backend", "lsof", "--tcp", "--listen"]);
     assert!(
         with_lsof
@@ -496,4 +512,40 @@ fn another_user_on_a_terminal_is_told_once_how_to_see_owners() {
     );
     let notes = transcript.matches("sudo prt scan").count();
     assert_eq!(notes, 1, "{transcript}");
+}
+
+// See: issue 14 — `--backend lsof` gave the process's user, not the socket's: dnsmasq binds
+// as root and then becomes another user.
+#[test]
+fn a_socket_bound_before_dropping_privileges_is_its_creators_in_every_backend() {
+    crate::require_root!();
+    let code = "import os, socket, sys, time\n\
+                s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n\
+                os.setgid(65534); os.setuid(65534)\n\
+                print(s.getsockname()[1], flush=True)\n\
+                time.sleep(60)\n";
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", code])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
+        &mut line,
+    )
+    .expect("the port");
+    let port: u16 = line.trim().parse().expect("a port");
+    for backend in ["netlink", "proc", "lsof"] {
+        let records = scan(&["--backend", backend, "-tl"]);
+        let mine: Vec<&Value> = records
+            .iter()
+            .filter(|r| r["local_port"] == port && r["pid"] == child.id())
+            .collect();
+        assert_eq!(mine.len(), 1, "{backend}: {records:?}");
+        assert_eq!(mine[0]["uid"], 0, "{backend}: {}", mine[0]);
+        assert_eq!(mine[0]["user"], "root", "{backend}: {}", mine[0]);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
