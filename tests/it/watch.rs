@@ -292,3 +292,73 @@ fn the_port_board_rings_on_a_terminal() {
         "one bell, for the one change: {transcript:?}"
     );
 }
+
+// See: issue 14 — one socket was reported `new` and `gone` at once when its owners
+// changed (a reload hands a listener to new workers; a parent exits, its child keeps it).
+#[test]
+fn a_listener_that_changes_hands_is_one_socket_throughout() {
+    // A parent that listens, forks a child holding the listener, and exits after a while:
+    // the socket's holders go from {parent, child} to {child}.
+    let code = "import os, socket, sys, time\n\
+                s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n\
+                print(s.getsockname()[1], flush=True)\n\
+                if os.fork() == 0:\n\
+                \x20   time.sleep(60); os._exit(0)\n\
+                time.sleep(1.5)\n";
+    let mut parent = std::process::Command::new("python3")
+        .args(["-c", code])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut line = String::new();
+    BufReader::new(parent.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the port");
+    let port: u16 = line.trim().parse().expect("a port");
+    let (mut watcher, receiver) = watch(&["--ndjson", "--interval", "200ms"]);
+    let mut seen = Vec::new();
+    // The parent exits; the watch then reports the same socket with one holder.
+    until(&receiver, &mut seen, |r| {
+        r["local_port"] == port && r["pids"].as_array().is_some_and(|p| p.len() == 1)
+    });
+    let _ = parent.wait();
+    let child_pid = seen
+        .iter()
+        .rev()
+        .find(|r| r["local_port"] == port)
+        .and_then(|r| r["pid"].as_u64())
+        .expect("the child holds it");
+    // SAFETY: kill has no memory preconditions; the pid is the test's grandchild.
+    unsafe { libc::kill(child_pid as i32, libc::SIGKILL) };
+    until(&receiver, &mut seen, |r| {
+        r["local_port"] == port && r["status"] == "gone"
+    });
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+    let ours: Vec<(&str, usize)> = seen
+        .iter()
+        .filter(|r| r["local_port"] == port && r["proto"] == "tcp")
+        .map(|r| {
+            (
+                r["status"].as_str().unwrap_or("?"),
+                r["pids"].as_array().map_or(0, Vec::len),
+            )
+        })
+        .collect();
+    assert_eq!(ours.first(), Some(&("new", 2)), "{ours:?}");
+    assert_eq!(ours.last().map(|o| o.0), Some("gone"), "{ours:?}");
+    assert_eq!(
+        ours.iter().filter(|o| o.0 == "new").count(),
+        1,
+        "one new: {ours:?}"
+    );
+    assert_eq!(
+        ours.iter().filter(|o| o.0 == "gone").count(),
+        1,
+        "one gone: {ours:?}"
+    );
+    assert!(
+        ours.contains(&("unchanged", 1)),
+        "the change of hands is reported: {ours:?}"
+    );
+}
