@@ -612,6 +612,7 @@ mod tests {
             pid: me,
             process: info.name,
             started: info.started,
+            unverifiable: None,
             source: "test".to_owned(),
             ports: Vec::new(),
         };

@@ -274,19 +274,32 @@ pub struct TrackedEntry {
     pub ts: Timestamp,
 }
 
-/// A point in time with one-second resolution, written as RFC 3339 UTC
-/// (`2026-11-22T09:30:00Z`), the form `jq`'s `fromdate` reads.
+/// A point in time, written as RFC 3339 UTC: `2026-11-22T09:30:00Z` when it falls on a
+/// whole second (scan times), with the fraction it has otherwise
+/// (`2026-11-22T09:30:00.37Z`: a process start time in the kernel's clock ticks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp {
     /// Seconds since the Unix epoch.
     pub secs: i64,
+    /// Nanoseconds into that second, below 1,000,000,000.
+    pub nanos: u32,
 }
 
 impl Timestamp {
     /// The timestamp `secs` seconds after the Unix epoch.
     #[must_use]
     pub fn from_unix(secs: i64) -> Timestamp {
-        Timestamp { secs }
+        Timestamp { secs, nanos: 0 }
+    }
+
+    /// The timestamp `secs` seconds and `nanos` nanoseconds after the Unix epoch; nanoseconds
+    /// beyond a second carry into `secs`.
+    #[must_use]
+    pub fn from_unix_nanos(secs: i64, nanos: u64) -> Timestamp {
+        Timestamp {
+            secs: secs.saturating_add((nanos / 1_000_000_000) as i64),
+            nanos: (nanos % 1_000_000_000) as u32,
+        }
     }
 
     /// The current time, truncated to the second.
@@ -302,7 +315,7 @@ impl Timestamp {
             Ok(after) => after.as_secs() as i64,
             Err(before) => -(before.duration().as_secs_f64().ceil() as i64),
         };
-        Timestamp { secs }
+        Timestamp::from_unix(secs)
     }
 
     /// Time elapsed from `self` to `later`, zero if `later` is earlier.
@@ -319,11 +332,25 @@ impl fmt::Display for Timestamp {
         let (year, month, day) = civil_from_days(days);
         write!(
             f,
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
             second_of_day / 3600,
             second_of_day % 3600 / 60,
             second_of_day % 60
-        )
+        )?;
+        // As few digits as the value needs, in groups: clock ticks (centiseconds) take 2.
+        let nanos = self.nanos;
+        if nanos != 0 {
+            if nanos % 10_000_000 == 0 {
+                write!(f, ".{:02}", nanos / 10_000_000)?;
+            } else if nanos % 1_000_000 == 0 {
+                write!(f, ".{:03}", nanos / 1_000_000)?;
+            } else if nanos % 1_000 == 0 {
+                write!(f, ".{:06}", nanos / 1_000)?;
+            } else {
+                write!(f, ".{nanos:09}")?;
+            }
+        }
+        f.write_str("Z")
     }
 }
 
@@ -335,7 +362,8 @@ pub struct BadTimestamp(pub String);
 impl FromStr for Timestamp {
     type Err = BadTimestamp;
 
-    /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; the fraction is dropped.
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; the fraction is kept to the
+    /// nanosecond (further digits are dropped).
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         parse_rfc3339(text).ok_or_else(|| BadTimestamp(text.to_owned()))
     }
@@ -381,10 +409,19 @@ fn parse_rfc3339(text: &str) -> Option<Timestamp> {
         return None;
     }
     let mut rest = &text[19..];
+    let mut nanos: u32 = 0;
     if let Some(fraction) = rest.strip_prefix('.') {
         let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
         if digits == 0 {
             return None;
+        }
+        for (place, digit) in fraction
+            .bytes()
+            .take(9)
+            .take_while(u8::is_ascii_digit)
+            .enumerate()
+        {
+            nanos += u32::from(digit - b'0') * 10u32.pow(8 - place as u32);
         }
         rest = &fraction[digits..];
     }
@@ -416,6 +453,7 @@ fn parse_rfc3339(text: &str) -> Option<Timestamp> {
     let days = days_from_civil(year, month, day);
     Some(Timestamp {
         secs: days * 86_400 + hour * 3600 + minute * 60 + second - offset,
+        nanos,
     })
 }
 
@@ -576,7 +614,24 @@ mod tests {
         }
         assert_eq!(
             "2026-11-28T09:00:00.123+02:00".parse::<Timestamp>(),
-            Ok(Timestamp::from_unix(1_795_849_200))
+            Ok(Timestamp::from_unix_nanos(1_795_849_200, 123_000_000))
+        );
+        // Start times at the kernel's precision round-trip exactly.
+        for (nanos, text) in [
+            (370_000_000, "2026-11-28T07:00:00.37Z"),
+            (50_000_000, "2026-11-28T07:00:00.05Z"),
+            (1_000_000, "2026-11-28T07:00:00.001Z"),
+            (1_500, "2026-11-28T07:00:00.000001500Z"),
+        ] {
+            let stamp = Timestamp::from_unix_nanos(1_795_849_200, nanos);
+            assert_eq!(stamp.to_string(), text);
+            assert_eq!(text.parse::<Timestamp>(), Ok(stamp));
+        }
+        assert_eq!(
+            "2026-11-28T07:00:00.1234567891Z"
+                .parse::<Timestamp>()
+                .map(|t| t.nanos),
+            Ok(123_456_789)
         );
         for bad in [
             "",

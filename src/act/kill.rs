@@ -496,6 +496,13 @@ fn check(
     };
     // A pid that holds nothing is gone, whatever the record says; one that holds a
     // process the record cannot be compared with is refused.
+    if let Some(why) = &target.unverifiable {
+        return refuse(&format!(
+            "{why}, so a newer process with pid {pid} could not be told from the one it \
+             named; give the pid or :PORT as an argument instead (arguments are resolved \
+             afresh)"
+        ));
+    }
     if target.process.is_none() && target.started.is_none() {
         return refuse(
             "the record does not say which process it was (no process or started field); \
@@ -505,6 +512,19 @@ fn check(
     let Some(now) = ProcessInfo::read(pid, clock) else {
         return Err((Outcome::Gone, format!("no process with pid {pid} any more")));
     };
+    let name = now.name.as_deref().unwrap_or("?");
+    if now.kernel_thread {
+        return refuse(&format!(
+            "pid {pid} ({name}) is a kernel thread: there is no process to signal"
+        ));
+    }
+    if now.is_zombie() {
+        let parent = now.ppid.map_or_else(|| "?".to_owned(), |p| p.to_string());
+        return refuse(&format!(
+            "pid {pid} ({name}) is a zombie: it has exited already and holds nothing; its \
+             parent (pid {parent}) has not collected it"
+        ));
+    }
     if let Some(mismatch) = target.differs_from(&now) {
         return Err((
             Outcome::Gone,
@@ -731,6 +751,7 @@ mod tests {
             pid,
             process: process.map(str::to_owned),
             started: started.map(Timestamp::from_unix),
+            unverifiable: None,
             source: "test".to_owned(),
             ports: Vec::new(),
         }
@@ -792,6 +813,7 @@ mod tests {
             pid: child.id(),
             process: info.name,
             started: info.started,
+            unverifiable: None,
             source: "test".to_owned(),
             ports: Vec::new(),
         };

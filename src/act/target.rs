@@ -91,8 +91,11 @@ pub struct Target {
     pub pid: u32,
     /// Its name (`comm`) as the record gave it.
     pub process: Option<String>,
-    /// Its start time as the record gave it.
+    /// Its start time as the record gave it (or as read just now, for an argument).
     pub started: Option<Timestamp>,
+    /// Why a record's start time cannot be used (missing, null, not a time): without it a
+    /// newer process at the same pid cannot be told from the one the record named.
+    pub unverifiable: Option<String>,
     /// Where the target came from, for messages: `line 3`, `:8080`, `pid 1234`.
     pub source: String,
     /// `proto/port` of the sockets that made it a target (sorted, distinct).
@@ -136,9 +139,11 @@ impl Target {
             (Some(_), None) => true,
             (None, _) => false,
         };
-        // Start times are whole seconds from boot time plus ticks; a boot time adjusted by a
-        // clock step may move them by one.
+        // On Linux both come from the same clock ticks since boot: equal to the tick, or
+        // another process. Elsewhere start times come from `ps`'s elapsed time in whole
+        // seconds, which may differ by one between two reads.
         let start_differs = match (self.started, now.started) {
+            (Some(want), Some(have)) if cfg!(target_os = "linux") => want != have,
             (Some(want), Some(have)) => want.secs.abs_diff(have.secs) > 1,
             _ => false,
         };
@@ -252,7 +257,23 @@ impl Targets {
             })?,
         };
         let process = record.str(Key::Process).map(std::borrow::Cow::into_owned);
-        let started = record.str(Key::Started).and_then(|s| s.parse().ok());
+        let (started, unverifiable) = match record.get(Key::Started) {
+            None => (None, Some("the record has no started field".to_owned())),
+            Some(RawValue::Null) => (None, Some("the record's started is null".to_owned())),
+            Some(value) => match record
+                .str(Key::Started)
+                .map(|text| text.parse::<Timestamp>())
+            {
+                Some(Ok(started)) => (Some(started), None),
+                _ => (
+                    None,
+                    Some(format!(
+                        "the record's started {} is not an RFC 3339 time",
+                        value.cell()
+                    )),
+                ),
+            },
+        };
         if let Some(inode) = record.u64(Key::Inode).filter(|&inode| inode != 0) {
             self.aim(AimedSocket {
                 label: socket.clone(),
@@ -269,6 +290,7 @@ impl Targets {
             pid,
             process,
             started,
+            unverifiable,
             source: source.to_owned(),
             ports: if socket.is_empty() {
                 Vec::new()
@@ -315,6 +337,7 @@ impl Targets {
                 pid,
                 process,
                 started,
+                unverifiable: None,
                 source: spec.to_string(),
                 ports: vec![socket_text(
                     Some(entry.proto.as_str()),
@@ -328,6 +351,7 @@ impl Targets {
                 pid,
                 process,
                 started,
+                unverifiable: None,
                 source: spec.to_string(),
                 ports: Vec::new(),
             });
@@ -364,6 +388,7 @@ impl Targets {
                     pid,
                     process,
                     started,
+                    unverifiable: None,
                     source: format!("holder of {label}"),
                     ports: vec![label.clone()],
                 });
@@ -484,6 +509,7 @@ mod tests {
             pid,
             process: process.map(str::to_owned),
             started: started.map(Timestamp::from_unix),
+            unverifiable: None,
             source: "test".to_owned(),
             ports: Vec::new(),
         }
@@ -496,16 +522,25 @@ mod tests {
             cmdline: None,
             ppid: None,
             started: Some(Timestamp::from_unix(1_000)),
+            state: Some('S'),
+            kernel_thread: false,
         };
         assert_eq!(
             target(5, Some("python3"), Some(1_000)).differs_from(&now),
             None
         );
-        assert_eq!(
-            target(5, Some("python3"), Some(1_001)).differs_from(&now),
-            None
+        // See: issue 21 — the same name in the same second is another process when the
+        // clock ticks differ.
+        let mut same_second = target(5, Some("python3"), Some(1_000));
+        same_second.started = Some(Timestamp::from_unix_nanos(1_000, 10_000_000));
+        assert!(same_second.differs_from(&now).is_some());
+        assert!(
+            target(5, Some("python3"), Some(1_001))
+                .differs_from(&now)
+                .is_some()
         );
-        assert_eq!(target(5, None, Some(999)).differs_from(&now), None);
+        assert_eq!(target(5, None, Some(1_000)).differs_from(&now), None);
+        assert!(target(5, None, Some(999)).differs_from(&now).is_some());
         assert!(
             target(5, Some("python3"), Some(1_005))
                 .differs_from(&now)

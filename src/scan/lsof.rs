@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::process::{Command, Stdio};
 
-use super::process::UserNames;
+use super::process::{BootClock, ProcessInfo, UserNames};
 use super::{Error, Family, Scan, ScanOptions};
 use crate::model::{PortEntry, Proto, State, Timestamp};
 
@@ -396,7 +396,9 @@ pub fn records(
             let mut pids: Vec<u32> = holders.iter().map(|s| s.pid).collect();
             pids.sort_unstable();
             pids.dedup();
-            let first = holders.iter().min_by_key(|s| s.pid)?;
+            // The holder the others descend from, as far as ps tells parents.
+            let master = super::owners::master(&pids, |pid| processes.get(&pid).map(|p| p.ppid))?;
+            let first = holders.iter().find(|s| s.pid == master)?;
             let ps = processes.get(&first.pid);
             Some(PortEntry {
                 proto: first.proto,
@@ -462,6 +464,19 @@ pub fn scan(options: &ScanOptions) -> Result<Scan, Error> {
     let mut users = UserNames::default();
     for entry in entries.iter_mut().filter(|e| e.user.is_none()) {
         entry.user = entry.uid.and_then(|uid| users.name(uid));
+    }
+    // `ps` gives elapsed time in whole seconds; where /proc exists, the start time at the
+    // kernel's precision is what tells a process from a later one at the same pid.
+    if cfg!(target_os = "linux") {
+        let clock = BootClock::read();
+        let mut started: HashMap<u32, Option<Timestamp>> = HashMap::new();
+        for entry in &mut entries {
+            if let Some(pid) = entry.pid {
+                entry.started = *started.entry(pid).or_insert_with(|| {
+                    ProcessInfo::read(pid, clock.as_ref()).and_then(|info| info.started)
+                });
+            }
+        }
     }
     Ok(Scan {
         entries,
@@ -682,6 +697,7 @@ p21\ncnginx\nu33\nLwww-data\nf6\ntIPv4\nd777\nPTCP\nn*:80\nTST=LISTEN\n";
         assert_eq!(records.len(), 1);
         let record = &records[0];
         assert_eq!((record.pid, record.pids.clone()), (Some(20), vec![20, 21]));
+
         assert_eq!(record.inode, 777);
         assert_eq!(record.started, Some(Timestamp::from_unix(900)));
         assert_eq!(record.cmdline.as_deref(), Some("nginx: master"));
@@ -692,5 +708,35 @@ p21\ncnginx\nu33\nLwww-data\nf6\ntIPv4\nd777\nPTCP\nn*:80\nTST=LISTEN\n";
             ..ScanOptions::default()
         };
         assert!(super::records(&sockets, &ps, Timestamp::from_unix(0), &listening).is_empty());
+    }
+
+    // See: issue 14 — the lowest pid of a pre-forked listener is a worker after wrap-around.
+    #[test]
+    fn the_master_is_named_whatever_its_pid() {
+        // After pid wrap-around: the master (900) has workers at lower pids.
+        let wrapped = "p900\ncnginx\nu0\nLroot\nf6\ntIPv4\nd778\nPTCP\nn*:81\nTST=LISTEN\n\
+p30\ncnginx\nu33\nLwww-data\nf6\ntIPv4\nd778\nPTCP\nn*:81\nTST=LISTEN\n";
+        let sockets = parse(wrapped.as_bytes()).expect("parses");
+        let ps: HashMap<u32, PsInfo> = [(900, 1), (30, 900)]
+            .into_iter()
+            .map(|(pid, ppid)| {
+                let info = PsInfo {
+                    ppid,
+                    elapsed_secs: 100,
+                    args: "nginx".to_owned(),
+                };
+                (pid, info)
+            })
+            .collect();
+        let wrapped = super::records(
+            &sockets,
+            &ps,
+            Timestamp::from_unix(1_000),
+            &ScanOptions::default(),
+        );
+        assert_eq!(
+            (wrapped[0].pid, wrapped[0].uid, wrapped[0].pids.clone()),
+            (Some(900), Some(0), vec![30, 900])
+        );
     }
 }

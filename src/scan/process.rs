@@ -16,11 +16,25 @@ pub struct ProcessInfo {
     pub cmdline: Option<String>,
     /// Parent pid.
     pub ppid: Option<u32>,
-    /// Start time.
+    /// Start time, at the kernel's precision (clock ticks since boot).
     pub started: Option<Timestamp>,
+    /// Scheduler state letter: `R`, `S`, `D`, `Z` (zombie), ...
+    pub state: Option<char>,
+    /// A kernel thread (`PF_KTHREAD`): no user process, nothing to signal.
+    pub kernel_thread: bool,
 }
 
+/// `PF_KTHREAD` from `include/linux/sched.h`, in the flags field of `/proc/<pid>/stat`.
+const PF_KTHREAD: u64 = 0x0020_0000;
+
 impl ProcessInfo {
+    /// A zombie (or dead) process: it has exited and holds nothing; its parent has not
+    /// collected its status yet.
+    #[must_use]
+    pub fn is_zombie(&self) -> bool {
+        matches!(self.state, Some('Z' | 'X' | 'x'))
+    }
+
     /// Reads `/proc/<pid>/stat` and `/proc/<pid>/cmdline`. `None` when the process has
     /// exited (or its stat cannot be read); a missing command line alone is not fatal.
     #[must_use]
@@ -52,6 +66,11 @@ fn parse_stat(stat: &[u8], clock: Option<&BootClock>) -> Option<ProcessInfo> {
         cmdline: None,
         ppid,
         started,
+        state: fields.first().and_then(|f| f.chars().next()),
+        kernel_thread: fields
+            .get(6)
+            .and_then(|f| f.parse::<u64>().ok())
+            .is_some_and(|flags| flags & PF_KTHREAD != 0),
     })
 }
 
@@ -153,10 +172,16 @@ impl BootClock {
         })
     }
 
-    /// The wall-clock time `ticks` after boot.
+    /// The wall-clock time `ticks` after boot, at the ticks' precision: two processes
+    /// started in the same second but different ticks get different times.
     #[must_use]
     pub fn to_timestamp(self, ticks: u64) -> Timestamp {
-        Timestamp::from_unix(self.boot_secs + (ticks / self.ticks_per_sec) as i64)
+        let whole = ticks / self.ticks_per_sec;
+        let part = ticks % self.ticks_per_sec;
+        Timestamp::from_unix_nanos(
+            self.boot_secs.saturating_add(whole as i64),
+            part * 1_000_000_000 / self.ticks_per_sec,
+        )
     }
 }
 
@@ -224,9 +249,26 @@ mod tests {
         };
         let info = parse_stat(stat, Some(&clock)).expect("parses");
         assert_eq!(info.name.as_deref(), Some("my (odd) name"));
+        assert_eq!((info.state, info.kernel_thread), (Some('S'), false));
         assert_eq!(info.ppid, Some(4100));
-        assert_eq!(info.started, Some(Timestamp::from_unix(1_002)));
+        assert_eq!(
+            info.started,
+            Some(Timestamp::from_unix_nanos(1_002, 500_000_000))
+        );
         assert_eq!(parse_stat(b"garbage", Some(&clock)), None);
+    }
+
+    #[test]
+    fn kernel_threads_are_told_apart() {
+        let clock = BootClock::read().expect("/proc/stat");
+        // kthreadd is pid 2 wherever the kernel runs in this pid namespace's view.
+        if let Some(kthreadd) = ProcessInfo::read(2, Some(&clock))
+            && kthreadd.name.as_deref() == Some("kthreadd")
+        {
+            assert!(kthreadd.kernel_thread);
+        }
+        let me = ProcessInfo::read(std::process::id(), Some(&clock)).expect("self");
+        assert!(!me.kernel_thread && !me.is_zombie());
     }
 
     #[test]
