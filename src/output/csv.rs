@@ -12,7 +12,7 @@ use crate::model::PortEntry;
 use crate::raw::{Key, RawRecord};
 
 /// The header row: the wire field names, in wire order.
-pub const HEADER: [&str; 19] = [
+pub const HEADER: [&str; 22] = [
     "proto",
     "local_addr",
     "local_port",
@@ -32,6 +32,9 @@ pub const HEADER: [&str; 19] = [
     "suspicious",
     "container",
     "netns",
+    "interface",
+    "recv_q",
+    "send_q",
 ];
 
 /// Writes records as CSV rows under [`HEADER`].
@@ -138,6 +141,9 @@ pub fn cells(entry: &PortEntry) -> Vec<Cow<'_, str>> {
         Cow::Owned(entry.suspicious.join(";")),
         text(entry.container.as_ref()),
         opt(entry.netns.as_ref()),
+        text(entry.interface.as_ref()),
+        opt(entry.recv_q.as_ref()),
+        opt(entry.send_q.as_ref()),
     ]
 }
 
