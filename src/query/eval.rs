@@ -73,6 +73,20 @@ impl Field {
         (Field::Suspicious, &["suspicious"]),
     ];
 
+    /// Every field, in the order the help lists them.
+    pub fn all() -> impl Iterator<Item = Field> {
+        Field::NAMES.iter().map(|&(field, _)| field)
+    }
+
+    /// The field's names: the canonical one first, then its aliases.
+    #[must_use]
+    pub fn names(self) -> &'static [&'static str] {
+        Field::NAMES
+            .iter()
+            .find(|(field, _)| *field == self)
+            .map_or(&[], |&(_, names)| names)
+    }
+
     /// The field called `name` (case-insensitive), aliases included.
     #[must_use]
     pub fn from_name(name: &str) -> Option<Field> {
@@ -86,10 +100,7 @@ impl Field {
     /// The canonical name.
     #[must_use]
     pub fn name(self) -> &'static str {
-        Field::NAMES
-            .iter()
-            .find(|(field, _)| *field == self)
-            .map_or("?", |(_, names)| names[0])
+        self.names().first().copied().unwrap_or("?")
     }
 
     /// The largest value a numeric field can hold on the wire (ports are 16-bit, pids and
