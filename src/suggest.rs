@@ -1,5 +1,6 @@
 //! "Did you mean ...?": the nearest name to a misspelt one, for fields and values in filter
-//! expressions and for subcommands. The distance is strsim's, already in the tree for clap.
+//! expressions and for subcommands. The distance is strsim's, already in the tree for the
+//! argument parser.
 
 /// The name in `names` nearest to `typed`, if it is close enough to be a likely typo: within
 /// an edit distance of 2, or a third of the name for long names, and of 1 for names of three
@@ -18,7 +19,7 @@ pub fn closest<'a>(typed: &str, names: impl IntoIterator<Item = &'a str>) -> Opt
         .map(|(_, name)| name)
 }
 
-/// Levenshtein distance over characters (strsim's, the crate clap suggests with too).
+/// Levenshtein distance over characters (strsim's, which the argument parser suggests with too).
 #[must_use]
 pub fn edit_distance(a: &str, b: &str) -> usize {
     strsim::levenshtein(a, b)

@@ -275,7 +275,7 @@ fn typed_entries_evaluate_like_raw_records() {
 
 #[test]
 fn arbitrary_input_never_panics_the_parser() {
-    let alphabet: Vec<char> = "ab =!<>~():'\"./0123456789 andornotin port state raddr é中\\\t"
+    let alphabet: Vec<char> = "ab =!<>~():'\"./0123456789 andornotin port state raddr é中\\\t&|-"
         .chars()
         .collect();
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;
