@@ -41,7 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'prt' -ScriptBlock {
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Where the socket list comes from: netlink (falls back to proc by itself), proc, or lsof (the macOS backend; only sockets a process holds) [default: netlink on Linux, lsof on macOS]')
             [CompletionResult]::new('--where', '--where', [CompletionResultType]::ParameterName, 'Only the sockets that match this filter expression (see `prt filter --help`)')
             [CompletionResult]::new('--sort', '--sort', [CompletionResultType]::ParameterName, 'Sort by this column (unknown values last) [default: port]')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, ndjson otherwise]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal (or the configuration''s format there), ndjson otherwise]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the table [default: auto]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration''s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change')
@@ -65,7 +65,7 @@ Register-ArgumentCompleter -Native -CommandName 'prt' -ScriptBlock {
             break
         }
         'prt;filter' {
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, ndjson otherwise]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal (or the configuration''s format there), ndjson otherwise]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the table [default: auto]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration''s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change')
@@ -119,7 +119,7 @@ Register-ArgumentCompleter -Native -CommandName 'prt' -ScriptBlock {
             [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'Run CMD through the shell for each fired record, the record on its stdin')
             [CompletionResult]::new('--exec-jobs', '--exec-jobs', [CompletionResultType]::ParameterName, 'How many --exec commands may run at once')
             [CompletionResult]::new('--exec-timeout', '--exec-timeout', [CompletionResultType]::ParameterName, 'Kill an --exec command that runs longer than this')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, ndjson otherwise]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal (or the configuration''s format there), ndjson otherwise]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the table [default: auto]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration''s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change')
@@ -138,7 +138,7 @@ Register-ArgumentCompleter -Native -CommandName 'prt' -ScriptBlock {
             [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The signal to send: a name (TERM, HUP, SIGKILL) or a number')
             [CompletionResult]::new('--escalate', '--escalate', [CompletionResultType]::ParameterName, 'Wait this long after the signal, then send KILL to what is still alive')
             [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'Read records from this file instead of stdin (''-'' is stdin)')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, ndjson otherwise]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal (or the configuration''s format there), ndjson otherwise]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the table [default: auto]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration''s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change')
@@ -156,7 +156,7 @@ Register-ArgumentCompleter -Native -CommandName 'prt' -ScriptBlock {
         'prt;fw' {
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'The firewall [default: nft on Linux, pfctl on macOS]')
             [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'Read records from this file instead of stdin (''-'' is stdin)')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, ndjson otherwise]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal (or the configuration''s format there), ndjson otherwise]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the table [default: auto]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration''s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change')
@@ -175,7 +175,7 @@ Register-ArgumentCompleter -Native -CommandName 'prt' -ScriptBlock {
         'prt;detail' {
             [CompletionResult]::new('--sample', '--sample', [CompletionResultType]::ParameterName, 'How long to measure CPU use over (0 skips it)')
             [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'Read records from this file instead of stdin (''-'' is stdin)')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, ndjson otherwise]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal (or the configuration''s format there), ndjson otherwise]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the table [default: auto]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration''s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change')
@@ -192,7 +192,7 @@ Register-ArgumentCompleter -Native -CommandName 'prt' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration''s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change')
             [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'Print the path of the configuration file (the default)')
-            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Check the configuration file (or FILE) and report the first error')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Check the configuration file (or FILE), alert rules'' filter expressions included, and report the first error')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

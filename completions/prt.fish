@@ -47,7 +47,7 @@ pid\t''
 process\t''
 user\t''
 service\t''"
-complete -c prt -n "__fish_prt_using_subcommand scan" -l format -d 'Output format [default: table on a terminal, ndjson otherwise]' -r -f -a "table\t'Aligned columns for people (the default on a terminal)'
+complete -c prt -n "__fish_prt_using_subcommand scan" -l format -d 'Output format [default: table on a terminal (or the configuration\'s format there), ndjson otherwise]' -r -f -a "table\t'Aligned columns for people (the default on a terminal)'
 ndjson\t'One JSON object per line (the default in a pipe)'
 json\t'One JSON array'
 csv\t'Comma-separated values with a header row'"
@@ -67,7 +67,7 @@ complete -c prt -n "__fish_prt_using_subcommand scan" -l all-netns -d 'Every net
 complete -c prt -n "__fish_prt_using_subcommand scan" -s r -l reverse -d 'Reverse the sort order'
 complete -c prt -n "__fish_prt_using_subcommand scan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c prt -n "__fish_prt_using_subcommand scan" -s V -l version -d 'Print version'
-complete -c prt -n "__fish_prt_using_subcommand filter" -l format -d 'Output format [default: table on a terminal, ndjson otherwise]' -r -f -a "table\t'Aligned columns for people (the default on a terminal)'
+complete -c prt -n "__fish_prt_using_subcommand filter" -l format -d 'Output format [default: table on a terminal (or the configuration\'s format there), ndjson otherwise]' -r -f -a "table\t'Aligned columns for people (the default on a terminal)'
 ndjson\t'One JSON object per line (the default in a pipe)'
 json\t'One JSON array'
 csv\t'Comma-separated values with a header row'"
@@ -114,7 +114,7 @@ complete -c prt -n "__fish_prt_using_subcommand alert" -l name -d 'The --when ru
 complete -c prt -n "__fish_prt_using_subcommand alert" -l exec -d 'Run CMD through the shell for each fired record, the record on its stdin' -r
 complete -c prt -n "__fish_prt_using_subcommand alert" -l exec-jobs -d 'How many --exec commands may run at once' -r
 complete -c prt -n "__fish_prt_using_subcommand alert" -l exec-timeout -d 'Kill an --exec command that runs longer than this' -r
-complete -c prt -n "__fish_prt_using_subcommand alert" -l format -d 'Output format [default: table on a terminal, ndjson otherwise]' -r -f -a "table\t'Aligned columns for people (the default on a terminal)'
+complete -c prt -n "__fish_prt_using_subcommand alert" -l format -d 'Output format [default: table on a terminal (or the configuration\'s format there), ndjson otherwise]' -r -f -a "table\t'Aligned columns for people (the default on a terminal)'
 ndjson\t'One JSON object per line (the default in a pipe)'
 json\t'One JSON array'
 csv\t'Comma-separated values with a header row'"
@@ -133,7 +133,7 @@ complete -c prt -n "__fish_prt_using_subcommand alert" -s V -l version -d 'Print
 complete -c prt -n "__fish_prt_using_subcommand kill" -s s -l signal -d 'The signal to send: a name (TERM, HUP, SIGKILL) or a number' -r
 complete -c prt -n "__fish_prt_using_subcommand kill" -l escalate -d 'Wait this long after the signal, then send KILL to what is still alive' -r
 complete -c prt -n "__fish_prt_using_subcommand kill" -l input -d 'Read records from this file instead of stdin (\'-\' is stdin)' -r -F
-complete -c prt -n "__fish_prt_using_subcommand kill" -l format -d 'Output format [default: table on a terminal, ndjson otherwise]' -r -f -a "table\t'Aligned columns for people (the default on a terminal)'
+complete -c prt -n "__fish_prt_using_subcommand kill" -l format -d 'Output format [default: table on a terminal (or the configuration\'s format there), ndjson otherwise]' -r -f -a "table\t'Aligned columns for people (the default on a terminal)'
 ndjson\t'One JSON object per line (the default in a pipe)'
 json\t'One JSON array'
 csv\t'Comma-separated values with a header row'"
@@ -153,7 +153,7 @@ complete -c prt -n "__fish_prt_using_subcommand fw" -l backend -d 'The firewall 
 iptables\t'iptables, and ip6tables for IPv6'
 pfctl\t'pf (the default on macOS)'"
 complete -c prt -n "__fish_prt_using_subcommand fw" -l input -d 'Read records from this file instead of stdin (\'-\' is stdin)' -r -F
-complete -c prt -n "__fish_prt_using_subcommand fw" -l format -d 'Output format [default: table on a terminal, ndjson otherwise]' -r -f -a "table\t'Aligned columns for people (the default on a terminal)'
+complete -c prt -n "__fish_prt_using_subcommand fw" -l format -d 'Output format [default: table on a terminal (or the configuration\'s format there), ndjson otherwise]' -r -f -a "table\t'Aligned columns for people (the default on a terminal)'
 ndjson\t'One JSON object per line (the default in a pipe)'
 json\t'One JSON array'
 csv\t'Comma-separated values with a header row'"
@@ -174,7 +174,7 @@ complete -c prt -n "__fish_prt_using_subcommand fw" -s h -l help -d 'Print help 
 complete -c prt -n "__fish_prt_using_subcommand fw" -s V -l version -d 'Print version'
 complete -c prt -n "__fish_prt_using_subcommand detail" -l sample -d 'How long to measure CPU use over (0 skips it)' -r
 complete -c prt -n "__fish_prt_using_subcommand detail" -l input -d 'Read records from this file instead of stdin (\'-\' is stdin)' -r -F
-complete -c prt -n "__fish_prt_using_subcommand detail" -l format -d 'Output format [default: table on a terminal, ndjson otherwise]' -r -f -a "table\t'Aligned columns for people (the default on a terminal)'
+complete -c prt -n "__fish_prt_using_subcommand detail" -l format -d 'Output format [default: table on a terminal (or the configuration\'s format there), ndjson otherwise]' -r -f -a "table\t'Aligned columns for people (the default on a terminal)'
 ndjson\t'One JSON object per line (the default in a pipe)'
 json\t'One JSON array'
 csv\t'Comma-separated values with a header row'"
@@ -195,7 +195,7 @@ complete -c prt -n "__fish_prt_using_subcommand config" -l lang -d 'Language for
 ru\t'Русский'
 zh\t'中文'"
 complete -c prt -n "__fish_prt_using_subcommand config" -l path -d 'Print the path of the configuration file (the default)'
-complete -c prt -n "__fish_prt_using_subcommand config" -l check -d 'Check the configuration file (or FILE) and report the first error'
+complete -c prt -n "__fish_prt_using_subcommand config" -l check -d 'Check the configuration file (or FILE), alert rules\' filter expressions included, and report the first error'
 complete -c prt -n "__fish_prt_using_subcommand config" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c prt -n "__fish_prt_using_subcommand config" -s V -l version -d 'Print version'
 complete -c prt -n "__fish_prt_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -89,10 +89,10 @@ impl Rule {
     /// A rule from a configuration or rules file; `file` names it in errors, which point at
     /// the line and column inside the `when` expression.
     pub fn from_config(rule: &AlertRule, file: Option<&Path>) -> Result<Rule, Error> {
+        let file = file.map_or(String::new(), |f| format!("{}:", f.display()));
         let when = match &rule.when {
             None => None,
             Some(located) => Some(query::parse(&located.value).map_err(|e| {
-                let file = file.map_or(String::new(), |f| format!("{}:", f.display()));
                 // The expression starts one column after its opening quote.
                 Error {
                     rule: rule.name.clone(),
@@ -104,7 +104,7 @@ impl Rule {
         if rule.name.trim().is_empty() {
             return Err(Error {
                 rule: rule.name.clone(),
-                location: format!("line {}: ", rule.at.0),
+                location: format!("{file}{}:{}: ", rule.at.0, rule.at.1),
                 message: i18n::tr(Msg::RuleNeedsName).to_owned(),
             });
         }

@@ -3,7 +3,7 @@
 //!
 //! ```toml
 //! interval = "2s"          # prt watch's --interval
-//! format = "table"         # table | ndjson | json | csv
+//! format = "table"         # on a terminal: table | ndjson | json | csv
 //! color = "auto"           # auto | always | never
 //! lang = "en"              # en | ru | zh
 //!
@@ -35,7 +35,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
 use crate::i18n::{self, Msg};
-use crate::model::{Proto, State};
+use crate::model::{Proto, State, reasons};
 
 /// A parsed configuration file. Every part is optional; the default is an empty file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,7 +44,7 @@ pub struct Config {
     pub path: Option<PathBuf>,
     /// Default `--interval` for `prt watch`.
     pub interval: Option<Duration>,
-    /// Default `--format`.
+    /// Default `--format` on a terminal; a pipe gets NDJSON unless `--format` says else.
     pub format: Option<FormatSetting>,
     /// Default `--color`.
     pub color: Option<ColorSetting>,
@@ -232,13 +232,12 @@ impl Config {
         }
         if let Some(suspicious) = file.suspicious {
             for code in &suspicious.disable {
-                if !SUSPICIOUS_CODES.contains(&code.get_ref().as_str()) {
+                if !reasons::ALL.contains(&code.get_ref().as_str()) {
                     return Err(invalid(
                         Some(code.span()),
-                        format!(
-                            "unknown reason code '{}'; known: {}",
-                            code.get_ref(),
-                            SUSPICIOUS_CODES.join(", ")
+                        i18n::trf(
+                            Msg::UnknownReason,
+                            &[code.get_ref(), &reasons::ALL.join(", ")],
                         ),
                     ));
                 }
@@ -278,16 +277,6 @@ impl Config {
         Ok(config)
     }
 }
-
-/// The reason codes of `suspicious`, for checking `[suspicious] disable`.
-pub const SUSPICIOUS_CODES: &[&str] = &[
-    "non_root_privileged",
-    "script_on_sensitive",
-    "root_high_port_outgoing",
-    "proxy_listening",
-    "deleted_executable",
-    "exe_in_temp",
-];
 
 /// Parses `500ms`, `2s`, `1.5s`, `1m`, `1h` (a bare number is seconds).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {

@@ -258,6 +258,48 @@ pub enum Status {
     Gone,
 }
 
+impl Status {
+    /// Every status.
+    pub const ALL: [Status; 3] = [Status::New, Status::Unchanged, Status::Gone];
+
+    /// The wire spelling: `new`, `unchanged` or `gone`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Unchanged => "unchanged",
+            Status::Gone => "gone",
+        }
+    }
+}
+
+/// The reason codes a record's `suspicious` field may hold: part of the wire format, named
+/// once here for the rules that produce them (`enrich::suspicious`, which says what each
+/// means), the configuration that disables them and the filter that tests for them.
+pub mod reasons {
+    /// An ordinary user's process listens on a port below 1024.
+    pub const NON_ROOT_PRIVILEGED: &str = "non_root_privileged";
+    /// A script interpreter (or a netcat relay) listens on a sensitive port.
+    pub const SCRIPT_ON_SENSITIVE: &str = "script_on_sensitive";
+    /// A root process connected out to a high port that has no service name.
+    pub const ROOT_HIGH_PORT_OUTGOING: &str = "root_high_port_outgoing";
+    /// A SOCKS or HTTP proxy port is open.
+    pub const PROXY_LISTENING: &str = "proxy_listening";
+    /// The process's executable was deleted and nothing replaced it.
+    pub const DELETED_EXECUTABLE: &str = "deleted_executable";
+    /// The process runs from /tmp, /var/tmp or /dev/shm.
+    pub const EXE_IN_TEMP: &str = "exe_in_temp";
+    /// Every code, in the order the rules run.
+    pub const ALL: [&str; 6] = [
+        NON_ROOT_PRIVILEGED,
+        SCRIPT_ON_SENSITIVE,
+        ROOT_HIGH_PORT_OUTGOING,
+        PROXY_LISTENING,
+        DELETED_EXECUTABLE,
+        EXE_IN_TEMP,
+    ];
+}
+
 /// A [`PortEntry`] with its change history: the record `prt watch` emits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrackedEntry {

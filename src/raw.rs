@@ -36,6 +36,9 @@ pub enum Key {
     Suspicious,
     Container,
     Netns,
+    Interface,
+    RecvQ,
+    SendQ,
     Status,
     FirstSeen,
     Seq,
@@ -45,7 +48,7 @@ pub enum Key {
 
 impl Key {
     /// Every key, in wire order.
-    pub const ALL: [Key; 24] = [
+    pub const ALL: [Key; 27] = [
         Key::Proto,
         Key::LocalAddr,
         Key::LocalPort,
@@ -65,6 +68,9 @@ impl Key {
         Key::Suspicious,
         Key::Container,
         Key::Netns,
+        Key::Interface,
+        Key::RecvQ,
+        Key::SendQ,
         Key::Status,
         Key::FirstSeen,
         Key::Seq,
@@ -95,6 +101,9 @@ impl Key {
             Key::Suspicious => "suspicious",
             Key::Container => "container",
             Key::Netns => "netns",
+            Key::Interface => "interface",
+            Key::RecvQ => "recv_q",
+            Key::SendQ => "send_q",
             Key::Status => "status",
             Key::FirstSeen => "first_seen",
             Key::Seq => "seq",
@@ -120,13 +129,16 @@ impl Key {
             (5, b's', _) => Key::State,
             (5, b'i', _) => Key::Inode,
             (5, b'n', _) => Key::Netns,
+            (6, b's', b'q') => Key::SendQ,
             (6, b's', _) => Key::Status,
+            (6, b'r', _) => Key::RecvQ,
             (6, b'a', _) => Key::Alerts,
             (7, b'p', _) => Key::Process,
             (7, b'c', _) => Key::Cmdline,
             (7, b's', b'd') => Key::Started,
             (7, b's', _) => Key::Service,
             (9, b'c', _) => Key::Container,
+            (9, b'i', _) => Key::Interface,
             (10, b'l', b'r') => Key::LocalAddr,
             (10, b'l', _) => Key::LocalPort,
             (10, b's', _) => Key::Suspicious,
@@ -852,6 +864,20 @@ mod tests {
         );
         let record = RawRecord::parse(br#"{"p\u0069d":3}"#).expect("valid");
         assert_eq!(record.get(Key::Pid), None, "escaped names are not matched");
+    }
+
+    #[test]
+    fn every_key_is_found_by_its_name_in_its_own_slot() {
+        for (slot, key) in Key::ALL.into_iter().enumerate() {
+            assert_eq!(key as usize, slot, "{key:?}");
+            assert_eq!(Key::candidate(key.name().as_bytes()), Some(key));
+        }
+        let line = br#"{"status":"new","interface":"eth0","recv_q":3,"send_q":128}"#;
+        let record = RawRecord::parse(line).expect("valid");
+        assert_eq!(record.str(Key::Interface).as_deref(), Some("eth0"));
+        assert_eq!(record.u64(Key::RecvQ), Some(3));
+        assert_eq!(record.u64(Key::SendQ), Some(128));
+        assert_eq!(record.str(Key::Status).as_deref(), Some("new"));
     }
 
     #[test]

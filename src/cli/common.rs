@@ -57,7 +57,8 @@ pub enum ColorChoice {
 /// `--format` and `--color`, flattened into every stage that prints records.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct OutputArgs {
-    /// Output format [default: table on a terminal, ndjson otherwise].
+    /// Output format [default: table on a terminal (or the configuration's format there),
+    /// ndjson otherwise].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<FormatArg>,
     /// When to colour the table [default: auto].
@@ -344,18 +345,23 @@ impl Ctx {
             .unwrap_or_default()
     }
 
-    /// The format to write: the flag, else a table on a terminal and NDJSON in a pipe.
+    /// The format to write: the flag; else, on a terminal, the configuration's `format` or a
+    /// table; else NDJSON. The configured format is a preference for the screen: a pipe
+    /// carries NDJSON unless the command line says otherwise, so `prt scan | prt filter`
+    /// works whatever the configuration says.
     #[must_use]
     pub fn format(&self, args: &OutputArgs) -> Format {
         if let Some(format) = args.format {
             return format.into();
         }
+        if !self.stdout_tty {
+            return Format::Ndjson;
+        }
         match self.config.format {
-            Some(FormatSetting::Table) => Format::Table,
+            Some(FormatSetting::Table) | None => Format::Table,
+            Some(FormatSetting::Ndjson) => Format::Ndjson,
             Some(FormatSetting::Json) => Format::Json,
             Some(FormatSetting::Csv) => Format::Csv,
-            None if self.stdout_tty => Format::Table,
-            Some(FormatSetting::Ndjson) | None => Format::Ndjson,
         }
     }
 
@@ -546,6 +552,23 @@ mod tests {
         ctx.config.format = Some(FormatSetting::Json);
         assert_eq!(ctx.format(&OutputArgs::default()), Format::Json);
         assert_eq!(ctx.format(&csv), Format::Csv);
+    }
+
+    #[test]
+    fn the_configured_format_is_for_the_terminal_only() {
+        // See: issue 14
+        let mut ctx = Ctx::detached("t", &[]);
+        ctx.config.format = Some(FormatSetting::Table);
+        assert_eq!(ctx.format(&OutputArgs::default()), Format::Ndjson);
+        let table = OutputArgs {
+            format: Some(FormatArg::Table),
+            ..OutputArgs::default()
+        };
+        assert_eq!(ctx.format(&table), Format::Table, "the flag still wins");
+        ctx.stdout_tty = true;
+        assert_eq!(ctx.format(&OutputArgs::default()), Format::Table);
+        ctx.config.format = Some(FormatSetting::Ndjson);
+        assert_eq!(ctx.format(&OutputArgs::default()), Format::Ndjson);
     }
 }
 

@@ -2,14 +2,16 @@
 //! valid.
 //!
 //! `--path` prints the file prt reads (whether or not it exists). `--check` parses FILE, or
-//! that file, and reports the first problem with its line and column. Exit: 0 when the file
+//! that file, alert rules' `when` expressions included, and reports the first problem with
+//! its line and column. Exit: 0 when the file
 //! is valid (or absent from its default place), 2 otherwise.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::common::{ConfigArgs, Ctx};
 use super::exit::{Exit, Stage};
+use crate::alert::Rule;
 use crate::config::Config;
 
 const EXAMPLES: &str = "\
@@ -26,7 +28,8 @@ pub struct Args {
     /// Print the path of the configuration file (the default).
     #[arg(long, conflicts_with = "check")]
     pub path: bool,
-    /// Check the configuration file (or FILE) and report the first error.
+    /// Check the configuration file (or FILE), alert rules' filter expressions included,
+    /// and report the first error.
     #[arg(long)]
     pub check: bool,
     /// The file to check instead of the configuration file.
@@ -62,17 +65,31 @@ impl Stage for Args {
             (None, None) => anyhow::bail!("nothing to check: no configuration file is set"),
         };
         match Config::load(&path)? {
-            Some(config) => writeln!(
-                out,
-                "{}: ok ({} known ports, {} alert rules)",
-                path.display(),
-                config.known_ports.len(),
-                config.alerts.len()
-            )?,
+            Some(config) => {
+                check_rules(&config, &path)?;
+                writeln!(
+                    out,
+                    "{}: ok ({} known ports, {} alert rules)",
+                    path.display(),
+                    config.known_ports.len(),
+                    config.alerts.len()
+                )?;
+            }
             None if must_exist => anyhow::bail!("{} does not exist", path.display()),
             None => writeln!(out, "{}: not present; the defaults apply", path.display())?,
         }
         out.flush()?;
         Ok(Exit::Success)
     }
+}
+
+/// Builds every `[[alerts]]` rule as `prt alert` would, so a `when` that does not parse (or a
+/// rule without a name) fails the check, naming the rule, the file and the place, instead of
+/// failing the first `prt alert` that reads the file. The rules are the configuration's only
+/// filter expressions.
+fn check_rules(config: &Config, path: &Path) -> anyhow::Result<()> {
+    for rule in &config.alerts {
+        Rule::from_config(rule, Some(path))?;
+    }
+    Ok(())
 }

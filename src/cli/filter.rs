@@ -17,15 +17,23 @@ use crate::query;
 const EXAMPLES: &str = "\
 Examples:
   prt scan | prt filter '!'                           suspicious sockets
-  prt scan | prt filter 'port>=1024 and state=listen' unprivileged listeners
+  prt scan | prt filter 'port>=1024 && state=listen'  unprivileged listeners
   prt scan | prt filter 'remote in 10.0.0.0/8' -c     how many connections to 10/8
   prt scan | prt filter 'process~^python' -v          everything but Python
+  prt scan | prt filter 'recv_q>0 and !state=listen'  connections with unread data
   prt watch | prt filter new                          sockets as they appear
 
 Expressions: port=22, port!=22, port>=1024, port=8000..8999, process~'^py', user=root,
-state=listen, proto=udp, status=new, remote in 10.0.0.0/8, local in ::1/128,
-field:text (substring); and, or, not, ( ); bare words; '!' = suspicious;
-connected, synchronized, bucket, big (ss state groups); new, gone, unchanged, active.";
+state=listen, proto=udp, status=new, suspicious=proxy_listening, remote in 10.0.0.0/8,
+local in ::1/128, interface=eth0, send_q>=128, field:text (substring); and (&&), or (||),
+not, ( ); '!' glued to a term negates it (!port=22); bare words; '!' alone = suspicious
+(so '! port=22' is suspicious and on port 22); connected, synchronized, bucket, big (ss
+state groups); new, gone, unchanged, active. Numbers and states, protocols, statuses and
+reason codes are checked: a mistake is an error, never an empty result.
+
+Fields: port (local_port), rport (remote_port), laddr (local), raddr (remote), pid, ppid,
+uid, inode, netns, recv_q, send_q, interface (dev), user, process (comm), cmdline, state,
+proto, service, container, status, suspicious. A field a record lacks is null.";
 
 /// Keep the records that match an expression, like grep for port records.
 #[derive(Debug, clap::Parser)]
@@ -117,3 +125,31 @@ impl Stage for Args {
 }
 
 use std::io::Write as _;
+
+#[cfg(test)]
+mod tests {
+    use super::EXAMPLES;
+    use crate::query::{self, Field};
+
+    #[test]
+    fn every_example_expression_parses() {
+        let mut seen = 0;
+        for line in EXAMPLES.lines() {
+            if let Some((_, rest)) = line.split_once("prt filter '")
+                && let Some((expr, _)) = rest.split_once('\'')
+            {
+                query::parse(expr).unwrap_or_else(|e| panic!("{expr}: {e}"));
+                seen += 1;
+            }
+        }
+        assert!(seen >= 5, "{seen}");
+    }
+
+    #[test]
+    fn the_help_lists_every_field() {
+        let fields = EXAMPLES.split("Fields:").nth(1).expect("a field list");
+        for field in Field::all() {
+            assert!(fields.contains(field.name()), "{field} is missing");
+        }
+    }
+}

@@ -27,7 +27,7 @@
 use std::net::IpAddr;
 
 use crate::config::SuspiciousSettings;
-use crate::model::State;
+use crate::model::{State, reasons};
 
 /// Ports where a script interpreter listening is suspicious, unless configured otherwise.
 pub const SENSITIVE_PORTS: &[u16] = &[
@@ -111,7 +111,7 @@ impl Rules {
         let port = facts.local_port.unwrap_or(0);
         let candidates = [
             (
-                "non_root_privileged",
+                reasons::NON_ROOT_PRIVILEGED,
                 listening
                     && port != 0
                     && port < 1024
@@ -119,20 +119,23 @@ impl Rules {
                     && !facts.may_bind_privileged,
             ),
             (
-                "script_on_sensitive",
+                reasons::SCRIPT_ON_SENSITIVE,
                 listening
                     && self.sensitive_ports.contains(&port)
                     && (facts.process.is_some_and(is_interpreter)
                         || facts.exe.and_then(file_name).is_some_and(is_interpreter)),
             ),
-            ("root_high_port_outgoing", outgoing_to_high_port(facts)),
             (
-                "proxy_listening",
+                reasons::ROOT_HIGH_PORT_OUTGOING,
+                outgoing_to_high_port(facts),
+            ),
+            (
+                reasons::PROXY_LISTENING,
                 listening && self.proxy_ports.contains(&port),
             ),
-            ("deleted_executable", facts.exe_deleted),
+            (reasons::DELETED_EXECUTABLE, facts.exe_deleted),
             (
-                "exe_in_temp",
+                reasons::EXE_IN_TEMP,
                 facts
                     .exe
                     .is_some_and(|exe| TEMP_DIRS.iter().any(|dir| exe.starts_with(dir))),
@@ -405,7 +408,7 @@ mod tests {
     }
 
     #[test]
-    fn every_code_is_known_to_the_config() {
+    fn every_code_is_in_the_list_of_codes() {
         let all = SocketFacts {
             state: Some(State::Listen),
             local_port: Some(22),
@@ -416,7 +419,7 @@ mod tests {
             ..SocketFacts::default()
         };
         for code in Rules::default().reasons(&all) {
-            assert!(crate::config::SUSPICIOUS_CODES.contains(&code), "{code}");
+            assert!(reasons::ALL.contains(&code), "{code}");
         }
     }
 }

@@ -21,6 +21,9 @@ pub enum Field {
     Uid,
     Inode,
     Netns,
+    RecvQ,
+    SendQ,
+    Interface,
     User,
     Process,
     Cmdline,
@@ -56,6 +59,9 @@ impl Field {
         (Field::Uid, &["uid"]),
         (Field::Inode, &["inode"]),
         (Field::Netns, &["netns"]),
+        (Field::RecvQ, &["recv_q", "recvq"]),
+        (Field::SendQ, &["send_q", "sendq"]),
+        (Field::Interface, &["interface", "iface", "dev"]),
         (Field::User, &["user"]),
         (Field::Process, &["process", "comm"]),
         (Field::Cmdline, &["cmdline", "cmd"]),
@@ -66,6 +72,20 @@ impl Field {
         (Field::Status, &["status"]),
         (Field::Suspicious, &["suspicious"]),
     ];
+
+    /// Every field, in the order the help lists them.
+    pub fn all() -> impl Iterator<Item = Field> {
+        Field::NAMES.iter().map(|&(field, _)| field)
+    }
+
+    /// The field's names: the canonical one first, then its aliases.
+    #[must_use]
+    pub fn names(self) -> &'static [&'static str] {
+        Field::NAMES
+            .iter()
+            .find(|(field, _)| *field == self)
+            .map_or(&[], |&(_, names)| names)
+    }
 
     /// The field called `name` (case-insensitive), aliases included.
     #[must_use]
@@ -80,10 +100,19 @@ impl Field {
     /// The canonical name.
     #[must_use]
     pub fn name(self) -> &'static str {
-        Field::NAMES
-            .iter()
-            .find(|(field, _)| *field == self)
-            .map_or("?", |(_, names)| names[0])
+        self.names().first().copied().unwrap_or("?")
+    }
+
+    /// The largest value a numeric field can hold on the wire (ports are 16-bit, pids and
+    /// uids 32-bit); `None` for fields that are not numbers.
+    #[must_use]
+    pub fn max(self) -> Option<u64> {
+        match self {
+            Field::Port | Field::Rport => Some(u64::from(u16::MAX)),
+            Field::Pid | Field::Ppid | Field::Uid => Some(u64::from(u32::MAX)),
+            Field::Inode | Field::Netns | Field::RecvQ | Field::SendQ => Some(u64::MAX),
+            _ => None,
+        }
     }
 
     pub(super) fn kind(self) -> Kind {
@@ -94,11 +123,16 @@ impl Field {
             | Field::Ppid
             | Field::Uid
             | Field::Inode
-            | Field::Netns => Kind::Number,
+            | Field::Netns
+            | Field::RecvQ
+            | Field::SendQ => Kind::Number,
             Field::Laddr | Field::Raddr => Kind::Address,
-            Field::User | Field::Process | Field::Cmdline | Field::Service | Field::Container => {
-                Kind::Text
-            }
+            Field::User
+            | Field::Process
+            | Field::Cmdline
+            | Field::Service
+            | Field::Container
+            | Field::Interface => Kind::Text,
             Field::State => Kind::State,
             Field::Proto => Kind::Proto,
             Field::Status => Kind::Status,
@@ -121,16 +155,21 @@ pub enum StateGroup {
 }
 
 impl StateGroup {
-    /// The group called `name`.
+    /// Every group with its name.
+    pub const ALL: [(StateGroup, &'static str); 4] = [
+        (StateGroup::Connected, "connected"),
+        (StateGroup::Synchronized, "synchronized"),
+        (StateGroup::Bucket, "bucket"),
+        (StateGroup::Big, "big"),
+    ];
+
+    /// The group called `name` (case-insensitive).
     #[must_use]
     pub fn from_name(name: &str) -> Option<StateGroup> {
-        match name.to_ascii_lowercase().as_str() {
-            "connected" => Some(StateGroup::Connected),
-            "synchronized" => Some(StateGroup::Synchronized),
-            "bucket" => Some(StateGroup::Bucket),
-            "big" => Some(StateGroup::Big),
-            _ => None,
-        }
+        StateGroup::ALL
+            .iter()
+            .find(|(_, known)| known.eq_ignore_ascii_case(name))
+            .map(|&(group, _)| group)
     }
 
     /// Whether `state` is in the group.
@@ -281,7 +320,7 @@ fn compare(record: &impl Fields, field: Field, cmp: Cmp, value: &Value) -> bool 
         Value::Range(low, high) => record.number(field).map(|n| (*low..=*high).contains(&n)),
         Value::Ip(wanted) => record
             .addr(field)
-            .map(|a| canonical(a) == canonical(*wanted)),
+            .map(|a| a.to_canonical() == wanted.to_canonical()),
         Value::Text(wanted) => {
             if field.kind() == Kind::Reasons {
                 Some(
@@ -303,7 +342,7 @@ fn compare(record: &impl Fields, field: Field, cmp: Cmp, value: &Value) -> bool 
             .text(Field::Proto)
             .map(|p| p.eq_ignore_ascii_case(wanted.as_str())),
         Value::Status(wanted) => record.text(Field::Status).map(|s| match wanted {
-            Some(status) => s == status_name(*status),
+            Some(status) => s == status.as_str(),
             None => s == "new" || s == "unchanged",
         }),
     };
@@ -315,28 +354,13 @@ fn compare(record: &impl Fields, field: Field, cmp: Cmp, value: &Value) -> bool 
     }
 }
 
-fn status_name(status: Status) -> &'static str {
-    match status {
-        Status::New => "new",
-        Status::Unchanged => "unchanged",
-        Status::Gone => "gone",
-    }
-}
-
 fn state_of(record: &impl Fields) -> Option<State> {
     record.text(Field::State)?.parse().ok()
 }
 
-/// IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1`) compare as the IPv4 address they carry.
-fn canonical(addr: IpAddr) -> IpAddr {
-    match addr {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(addr, IpAddr::V4),
-        v4 @ IpAddr::V4(_) => v4,
-    }
-}
-
 fn in_network(addr: IpAddr, net: IpAddr, prefix: u8) -> bool {
-    match (canonical(addr), net) {
+    // IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1`) count as the IPv4 address they carry.
+    match (addr.to_canonical(), net) {
         (IpAddr::V4(a), IpAddr::V4(n)) => {
             let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
             u32::from(a) & mask == u32::from(n) & mask

@@ -25,6 +25,8 @@ impl Fields for PortEntry {
             Field::Uid => self.uid.map(u64::from),
             Field::Inode => Some(self.inode),
             Field::Netns => self.netns,
+            Field::RecvQ => self.recv_q,
+            Field::SendQ => self.send_q,
             _ => None,
         }
     }
@@ -35,6 +37,7 @@ impl Fields for PortEntry {
             Field::Process => borrowed(self.process.as_ref()),
             Field::Cmdline => borrowed(self.cmdline.as_ref()),
             Field::Container => borrowed(self.container.as_ref()),
+            Field::Interface => borrowed(self.interface.as_ref()),
             Field::State => Some(Cow::Borrowed(self.state.as_str())),
             Field::Proto => Some(Cow::Borrowed(self.proto.as_str())),
             Field::Service => borrowed(self.service.as_ref()).or_else(|| {
@@ -74,11 +77,7 @@ impl Fields for TrackedEntry {
 
     fn text(&self, field: Field) -> Option<Cow<'_, str>> {
         match field {
-            Field::Status => Some(Cow::Borrowed(match self.status {
-                crate::model::Status::New => "new",
-                crate::model::Status::Unchanged => "unchanged",
-                crate::model::Status::Gone => "gone",
-            })),
+            Field::Status => Some(Cow::Borrowed(self.status.as_str())),
             _ => self.entry.text(field),
         }
     }
@@ -103,6 +102,9 @@ fn key_of(field: Field) -> Key {
         Field::Uid => Key::Uid,
         Field::Inode => Key::Inode,
         Field::Netns => Key::Netns,
+        Field::RecvQ => Key::RecvQ,
+        Field::SendQ => Key::SendQ,
+        Field::Interface => Key::Interface,
         Field::User => Key::User,
         Field::Process => Key::Process,
         Field::Cmdline => Key::Cmdline,

@@ -40,8 +40,12 @@ pub enum Tok {
     Op(Op),
     Open,
     Close,
-    /// `!` on its own: suspicious.
+    /// `!`: suspicious on its own, `not` when glued to the term after it.
     Bang,
+    /// `&&`, another spelling of `and`.
+    And,
+    /// `||`, another spelling of `or`.
+    Or,
 }
 
 /// A token and the character columns it spans (0-based, end exclusive).
@@ -53,7 +57,11 @@ pub struct Token {
 }
 
 fn is_word_char(c: char) -> bool {
-    !c.is_whitespace() && !matches!(c, '(' | ')' | '"' | '\'' | '=' | '!' | '<' | '>' | '~')
+    !c.is_whitespace()
+        && !matches!(
+            c,
+            '(' | ')' | '"' | '\'' | '=' | '!' | '<' | '>' | '~' | '&' | '|'
+        )
 }
 
 pub fn tokenize(text: &str) -> Result<Vec<Token>, ParseError> {
@@ -81,6 +89,17 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, ParseError> {
             '>' if next == Some('=') => (Tok::Op(Op::Ge), 2),
             '>' => (Tok::Op(Op::Gt), 1),
             '~' => (Tok::Op(Op::Match), 1),
+            '&' if next == Some('&') => (Tok::And, 2),
+            '|' if next == Some('|') => (Tok::Or, 2),
+            // A lone `&` or `|` is a mistake for `&&`/`||` (or an unquoted value holding
+            // one), never part of a word.
+            '&' | '|' => {
+                let word = if c == '&' { "and" } else { "or" };
+                return Err(ParseError::new(
+                    start,
+                    i18n::trf(Msg::QLoneOp, &[&c, &word]),
+                ));
+            }
             '"' | '\'' => {
                 let mut value = String::new();
                 let mut j = i + 1;
@@ -158,6 +177,30 @@ mod tests {
         );
         assert_eq!(toks(r#""a \" b""#), [Tok::Quoted("a \" b".into())]);
         assert_eq!(tokenize("x 'open").expect_err("unterminated").column, 3);
+    }
+
+    #[test]
+    fn doubled_ampersands_and_bars_are_operators_and_lone_ones_errors() {
+        // See: issue 14
+        assert_eq!(
+            toks("a&&b || c"),
+            [
+                Tok::Word("a".into()),
+                Tok::And,
+                Tok::Word("b".into()),
+                Tok::Or,
+                Tok::Word("c".into()),
+            ]
+        );
+        assert_eq!(toks("'a|b'"), [Tok::Quoted("a|b".into())]);
+        let lone = tokenize("port=22 & x").expect_err("lone &");
+        assert_eq!(lone.column, 9);
+        assert_eq!(
+            lone.message,
+            "'&' alone is not an operator: write '&&' or 'and', or quote a value that holds it"
+        );
+        assert_eq!(tokenize("a|b").expect_err("lone |").column, 2);
+        assert_eq!(tokenize("a &&& b").expect_err("third &").column, 5);
     }
 
     #[test]

@@ -7,10 +7,11 @@
 //! decoded only as far as the expression needs.
 //!
 //! ```text
-//! expr   := and ( "or" and )*
-//! and    := unary ( ["and"] unary )*          juxtaposition is "and"; "and" binds tighter
-//! unary  := "not" unary | "(" expr ")" | term
-//! term   := "!"                               suspicious
+//! expr   := and ( ("or" | "||") and )*
+//! and    := unary ( ["and" | "&&"] unary )*   juxtaposition is "and"; "and" binds tighter
+//! unary  := "not" unary | "!"unary | "(" expr ")" | term
+//!                                             "!" glued to a word, quote or "(" is "not"
+//! term   := "!"                               suspicious (a "!" followed by a space)
 //!         | FIELD OP VALUE                    = != < <= > >= ~ !~   (VALUE may be A..B)
 //!         | FIELD "in" CIDR                   remote in 10.0.0.0/8
 //!         | FIELD ":" VALUE                   case-insensitive substring
@@ -21,6 +22,11 @@
 //! A bare number matches the local port or the pid; a bare word matches, case-insensitively
 //! and as a substring, the process, user, service, state, protocol, remote address or
 //! container. A field that is null or missing fails every comparison except `!=`.
+//!
+//! Mistakes are errors with a column, never terms that quietly match nothing: an operator
+//! without an operand, a lone `&` or `|`, a stray `)` or `!`, a number the field cannot hold
+//! (ports are 16-bit, pids and uids 32-bit), and a value that is not one of its field's
+//! states, protocols, statuses or reason codes ("did you mean" the nearest).
 
 mod eval;
 mod fields;

@@ -8,7 +8,7 @@ use regex::Regex;
 use super::ParseError;
 use super::eval::{Cmp, Expr, Field, Kind, StateGroup, Value};
 use super::lexer::{Op, Tok, Token};
-use crate::model::{Proto, State, Status};
+use crate::model::{Proto, State, Status, reasons};
 
 struct Parser<'a> {
     tokens: &'a [Token],
@@ -46,11 +46,28 @@ fn describe(tok: &Tok) -> String {
         Tok::Open => "'('".to_owned(),
         Tok::Close => "')'".to_owned(),
         Tok::Bang => "'!'".to_owned(),
+        Tok::And => "'&&'".to_owned(),
+        Tok::Or => "'||'".to_owned(),
     }
 }
 
 fn is_keyword(tok: &Tok, keyword: &str) -> bool {
     matches!(tok, Tok::Word(w) if w.eq_ignore_ascii_case(keyword))
+}
+
+/// `and` or `&&`.
+fn is_and(tok: &Tok) -> bool {
+    *tok == Tok::And || is_keyword(tok, "and")
+}
+
+/// `or` or `||`.
+fn is_or(tok: &Tok) -> bool {
+    *tok == Tok::Or || is_keyword(tok, "or")
+}
+
+/// A token that joins expressions or ends a group: never the start of a term.
+fn is_operator(tok: &Tok) -> bool {
+    is_and(tok) || is_or(tok) || *tok == Tok::Close
 }
 
 impl<'a> Parser<'a> {
@@ -69,13 +86,25 @@ impl<'a> Parser<'a> {
         self.peek().map_or(self.end, |t| t.start)
     }
 
+    /// After `op` (`and`, `or`, `not`, ...) an expression must follow: not the end of the
+    /// input, a `)` or another operator.
+    fn expect_operand(&self, op: &Token) -> Result<(), ParseError> {
+        let column = match self.peek() {
+            None => op.end,
+            Some(next) if is_operator(&next.tok) => next.start,
+            Some(_) => return Ok(()),
+        };
+        Err(ParseError::new(
+            column,
+            i18n::trf(Msg::QAfter, &[&describe(&op.tok)]),
+        ))
+    }
+
     fn or(&mut self) -> Result<Expr, ParseError> {
         let mut left = self.and()?;
-        while self.peek().is_some_and(|t| is_keyword(&t.tok, "or")) {
-            let or = self.next().map_or(self.end, |t| t.end);
-            if self.peek().is_none() {
-                return Err(ParseError::new(or, i18n::tr(Msg::QAfterOr)));
-            }
+        while let Some(op) = self.peek().filter(|t| is_or(&t.tok)) {
+            self.at += 1;
+            self.expect_operand(op)?;
             let right = self.and()?;
             left = Expr::Or(Box::new(left), Box::new(right));
         }
@@ -85,12 +114,10 @@ impl<'a> Parser<'a> {
     fn and(&mut self) -> Result<Expr, ParseError> {
         let mut left = self.unary()?;
         while let Some(token) = self.peek() {
-            if is_keyword(&token.tok, "and") {
+            if is_and(&token.tok) {
                 self.at += 1;
-                if self.peek().is_none() {
-                    return Err(ParseError::new(token.end, i18n::tr(Msg::QAfterAnd)));
-                }
-            } else if is_keyword(&token.tok, "or") || token.tok == Tok::Close {
+                self.expect_operand(token)?;
+            } else if is_or(&token.tok) || token.tok == Tok::Close {
                 break;
             }
             // Anything else starts another term: juxtaposition means "and".
@@ -104,12 +131,23 @@ impl<'a> Parser<'a> {
         let Some(token) = self.next() else {
             return Err(ParseError::new(self.end, i18n::tr(Msg::QExpression)));
         };
+        let before = || {
+            ParseError::new(
+                token.start,
+                i18n::trf(Msg::QBefore, &[&describe(&token.tok)]),
+            )
+        };
         match &token.tok {
+            Tok::And | Tok::Or => Err(before()),
+            Tok::Word(w) if w.eq_ignore_ascii_case("and") || w.eq_ignore_ascii_case("or") => {
+                Err(before())
+            }
             Tok::Word(w) if w.eq_ignore_ascii_case("not") => {
-                if self.peek().is_none() {
-                    return Err(ParseError::new(token.end, i18n::tr(Msg::QAfterNot)));
-                }
+                self.expect_operand(token)?;
                 Ok(Expr::Not(Box::new(self.unary()?)))
+            }
+            Tok::Word(w) if w.eq_ignore_ascii_case("in") => {
+                Err(ParseError::new(token.start, i18n::tr(Msg::QInStart)))
             }
             Tok::Open => {
                 if self.peek().is_some_and(|t| t.tok == Tok::Close) {
@@ -121,24 +159,46 @@ impl<'a> Parser<'a> {
                     _ => Err(ParseError::new(token.start, i18n::tr(Msg::QUnclosed))),
                 }
             }
-            Tok::Bang => {
-                // `!` alone is "suspicious"; glued to a term it reads like C's negation,
-                // which it is not here: say so rather than guess.
-                if let Some(next) = self.peek()
-                    && next.start == token.end
-                    && matches!(next.tok, Tok::Word(_) | Tok::Open | Tok::Quoted(_))
-                {
-                    return Err(ParseError::new(token.start, i18n::tr(Msg::QBang)));
-                }
-                Ok(Expr::Suspicious)
-            }
+            Tok::Bang => self.bang(token),
             Tok::Word(word) => self.term(token, word),
-            Tok::Quoted(text) => Ok(bare_word(text)),
+            Tok::Quoted(text) => bare_word(text, token.start),
             Tok::Close => Err(ParseError::new(token.start, i18n::tr(Msg::QUnmatchedClose))),
             Tok::Op(op) => Err(ParseError::new(
                 token.start,
                 i18n::trf(Msg::QFieldBefore, &[&op.as_str()]),
             )),
+        }
+    }
+
+    /// `!` (just taken): glued to the term after it (`!port=22`, `!(a or b)`), it negates
+    /// that term like `not`; standing alone it is the quick form for "suspicious", so
+    /// `! port=22` is "suspicious, and on port 22". A `!` glued to the end of a value
+    /// (`port=22!`) or doubled (`!!`) is a mistake.
+    fn bang(&mut self, bang: &Token) -> Result<Expr, ParseError> {
+        let unexpected = || ParseError::new(bang.start, i18n::trf(Msg::QUnexpected, &[&"'!'"]));
+        let before = self.at.checked_sub(2).map(|i| &self.tokens[i]);
+        if before.is_some_and(|b| {
+            b.end == bang.start
+                && match &b.tok {
+                    Tok::Word(w) => !["not", "and", "or"]
+                        .iter()
+                        .any(|k| w.eq_ignore_ascii_case(k)),
+                    Tok::Quoted(_) | Tok::Close | Tok::Bang => true,
+                    _ => false,
+                }
+        }) {
+            return Err(unexpected());
+        }
+        match self.peek() {
+            Some(next) if next.start == bang.end => match next.tok {
+                Tok::Word(_) | Tok::Quoted(_) | Tok::Open => Ok(Expr::Not(Box::new(self.unary()?))),
+                Tok::Bang => Err(ParseError::new(
+                    next.start,
+                    i18n::trf(Msg::QUnexpected, &[&"'!'"]),
+                )),
+                _ => Ok(Expr::Suspicious),
+            },
+            _ => Ok(Expr::Suspicious),
         }
     }
 
@@ -188,33 +248,39 @@ impl<'a> Parser<'a> {
             };
             return Ok(Expr::Contains(field, needle.to_lowercase()));
         }
-        Ok(keyword(word).unwrap_or_else(|| bare_word(word)))
+        match keyword(word) {
+            Some(expr) => Ok(expr),
+            None => bare_word(word, token.start),
+        }
     }
 
     fn value(&mut self, op: Op, after: usize) -> Result<(String, usize), ParseError> {
         self.value_after(op.as_str(), after)
     }
 
-    /// The value token after an operator; an error at the column where it should be.
+    /// The value token after an operator, and the column where its text starts; an error
+    /// at the column where it should be.
     fn value_after(&mut self, what: &str, after: usize) -> Result<(String, usize), ParseError> {
-        match self.peek() {
-            Some(Token {
-                tok: Tok::Word(w) | Tok::Quoted(w),
-                start,
-                ..
-            }) if !is_keyword(&self.tokens[self.at].tok, "and")
-                && !is_keyword(&self.tokens[self.at].tok, "or") =>
-            {
-                self.at += 1;
-                Ok((w.clone(), *start))
-            }
-            Some(token) => Err(ParseError::new(
-                token.start,
-                i18n::trf(Msg::QValueAfterFound, &[&what, &describe(&token.tok)]),
-            )),
-            None => Err(ParseError::new(
+        let Some(token) = self.peek() else {
+            return Err(ParseError::new(
                 after,
                 i18n::trf(Msg::QValueAfter, &[&what]),
+            ));
+        };
+        let value = match &token.tok {
+            tok if is_and(tok) || is_or(tok) => None,
+            Tok::Word(w) => Some((w.clone(), token.start)),
+            Tok::Quoted(q) => Some((q.clone(), token.start + 1)),
+            _ => None,
+        };
+        match value {
+            Some(value) => {
+                self.at += 1;
+                Ok(value)
+            }
+            None => Err(ParseError::new(
+                token.start,
+                i18n::trf(Msg::QValueAfterFound, &[&what, &describe(&token.tok)]),
             )),
         }
     }
@@ -240,34 +306,115 @@ fn closest_field(word: &str) -> Option<&'static str> {
     )
 }
 
-/// The quick forms that are single words.
+/// The quick forms that are single words: statuses and ss's state groups.
 fn keyword(word: &str) -> Option<Expr> {
     let lower = word.to_ascii_lowercase();
-    let status = |s| Expr::Compare(Field::Status, Cmp::Eq, Value::Status(s));
-    Some(match lower.as_str() {
-        "new" => status(Some(Status::New)),
-        "gone" => status(Some(Status::Gone)),
-        "unchanged" => status(Some(Status::Unchanged)),
-        "active" => status(None),
-        _ => Expr::Compare(
-            Field::State,
-            Cmp::Eq,
-            Value::Group(StateGroup::from_name(&lower)?),
-        ),
-    })
-}
-
-fn bare_word(word: &str) -> Expr {
-    let number = word.parse().ok();
-    if let Some((low, high)) = range(word) {
-        return Expr::Compare(Field::Port, Cmp::Eq, Value::Range(low, high));
+    if let Some(status) = status_value(&lower) {
+        return Some(Expr::Compare(Field::Status, Cmp::Eq, status));
     }
-    Expr::Bare(word.to_lowercase(), number)
+    let group = StateGroup::from_name(&lower)?;
+    Some(Expr::Compare(Field::State, Cmp::Eq, Value::Group(group)))
 }
 
-fn range(text: &str) -> Option<(u64, u64)> {
-    let (low, high) = text.split_once("..")?;
-    Some((low.parse().ok()?, high.parse().ok()?))
+/// The value of `new`, `unchanged`, `gone`, or `active` (new or unchanged), given in lower
+/// case.
+fn status_value(lower: &str) -> Option<Value> {
+    match Status::ALL.into_iter().find(|s| s.as_str() == lower) {
+        Some(status) => Some(Value::Status(Some(status))),
+        None => (lower == ACTIVE).then_some(Value::Status(None)),
+    }
+}
+
+/// The status word that means new or unchanged.
+const ACTIVE: &str = "active";
+
+/// A bare word (or quoted text) at `column`: `A..B` of two numbers is a local port range,
+/// checked like `port=A..B`; anything else searches several fields.
+fn bare_word(word: &str, column: usize) -> Result<Expr, ParseError> {
+    let integer = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    if let Some((low, high)) = word.split_once("..")
+        && integer(low)
+        && integer(high)
+    {
+        let (low, high) = range(Field::Port, word, low, high, column)?;
+        return Ok(Expr::Compare(Field::Port, Cmp::Eq, Value::Range(low, high)));
+    }
+    Ok(Expr::Bare(word.to_lowercase(), word.parse().ok()))
+}
+
+/// The bounds of `text` (`low..high`, starting at `column`) for `field`: each a number the
+/// field can hold, the first not above the second.
+fn range(
+    field: Field,
+    text: &str,
+    low: &str,
+    high: &str,
+    column: usize,
+) -> Result<(u64, u64), ParseError> {
+    if low.is_empty() || high.is_empty() {
+        return Err(ParseError::new(
+            column,
+            i18n::trf(Msg::QNumber, &[&field, &text]),
+        ));
+    }
+    let low = number(field, low, column)?;
+    let high_column = column + text.chars().count() - high.chars().count();
+    let high = number(field, high, high_column)?;
+    if low > high {
+        return Err(ParseError::new(
+            column,
+            i18n::trf(Msg::QEmptyRange, &[&text]),
+        ));
+    }
+    Ok((low, high))
+}
+
+/// `text` (at `column`) as a value of the numeric `field`: an integer from 0 to the largest
+/// the field holds on the wire (65535 for ports), so a typo fails instead of matching
+/// nothing.
+fn number(field: Field, text: &str, column: usize) -> Result<u64, ParseError> {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ParseError::new(
+            column,
+            i18n::trf(Msg::QNumber, &[&field, &text]),
+        ));
+    }
+    let max = field.max().unwrap_or(u64::MAX);
+    match text.parse::<u64>() {
+        Ok(n) if n <= max => Ok(n),
+        _ => Err(ParseError::new(
+            column,
+            i18n::trf(Msg::QOutOfRange, &[&field, &max, &text]),
+        )),
+    }
+}
+
+/// An error for `value`, which is not one of `field`'s `names`: "did you mean" the closest
+/// when one is close, else `listed` (which names them all).
+fn not_one_of<'a>(
+    field: Field,
+    value: &str,
+    column: usize,
+    names: impl IntoIterator<Item = &'a str>,
+    listed: String,
+) -> ParseError {
+    let message = match crate::suggest::closest(value, names) {
+        Some(close) => i18n::trf(
+            Msg::QDidYouMean,
+            &[&i18n::trf(Msg::QUnknownValue, &[&value, &field]), &close],
+        ),
+        None => listed,
+    };
+    ParseError::new(column, message)
+}
+
+/// The spellings `state=` takes, for suggestions: the wire names and ss's groups.
+fn state_names() -> impl Iterator<Item = &'static str> {
+    State::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .chain(StateGroup::ALL.iter().map(|&(_, name)| name))
 }
 
 fn comparison(field: Field, op: Op, value: &str, column: usize) -> Result<Expr, ParseError> {
@@ -294,58 +441,56 @@ fn comparison(field: Field, op: Op, value: &str, column: usize) -> Result<Expr, 
         }
     };
     let ordered = !matches!(cmp, Cmp::Eq | Cmp::Ne);
+    let lower = value.to_lowercase();
     let value =
         match field.kind() {
-            Kind::Number => {
-                if let Some((low, high)) = range(value) {
-                    if ordered {
-                        return Err(ParseError::new(column, i18n::tr(Msg::QRangeOp)));
-                    }
-                    if low > high {
-                        return Err(ParseError::new(
-                            column,
-                            i18n::trf(Msg::QEmptyRange, &[&value]),
-                        ));
-                    }
-                    Value::Range(low, high)
-                } else {
-                    Value::Number(value.parse().map_err(|_| {
-                        ParseError::new(column, i18n::trf(Msg::QNumber, &[&field, &value]))
-                    })?)
+            Kind::Number => match value.split_once("..") {
+                Some(_) if ordered => {
+                    return Err(ParseError::new(column, i18n::tr(Msg::QRangeOp)));
                 }
-            }
+                Some((low, high)) => {
+                    let (low, high) = range(field, value, low, high, column)?;
+                    Value::Range(low, high)
+                }
+                None => Value::Number(number(field, value, column)?),
+            },
             _ if ordered => return Err(bad_op()),
             Kind::Address => Value::Ip(value.parse().map_err(|_| {
                 ParseError::new(column, i18n::trf(Msg::QAddress, &[&field, &value]))
             })?),
-            Kind::Text | Kind::Reasons => Value::Text(value.to_lowercase()),
+            Kind::Text => Value::Text(lower),
+            Kind::Reasons if reasons::ALL.contains(&lower.as_str()) => Value::Text(lower),
+            Kind::Reasons => {
+                let listed = i18n::trf(Msg::UnknownReason, &[&value, &reasons::ALL.join(", ")]);
+                return Err(not_one_of(field, value, column, reasons::ALL, listed));
+            }
             Kind::State => match (StateGroup::from_name(value), value.parse::<State>()) {
                 (Some(group), _) => Value::Group(group),
                 (None, Ok(state)) => Value::State(state),
                 (None, Err(_)) => {
                     let names: Vec<&str> = State::ALL.iter().map(|s| s.as_str()).collect();
-                    return Err(ParseError::new(
-                        column,
-                        i18n::trf(Msg::QState, &[&value, &names.join(" ")]),
-                    ));
+                    let listed = i18n::trf(Msg::QState, &[&value, &names.join(" ")]);
+                    return Err(not_one_of(field, value, column, state_names(), listed));
                 }
             },
-            Kind::Proto => match value.to_ascii_lowercase().as_str() {
+            Kind::Proto => match lower.as_str() {
                 "tcp" => Value::Proto(Proto::Tcp),
                 "udp" => Value::Proto(Proto::Udp),
                 _ => {
-                    return Err(ParseError::new(column, i18n::trf(Msg::QProto, &[&value])));
+                    let listed = i18n::trf(Msg::QProto, &[&value]);
+                    let names = [Proto::Tcp.as_str(), Proto::Udp.as_str()];
+                    return Err(not_one_of(field, value, column, names, listed));
                 }
             },
-            Kind::Status => match value.to_ascii_lowercase().as_str() {
-                "new" => Value::Status(Some(Status::New)),
-                "gone" => Value::Status(Some(Status::Gone)),
-                "unchanged" => Value::Status(Some(Status::Unchanged)),
-                "active" => Value::Status(None),
-                _ => {
-                    return Err(ParseError::new(column, i18n::trf(Msg::QStatus, &[&value])));
+            Kind::Status => {
+                if let Some(status) = status_value(&lower) {
+                    status
+                } else {
+                    let listed = i18n::trf(Msg::QStatus, &[&value]);
+                    let names = Status::ALL.iter().map(|s| s.as_str()).chain([ACTIVE]);
+                    return Err(not_one_of(field, value, column, names, listed));
                 }
-            },
+            }
         };
     Ok(Expr::Compare(field, cmp, value))
 }

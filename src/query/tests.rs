@@ -11,6 +11,9 @@ const BACKDOOR: &str = r#"{"proto":"tcp","local_addr":"0.0.0.0","local_port":443
 
 const ALL: [&str; 5] = [SSHD, CLIENT, DNS6, TIME_WAIT, BACKDOOR];
 
+/// No record of [`ALL`].
+const NONE: [usize; 0] = [];
+
 /// Which of [`ALL`] match `expr`, by index.
 fn matching(expr: &str) -> Vec<usize> {
     let query = parse(expr).unwrap_or_else(|e| panic!("{expr:?}: {e}"));
@@ -243,10 +246,6 @@ fn errors_point_at_the_column() {
     );
     assert_eq!(error("=22"), "expected a field name before '=' at column 1");
     assert_eq!(
-        error("!port=22"),
-        "'!' alone means suspicious; to negate, write 'not' at column 1"
-    );
-    assert_eq!(
         error("process:"),
         "expected a value after 'process:' at column 9"
     );
@@ -276,7 +275,7 @@ fn typed_entries_evaluate_like_raw_records() {
 
 #[test]
 fn arbitrary_input_never_panics_the_parser() {
-    let alphabet: Vec<char> = "ab =!<>~():'\"./0123456789 andornotin port state raddr é中\\\t"
+    let alphabet: Vec<char> = "ab =!<>~():'\"./0123456789 andornotin port state raddr é中\\\t&|-"
         .chars()
         .collect();
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;
@@ -294,4 +293,273 @@ fn arbitrary_input_never_panics_the_parser() {
             let _ = query.matches(&record);
         }
     }
+}
+
+/// Whether `expr` matches the record `line`.
+fn hits(expr: &str, line: &str) -> bool {
+    let query = parse(expr).unwrap_or_else(|e| panic!("{expr:?}: {e}"));
+    query.matches(&RawRecord::parse(line.as_bytes()).expect("valid record"))
+}
+
+#[test]
+fn symbols_for_and_or_not() {
+    // See: issue 14
+    assert_eq!(matching("port=22 && uid=0"), [0]);
+    assert_eq!(matching("port=22&&uid=0"), [0]);
+    assert_eq!(matching("port=22 || proto=udp"), [0, 2]);
+    assert_eq!(
+        matching("port=22||port=443 && uid=0"),
+        [0, 4],
+        "&& binds tighter"
+    );
+    assert_eq!(matching("!port=22"), [1, 2, 3, 4], "glued: not");
+    assert_eq!(matching("!(port=22 or port=443)"), [1, 2, 3]);
+    assert_eq!(matching("!new"), [0, 2, 3, 4]);
+    assert_eq!(matching("!ssh"), [1, 2, 3, 4]);
+    assert_eq!(matching("!process:yth"), [0, 2, 3, 4]);
+    assert_eq!(matching("!remote in 10.0.0.0/8"), [0, 2, 4]);
+    assert_eq!(matching("!port=22 && !proto=udp"), [1, 3, 4]);
+    assert_eq!(
+        matching("(!)"),
+        [2, 4],
+        "a '!' before ')' is the quick form"
+    );
+}
+
+#[test]
+fn a_spaced_bang_is_the_suspicious_quick_form() {
+    // See: issue 14
+    // `! port=443` is two terms, "suspicious" and "port=443"; `!port=443` is one negated.
+    assert_eq!(matching("! port=443"), [4]);
+    assert_eq!(matching("!port=443"), [0, 1, 2, 3]);
+    assert_eq!(matching("! and port=443"), [4]);
+    assert_eq!(matching("not ! port=443"), NONE, "not binds to '!' alone");
+    assert_eq!(matching("port=443 !"), [4]);
+}
+
+#[test]
+fn operators_without_operands_are_errors() {
+    // See: issue 14
+    assert_eq!(
+        error("and"),
+        "expected an expression before 'and' at column 1"
+    );
+    assert_eq!(
+        error("AND x"),
+        "expected an expression before 'AND' at column 1"
+    );
+    assert_eq!(
+        error("or port=22"),
+        "expected an expression before 'or' at column 1"
+    );
+    assert_eq!(
+        error("&& port=22"),
+        "expected an expression before '&&' at column 1"
+    );
+    assert_eq!(
+        error("port=22 &&"),
+        "expected an expression after '&&' at column 11"
+    );
+    assert_eq!(
+        error("port=22 ||"),
+        "expected an expression after '||' at column 11"
+    );
+    assert_eq!(
+        error("port=22 and or x"),
+        "expected an expression after 'and' at column 13"
+    );
+    assert_eq!(
+        error("a || || b"),
+        "expected an expression after '||' at column 6"
+    );
+    assert_eq!(
+        error("a and and b"),
+        "expected an expression after 'and' at column 7"
+    );
+    assert_eq!(
+        error("(port=22 and)"),
+        "expected an expression after 'and' at column 13"
+    );
+    assert_eq!(
+        error("port=22 not"),
+        "expected an expression after 'not' at column 12"
+    );
+    assert_eq!(
+        error("(not)"),
+        "expected an expression after 'not' at column 5"
+    );
+    assert_eq!(
+        error("not or x"),
+        "expected an expression after 'not' at column 5"
+    );
+    assert_eq!(
+        error("port=22 & state=listen"),
+        "'&' alone is not an operator: write '&&' or 'and', or quote a value that holds it at column 9"
+    );
+    assert_eq!(
+        error("a | b"),
+        "'|' alone is not an operator: write '||' or 'or', or quote a value that holds it at column 3"
+    );
+    assert_eq!(error("port=22)"), "unmatched ')' at column 8");
+    assert_eq!(error(") port=22"), "unmatched ')' at column 1");
+    assert_eq!(error("port=22!"), "unexpected '!' at column 8");
+    assert_eq!(error("!!"), "unexpected '!' at column 2");
+    assert_eq!(error("(a)!"), "unexpected '!' at column 4");
+    assert_eq!(
+        error("!and x"),
+        "expected an expression before 'and' at column 2"
+    );
+    assert_eq!(
+        error("in 10.0.0.0/8"),
+        "'in' needs an address field before it, as in 'remote in 10.0.0.0/8' at column 1"
+    );
+    assert_eq!(
+        error("port=&&"),
+        "expected a value after '=', found '&&' at column 6"
+    );
+}
+
+#[test]
+fn numbers_out_of_the_fields_range_are_errors() {
+    // See: issue 14
+    assert_eq!(
+        error("port=70000"),
+        "port must be 0 to 65535, found '70000' at column 6"
+    );
+    assert_eq!(
+        error("port=1..70000"),
+        "port must be 0 to 65535, found '70000' at column 9"
+    );
+    assert_eq!(
+        error("port=-1..5"),
+        "port must be 0 to 65535, found '-1' at column 6"
+    );
+    assert_eq!(
+        error("port=1.."),
+        "expected a number for port, found '1..' at column 6"
+    );
+    assert_eq!(
+        error("local_port=-1"),
+        "port must be 0 to 65535, found '-1' at column 12"
+    );
+    assert_eq!(
+        error("rport>65536"),
+        "rport must be 0 to 65535, found '65536' at column 7"
+    );
+    assert_eq!(
+        error("pid=4294967296"),
+        "pid must be 0 to 4294967295, found '4294967296' at column 5"
+    );
+    assert_eq!(
+        error("uid=99999999999"),
+        "uid must be 0 to 4294967295, found '99999999999' at column 5"
+    );
+    assert_eq!(
+        error("inode=99999999999999999999"),
+        "inode must be 0 to 18446744073709551615, found '99999999999999999999' at column 7"
+    );
+    assert_eq!(
+        error("recv_q>-1"),
+        "recv_q must be 0 to 18446744073709551615, found '-1' at column 8"
+    );
+    assert_eq!(
+        error("send_q='70x'"),
+        "expected a number for send_q, found '70x' at column 9"
+    );
+    assert_eq!(
+        error("1..70000"),
+        "port must be 0 to 65535, found '70000' at column 4"
+    );
+    assert_eq!(error("9..1"), "empty range 9..1 at column 1");
+    assert_eq!(matching("port=65535"), NONE);
+    assert_eq!(matching("pid<=4294967295"), [0, 1, 2, 4]);
+    assert_eq!(matching("port=0..65535"), [0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn enumerated_values_are_checked_with_a_suggestion() {
+    // See: issue 14
+    assert_eq!(
+        error("suspicious=nosuchcode"),
+        "unknown reason code 'nosuchcode'; codes are non_root_privileged, script_on_sensitive, \
+         root_high_port_outgoing, proxy_listening, deleted_executable, exe_in_temp at column 12"
+    );
+    assert_eq!(
+        error("suspicious!=proxy_listen"),
+        "unknown value 'proxy_listen' for suspicious; did you mean 'proxy_listening'? at column 13"
+    );
+    assert_eq!(
+        error("state=lisen"),
+        "unknown value 'lisen' for state; did you mean 'LISTEN'? at column 7"
+    );
+    assert_eq!(
+        error("state=conected"),
+        "unknown value 'conected' for state; did you mean 'connected'? at column 7"
+    );
+    assert_eq!(
+        error("proto=tcpp"),
+        "unknown value 'tcpp' for proto; did you mean 'tcp'? at column 7"
+    );
+    assert_eq!(
+        error("status=gon"),
+        "unknown value 'gon' for status; did you mean 'gone'? at column 8"
+    );
+    assert_eq!(
+        error("status='actve'"),
+        "unknown value 'actve' for status; did you mean 'active'? at column 9"
+    );
+    // Every code the rules produce is accepted; case does not matter.
+    for code in crate::model::reasons::ALL {
+        parse(&format!("suspicious={code}")).unwrap_or_else(|e| panic!("{code}: {e}"));
+    }
+    assert_eq!(matching("suspicious=SCRIPT_ON_SENSITIVE"), [4]);
+    // Bare words, substrings and regexes search; they are not checked against the lists.
+    assert_eq!(matching("nosuchcode"), NONE);
+    assert_eq!(matching("suspicious:nosuch"), NONE);
+    assert_eq!(matching("suspicious~'^nosuch'"), NONE);
+}
+
+const QUEUED: &str = r#"{"proto":"tcp","local_addr":"fe80::1","local_port":8080,"remote_addr":null,"remote_port":null,"state":"LISTEN","inode":7,"uid":1000,"pid":42,"pids":[42],"process":"web","cmdline":null,"user":"alice","ppid":1,"started":null,"service":null,"suspicious":[],"container":null,"netns":4026531840,"interface":"eth0","recv_q":3,"send_q":128}"#;
+const UNQUEUED: &str = r#"{"proto":"udp","local_addr":"0.0.0.0","local_port":53,"state":"UNCONN","interface":null,"recv_q":0,"send_q":null}"#;
+
+#[test]
+fn interface_and_queues_are_fields() {
+    // See: issue 14
+    assert!(hits("interface=eth0", QUEUED));
+    assert!(hits("interface=ETH0 and iface:th", QUEUED));
+    assert!(hits("dev~'^eth'", QUEUED));
+    assert!(hits("recv_q>0", QUEUED));
+    assert!(hits("send_q>=128", QUEUED));
+    assert!(hits("recv_q=1..5 and sendq=128", QUEUED));
+    assert!(!hits("recv_q>0", UNQUEUED));
+    assert!(hits("recv_q=0", UNQUEUED));
+    // Null or missing: every test fails but `!=`, as for any field.
+    for line in [UNQUEUED, SSHD] {
+        assert!(!hits("interface=eth0", line), "{line}");
+        assert!(hits("interface!=eth0", line), "{line}");
+        assert!(!hits("send_q>=0", line), "{line}");
+        assert!(hits("send_q!=128", line), "{line}");
+    }
+}
+
+#[test]
+fn typed_entries_answer_the_new_fields_like_raw_records() {
+    let entry: crate::model::PortEntry = serde_json::from_str(QUEUED).expect("a full record");
+    let raw = RawRecord::parse(QUEUED.as_bytes()).expect("valid");
+    for expr in [
+        "interface=eth0",
+        "interface=lo",
+        "recv_q=3",
+        "recv_q>3",
+        "send_q>=128",
+        "send_q<128",
+    ] {
+        let query = parse(expr).expect("parses");
+        assert_eq!(query.matches(&entry), query.matches(&raw), "{expr}");
+    }
+    assert!(
+        parse("interface=eth0 and recv_q=3")
+            .expect("parses")
+            .matches(&entry)
+    );
 }

@@ -303,3 +303,60 @@ fn connections_gt_counts_within_each_scan_of_a_stream() {
         .collect();
     assert_eq!(ports, [1, 2, 3, 6, 7, 8], "scan 2 has only two");
 }
+
+#[test]
+fn config_check_parses_the_rules_when() {
+    // See: issue 14
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_file(
+        dir.path(),
+        "prt.toml",
+        "[[alerts]]\nname = \"fine\"\nwhen = \"port=22\"\n\n[[alerts]]\nname = \"broken\"\nwhen = \"port=22 && state=lisen\"\n",
+    );
+    let check = prt()
+        .args(["config", "--check"])
+        .arg(&config)
+        .output()
+        .expect("runs");
+    assert_eq!(check.status.code(), Some(2));
+    assert!(check.stdout.is_empty(), "no 'ok'");
+    assert_eq!(
+        String::from_utf8_lossy(&check.stderr),
+        format!(
+            "prt config: rule 'broken': {}:7:26: unknown value 'lisen' for state; did you mean 'LISTEN'?\n",
+            config.display()
+        )
+    );
+    // The same file through PRT_CONFIG, and the alert stage agrees.
+    let via_env = prt()
+        .args(["config", "--check"])
+        .env("PRT_CONFIG", &config)
+        .output()
+        .expect("runs");
+    assert_eq!(via_env.status.code(), Some(2));
+    let alert = prt()
+        .arg("alert")
+        .env("PRT_CONFIG", &config)
+        .stdin(Stdio::null())
+        .output()
+        .expect("runs");
+    assert_eq!(alert.status.code(), Some(2));
+
+    let good = write_file(
+        dir.path(),
+        "good.toml",
+        "[[alerts]]\nname = \"ssh\"\nwhen = \"port=22 && !state=listen\"\n",
+    );
+    let ok = prt()
+        .args(["config", "--check"])
+        .arg(&good)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains(": ok ("));
+}

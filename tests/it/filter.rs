@@ -271,3 +271,192 @@ fn a_pipeline_ending_on_a_terminal_ends_in_a_table() {
         "not NDJSON on the terminal"
     );
 }
+
+#[test]
+fn symbols_and_a_glued_bang_combine_terms_on_real_records() {
+    // See: issue 14
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let scanned = run_ok(prt().arg("scan"));
+    let and = filter(
+        &[&format!("port={port} && state=listen")],
+        scanned.as_bytes(),
+    );
+    assert_eq!(and.status.code(), Some(0), "{}", stderr(&and));
+    let records = ndjson(&stdout(&and));
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["pid"], std::process::id());
+    let or = filter(
+        &[&format!("port={port}||port={port}"), "-c"],
+        scanned.as_bytes(),
+    );
+    assert_eq!(stdout(&or), "1\n");
+    let not = filter(
+        &[&format!("!port={port} && port>={port} && port<={port}")],
+        scanned.as_bytes(),
+    );
+    assert_eq!(not.status.code(), Some(1), "{}", stderr(&not));
+}
+
+#[test]
+fn a_spaced_bang_means_suspicious_and_a_glued_one_not() {
+    // See: issue 14
+    let input = concat!(
+        "{\"local_port\":22,\"suspicious\":[\"script_on_sensitive\"]}\n",
+        "{\"local_port\":22,\"suspicious\":[]}\n",
+        "{\"local_port\":80,\"suspicious\":[\"script_on_sensitive\"]}\n",
+    );
+    let spaced = filter(&["! port=22"], input.as_bytes());
+    assert_eq!(
+        stdout(&spaced),
+        "{\"local_port\":22,\"suspicious\":[\"script_on_sensitive\"]}\n"
+    );
+    let glued = filter(&["!port=22"], input.as_bytes());
+    assert_eq!(
+        stdout(&glued),
+        "{\"local_port\":80,\"suspicious\":[\"script_on_sensitive\"]}\n"
+    );
+}
+
+#[test]
+fn mistakes_in_expressions_fail_with_status_2_and_the_column() {
+    // See: issue 14
+    let input = b"{\"local_port\":22,\"state\":\"LISTEN\"}\n";
+    for (expr, message) in [
+        ("and", "expected an expression before 'and' at column 1"),
+        (
+            "port=22 and",
+            "expected an expression after 'and' at column 12",
+        ),
+        (
+            "or port=22",
+            "expected an expression before 'or' at column 1",
+        ),
+        (
+            "port=22 not",
+            "expected an expression after 'not' at column 12",
+        ),
+        (
+            "port=22 & state=listen",
+            "'&' alone is not an operator: write '&&' or 'and', or quote a value that holds it at column 9",
+        ),
+        ("port=22) x", "unmatched ')' at column 8"),
+        (
+            "port=70000",
+            "port must be 0 to 65535, found '70000' at column 6",
+        ),
+        (
+            "port=1..70000",
+            "port must be 0 to 65535, found '70000' at column 9",
+        ),
+        (
+            "local_port=-1",
+            "port must be 0 to 65535, found '-1' at column 12",
+        ),
+        (
+            "pid=4294967296",
+            "pid must be 0 to 4294967295, found '4294967296' at column 5",
+        ),
+        (
+            "recv_q>-1",
+            "recv_q must be 0 to 18446744073709551615, found '-1' at column 8",
+        ),
+        (
+            "suspicious=nosuchcode",
+            "unknown reason code 'nosuchcode'; codes are non_root_privileged, script_on_sensitive, root_high_port_outgoing, proxy_listening, deleted_executable, exe_in_temp at column 12",
+        ),
+        (
+            "suspicious=exe_in_tmp",
+            "unknown value 'exe_in_tmp' for suspicious; did you mean 'exe_in_temp'? at column 12",
+        ),
+        (
+            "state=lisen",
+            "unknown value 'lisen' for state; did you mean 'LISTEN'? at column 7",
+        ),
+        (
+            "proto=tcpp",
+            "unknown value 'tcpp' for proto; did you mean 'tcp'? at column 7",
+        ),
+        (
+            "status=gon",
+            "unknown value 'gon' for status; did you mean 'gone'? at column 8",
+        ),
+    ] {
+        let output = filter(&[expr], input);
+        assert_eq!(output.status.code(), Some(2), "{expr}: {}", stderr(&output));
+        assert_eq!(
+            stderr(&output),
+            format!("prt filter: {message}\n"),
+            "{expr}"
+        );
+        assert!(output.stdout.is_empty(), "{expr}");
+    }
+    // A bare word is a search, not a value to check: no match is no error.
+    let bare = filter(&["nosuchcode"], input);
+    assert_eq!(
+        (bare.status.code(), stderr(&bare)),
+        (Some(1), String::new())
+    );
+}
+
+#[test]
+fn interface_and_queues_filter_real_sockets_and_null_in_old_records() {
+    // See: issue 14
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let scanned = run_ok(prt().args(["scan", "--tcp", "--listen"]));
+    // A listener's send_q is its backlog (std asks for 128), its recv_q the connections
+    // waiting to be accepted (none), and nothing binds it to a device.
+    let output = filter(
+        &[&format!(
+            "port={port} and send_q>=1 and recv_q=0 and interface!=lo"
+        )],
+        scanned.as_bytes(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(ndjson(&stdout(&output)).len(), 1);
+    let none = filter(&[&format!("port={port} and recv_q>0")], scanned.as_bytes());
+    assert_eq!(none.status.code(), Some(1), "{}", stderr(&none));
+
+    // Records from before these fields, or from other tools: null, not an error.
+    let old = b"{\"local_port\":22}\n{\"local_port\":23,\"interface\":\"eth0\",\"recv_q\":4,\"send_q\":null}\n";
+    assert_eq!(
+        stdout(&filter(&["interface=eth0"], old)),
+        "{\"local_port\":23,\"interface\":\"eth0\",\"recv_q\":4,\"send_q\":null}\n"
+    );
+    assert_eq!(stdout(&filter(&["-c", "recv_q>0"], old)), "1\n");
+    assert_eq!(stdout(&filter(&["-c", "send_q>=0"], old)), "0\n");
+    assert_eq!(stdout(&filter(&["-c", "send_q!=5"], old)), "2\n");
+    assert_eq!(stdout(&filter(&["-c", "interface!=eth0"], old)), "1\n");
+}
+
+#[test]
+fn a_configured_table_format_stays_off_pipes() {
+    // See: issue 14
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "format = \"table\"\n").expect("write");
+    // `prt scan | prt filter PORT`, both stages reading the configuration, stdout a pipe.
+    let scanned = run_ok(prt().arg("scan").env("PRT_CONFIG", &config));
+    assert!(scanned.starts_with('{'), "NDJSON, not a table: {scanned}");
+    let output = with_input(
+        prt()
+            .args(["filter", &port.to_string()])
+            .env("PRT_CONFIG", &config),
+        scanned.as_bytes(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let records = ndjson(&stdout(&output));
+    assert!(!records.is_empty());
+    assert!(records.iter().all(|r| r["local_port"] == u64::from(port)));
+    // The command line still wins.
+    let table = with_input(
+        prt()
+            .args(["filter", "--format", "table", &port.to_string()])
+            .env("PRT_CONFIG", &config),
+        scanned.as_bytes(),
+    );
+    assert!(stdout(&table).contains("PROTO"), "{}", stdout(&table));
+}
