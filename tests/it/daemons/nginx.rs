@@ -288,9 +288,16 @@ fn nginx_reloads_and_restarts_under_watch_keep_one_identity_per_socket() {
         );
     }
     let listeners: std::collections::HashSet<String> = ours.iter().map(|r| identity(r)).collect();
+    let changed = ours.iter().filter(|r| r["status"] == "unchanged").count();
+    eprintln!(
+        "{cycles} cycles: {} listener sockets seen, {changed} owner changes reported, {} records",
+        listeners.len(),
+        records.len()
+    );
     assert!(
-        (1..=cycles).contains(&listeners.len()),
-        "at most one listener socket per start (a reload makes none): {}",
+        (cycles.div_ceil(4)..=cycles).contains(&listeners.len()),
+        "the watch saw most starts, and at most one listener socket per start (a reload \
+         makes none): {}",
         listeners.len()
     );
     let left: Vec<&String> = log
