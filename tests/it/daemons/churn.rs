@@ -31,35 +31,12 @@ fn one_connection(i: u64) {
     }
 }
 
-/// 300 loopback TCP connections opened and closed per second, in a namespace of the test's,
-/// for `PRT_CHURN_SECS` seconds (default 300, the five minutes the issue asks for), under
-/// `prt watch --ndjson --interval 200ms`. Every socket identity (inode; for TIME_WAIT the
-/// address tuple) is reported `new` before `gone`, never `new` while live, and a socket with
-/// an inode gets at most one `new` and one `gone`; no `new` record has an inode but no pid
-/// (as root every holder is visible: a phantom is a socket seen in the dump whose owners
-/// were read after it closed); sockets without an inode have no uid, user or pid. At the end
-/// the stream still means something: the listener and the connections still open are live
-/// and were never reported gone, and every other socket with an inode has been.
-#[test]
-fn churn_of_loopback_connections_keeps_one_identity_per_socket() {
-    // See: issue 14
-    crate::require_root!();
-    let secs: u64 = std::env::var("PRT_CHURN_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(300);
-    let ns = Ns::create();
-    let listener = ns.within(|| TcpListener::bind(("127.0.0.1", PORT)).expect("bind"));
-    let listener_inode = inode_of(&listener);
-    let listener = Arc::new(listener);
-    let watch = Watch::start(&ns, &["--interval", "200ms", "--tcp"]);
-    wait_for("the listener's `new`", Duration::from_secs(10), || {
-        watch.seen(|r| r["inode"] == listener_inode)
-    });
-
+/// Opens and closes PER_SECOND connections a second to the listener for `secs` seconds
+/// (the client in the namespace, the server on a thread of its own); returns how many.
+fn churn(ns: &Ns, listener: &Arc<TcpListener>, secs: u64) -> u64 {
     let stop = Arc::new(AtomicBool::new(false));
     let acceptor = {
-        let listener = Arc::clone(&listener);
+        let listener = Arc::clone(listener);
         let stop = Arc::clone(&stop);
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
@@ -92,6 +69,36 @@ fn churn_of_loopback_connections_keeps_one_identity_per_socket() {
     stop.store(true, Ordering::Relaxed);
     ns.within(|| drop(TcpStream::connect(("127.0.0.1", PORT)))); // wakes the acceptor
     acceptor.join().expect("the acceptor");
+    opened
+}
+
+/// 300 loopback TCP connections opened and closed per second, in a namespace of the test's,
+/// for `PRT_CHURN_SECS` seconds (default 300, the five minutes the issue asks for), under
+/// `prt watch --ndjson --interval 200ms`. Every socket identity (inode; for TIME_WAIT the
+/// address tuple) is reported `new` before `gone`, never `new` while live, and a socket with
+/// an inode gets at most one `new` and one `gone`; no `new` record has an inode but no pid
+/// (as root every holder is visible: a phantom is a socket seen in the dump whose owners
+/// were read after it closed); sockets without an inode have no uid, user or pid. At the end
+/// the stream still means something: the listener and the connections still open are live
+/// and were never reported gone, and every other socket with an inode has been.
+#[test]
+fn churn_of_loopback_connections_keeps_one_identity_per_socket() {
+    // See: issue 14
+    crate::require_root!();
+    let secs: u64 = std::env::var("PRT_CHURN_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    let ns = Ns::create();
+    let listener = ns.within(|| TcpListener::bind(("127.0.0.1", PORT)).expect("bind"));
+    let listener_inode = inode_of(&listener);
+    let listener = Arc::new(listener);
+    let watch = Watch::start(&ns, &["--interval", "200ms", "--tcp"]);
+    wait_for("the listener's `new`", Duration::from_secs(10), || {
+        watch.seen(|r| r["inode"] == listener_inode)
+    });
+
+    let opened = churn(&ns, &listener, secs);
     assert!(
         opened >= secs * PER_SECOND * 9 / 10,
         "the churn ran at speed: {opened} connections in {secs} s"
@@ -106,11 +113,7 @@ fn churn_of_loopback_connections_keeps_one_identity_per_socket() {
     let servers: Vec<TcpStream> = (0..KEPT)
         .map(|_| listener.accept().expect("accept").0)
         .collect();
-    let mut kept: HashSet<u64> = clients
-        .iter()
-        .chain(&servers)
-        .map(|s| inode_of(s))
-        .collect();
+    let mut kept: HashSet<u64> = clients.iter().chain(&servers).map(inode_of).collect();
     wait_for(
         "the kept connections' `new`",
         Duration::from_secs(10),

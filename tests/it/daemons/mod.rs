@@ -30,25 +30,38 @@ mod redis_dnsmasq;
 mod sockets;
 mod sshd;
 
-/// Skips the calling test unless root, and yields the program's path, or skips (fails in
-/// CI) when it is not installed.
+/// Skips the calling test unless root, and yields the programs' paths (a tuple for
+/// several); skips when one is not installed, or fails when `CI` is set.
 #[macro_export]
 macro_rules! need {
     ($($program:expr),+ $(,)?) => {{
         $crate::require_root!();
-        let found = ($(
-            match $crate::daemons::installed($program) {
-                Some(path) => path,
-                None => return,
-            }
-        ),+);
-        found
+        ($({
+            let Some(path) = $crate::daemons::find_program($program) else {
+                $crate::missing!($program)
+            };
+            path
+        }),+)
     }};
 }
 
-/// Where `program` (a name, or an absolute path) is installed. When it is not: a message,
-/// and `None` so the test skips; a panic when `CI` is set, for CI must have installed it.
-pub fn installed(program: &str) -> Option<PathBuf> {
+/// Ends the calling test because `what` is not installed: a skip with a message, or a
+/// failure when `CI` is set, for CI must have installed it.
+#[macro_export]
+macro_rules! missing {
+    ($what:expr) => {{
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} is not installed, and CI must install it (.ci/run)",
+            $what
+        );
+        eprintln!("skipped: {} is not installed (.ci/run installs it)", $what);
+        return;
+    }};
+}
+
+/// Where `program` (a name, or an absolute path) is installed.
+pub fn find_program(program: &str) -> Option<PathBuf> {
     let candidates: Vec<PathBuf> = if program.starts_with('/') {
         vec![PathBuf::from(program)]
     } else {
@@ -57,15 +70,7 @@ pub fn installed(program: &str) -> Option<PathBuf> {
             .map(|dir| Path::new(dir).join(program))
             .collect()
     };
-    if let Some(found) = candidates.into_iter().find(|path| path.is_file()) {
-        return Some(found);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{program} is not installed, and CI must install it (.ci/run)"
-    );
-    eprintln!("skipped: {program} is not installed (.ci/run installs it)");
-    None
+    candidates.into_iter().find(|path| path.is_file())
 }
 
 /// A network namespace made for one test, with `lo` up. Dropping it kills every process

@@ -35,15 +35,13 @@ fn postgres_listener_names_the_postmaster() {
     // See: issue 14
     let runuser = crate::need!("runuser");
     let Some(bin) = bin_dir() else {
-        installed("/usr/lib/postgresql/VERSION/bin/postgres");
-        return;
+        crate::missing!("postgresql (/usr/lib/postgresql/VERSION/bin/postgres)")
     };
     let postgres_uid = std::fs::metadata("/var/lib/postgresql")
         .map(|m| (m.uid(), m.gid()))
         .ok();
     let Some((uid, gid)) = postgres_uid else {
-        installed("/var/lib/postgresql (the postgres user's home)");
-        return;
+        crate::missing!("postgresql (/var/lib/postgresql, the postgres user's home)")
     };
     let ns = Ns::create();
     let dir = temp_dir();

@@ -27,21 +27,12 @@ fn joined() -> (Ns, Ns) {
     (a, b)
 }
 
-/// In namespace A, the ESTABLISHED socket of an ssh session (the per-session sshd holds
-/// it, not the process that holds the :22 listener) is inbound: its `suspicious` is
-/// empty, though root holds it and the client's port is high. The rule still catches
-/// what it is for: a root process in A connected out to port 4444 in B (a reverse shell's
-/// shape) is `root_high_port_outgoing`.
-#[test]
-fn sshd_sessions_are_inbound_and_a_reverse_shell_is_not() {
-    // See: issue 14
-    let (sshd, ssh, keygen, socat) = crate::need!("sshd", "ssh", "ssh-keygen", "socat");
-    let (a, b) = joined();
-    let dir = temp_dir();
-    let d = dir.path();
+/// Starts sshd in `a` with a host key, a client key (`DIR/id`) authorized for root, and
+/// its files in `d`; returns once it listens on :22.
+fn start_sshd(a: &Ns, d: &Path, sshd: &Path, keygen: &Path) -> Daemon {
     for (key, kind) in [("host_key", "ed25519"), ("id", "ed25519")] {
         sh_ok(
-            command(&keygen)
+            command(keygen)
                 .args(["-q", "-t", kind, "-N", "", "-C", "prt-test", "-f"])
                 .arg(d.join(key)),
         );
@@ -72,7 +63,7 @@ fn sshd_sessions_are_inbound_and_a_reverse_shell_is_not() {
     std::fs::create_dir_all("/run/sshd").expect("mkdir /run/sshd");
     let mut server = Daemon::spawn(
         "sshd",
-        a.command(&sshd)
+        a.command(sshd)
             .args(["-D", "-e", "-f"])
             .arg(&conf)
             .stderr(Stdio::null()),
@@ -82,6 +73,22 @@ fn sshd_sessions_are_inbound_and_a_reverse_shell_is_not() {
         a.tcp_listening(22)
     });
 
+    server
+}
+
+/// In namespace A, the ESTABLISHED socket of an ssh session (the per-session sshd holds
+/// it, not the process that holds the :22 listener) is inbound: its `suspicious` is
+/// empty, though root holds it and the client's port is high. The rule still catches
+/// what it is for: a root process in A connected out to port 4444 in B (a reverse shell's
+/// shape) is `root_high_port_outgoing`.
+#[test]
+fn sshd_sessions_are_inbound_and_a_reverse_shell_is_not() {
+    // See: issue 14
+    let (sshd, ssh, keygen, socat) = crate::need!("sshd", "ssh", "ssh-keygen", "socat");
+    let (a, b) = joined();
+    let dir = temp_dir();
+    let d = dir.path();
+    let server = start_sshd(&a, d, &sshd, &keygen);
     let mut client = Daemon::spawn(
         "ssh",
         b.command(&ssh)
