@@ -8,6 +8,7 @@ mod alert;
 mod architecture;
 mod cli;
 mod common;
+mod daemons;
 mod detail;
 mod enrich;
 mod filter;
