@@ -17,7 +17,9 @@ use std::collections::{HashMap, HashSet};
 
 use super::owners::{self, FdTable, InodeOwners};
 use super::process::{fd_count, parent_pid, start_ticks};
-use super::{Dump, Error, Scan, ScanOptions, Socket, count_hidden_owners, dump, walk_threads};
+use super::{
+    Dump, Error, Scan, ScanOptions, Socket, count_hidden_owners, drop_closed, dump, walk_threads,
+};
 
 /// What the scanner remembers of one process.
 #[derive(Debug, Clone, Default)]
@@ -77,7 +79,7 @@ impl Scanner {
             return super::lsof::scan(&self.options);
         }
         let Dump {
-            sockets,
+            mut sockets,
             fell_back,
             namespaces,
             interfaces,
@@ -87,6 +89,9 @@ impl Scanner {
             self.refresh(&sockets);
         }
         let owners = InodeOwners::from_pairs(self.inode_owners().collect());
+        if self.options.attribute {
+            drop_closed(&mut sockets, &owners);
+        }
         let entries = owners::attribute(&sockets, &owners, &interfaces);
         let hidden_owners = count_hidden_owners(&entries);
         Ok(Scan {

@@ -203,6 +203,10 @@ pub fn scan(options: &ScanOptions) -> Result<Scan, Error> {
         interfaces,
     } = dumped?;
     let owners = owners.unwrap_or_default();
+    let mut sockets = sockets;
+    if options.attribute {
+        drop_closed(&mut sockets, &owners);
+    }
     let entries = owners::attribute(&sockets, &owners, &interfaces);
     let hidden_owners = count_hidden_owners(&entries);
     Ok(Scan {
@@ -348,6 +352,50 @@ fn netlink_dump(_: Proto, _: Family, _: bool, _: &mut Vec<Socket>) -> bool {
 #[must_use]
 pub fn walk_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 8))
+}
+
+/// The most sockets [`drop_closed`] looks up one by one in a scan: past that many
+/// ownerless sockets something else is going on (processes this view cannot see), and
+/// they are kept as they are.
+const MAX_RECHECKS: usize = 256;
+
+/// Drops the sockets that closed while the scan ran.
+///
+/// The dump and the `/proc` walk cannot happen at one instant: a socket the dump listed
+/// may be closed by the time the walk looks for its holder. It then looks like a socket
+/// nobody holds — a phantom that a watch reports as new, ownerless, and gone again. A
+/// socket with an inode is held by some process by definition, so where the walk should
+/// have seen its holder (running as root, or a socket of this user's), prt asks the kernel
+/// whether that socket is still there; the ones that are not are left out of this scan,
+/// which then shows what exists when it completes. What their close left behind (a
+/// TIME_WAIT, an orphan) is in the next scan.
+fn drop_closed(sockets: &mut Vec<Socket>, owners: &owners::InodeOwners) {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    let own = process::own_netns();
+    let suspect = |socket: &Socket| {
+        socket.inode != 0
+            && (euid == 0 || socket.uid == euid)
+            && socket.netns == own
+            && owners.pids(socket.inode).next().is_none()
+    };
+    let suspects = sockets.iter().filter(|s| suspect(s)).count();
+    if suspects == 0 || suspects > MAX_RECHECKS {
+        return;
+    }
+    sockets.retain(|socket| !suspect(socket) || still_there(socket));
+}
+
+/// Whether a socket is still there; when the kernel cannot be asked, it is kept.
+#[cfg(target_os = "linux")]
+fn still_there(socket: &Socket) -> bool {
+    netlink::still_there(socket).unwrap_or(true)
+}
+
+/// Without netlink there is no asking: keep it.
+#[cfg(not(target_os = "linux"))]
+fn still_there(_: &Socket) -> bool {
+    true
 }
 
 fn count_hidden_owners(entries: &[PortEntry]) -> usize {

@@ -95,7 +95,11 @@ fn open() -> io::Result<OwnedFd> {
 }
 
 fn send_request(fd: &OwnedFd, proto: Proto, family: Family, states: u32) -> io::Result<()> {
-    let request = build_request(proto, family, states);
+    send(fd, &build_request(proto, family, states))
+}
+
+/// Sends one netlink message to the kernel.
+fn send(fd: &OwnedFd, request: &[u8]) -> io::Result<()> {
     // SAFETY: a zeroed sockaddr_nl is valid; the kernel is pid 0 in family AF_NETLINK.
     let mut kernel: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
     kernel.nl_family = libc::AF_NETLINK as libc::sa_family_t;
@@ -219,6 +223,65 @@ fn parse_diag_msg(body: &[u8], proto: Proto) -> Option<Socket> {
         recv_q: Some(read_u32(body, 56)),
         send_q: Some(read_u32(body, 60)),
     })
+}
+
+/// Whether `socket` is still there, as the same socket (same inode), in the calling
+/// thread's namespace: one lookup by its addresses (`inet_diag_req_v2` with the socket's
+/// id and no dump flag), not a dump. `Ok(false)` when the kernel has no socket at those
+/// addresses or has another there now (a TIME_WAIT or orphan left by the close, whose inode
+/// is 0).
+pub fn still_there(socket: &Socket) -> io::Result<bool> {
+    let fd = open()?;
+    let family = if socket.local.is_ipv4() {
+        Family::V4
+    } else {
+        Family::V6
+    };
+    let mut request = build_request(socket.proto, family, ALL_STATES);
+    // A lookup, not a dump: NLM_F_REQUEST alone.
+    request[6..8].copy_from_slice(&NLM_F_REQUEST.to_ne_bytes());
+    let id = &mut request[NLMSG_HEADER_LEN + 8..];
+    // TCP looks a socket up from its own side; UDP as the receiver of a datagram sent from
+    // `src` to `dst` (`udp_dump_one`), so there the peer comes first.
+    let (src, dst) = match socket.proto {
+        Proto::Tcp => (socket.local, socket.remote),
+        Proto::Udp => (socket.remote, socket.local),
+    };
+    id[0..2].copy_from_slice(&src.port().to_be_bytes());
+    id[2..4].copy_from_slice(&dst.port().to_be_bytes());
+    put_address(&mut id[4..20], src.ip());
+    put_address(&mut id[20..36], dst.ip());
+    id[36..40].copy_from_slice(&socket.ifindex.to_ne_bytes());
+    // INET_DIAG_NOCOOKIE: look up by addresses alone.
+    id[40..48].copy_from_slice(&[0xff; 8]);
+    send(&fd, &request)?;
+    let mut buffer = vec![0u8; 8 * 1024];
+    loop {
+        // SAFETY: the buffer is valid for writes of its length for the duration of the call.
+        let received =
+            unsafe { libc::recv(fd.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len(), 0) };
+        if received < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(err);
+        }
+        let mut found = Vec::new();
+        return match parse_datagram(&buffer[..received as usize], socket.proto, &mut found) {
+            Ok(_) => Ok(found.iter().any(|s| s.inode == socket.inode)),
+            Err(err) if err.raw_os_error() == Some(libc::ENOENT) => Ok(false),
+            Err(err) => Err(err),
+        };
+    }
+}
+
+/// Writes `addr` as the kernel's `__be32[4]` address field (IPv4 in the first word).
+fn put_address(field: &mut [u8], addr: IpAddr) {
+    match addr {
+        IpAddr::V4(v4) => field[0..4].copy_from_slice(&v4.octets()),
+        IpAddr::V6(v6) => field.copy_from_slice(&v6.octets()),
+    }
 }
 
 /// The name of network interface `index` in the calling thread's namespace
@@ -352,6 +415,49 @@ mod tests {
         let unknown_state = diag_message(2, 200, (&[0; 4], 1), (&[0; 4], 0), 0, 1);
         parse_datagram(&unknown_state, Proto::Tcp, &mut out).expect("skips");
         assert!(out.is_empty());
+    }
+
+    /// The socket of this process with `inode`, from a real dump.
+    fn dumped(proto: Proto, family: Family, inode: u64) -> Socket {
+        let mut sockets = Vec::new();
+        dump(proto, family, false, &mut sockets).expect("sock_diag answers");
+        sockets
+            .into_iter()
+            .find(|s| s.inode == inode)
+            .expect("the dump lists it")
+    }
+
+    fn inode_of(fd: &impl AsRawFd) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+            .expect("own fd")
+            .ino()
+    }
+
+    // See: issue 14 — sockets closed while a scan ran came out as ownerless phantoms.
+    #[test]
+    fn a_socket_is_looked_up_by_its_addresses_until_it_closes() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let client =
+            std::net::TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+        let (server, _) = listener.accept().expect("accept");
+        let udp = std::net::UdpSocket::bind("[::1]:0").expect("bind");
+        let connected = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        connected.connect("127.0.0.1:9").expect("connect");
+        let sockets = [
+            dumped(Proto::Tcp, Family::V4, inode_of(&listener)),
+            dumped(Proto::Tcp, Family::V4, inode_of(&client)),
+            dumped(Proto::Tcp, Family::V4, inode_of(&server)),
+            dumped(Proto::Udp, Family::V6, inode_of(&udp)),
+            dumped(Proto::Udp, Family::V4, inode_of(&connected)),
+        ];
+        for socket in &sockets {
+            assert!(still_there(socket).expect("lookup"), "{socket:?}");
+        }
+        drop((listener, client, server, udp, connected));
+        for socket in &sockets {
+            assert!(!still_there(socket).expect("lookup"), "{socket:?}");
+        }
     }
 
     #[test]
