@@ -613,6 +613,7 @@ mod tests {
             process: info.name,
             started: info.started,
             unverifiable: None,
+            holder: false,
             source: "test".to_owned(),
             ports: Vec::new(),
         };

@@ -752,6 +752,7 @@ mod tests {
             process: process.map(str::to_owned),
             started: started.map(Timestamp::from_unix),
             unverifiable: None,
+            holder: false,
             source: "test".to_owned(),
             ports: Vec::new(),
         }
@@ -814,6 +815,7 @@ mod tests {
             process: info.name,
             started: info.started,
             unverifiable: None,
+            holder: false,
             source: "test".to_owned(),
             ports: Vec::new(),
         };

@@ -96,6 +96,9 @@ pub struct Target {
     /// Why a record's start time cannot be used (missing, null, not a time): without it a
     /// newer process at the same pid cannot be told from the one the record named.
     pub unverifiable: Option<String>,
+    /// Found holding a socket the run aims at, rather than named by a record or argument:
+    /// one that is gone by the time its turn comes (its master took it down) is no failure.
+    pub holder: bool,
     /// Where the target came from, for messages: `line 3`, `:8080`, `pid 1234`.
     pub source: String,
     /// `proto/port` of the sockets that made it a target (sorted, distinct).
@@ -291,6 +294,7 @@ impl Targets {
             process,
             started,
             unverifiable,
+            holder: false,
             source: source.to_owned(),
             ports: if socket.is_empty() {
                 Vec::new()
@@ -338,6 +342,7 @@ impl Targets {
                 process,
                 started,
                 unverifiable: None,
+                holder: false,
                 source: spec.to_string(),
                 ports: vec![socket_text(
                     Some(entry.proto.as_str()),
@@ -352,6 +357,7 @@ impl Targets {
                 process,
                 started,
                 unverifiable: None,
+                holder: false,
                 source: spec.to_string(),
                 ports: Vec::new(),
             });
@@ -389,6 +395,7 @@ impl Targets {
                     process,
                     started,
                     unverifiable: None,
+                    holder: true,
                     source: format!("holder of {label}"),
                     ports: vec![label.clone()],
                 });
@@ -510,6 +517,7 @@ mod tests {
             process: process.map(str::to_owned),
             started: started.map(Timestamp::from_unix),
             unverifiable: None,
+            holder: false,
             source: "test".to_owned(),
             ports: Vec::new(),
         }

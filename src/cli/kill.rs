@@ -93,9 +93,15 @@ impl Stage for Args {
             if options.frees_sockets() && results.iter().any(|r| r.signal.is_some()) {
                 results.extend(kill::still_held(&found.sockets, kill::RELEASE_WAIT)?);
             }
-            done.extend(found.targets);
             for result in &results {
-                let as_asked = options.as_asked(result.outcome);
+                // A holder prt found that ended before its turn (its master took it down)
+                // is what was asked: the socket's release is checked on its own.
+                let followed = result.outcome == Outcome::Gone
+                    && found
+                        .targets
+                        .iter()
+                        .any(|t| t.holder && Some(t.pid) == result.pid);
+                let as_asked = followed || options.as_asked(result.outcome);
                 all_as_asked &= as_asked;
                 let tone = match result.outcome {
                     Outcome::SkippedDryRun => Tone::Plain,
@@ -104,6 +110,7 @@ impl Stage for Args {
                 };
                 sink.write(result, &result.cells(), tone)?;
             }
+            done.extend(found.targets);
             written += results.len();
             sink.flush()?;
             Ok(())
