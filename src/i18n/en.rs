@@ -127,6 +127,7 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::CannotRead => "cannot read {0}: {1}",
         Msg::QEmpty => "empty filter expression",
         Msg::QUnmatchedClose => "unmatched ')'",
+        Msg::QTooDeep => "nested more than {0} deep (parentheses and negations)",
         Msg::QUnexpected => "unexpected {0}",
         Msg::QAfter => "expected an expression after {0}",
         Msg::QBefore => "expected an expression before {0}",

@@ -198,6 +198,8 @@ pub enum Msg {
     CannotRead,
     QEmpty,
     QUnmatchedClose,
+    /// A filter expression nested deeper than {0} levels.
+    QTooDeep,
     QUnexpected,
     QAfter,
     QBefore,
@@ -253,7 +255,7 @@ pub enum Msg {
 
 impl Msg {
     /// Every key, for the completeness test.
-    pub const ALL: [Msg; 155] = [
+    pub const ALL: [Msg; 156] = [
         Msg::HeadProto,
         Msg::HeadLocal,
         Msg::HeadRemote,
@@ -358,6 +360,7 @@ impl Msg {
         Msg::CannotRead,
         Msg::QEmpty,
         Msg::QUnmatchedClose,
+        Msg::QTooDeep,
         Msg::QUnexpected,
         Msg::QAfter,
         Msg::QBefore,

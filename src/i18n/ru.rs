@@ -127,6 +127,7 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::CannotRead => "не удалось прочитать {0}: {1}",
         Msg::QEmpty => "пустое выражение фильтра",
         Msg::QUnmatchedClose => "лишняя ')'",
+        Msg::QTooDeep => "вложенность глубже {0} уровней (скобки и отрицания)",
         Msg::QUnexpected => "неожиданное {0}",
         Msg::QAfter => "после {0} ожидалось выражение",
         Msg::QBefore => "перед {0} ожидалось выражение",

@@ -119,6 +119,7 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::CannotRead => "无法读取 {0}：{1}",
         Msg::QEmpty => "过滤表达式为空",
         Msg::QUnmatchedClose => "多余的 ')'",
+        Msg::QTooDeep => "嵌套超过 {0} 层（括号与否定）",
         Msg::QUnexpected => "意外的 {0}",
         Msg::QAfter => "{0} 后应为表达式",
         Msg::QBefore => "{0} 前应为表达式",

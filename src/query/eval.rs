@@ -221,10 +221,11 @@ pub enum Cmp {
 /// A node of the expression tree.
 #[derive(Debug, Clone)]
 pub enum Expr {
-    /// Both hold.
-    And(Box<Expr>, Box<Expr>),
-    /// Either holds.
-    Or(Box<Expr>, Box<Expr>),
+    /// Every one holds. A chain `a and b and c` is one node, so a long chain costs no
+    /// depth: evaluating and dropping the tree recurse only as deep as the nesting.
+    And(Vec<Expr>),
+    /// Any one holds.
+    Or(Vec<Expr>),
     /// Negation.
     Not(Box<Expr>),
     /// `field OP value`.
@@ -245,8 +246,8 @@ impl Expr {
     /// Evaluates over `record`.
     pub fn eval(&self, record: &impl Fields) -> bool {
         match self {
-            Expr::And(a, b) => a.eval(record) && b.eval(record),
-            Expr::Or(a, b) => a.eval(record) || b.eval(record),
+            Expr::And(all) => all.iter().all(|e| e.eval(record)),
+            Expr::Or(any) => any.iter().any(|e| e.eval(record)),
             Expr::Not(inner) => !inner.eval(record),
             Expr::Compare(field, cmp, value) => compare(record, *field, *cmp, value),
             Expr::Regex(field, regex, negated) => {

@@ -15,13 +15,22 @@ struct Parser<'a> {
     at: usize,
     /// Column just past the input, for "expected ... at the end" errors.
     end: usize,
+    /// How many parentheses and negations enclose the term being read.
+    depth: usize,
 }
+
+/// The deepest nesting of parentheses and negations an expression may have. Parsing,
+/// evaluating and dropping the tree recurse once per level; past this many an expression
+/// is an error pointing at the level too many, never a stack overflow. Chains of `and` and
+/// `or` cost no depth, however long.
+pub const MAX_DEPTH: usize = 256;
 
 pub fn parse(text: &str, tokens: &[Token]) -> Result<Expr, ParseError> {
     let mut parser = Parser {
         tokens,
         at: 0,
         end: text.chars().count(),
+        depth: 0,
     };
     if tokens.is_empty() {
         return Err(ParseError::new(0, i18n::tr(Msg::QEmpty)));
@@ -101,18 +110,21 @@ impl<'a> Parser<'a> {
     }
 
     fn or(&mut self) -> Result<Expr, ParseError> {
-        let mut left = self.and()?;
+        let mut any = vec![self.and()?];
         while let Some(op) = self.peek().filter(|t| is_or(&t.tok)) {
             self.at += 1;
             self.expect_operand(op)?;
-            let right = self.and()?;
-            left = Expr::Or(Box::new(left), Box::new(right));
+            any.push(self.and()?);
         }
-        Ok(left)
+        Ok(if any.len() == 1 {
+            any.swap_remove(0)
+        } else {
+            Expr::Or(any)
+        })
     }
 
     fn and(&mut self) -> Result<Expr, ParseError> {
-        let mut left = self.unary()?;
+        let mut all = vec![self.unary()?];
         while let Some(token) = self.peek() {
             if is_and(&token.tok) {
                 self.at += 1;
@@ -121,10 +133,31 @@ impl<'a> Parser<'a> {
                 break;
             }
             // Anything else starts another term: juxtaposition means "and".
-            let right = self.unary()?;
-            left = Expr::And(Box::new(left), Box::new(right));
+            all.push(self.unary()?);
         }
-        Ok(left)
+        Ok(if all.len() == 1 {
+            all.swap_remove(0)
+        } else {
+            Expr::And(all)
+        })
+    }
+
+    /// Reads what follows a `(`, `not` or `!` at `token`: one level deeper.
+    fn nested<T>(
+        &mut self,
+        token: &Token,
+        read: impl FnOnce(&mut Self) -> Result<T, ParseError>,
+    ) -> Result<T, ParseError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(ParseError::new(
+                token.start,
+                i18n::trf(Msg::QTooDeep, &[&MAX_DEPTH]),
+            ));
+        }
+        self.depth += 1;
+        let read = read(self);
+        self.depth -= 1;
+        read
     }
 
     fn unary(&mut self) -> Result<Expr, ParseError> {
@@ -144,7 +177,8 @@ impl<'a> Parser<'a> {
             }
             Tok::Word(w) if w.eq_ignore_ascii_case("not") => {
                 self.expect_operand(token)?;
-                Ok(Expr::Not(Box::new(self.unary()?)))
+                let inner = self.nested(token, Self::unary)?;
+                Ok(Expr::Not(Box::new(inner)))
             }
             Tok::Word(w) if w.eq_ignore_ascii_case("in") => {
                 Err(ParseError::new(token.start, i18n::tr(Msg::QInStart)))
@@ -153,7 +187,7 @@ impl<'a> Parser<'a> {
                 if self.peek().is_some_and(|t| t.tok == Tok::Close) {
                     return Err(ParseError::new(self.column(), i18n::tr(Msg::QInsideParens)));
                 }
-                let inner = self.or()?;
+                let inner = self.nested(token, Self::or)?;
                 match self.next() {
                     Some(t) if t.tok == Tok::Close => Ok(inner),
                     _ => Err(ParseError::new(token.start, i18n::tr(Msg::QUnclosed))),
@@ -191,7 +225,10 @@ impl<'a> Parser<'a> {
         }
         match self.peek() {
             Some(next) if next.start == bang.end => match next.tok {
-                Tok::Word(_) | Tok::Quoted(_) | Tok::Open => Ok(Expr::Not(Box::new(self.unary()?))),
+                Tok::Word(_) | Tok::Quoted(_) | Tok::Open => {
+                    let inner = self.nested(bang, Self::unary)?;
+                    Ok(Expr::Not(Box::new(inner)))
+                }
                 Tok::Bang => Err(ParseError::new(
                     next.start,
                     i18n::trf(Msg::QUnexpected, &[&"'!'"]),

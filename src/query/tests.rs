@@ -563,3 +563,34 @@ fn typed_entries_answer_the_new_fields_like_raw_records() {
             .matches(&entry)
     );
 }
+
+// See: issue 21 — 12,000 nested parentheses or 200,000 `not`s overflowed the stack.
+#[test]
+fn deep_nesting_is_an_error_at_its_column_and_long_chains_are_fine() {
+    let parens = format!("{}port=22{}", "(".repeat(12_000), ")".repeat(12_000));
+    let err = parse(&parens).expect_err("too deep");
+    // Columns count from 1: the first `(` too many.
+    assert_eq!(err.column, parser::MAX_DEPTH + 1, "{err}");
+    assert!(err.to_string().contains("256"), "{err}");
+    let nots = format!("{}port=22", "not ".repeat(200_000));
+    assert_eq!(
+        parse(&nots).expect_err("too deep").column,
+        parser::MAX_DEPTH * 4 + 1
+    );
+    let bangs = format!("{}port=22", "!".repeat(1_000));
+    assert!(parse(&bangs).is_err());
+    // At the limit it parses, and evaluates as written.
+    let deepest = format!(
+        "{}port=22{}",
+        "(".repeat(parser::MAX_DEPTH),
+        ")".repeat(parser::MAX_DEPTH)
+    );
+    assert_eq!(matching(&deepest), [0]);
+    let even_nots = format!("{}port=22", "not ".repeat(parser::MAX_DEPTH));
+    assert_eq!(matching(&even_nots), [0]);
+    // A long chain is one level: 100,000 terms.
+    let chain: Vec<String> = (1..=100_000).map(|p| format!("pid!={p}")).collect();
+    assert_eq!(matching(&chain.join(" and ")), [3]);
+    let any: Vec<String> = (1..=100_000).map(|p| format!("pid={p}")).collect();
+    assert_eq!(matching(&any.join(" or ")), [0, 1, 2, 4]);
+}

@@ -6,7 +6,7 @@ use std::process::Stdio;
 
 use serde_json::Value;
 
-use crate::common::{ndjson, prt};
+use crate::common::{ndjson, prt, with_input};
 
 /// A free port: bound, read, released (std sets SO_REUSEADDR, so it can be bound again).
 fn free_port() -> u16 {
@@ -359,4 +359,41 @@ fn config_check_parses_the_rules_when() {
         String::from_utf8_lossy(&ok.stderr)
     );
     assert!(String::from_utf8_lossy(&ok.stdout).contains(": ok ("));
+}
+
+// See: issue 21 — 200,000 `not` in a rules file aborted `prt alert` (stack overflow).
+#[test]
+fn a_rule_nested_too_deep_is_an_error_not_a_crash() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rules = dir.path().join("deep.toml");
+    std::fs::write(
+        &rules,
+        format!(
+            "[[alerts]]\nname = \"deep\"\nwhen = \"{}port=22\"\n",
+            "not ".repeat(200_000)
+        ),
+    )
+    .expect("write rules");
+    let output = with_input(
+        prt().args(["alert", "--rules", rules.to_str().expect("utf-8")]),
+        b"{\"local_port\":22}\n",
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(message.contains("rule 'deep'"), "{message}");
+    let config = with_input(
+        prt().args([
+            "config",
+            "--check",
+            "--config",
+            rules.to_str().expect("utf-8"),
+        ]),
+        b"",
+    );
+    assert_eq!(
+        config.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&config.stderr)
+    );
 }

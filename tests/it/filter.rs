@@ -460,3 +460,13 @@ fn a_configured_table_format_stays_off_pipes() {
     );
     assert!(stdout(&table).contains("PROTO"), "{}", stdout(&table));
 }
+
+// See: issue 21 — 12,000 nested parentheses aborted `prt filter` (stack overflow, exit 134).
+#[test]
+fn nesting_too_deep_is_an_error_not_a_crash() {
+    let expr = format!("{}port=22{}", "(".repeat(12_000), ")".repeat(12_000));
+    let output = filter(&[&expr], b"{\"local_port\":22}\n");
+    assert_eq!(output.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(message.contains("257"), "points at the column: {message}");
+}
