@@ -566,6 +566,16 @@ f4u\ntIPv4\nd0x8f0a1b2c3d4e5f66\nPTCP\nn127.0.0.1:9000\nTST=CLOSED\n";
         assert_eq!(sockets[0].queues, (Some(1), Some(0)));
     }
 
+    /// Records of `sockets` with no `ps` details.
+    fn unattributed(sockets: &[LsofSocket]) -> Vec<PortEntry> {
+        records(
+            sockets,
+            &HashMap::new(),
+            Timestamp::from_unix(0),
+            &ScanOptions::default(),
+        )
+    }
+
     // See: issue 14 — lsof spelled v4-mapped addresses differently from netlink.
     #[test]
     fn ipv4_on_an_ipv6_socket_is_v4_mapped_like_the_kernel_says() {
@@ -582,12 +592,7 @@ f5\ntIPv6\nd51764\nPTCP\nn[fe80::1%v0]:9444\nTST=LISTEN\nTQR=2\nTQS=0\n";
             Some("[::ffff:127.0.0.1]:56485".parse().expect("addr"))
         );
         assert_eq!(sockets[1].zone.as_deref(), Some("v0"));
-        let records = records(
-            &sockets,
-            &HashMap::new(),
-            Timestamp::from_unix(0),
-            &ScanOptions::default(),
-        );
+        let records = unattributed(&sockets);
         let listener = records
             .iter()
             .find(|r| r.state == State::Listen)
@@ -603,12 +608,7 @@ f5\ntIPv6\nd51764\nPTCP\nn[fe80::1%v0]:9444\nTST=LISTEN\nTQR=2\nTQS=0\n";
         sockets[0].uid = Some(999);
         sockets[0].login = Some("dnsmasq".to_owned());
         sockets[0].socket_uid = Some(0);
-        let records = records(
-            &sockets,
-            &HashMap::new(),
-            Timestamp::from_unix(0),
-            &ScanOptions::default(),
-        );
+        let records = unattributed(&sockets);
         let listener = records
             .iter()
             .find(|r| r.inode == 2_030_005)

@@ -56,18 +56,14 @@ pub fn dump(
     let mut buffer = vec![0u8; RECV_BUFFER];
     let before = out.len();
     loop {
-        // SAFETY: the buffer is valid for writes of its length for the duration of the call.
-        let received =
-            unsafe { libc::recv(fd.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len(), 0) };
-        if received < 0 {
-            let err = io::Error::last_os_error();
-            if err.kind() == io::ErrorKind::Interrupted {
-                continue;
+        let received = match receive(&fd, &mut buffer) {
+            Ok(received) => received,
+            Err(err) => {
+                out.truncate(before);
+                return Err(err);
             }
-            out.truncate(before);
-            return Err(err);
-        }
-        match parse_datagram(&buffer[..received as usize], proto, out) {
+        };
+        match parse_datagram(&buffer[..received], proto, out) {
             Ok(Progress::More) => {}
             Ok(Progress::Done) => return Ok(()),
             Err(err) => {
@@ -256,23 +252,28 @@ pub fn still_there(socket: &Socket) -> io::Result<bool> {
     id[40..48].copy_from_slice(&[0xff; 8]);
     send(&fd, &request)?;
     let mut buffer = vec![0u8; 8 * 1024];
+    let received = receive(&fd, &mut buffer)?;
+    let mut found = Vec::new();
+    match parse_datagram(&buffer[..received], socket.proto, &mut found) {
+        Ok(_) => Ok(found.iter().any(|s| s.inode == socket.inode)),
+        Err(err) if err.raw_os_error() == Some(libc::ENOENT) => Ok(false),
+        Err(err) => Err(err),
+    }
+}
+
+/// One datagram from the kernel into `buffer`; its length.
+fn receive(fd: &OwnedFd, buffer: &mut [u8]) -> io::Result<usize> {
     loop {
         // SAFETY: the buffer is valid for writes of its length for the duration of the call.
         let received =
             unsafe { libc::recv(fd.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len(), 0) };
-        if received < 0 {
-            let err = io::Error::last_os_error();
-            if err.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
+        if received >= 0 {
+            return Ok(received as usize);
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
             return Err(err);
         }
-        let mut found = Vec::new();
-        return match parse_datagram(&buffer[..received as usize], socket.proto, &mut found) {
-            Ok(_) => Ok(found.iter().any(|s| s.inode == socket.inode)),
-            Err(err) if err.raw_os_error() == Some(libc::ENOENT) => Ok(false),
-            Err(err) => Err(err),
-        };
     }
 }
 

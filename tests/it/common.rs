@@ -350,3 +350,20 @@ pub fn ip(args: &[&str]) {
     let status = Command::new("ip").args(args).status().expect("run ip");
     assert!(status.success(), "ip {args:?} failed");
 }
+
+/// Runs `python3 -c code` with stdout piped and returns it with the first line it prints
+/// (trimmed): how a test's helper process says which port or pids it has.
+pub fn python_reporting(code: &str) -> (std::process::Child, String) {
+    use std::io::BufRead as _;
+    let mut child = Command::new("python3")
+        .args(["-c", code])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the helper's first line");
+    (child, line.trim().to_owned())
+}

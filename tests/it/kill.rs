@@ -428,16 +428,7 @@ impl Forked {
             stubborn = if stubborn { "True" } else { "False" },
             low = low_pid.unwrap_or(0),
         );
-        let mut parent = Command::new("python3")
-            .args(["-c", &code])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 runs");
-        let mut line = String::new();
-        BufReader::new(parent.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("port and children");
+        let (parent, line) = crate::common::python_reporting(&code);
         let mut numbers = line
             .split_whitespace()
             .map(|n| n.parse::<u32>().expect("a number"));

@@ -525,18 +525,8 @@ fn a_socket_bound_before_dropping_privileges_is_its_creators_in_every_backend() 
                 os.setgid(65534); os.setuid(65534)\n\
                 print(s.getsockname()[1], flush=True)\n\
                 time.sleep(60)\n";
-    let mut child = std::process::Command::new("python3")
-        .args(["-c", code])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
-        &mut line,
-    )
-    .expect("the port");
-    let port: u16 = line.trim().parse().expect("a port");
+    let (mut child, line) = crate::common::python_reporting(code);
+    let port: u16 = line.parse().expect("a port");
     for backend in ["netlink", "proc", "lsof"] {
         let records = scan(&["--backend", backend, "-tl"]);
         let mine: Vec<&Value> = records

@@ -305,16 +305,8 @@ fn a_listener_that_changes_hands_is_one_socket_throughout() {
                 if os.fork() == 0:\n\
                 \x20   time.sleep(60); os._exit(0)\n\
                 time.sleep(1.5)\n";
-    let mut parent = std::process::Command::new("python3")
-        .args(["-c", code])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    let mut line = String::new();
-    BufReader::new(parent.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("the port");
-    let port: u16 = line.trim().parse().expect("a port");
+    let (mut parent, line) = python_reporting(code);
+    let port: u16 = line.parse().expect("a port");
     let (mut watcher, receiver) = watch(&["--ndjson", "--interval", "200ms"]);
     let mut seen = Vec::new();
     // The parent exits; the watch then reports the same socket with one holder.
