@@ -378,10 +378,12 @@ impl Ctx {
         }
     }
 
-    /// Standard output, line-buffered on a terminal and block-buffered otherwise.
+    /// Standard output, line-buffered on a terminal and block-buffered otherwise. A write
+    /// that fails says it was standard output that failed; one to a stdout that was closed
+    /// when prt started fails too (see [`Stdout`]).
     #[must_use]
     pub fn stdout(&self) -> Box<dyn Write> {
-        let lock = io::stdout().lock();
+        let lock = Stdout::new(io::stdout().lock());
         if self.stdout_tty {
             Box::new(LineWriter::new(lock))
         } else {
@@ -427,6 +429,69 @@ impl Ctx {
     /// A note for the person at the terminal, on stderr, prefixed with the stage name.
     pub fn note(&self, message: &str) {
         super::exit::report(&self.label, message);
+    }
+}
+
+/// Standard output as every stage writes it: a failed write names standard output (with
+/// the error's kind kept, so a closed pipe is still recognised as one), and writing to a
+/// stdout that was closed when prt started is an error rather than lost in silence.
+pub struct Stdout<W> {
+    inner: W,
+}
+
+/// A write error on standard output, as its message reads.
+#[derive(Debug)]
+struct StdoutError(String);
+
+impl std::fmt::Display for StdoutError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StdoutError {}
+
+impl<W: Write> Stdout<W> {
+    /// Wraps the real standard output (or a stand-in in tests).
+    pub fn new(inner: W) -> Stdout<W> {
+        Stdout { inner }
+    }
+
+    fn check(&self) -> io::Result<()> {
+        if super::exit::stdout_closed() {
+            return Err(closed_stdout_error());
+        }
+        Ok(())
+    }
+}
+
+/// The error of writing to a standard output that was closed when prt started.
+#[must_use]
+pub fn closed_stdout_error() -> io::Error {
+    io::Error::other(StdoutError(i18n::tr(Msg::StdoutClosed).to_owned()))
+}
+
+/// The error `err` from writing standard output, saying so (its kind kept).
+#[must_use]
+pub fn stdout_error(err: io::Error) -> io::Error {
+    let message = i18n::trf(Msg::StdoutWrite, &[&err]);
+    io::Error::new(err.kind(), StdoutError(message))
+}
+
+impl<W: Write> Write for Stdout<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.check()?;
+        self.inner.write(buf).map_err(stdout_error)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.check()?;
+        self.inner.write_all(buf).map_err(stdout_error)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.check()?;
+        self.inner.flush().map_err(stdout_error)
     }
 }
 
