@@ -157,7 +157,10 @@ fn clap_exit(err: &clap::Error) -> ExitCode {
     let label = std::env::args()
         .next()
         .and_then(|argv0| {
-            let name = std::path::Path::new(&argv0).file_name()?.to_str()?.to_owned();
+            let name = std::path::Path::new(&argv0)
+                .file_name()?
+                .to_str()?
+                .to_owned();
             Some(name)
         })
         .unwrap_or_else(|| "prt".to_owned());
@@ -169,7 +172,10 @@ fn clap_exit(err: &clap::Error) -> ExitCode {
             .and_then(|()| io::stdout().flush())
             .map_err(super::common::stdout_error)
     };
-    finish(&label, written.map(|()| Exit::Success).map_err(anyhow::Error::new))
+    finish(
+        &label,
+        written.map(|()| Exit::Success).map_err(anyhow::Error::new),
+    )
 }
 
 /// Whether standard output was closed when prt started. The standard library reopens a

@@ -114,7 +114,11 @@ fn lost_output_is_an_error_with_a_message() {
             .expect("prt");
         for (how, output, says) in [
             ("closed", closed, "standard output is closed"),
-            ("full", full, "cannot write to standard output: No space left"),
+            (
+                "full",
+                full,
+                "cannot write to standard output: No space left",
+            ),
         ] {
             let stderr = String::from_utf8_lossy(&output.stderr);
             assert_eq!(output.status.code(), Some(2), "{args:?} {how}: {stderr}");
@@ -139,6 +143,10 @@ fn help_and_stages_into_a_pipe_nobody_reads_stay_quiet() {
             ))
             .output()
             .expect("sh");
-        assert_eq!(String::from_utf8_lossy(&output.stderr), "status 0\n", "{args}");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stderr),
+            "status 0\n",
+            "{args}"
+        );
     }
 }
