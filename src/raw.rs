@@ -228,6 +228,17 @@ impl<'a> RawValue<'a> {
         }
     }
 
+    /// The value as cells: an array's elements' cells, anything else its one [`cell`].
+    ///
+    /// [`cell`]: RawValue::cell
+    #[must_use]
+    pub fn cells(self) -> Vec<Cow<'a, str>> {
+        match self {
+            RawValue::Array(text) => elements(text).into_iter().map(RawValue::cell).collect(),
+            other => vec![other.cell()],
+        }
+    }
+
     /// The decoded strings of an array of strings (other elements are skipped).
     #[must_use]
     pub fn strings(self) -> Vec<Cow<'a, str>> {

@@ -82,7 +82,7 @@ impl fmt::Display for Block {
 
 /// Why an argument is not something to block.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", i18n::trf(Msg::BadBlock, &[&format!("{:?}", self.0)]))]
+#[error("{}", i18n::trf(Msg::BadBlock, &[&format!("'{}'", self.0)]))]
 pub struct BadBlock(pub String);
 
 impl FromStr for Block {
@@ -124,7 +124,9 @@ pub enum Action {
     Reset,
 }
 
-/// What to block: built from records and arguments, deduplicated, with what was skipped.
+/// What to block: built from records and arguments, deduplicated. What is left out is
+/// handed back as a note, for the caller to give (capped) as it goes: a list of them could
+/// grow with the input.
 #[derive(Debug)]
 pub struct Blocklist {
     /// Remote addresses (default) or local ports (`local_port`).
@@ -132,8 +134,6 @@ pub struct Blocklist {
     allow_private: bool,
     own: Vec<IpAddr>,
     blocks: BTreeSet<Block>,
-    /// What was left out and why, for a note each.
-    pub skipped: Vec<String>,
 }
 
 /// A record that cannot be turned into a block.
@@ -156,7 +156,6 @@ impl Blocklist {
             allow_private,
             own,
             blocks: BTreeSet::new(),
-            skipped: Vec::new(),
         }
     }
 
@@ -166,8 +165,13 @@ impl Blocklist {
         self.blocks.iter().copied().collect()
     }
 
-    /// Adds what a record says to block: its remote address, or its local port.
-    pub fn add_record(&mut self, record: &RawRecord<'_>, place: &str) -> Result<(), BadRecord> {
+    /// Adds what a record says to block: its remote address, or its local port. `Some`
+    /// note when the record names nothing that may be blocked.
+    pub fn add_record(
+        &mut self,
+        record: &RawRecord<'_>,
+        place: &str,
+    ) -> Result<Option<String>, BadRecord> {
         let bad = |what: String| BadRecord {
             place: place.to_owned(),
             what,
@@ -176,43 +180,42 @@ impl Blocklist {
             let proto = match record.str(Key::Proto).as_deref() {
                 Some("tcp") => Proto::Tcp,
                 Some("udp") => Proto::Udp,
-                other => return Err(bad(i18n::trf(Msg::FwBadProto, &[&format!("{other:?}")]))),
+                other => {
+                    let proto = other.map_or_else(|| "null".to_owned(), |p| format!("'{p}'"));
+                    return Err(bad(i18n::trf(Msg::FwBadProto, &[&proto])));
+                }
             };
             let port = record
                 .u64(Key::LocalPort)
                 .and_then(|p| u16::try_from(p).ok())
                 .filter(|&p| p > 0)
                 .ok_or_else(|| bad(i18n::tr(Msg::FwNoLocalPort).to_owned()))?;
-            self.add(Block::Port(proto, port), place);
-            return Ok(());
+            return Ok(self.add(Block::Port(proto, port), place));
         }
         match record.get(Key::RemoteAddr) {
-            None | Some(RawValue::Null) => {
-                self.skipped.push(i18n::trf(Msg::FwNoRemote, &[&place]));
-                Ok(())
-            }
+            None | Some(RawValue::Null) => Ok(Some(i18n::trf(Msg::FwNoRemote, &[&place]))),
             Some(value) => {
                 let addr = value
                     .as_ip()
                     .ok_or_else(|| bad(i18n::trf(Msg::FwNotIp, &[&value.cell()])))?;
-                self.add(Block::Address(addr.to_canonical()), place);
-                Ok(())
+                Ok(self.add(Block::Address(addr.to_canonical()), place))
             }
         }
     }
 
-    /// Adds one block, unless it is an address that must not be blocked.
-    pub fn add(&mut self, block: Block, place: &str) {
+    /// Adds one block, unless it is an address that must not be blocked: then `Some` note
+    /// saying why it was skipped.
+    pub fn add(&mut self, block: Block, place: &str) -> Option<String> {
         if let Block::Address(addr) = block {
             if let Some(reason) = self.never_blocked(addr) {
-                let note = i18n::trf(Msg::FwSkipped, &[&place, &addr, &i18n::tr(reason)]);
-                if !self.skipped.contains(&note) {
-                    self.skipped.push(note);
-                }
-                return;
+                return Some(i18n::trf(
+                    Msg::FwSkipped,
+                    &[&place, &addr, &i18n::tr(reason)],
+                ));
             }
         }
         self.blocks.insert(block);
+        None
     }
 
     /// Why `addr` is left alone: blocking it would cut this machine off from itself or
@@ -922,7 +925,7 @@ mod tests {
     fn never_blocks_loopback_unspecified_own_or_private_unless_allowed() {
         let own: Vec<IpAddr> = vec!["203.0.113.9".parse().expect("ip")];
         let mut list = Blocklist::new(false, false, own.clone());
-        for text in [
+        let skipped = [
             "127.0.0.1",
             "::1",
             "0.0.0.0",
@@ -935,15 +938,15 @@ mod tests {
             "100.64.0.1",
             "198.51.100.7",
             "198.51.100.7",
-        ] {
-            list.add(text.parse().expect("block"), "arg");
-        }
+        ]
+        .map(|text| list.add(text.parse().expect("block"), "arg"));
         assert_eq!(list.blocks(), blocks(&["198.51.100.7"]));
-        assert_eq!(list.skipped.len(), 10, "{:?}", list.skipped);
-        assert!(list.skipped[0].contains("loopback"));
+        let skipped: Vec<String> = skipped.into_iter().flatten().collect();
+        assert_eq!(skipped.len(), 10, "{skipped:?}");
+        assert!(skipped[0].contains("loopback"));
         let mut allowed = Blocklist::new(false, true, own);
         for text in ["127.0.0.1", "203.0.113.9", "10.1.2.3"] {
-            allowed.add(text.parse().expect("block"), "arg");
+            assert_eq!(allowed.add(text.parse().expect("block"), "arg"), None);
         }
         assert_eq!(allowed.blocks(), blocks(&["10.1.2.3", "203.0.113.9"]));
     }
@@ -956,10 +959,10 @@ mod tests {
         let evil = br#"{"proto":"tcp","local_port":1,"remote_addr":"1.2.3.4 ; reboot"}"#;
         let record = |bytes: &'static [u8]| RawRecord::parse(bytes).expect("valid");
         let mut remote = Blocklist::new(false, false, Vec::new());
-        remote.add_record(&record(line), "line 1").expect("ok");
-        remote.add_record(&record(listener), "line 2").expect("ok");
+        assert_eq!(remote.add_record(&record(line), "line 1"), Ok(None));
+        let note = remote.add_record(&record(listener), "line 2").expect("ok");
         assert_eq!(remote.blocks(), blocks(&["198.51.100.7"]));
-        assert!(remote.skipped[0].starts_with("line 2: no remote address"));
+        assert!(note.is_some_and(|n| n.starts_with("line 2: no remote address")));
         let err = remote
             .add_record(&record(evil), "line 3")
             .expect_err("not an address");

@@ -10,7 +10,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::common::{ConfigArgs, Ctx, OutputArgs, parse_duration};
+use super::common::{ConfigArgs, Ctx, OutputArgs, SKIPPED_LINE, parse_duration};
 use super::exit::{Exit, Stage};
 use crate::act::exec::{Job, QueueFull, Runner};
 use crate::alert::{self, Action, Rule};
@@ -84,6 +84,9 @@ pub struct Args {
 /// Runs waiting for a free --exec worker before further ones are refused (and reported).
 const EXEC_QUEUE: usize = 256;
 
+/// The kind of note for an --exec run that failed or timed out.
+const EXEC_FAILED: &str = "exec-failed";
+
 impl Stage for Args {
     const NAME: &'static str = "alert";
 
@@ -127,7 +130,7 @@ impl Stage for Args {
                 Ok(record) => record,
                 Err(err @ reader::Error::Malformed { .. }) if self.skip_invalid => {
                     invalid += 1;
-                    ctx.note(&i18n::trf(Msg::SkippedLine, &[&err]));
+                    ctx.note_capped(SKIPPED_LINE, &i18n::trf(Msg::SkippedLine, &[&err]));
                     continue;
                 }
                 Err(err) => return Err(err.into()),
@@ -153,7 +156,7 @@ impl Stage for Args {
         }
         if let Some(runner) = stage.runner.take() {
             for failure in runner.finish() {
-                ctx.note(&failure);
+                ctx.note_capped(EXEC_FAILED, &failure);
             }
         }
         if invalid > 1 {
@@ -241,13 +244,14 @@ impl Alerting {
         if let Some(runner) = &self.runner {
             let job = exec_job(record, &names, &self.annotated);
             if let Err(QueueFull(job)) = runner.submit(job) {
-                ctx.note(&format!(
+                let note = format!(
                     "{}: --exec not run, {EXEC_QUEUE} runs already waiting",
                     job.label
-                ));
+                );
+                ctx.note_capped("exec-queue-full", &note);
             }
             for failure in runner.failures() {
-                ctx.note(&failure);
+                ctx.note_capped(EXEC_FAILED, &failure);
             }
         }
         Ok(())

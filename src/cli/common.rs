@@ -211,7 +211,12 @@ pub struct Ctx {
     /// The configuration, once a stage has loaded it ([`Ctx::load_config`]).
     pub config: Config,
     env: Vec<(String, OsString)>,
+    /// How many notes of each kind were given ([`Ctx::note_capped`]).
+    noted: std::cell::RefCell<Vec<(&'static str, usize)>>,
 }
+
+/// Notes of one kind given one by one before the rest are only counted.
+pub const NOTE_CAP: usize = 10;
 
 impl Ctx {
     /// The context of this process: its terminals and its `NO_COLOR`/`CLICOLOR_FORCE`.
@@ -241,6 +246,7 @@ impl Ctx {
             width: None,
             config: Config::default(),
             env,
+            noted: std::cell::RefCell::default(),
         };
         if stdout_tty {
             ctx.width = terminal_width(stdout.as_raw_fd())
@@ -259,6 +265,7 @@ impl Ctx {
             width: None,
             config: Config::default(),
             env: env.iter().map(|&(k, v)| (k.to_owned(), v.into())).collect(),
+            noted: std::cell::RefCell::default(),
         }
     }
 
@@ -429,6 +436,36 @@ impl Ctx {
     /// A note for the person at the terminal, on stderr, prefixed with the stage name.
     pub fn note(&self, message: &str) {
         super::exit::report(&self.label, message);
+    }
+
+    /// A note of which there may be one per record (a skipped line, a failed --exec): the
+    /// first [`NOTE_CAP`] of each `kind` are given, the rest only counted, for one total
+    /// line per kind at the end ([`Ctx::note_totals`]). The one place notes are capped.
+    pub fn note_capped(&self, kind: &'static str, message: &str) {
+        let count = {
+            let mut noted = self.noted.borrow_mut();
+            if let Some((_, count)) = noted.iter_mut().find(|(k, _)| *k == kind) {
+                *count += 1;
+                *count
+            } else {
+                noted.push((kind, 1));
+                1
+            }
+        };
+        if count <= NOTE_CAP {
+            self.note(message);
+        }
+    }
+
+    /// One line per kind of capped note that went over the cap: `... and 19990 more like
+    /// this`. Called once, when the stage ends (however it ends).
+    pub fn note_totals(&self) {
+        let noted = std::mem::take(&mut *self.noted.borrow_mut());
+        for (_, count) in noted {
+            if count > NOTE_CAP {
+                self.note(&i18n::trf(Msg::NotesMore, &[&(count - NOTE_CAP)]));
+            }
+        }
     }
 }
 
@@ -626,6 +663,9 @@ pub struct RecordArgs {
     pub skip_invalid: bool,
 }
 
+/// The kind of note for a malformed line skipped with `--skip-invalid`.
+pub const SKIPPED_LINE: &str = "skipped-line";
+
 /// What [`RecordArgs::read`] hands on.
 pub enum RecordEvent<'a> {
     /// A record, and where it is (`line 3`).
@@ -664,7 +704,8 @@ impl RecordArgs {
             match handled {
                 Ok(()) => {}
                 Err(err) if self.skip_invalid => {
-                    ctx.note(&i18n::trf(Msg::SkippedLine, &[&format!("{err:#}")]));
+                    let note = i18n::trf(Msg::SkippedLine, &[&format!("{err:#}")]);
+                    ctx.note_capped(SKIPPED_LINE, &note);
                 }
                 Err(err) => return Err(err),
             }

@@ -110,6 +110,7 @@ fn early_language() {
 fn run_stage<S: Stage>(args: S, label: &str) -> ExitCode {
     let mut ctx = Ctx::from_process(label);
     let outcome = args.run(&mut ctx);
+    ctx.note_totals();
     finish(label, outcome)
 }
 

@@ -82,7 +82,7 @@ pub fn parse(output: &[u8]) -> Result<Vec<LsofSocket>, Malformed> {
                 finish(file.take(), process.as_ref(), &mut sockets, number)?;
                 let pid = value
                     .parse()
-                    .map_err(|_| bad(format!("pid {value:?} is not a number")))?;
+                    .map_err(|_| bad(format!("pid '{value}' is not a number")))?;
                 process = Some(Process {
                     pid,
                     command: String::new(),
@@ -180,13 +180,13 @@ fn finish(
     let bad = |what: String| Malformed { line, what };
     let (local, remote) = parse_name(&file.name, family).ok_or_else(|| {
         bad(format!(
-            "name {:?} is not ADDR:PORT[->ADDR:PORT]",
+            "name '{}' is not ADDR:PORT[->ADDR:PORT]",
             file.name
         ))
     })?;
     let state = match (proto, &file.tcp_state) {
         (Proto::Tcp, Some(state)) => {
-            tcp_state(state).ok_or_else(|| bad(format!("unknown TCP state {state:?}")))?
+            tcp_state(state).ok_or_else(|| bad(format!("unknown TCP state '{state}'")))?
         }
         (Proto::Tcp, None) => State::Close,
         (Proto::Udp, _) if remote.is_some() => State::Established,

@@ -299,3 +299,44 @@ fn a_failing_command_is_reported_and_sets_the_status() {
             .is_some_and(|m| m.contains("pfctl"))
     );
 }
+
+#[test]
+fn skipped_records_are_noted_ten_then_counted_and_errors_show_no_debug_text() {
+    // See: issue 21
+    // One note per skipped record with no cap (20,000 lines for one scan), and
+    // `proto Some("tcp;reboot")` in an error.
+    let loopback: String = (0..25)
+        .map(|i| {
+            format!(
+                "{{\"proto\":\"tcp\",\"local_port\":{},\"remote_addr\":\"127.0.0.{}\"}}\n",
+                1000 + i,
+                i + 1
+            )
+        })
+        .collect();
+    let input = format!("{loopback}{{\"proto\":\"tcp\",\"remote_addr\":\"203.0.113.5\"}}\n");
+    let (code, script, stderr) = fw(&[], &input);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(script.contains("203.0.113.5"));
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 11, "{stderr}");
+    assert!(
+        lines[..10].iter().all(|l| l.contains(": loopback")),
+        "{stderr}"
+    );
+    assert_eq!(lines[10], "prt fw: ... and 15 more like this");
+
+    let (code, _, stderr) = fw(
+        &["--local-port"],
+        "{\"proto\":\"tcp;reboot\",\"local_port\":1}\n",
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("proto 'tcp;reboot' is not tcp or udp"),
+        "{stderr}"
+    );
+    let (_, _, stderr) = fw(&["--local-port"], "{\"local_port\":1}\n");
+    assert!(stderr.contains("proto null is not tcp or udp"), "{stderr}");
+    let (_, _, stderr) = fw(&["--", "1.2.3.4;reboot"], "");
+    assert!(stderr.contains("'1.2.3.4;reboot' is neither"), "{stderr}");
+}
