@@ -340,3 +340,67 @@ fn skipped_records_are_noted_ten_then_counted_and_errors_show_no_debug_text() {
     let (_, _, stderr) = fw(&["--", "1.2.3.4;reboot"], "");
     assert!(stderr.contains("'1.2.3.4;reboot' is neither"), "{stderr}");
 }
+
+#[test]
+fn many_iptables_targets_make_a_loop_that_checks_each_one() {
+    // See: issue 21
+    // The iptables plan held several commands per address: 2.5 GB for 1M addresses. Now
+    // one step per chain runs for each target; in a script, a loop over a here-document.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("log");
+    // Stand-ins that log their arguments: nothing is in place yet except one rule.
+    for program in ["iptables", "ip6tables"] {
+        let path = dir.path().join(program);
+        std::fs::write(
+            &path,
+            format!(
+                "#!/bin/sh\necho \"{program} $*\" >> '{}'\n\
+                 case \"$2 $5\" in '-C 203.0.113.1') exit 0;; '-C '*|'-n '*) exit 1;; esac\n",
+                log.display()
+            ),
+        )
+        .expect("write");
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+    }
+    let input: String = (1..=20)
+        .map(|i| format!("{{\"proto\":\"tcp\",\"remote_addr\":\"203.0.113.{i}\"}}\n"))
+        .chain(["{\"proto\":\"tcp\",\"remote_addr\":\"2001:db8::5\"}\n".to_owned()])
+        .collect();
+    let (code, script, stderr) = fw(&["--backend", "iptables"], &input);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(script.contains("while read -r target; do\n"), "{script}");
+    assert!(
+        script.contains(
+            "iptables -w -C prt-in -s \"$target\" -j DROP >/dev/null 2>&1 || \
+             iptables -w -A prt-in -s \"$target\" -j DROP\n"
+        ),
+        "{script}"
+    );
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let ran = Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .env("PATH", path)
+        .output()
+        .expect("sh");
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let log = std::fs::read_to_string(&log).expect("commands ran");
+    let added: Vec<&str> = log.lines().filter(|l| l.contains(" -A prt-")).collect();
+    // 19 new v4 addresses in both chains (203.0.113.1 is already there), and the v6 one.
+    assert_eq!(added.len(), 19 * 2 + 2, "{log}");
+    assert!(log.contains("iptables -w -A prt-out -d 203.0.113.20 -j DROP\n"));
+    assert!(!log.contains("-A prt-in -s 203.0.113.1 "), "{log}");
+    assert!(
+        log.contains("ip6tables -w -A prt-in -s 2001:db8::5 -j DROP\n"),
+        "{log}"
+    );
+}
