@@ -67,7 +67,8 @@ pub struct Args {
     /// How many --exec commands may run at once.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub exec_jobs: u16,
-    /// Kill an --exec command that runs longer than this.
+    /// Kill an --exec command, and everything it started, when it runs longer than this
+    /// (counted from its start, feeding it the record included).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub exec_timeout: Duration,
     /// Report malformed lines on stderr and go on, instead of stopping with status 2.
