@@ -1012,7 +1012,7 @@ mod tests {
             (r#"{"a":1,}"#.into(), false),
             ("{\"a\":1}\n\r\t ".into(), true),
             ("{\"a\":\"\x7f\"}".into(), true),
-            (r#"[1]"#.into(), false),
+            (r"[1]".into(), false),
             (r#"{"pid":1,"pid":2}"#.into(), true),
         ];
         for (line, accepted) in cases {

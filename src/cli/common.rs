@@ -494,7 +494,7 @@ impl<W: Write> Stdout<W> {
         Stdout { inner }
     }
 
-    fn check(&self) -> io::Result<()> {
+    fn check() -> io::Result<()> {
         if super::exit::stdout_closed() {
             return Err(closed_stdout_error());
         }
@@ -510,25 +510,25 @@ pub fn closed_stdout_error() -> io::Error {
 
 /// The error `err` from writing standard output, saying so (its kind kept).
 #[must_use]
-pub fn stdout_error(err: io::Error) -> io::Error {
-    let message = i18n::trf(Msg::StdoutWrite, &[&err]);
+pub fn stdout_error(err: &io::Error) -> io::Error {
+    let message = i18n::trf(Msg::StdoutWrite, &[err]);
     io::Error::new(err.kind(), StdoutError(message))
 }
 
 impl<W: Write> Write for Stdout<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.check()?;
-        self.inner.write(buf).map_err(stdout_error)
+        Self::check()?;
+        self.inner.write(buf).map_err(|e| stdout_error(&e))
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.check()?;
-        self.inner.write_all(buf).map_err(stdout_error)
+        Self::check()?;
+        self.inner.write_all(buf).map_err(|e| stdout_error(&e))
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.check()?;
-        self.inner.flush().map_err(stdout_error)
+        Self::check()?;
+        self.inner.flush().map_err(|e| stdout_error(&e))
     }
 }
 

@@ -171,7 +171,7 @@ fn clap_exit(err: &clap::Error) -> ExitCode {
     } else {
         err.print()
             .and_then(|()| io::stdout().flush())
-            .map_err(super::common::stdout_error)
+            .map_err(|e| super::common::stdout_error(&e))
     };
     finish(
         &label,

@@ -305,15 +305,14 @@ fn skipped_records_are_noted_ten_then_counted_and_errors_show_no_debug_text() {
     // See: issue 21
     // One note per skipped record with no cap (20,000 lines for one scan), and
     // `proto Some("tcp;reboot")` in an error.
-    let loopback: String = (0..25)
-        .map(|i| {
-            format!(
-                "{{\"proto\":\"tcp\",\"local_port\":{},\"remote_addr\":\"127.0.0.{}\"}}\n",
-                1000 + i,
-                i + 1
-            )
-        })
-        .collect();
+    let mut loopback = String::new();
+    for i in 0..25 {
+        loopback.push_str(&format!(
+            "{{\"proto\":\"tcp\",\"local_port\":{},\"remote_addr\":\"127.0.0.{}\"}}\n",
+            1000 + i,
+            i + 1
+        ));
+    }
     let input = format!("{loopback}{{\"proto\":\"tcp\",\"remote_addr\":\"203.0.113.5\"}}\n");
     let (code, script, stderr) = fw(&[], &input);
     assert_eq!(code, 0, "{stderr}");
@@ -363,10 +362,13 @@ fn many_iptables_targets_make_a_loop_that_checks_each_one() {
         std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .expect("chmod");
     }
-    let input: String = (1..=20)
-        .map(|i| format!("{{\"proto\":\"tcp\",\"remote_addr\":\"203.0.113.{i}\"}}\n"))
-        .chain(["{\"proto\":\"tcp\",\"remote_addr\":\"2001:db8::5\"}\n".to_owned()])
-        .collect();
+    let mut input = String::new();
+    for i in 1..=20 {
+        input.push_str(&format!(
+            "{{\"proto\":\"tcp\",\"remote_addr\":\"203.0.113.{i}\"}}\n"
+        ));
+    }
+    input.push_str("{\"proto\":\"tcp\",\"remote_addr\":\"2001:db8::5\"}\n");
     let (code, script, stderr) = fw(&["--backend", "iptables"], &input);
     assert_eq!(code, 0, "{stderr}");
     assert!(script.contains("while read -r target; do\n"), "{script}");
