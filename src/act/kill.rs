@@ -461,7 +461,7 @@ fn escalate(
 }
 
 /// `5s`, `0.3s`.
-fn seconds(duration: Duration) -> String {
+pub(crate) fn seconds(duration: Duration) -> String {
     let secs = duration.as_secs_f64();
     if secs.fract() == 0.0 {
         format!("{secs:.0}s")

@@ -150,7 +150,7 @@ impl Args {
         let count = found.targets.len();
         let wait = options
             .escalate
-            .map(|wait| format!("{wait:?}"))
+            .map(kill::seconds)
             .unwrap_or_default();
         let question = match (count, options.escalate.is_some()) {
             (1, false) => Msg::AskOne,
