@@ -118,7 +118,7 @@ Register-ArgumentCompleter -Native -CommandName 'prt' -ScriptBlock {
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The --when rule''s name [default: the expression]')
             [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'Run CMD through the shell for each fired record, the record on its stdin')
             [CompletionResult]::new('--exec-jobs', '--exec-jobs', [CompletionResultType]::ParameterName, 'How many --exec commands may run at once')
-            [CompletionResult]::new('--exec-timeout', '--exec-timeout', [CompletionResultType]::ParameterName, 'Kill an --exec command that runs longer than this')
+            [CompletionResult]::new('--exec-timeout', '--exec-timeout', [CompletionResultType]::ParameterName, 'Kill an --exec command, and everything it started, when it runs longer than this (counted from its start, feeding it the record included)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal (or the configuration''s format there), ndjson otherwise]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the table [default: auto]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]')

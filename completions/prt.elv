@@ -111,7 +111,7 @@ set edit:completion:arg-completer[prt] = {|@words|
             cand --name 'The --when rule''s name [default: the expression]'
             cand --exec 'Run CMD through the shell for each fired record, the record on its stdin'
             cand --exec-jobs 'How many --exec commands may run at once'
-            cand --exec-timeout 'Kill an --exec command that runs longer than this'
+            cand --exec-timeout 'Kill an --exec command, and everything it started, when it runs longer than this (counted from its start, feeding it the record included)'
             cand --format 'Output format [default: table on a terminal (or the configuration''s format there), ndjson otherwise]'
             cand --color 'When to colour the table [default: auto]'
             cand --config 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]'

@@ -113,7 +113,7 @@ complete -c prt -n "__fish_prt_using_subcommand alert" -l action -d 'The --when 
 complete -c prt -n "__fish_prt_using_subcommand alert" -l name -d 'The --when rule\'s name [default: the expression]' -r
 complete -c prt -n "__fish_prt_using_subcommand alert" -l exec -d 'Run CMD through the shell for each fired record, the record on its stdin' -r
 complete -c prt -n "__fish_prt_using_subcommand alert" -l exec-jobs -d 'How many --exec commands may run at once' -r
-complete -c prt -n "__fish_prt_using_subcommand alert" -l exec-timeout -d 'Kill an --exec command that runs longer than this' -r
+complete -c prt -n "__fish_prt_using_subcommand alert" -l exec-timeout -d 'Kill an --exec command, and everything it started, when it runs longer than this (counted from its start, feeding it the record included)' -r
 complete -c prt -n "__fish_prt_using_subcommand alert" -l format -d 'Output format [default: table on a terminal (or the configuration\'s format there), ndjson otherwise]' -r -f -a "table\t'Aligned columns for people (the default on a terminal)'
 ndjson\t'One JSON object per line (the default in a pipe)'
 json\t'One JSON array'

@@ -162,7 +162,7 @@ impl fmt::Display for State {
 
 /// The error for a state spelling that is not one of [`State::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown socket state {0:?}")]
+#[error("unknown socket state '{0}'")]
 pub struct UnknownState(pub String);
 
 impl FromStr for State {
@@ -398,7 +398,7 @@ impl fmt::Display for Timestamp {
 
 /// The error for text that is not an RFC 3339 timestamp.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not an RFC 3339 timestamp: {0:?}")]
+#[error("not an RFC 3339 timestamp: '{0}'")]
 pub struct BadTimestamp(pub String);
 
 impl FromStr for Timestamp {

@@ -5,13 +5,21 @@
 //! record over. A full queue is reported to the caller, which must say so: dropping a run
 //! silently would be data loss. A command that overruns its time is killed and reported,
 //! so a hung one cannot hold the workers forever.
+//!
+//! The clock starts at spawn and covers feeding the record: stdin is written from its own
+//! thread, so a command that never reads cannot stall a worker however large the record.
+//! Each command leads its own process group, and a timeout kills the whole group, so what
+//! the command started in the background goes with it.
 
 use std::io::Write as _;
+use std::os::unix::process::CommandExt as _;
 use std::process::{Command, Stdio};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use crate::i18n::{self, Msg};
 
 /// One run of the command.
 #[derive(Debug, Clone)]
@@ -103,21 +111,28 @@ fn work(command: &str, queue: &Mutex<Receiver<Job>>, report: &Sender<String>, ti
     }
 }
 
-/// One run: the record on stdin, the environment added, killed after `timeout`.
+/// One run: the record on stdin, the environment added; after `timeout` from the start
+/// the command's whole process group is killed and the run is a failure.
 fn run(command: &str, job: &Job, timeout: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + timeout;
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(command)
         .envs(job.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
+        .process_group(0)
         .spawn()
         .map_err(|e| format!("could not start: {e}"))?;
     if let Some(mut stdin) = child.stdin.take() {
-        // A command that does not read its input is not a failure.
-        let _ = stdin.write_all(&job.stdin);
+        // Fed from its own thread, never joined: the write ends when the command reads it
+        // all, exits, or is killed (the pipe then breaks). A command that does not read its
+        // input is not a failure.
+        let record = job.stdin.clone();
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&record);
+        });
     }
-    let deadline = Instant::now() + timeout;
     loop {
         match child.try_wait() {
             Ok(Some(status)) if status.success() => return Ok(()),
@@ -126,12 +141,34 @@ fn run(command: &str, job: &Job, timeout: Duration) -> Result<(), String> {
                 std::thread::sleep(Duration::from_millis(5));
             }
             Ok(None) => {
-                let _ = child.kill();
+                kill_group(child.id());
                 let _ = child.wait();
-                return Err(format!("was killed after {}s", timeout.as_secs_f64()));
+                return Err(i18n::trf(Msg::ExecTimedOut, &[&seconds(timeout)]));
             }
             Err(e) => return Err(format!("could not be waited for: {e}")),
         }
+    }
+}
+
+/// SIGKILL to every process of the group `leader` leads (the command was spawned as its
+/// own group's leader, and has not been reaped, so the group id is still its own).
+fn kill_group(leader: u32) {
+    let Ok(group) = libc::pid_t::try_from(leader) else {
+        return;
+    };
+    if group > 1 {
+        // SAFETY: kill takes plain integers; a negative pid names a process group.
+        unsafe { libc::kill(-group, libc::SIGKILL) };
+    }
+}
+
+/// `1s`, `1.5s`: a duration as the user wrote it, near enough.
+fn seconds(duration: Duration) -> String {
+    let secs = duration.as_secs_f64();
+    if secs.fract() == 0.0 {
+        format!("{secs:.0}s")
+    } else {
+        format!("{secs}s")
     }
 }
 
@@ -181,7 +218,7 @@ mod tests {
         runner.submit(job("slow", "")).expect("queued");
         let failures = runner.finish();
         assert!(start.elapsed() < Duration::from_secs(5));
-        assert!(failures[0].contains("killed"), "{failures:?}");
+        assert!(failures[0].contains("timed out after 0.2s"), "{failures:?}");
     }
 
     #[test]

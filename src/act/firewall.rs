@@ -10,6 +10,10 @@
 //! The result is a list of [`Step`]s: printed as a shell script, or run one by one by
 //! [`apply`]. A step may carry a check command that decides whether it is needed (the rule
 //! is already there, or is not there to delete), which keeps both forms idempotent.
+//!
+//! A plan stays small however many targets there are: nft takes them all in one
+//! transaction, and iptables' per-rule commands are one step per chain and kind of match,
+//! run once per target ([`Step::per_target`]) — in a script, a loop over a here-document.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -82,7 +86,7 @@ impl fmt::Display for Block {
 
 /// Why an argument is not something to block.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", i18n::trf(Msg::BadBlock, &[&format!("{:?}", self.0)]))]
+#[error("{}", i18n::trf(Msg::BadBlock, &[&format!("'{}'", self.0)]))]
 pub struct BadBlock(pub String);
 
 impl FromStr for Block {
@@ -124,7 +128,9 @@ pub enum Action {
     Reset,
 }
 
-/// What to block: built from records and arguments, deduplicated, with what was skipped.
+/// What to block: built from records and arguments, deduplicated. What is left out is
+/// handed back as a note, for the caller to give (capped) as it goes: a list of them could
+/// grow with the input.
 #[derive(Debug)]
 pub struct Blocklist {
     /// Remote addresses (default) or local ports (`local_port`).
@@ -132,8 +138,6 @@ pub struct Blocklist {
     allow_private: bool,
     own: Vec<IpAddr>,
     blocks: BTreeSet<Block>,
-    /// What was left out and why, for a note each.
-    pub skipped: Vec<String>,
 }
 
 /// A record that cannot be turned into a block.
@@ -156,7 +160,6 @@ impl Blocklist {
             allow_private,
             own,
             blocks: BTreeSet::new(),
-            skipped: Vec::new(),
         }
     }
 
@@ -166,8 +169,13 @@ impl Blocklist {
         self.blocks.iter().copied().collect()
     }
 
-    /// Adds what a record says to block: its remote address, or its local port.
-    pub fn add_record(&mut self, record: &RawRecord<'_>, place: &str) -> Result<(), BadRecord> {
+    /// Adds what a record says to block: its remote address, or its local port. `Some`
+    /// note when the record names nothing that may be blocked.
+    pub fn add_record(
+        &mut self,
+        record: &RawRecord<'_>,
+        place: &str,
+    ) -> Result<Option<String>, BadRecord> {
         let bad = |what: String| BadRecord {
             place: place.to_owned(),
             what,
@@ -176,43 +184,42 @@ impl Blocklist {
             let proto = match record.str(Key::Proto).as_deref() {
                 Some("tcp") => Proto::Tcp,
                 Some("udp") => Proto::Udp,
-                other => return Err(bad(i18n::trf(Msg::FwBadProto, &[&format!("{other:?}")]))),
+                other => {
+                    let proto = other.map_or_else(|| "null".to_owned(), |p| format!("'{p}'"));
+                    return Err(bad(i18n::trf(Msg::FwBadProto, &[&proto])));
+                }
             };
             let port = record
                 .u64(Key::LocalPort)
                 .and_then(|p| u16::try_from(p).ok())
                 .filter(|&p| p > 0)
                 .ok_or_else(|| bad(i18n::tr(Msg::FwNoLocalPort).to_owned()))?;
-            self.add(Block::Port(proto, port), place);
-            return Ok(());
+            return Ok(self.add(Block::Port(proto, port), place));
         }
         match record.get(Key::RemoteAddr) {
-            None | Some(RawValue::Null) => {
-                self.skipped.push(i18n::trf(Msg::FwNoRemote, &[&place]));
-                Ok(())
-            }
+            None | Some(RawValue::Null) => Ok(Some(i18n::trf(Msg::FwNoRemote, &[&place]))),
             Some(value) => {
                 let addr = value
                     .as_ip()
                     .ok_or_else(|| bad(i18n::trf(Msg::FwNotIp, &[&value.cell()])))?;
-                self.add(Block::Address(addr.to_canonical()), place);
-                Ok(())
+                Ok(self.add(Block::Address(addr.to_canonical()), place))
             }
         }
     }
 
-    /// Adds one block, unless it is an address that must not be blocked.
-    pub fn add(&mut self, block: Block, place: &str) {
+    /// Adds one block, unless it is an address that must not be blocked: then `Some` note
+    /// saying why it was skipped.
+    pub fn add(&mut self, block: Block, place: &str) -> Option<String> {
         if let Block::Address(addr) = block {
             if let Some(reason) = self.never_blocked(addr) {
-                let note = i18n::trf(Msg::FwSkipped, &[&place, &addr, &i18n::tr(reason)]);
-                if !self.skipped.contains(&note) {
-                    self.skipped.push(note);
-                }
-                return;
+                return Some(i18n::trf(
+                    Msg::FwSkipped,
+                    &[&place, &addr, &i18n::tr(reason)],
+                ));
             }
         }
         self.blocks.insert(block);
+        None
     }
 
     /// Why `addr` is left alone: blocking it would cut this machine off from itself or
@@ -341,6 +348,85 @@ pub struct Step {
     pub run: Invocation,
     /// Whether it is needed, asked first.
     pub check: Option<Check>,
+    /// Run once per target, with the word [`TARGET`] in `run` and `check` replaced by the
+    /// target's address or port number; otherwise once for all of them.
+    pub per_target: bool,
+}
+
+/// The word a [`Step::per_target`] command has where each target goes.
+pub const TARGET: &str = "{target}";
+
+/// Targets of a per-target step written one command each in a script; more are looped.
+const SPELLED_OUT: usize = 8;
+
+impl Block {
+    /// The word that stands for this block in a per-target command: the address, or the
+    /// port number (the protocol is in the command).
+    fn word(self) -> String {
+        match self {
+            Block::Address(addr) => addr.to_string(),
+            Block::Port(_, port) => port.to_string(),
+        }
+    }
+}
+
+impl Invocation {
+    /// This command for one target: [`TARGET`] replaced by `word`.
+    fn for_target(&self, word: &str) -> Invocation {
+        Invocation {
+            argv: self
+                .argv
+                .iter()
+                .map(|arg| {
+                    if arg == TARGET {
+                        word.to_owned()
+                    } else {
+                        arg.clone()
+                    }
+                })
+                .collect(),
+            stdin: self.stdin.clone(),
+        }
+    }
+
+    /// The command line for a script's loop: [`TARGET`] becomes `"$target"`.
+    fn shell_looped(&self) -> String {
+        self.argv
+            .iter()
+            .map(|arg| {
+                if arg == TARGET {
+                    "\"$target\"".to_owned()
+                } else {
+                    shell_quote(arg)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+impl Check {
+    fn invocation(&self) -> &Invocation {
+        match self {
+            Check::SkipIfSucceeds(check) | Check::SkipIfFails(check) => check,
+        }
+    }
+
+    fn for_target(&self, word: &str) -> Check {
+        match self {
+            Check::SkipIfSucceeds(check) => Check::SkipIfSucceeds(check.for_target(word)),
+            Check::SkipIfFails(check) => Check::SkipIfFails(check.for_target(word)),
+        }
+    }
+
+    /// `CHECK >/dev/null 2>&1 || ` (or `! CHECK ...`), the check's words from `words`.
+    fn shell_prefix(&self, words: impl Fn(&Invocation) -> String) -> String {
+        let words = words(self.invocation());
+        match self {
+            Check::SkipIfSucceeds(_) => format!("{words} >/dev/null 2>&1 || "),
+            Check::SkipIfFails(_) => format!("! {words} >/dev/null 2>&1 || "),
+        }
+    }
 }
 
 impl Step {
@@ -350,7 +436,33 @@ impl Step {
             targets,
             run,
             check: None,
+            per_target: false,
         }
+    }
+
+    /// The same step run once per target ([`Step::per_target`]).
+    fn each(mut self) -> Step {
+        self.per_target = true;
+        self
+    }
+
+    /// The steps this one stands for: itself, or one per target with the words filled in
+    /// (made as they are asked for, so a long plan is never held expanded).
+    fn expanded(&self) -> impl Iterator<Item = Step> + '_ {
+        let whole = (!self.per_target).then(|| self.clone());
+        let each = self.per_target.then_some(&self.targets);
+        whole
+            .into_iter()
+            .chain(each.into_iter().flatten().map(|&target| {
+                let word = target.word();
+                Step {
+                    action: self.action,
+                    targets: vec![target],
+                    run: self.run.for_target(&word),
+                    check: self.check.as_ref().map(|check| check.for_target(&word)),
+                    per_target: false,
+                }
+            }))
     }
 
     fn unless(mut self, check: Invocation) -> Step {
@@ -393,15 +505,48 @@ pub fn script(backend: Backend, action: Action, steps: &[Step]) -> String {
     }
     text.push_str("set -eu\n");
     for step in steps {
+        if step.per_target && step.targets.len() > SPELLED_OUT {
+            looped(step, &mut text);
+            continue;
+        }
+        for step in step.expanded() {
+            spelled_out(&step, &mut text);
+        }
+    }
+    text
+}
+
+/// A per-target step as a loop over its targets, one per line of a here-document.
+fn looped(step: &Step, text: &mut String) {
+    let check = step
+        .check
+        .as_ref()
+        .map(|check| check.shell_prefix(Invocation::shell_looped))
+        .unwrap_or_default();
+    text.push_str(&format!(
+        "# {} targets\nwhile read -r target; do\n  {check}{}\ndone <<'PRT_EOF'\n",
+        step.targets.len(),
+        step.run.shell_looped()
+    ));
+    for target in &step.targets {
+        text.push_str(&target.word());
+        text.push('\n');
+    }
+    text.push_str("PRT_EOF\n");
+}
+
+/// One step as one command line (its stdin a here-document).
+fn spelled_out(step: &Step, text: &mut String) {
+    {
         if !step.targets.is_empty() {
             let targets: Vec<String> = step.targets.iter().map(ToString::to_string).collect();
             text.push_str(&format!("# {}\n", targets.join(" ")));
         }
-        let mut line = match &step.check {
-            Some(Check::SkipIfSucceeds(check)) => format!("{} >/dev/null 2>&1 || ", check.shell()),
-            Some(Check::SkipIfFails(check)) => format!("! {} >/dev/null 2>&1 || ", check.shell()),
-            None => String::new(),
-        };
+        let mut line = step
+            .check
+            .as_ref()
+            .map(|check| check.shell_prefix(Invocation::shell))
+            .unwrap_or_default();
         line.push_str(&step.run.shell());
         if let Some(stdin) = &step.run.stdin {
             text.push_str(&format!("{line} <<'PRT_EOF'\n{stdin}PRT_EOF\n"));
@@ -410,7 +555,6 @@ pub fn script(backend: Backend, action: Action, steps: &[Step]) -> String {
             text.push('\n');
         }
     }
-    text
 }
 
 /// What running one step did.
@@ -481,7 +625,8 @@ pub const HEADERS: [Msg; 5] = [
 #[must_use]
 pub fn apply(backend: Backend, steps: &[Step]) -> Vec<FwResult> {
     let mut results = Vec::new();
-    for step in steps {
+    for step in steps.iter().flat_map(Step::expanded) {
+        let step = &step;
         let needed = match &step.check {
             None => true,
             Some(Check::SkipIfSucceeds(check)) => !succeeds(check),
@@ -687,7 +832,8 @@ add rule inet prt output ip6 daddr @blocked_v6 drop
 mod iptables {
     use std::net::IpAddr;
 
-    use super::{Action, Block, Invocation, Step};
+    use super::{Action, Block, Invocation, Step, TARGET};
+    use crate::model::Proto;
 
     const CHAINS: [(&str, &str); 2] = [("prt-in", "INPUT"), ("prt-out", "OUTPUT")];
 
@@ -697,37 +843,36 @@ mod iptables {
         Invocation::new(&words)
     }
 
-    /// The rules (chain, match arguments) that block one thing in one family's program.
-    fn rules(block: Block) -> Vec<(&'static str, &'static str, Vec<String>)> {
-        match block {
-            Block::Address(addr) => {
-                let program = if addr.is_ipv4() {
-                    "iptables"
-                } else {
-                    "ip6tables"
-                };
-                let text = addr.to_string();
-                vec![
-                    (program, "prt-in", vec!["-s".to_owned(), text.clone()]),
-                    (program, "prt-out", vec!["-d".to_owned(), text]),
-                ]
+    /// The kinds of rule, one per chain and match, and the blocks each is made for: the
+    /// program, the chain, and the match arguments with [`TARGET`] where each target goes.
+    fn groups(
+        blocks: &[Block],
+    ) -> Vec<(&'static str, &'static str, Vec<&'static str>, Vec<Block>)> {
+        let of = |wanted: &dyn Fn(&Block) -> bool| -> Vec<Block> {
+            blocks.iter().copied().filter(|b| wanted(b)).collect()
+        };
+        let v4 = of(&|b| matches!(b, Block::Address(IpAddr::V4(_))));
+        let v6 = of(&|b| matches!(b, Block::Address(IpAddr::V6(_))));
+        let tcp = of(&|b| matches!(b, Block::Port(Proto::Tcp, _)));
+        let udp = of(&|b| matches!(b, Block::Port(Proto::Udp, _)));
+        let mut groups = Vec::new();
+        for (program, addrs) in [("iptables", v4), ("ip6tables", v6)] {
+            if addrs.is_empty() {
+                continue;
             }
-            Block::Port(proto, port) => ["iptables", "ip6tables"]
-                .into_iter()
-                .map(|program| {
-                    (
-                        program,
-                        "prt-in",
-                        vec![
-                            "-p".to_owned(),
-                            proto.as_str().to_owned(),
-                            "--dport".to_owned(),
-                            port.to_string(),
-                        ],
-                    )
-                })
-                .collect(),
+            groups.push((program, "prt-in", vec!["-s", TARGET], addrs.clone()));
+            groups.push((program, "prt-out", vec!["-d", TARGET], addrs));
         }
+        for (proto, ports) in [("tcp", tcp), ("udp", udp)] {
+            if ports.is_empty() {
+                continue;
+            }
+            for program in ["iptables", "ip6tables"] {
+                let matches = vec!["-p", proto, "--dport", TARGET];
+                groups.push((program, "prt-in", matches, ports.clone()));
+            }
+        }
+        groups
     }
 
     fn programs_for(blocks: &[Block]) -> Vec<&'static str> {
@@ -786,21 +931,20 @@ mod iptables {
                 }
             }
         }
-        for &block in blocks {
-            for (program, chain, matches) in rules(block) {
-                let rule = |verb: &str| {
-                    let mut args = vec![verb, chain];
-                    args.extend(matches.iter().map(String::as_str));
-                    args.extend(["-j", "DROP"]);
-                    cmd(program, &args)
-                };
-                let step = if action == Action::Block {
-                    Step::new(Action::Block, vec![block], rule("-A")).unless(rule("-C"))
-                } else {
-                    Step::new(Action::Unblock, vec![block], rule("-D")).only_if(rule("-C"))
-                };
-                steps.push(step);
-            }
+        // One step per chain and kind of match, run for each of its targets.
+        for (program, chain, matches, targets) in groups(blocks) {
+            let rule = |verb: &str| {
+                let mut args = vec![verb, chain];
+                args.extend(&matches);
+                args.extend(["-j", "DROP"]);
+                cmd(program, &args)
+            };
+            let step = if action == Action::Block {
+                Step::new(Action::Block, targets, rule("-A")).unless(rule("-C"))
+            } else {
+                Step::new(Action::Unblock, targets, rule("-D")).only_if(rule("-C"))
+            };
+            steps.push(step.each());
         }
         steps
     }
@@ -922,7 +1066,7 @@ mod tests {
     fn never_blocks_loopback_unspecified_own_or_private_unless_allowed() {
         let own: Vec<IpAddr> = vec!["203.0.113.9".parse().expect("ip")];
         let mut list = Blocklist::new(false, false, own.clone());
-        for text in [
+        let skipped = [
             "127.0.0.1",
             "::1",
             "0.0.0.0",
@@ -935,15 +1079,15 @@ mod tests {
             "100.64.0.1",
             "198.51.100.7",
             "198.51.100.7",
-        ] {
-            list.add(text.parse().expect("block"), "arg");
-        }
+        ]
+        .map(|text| list.add(text.parse().expect("block"), "arg"));
         assert_eq!(list.blocks(), blocks(&["198.51.100.7"]));
-        assert_eq!(list.skipped.len(), 10, "{:?}", list.skipped);
-        assert!(list.skipped[0].contains("loopback"));
+        let skipped: Vec<String> = skipped.into_iter().flatten().collect();
+        assert_eq!(skipped.len(), 10, "{skipped:?}");
+        assert!(skipped[0].contains("loopback"));
         let mut allowed = Blocklist::new(false, true, own);
         for text in ["127.0.0.1", "203.0.113.9", "10.1.2.3"] {
-            allowed.add(text.parse().expect("block"), "arg");
+            let _ = allowed.add(text.parse().expect("block"), "arg");
         }
         assert_eq!(allowed.blocks(), blocks(&["10.1.2.3", "203.0.113.9"]));
     }
@@ -956,10 +1100,10 @@ mod tests {
         let evil = br#"{"proto":"tcp","local_port":1,"remote_addr":"1.2.3.4 ; reboot"}"#;
         let record = |bytes: &'static [u8]| RawRecord::parse(bytes).expect("valid");
         let mut remote = Blocklist::new(false, false, Vec::new());
-        remote.add_record(&record(line), "line 1").expect("ok");
-        remote.add_record(&record(listener), "line 2").expect("ok");
+        assert_eq!(remote.add_record(&record(line), "line 1"), Ok(None));
+        let note = remote.add_record(&record(listener), "line 2").expect("ok");
         assert_eq!(remote.blocks(), blocks(&["198.51.100.7"]));
-        assert!(remote.skipped[0].starts_with("line 2: no remote address"));
+        assert!(note.is_some_and(|n| n.starts_with("line 2: no remote address")));
         let err = remote
             .add_record(&record(evil), "line 3")
             .expect_err("not an address");

@@ -89,7 +89,7 @@ impl fmt::Display for Signal {
 
 /// Why a `--signal` value is not a signal.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", i18n::trf(Msg::BadSignal, &[&format!("{:?}", self.0)]))]
+#[error("{}", i18n::trf(Msg::BadSignal, &[&format!("'{}'", self.0)]))]
 pub struct BadSignal(pub String);
 
 impl FromStr for Signal {
@@ -461,7 +461,7 @@ fn escalate(
 }
 
 /// `5s`, `0.3s`.
-fn seconds(duration: Duration) -> String {
+pub(crate) fn seconds(duration: Duration) -> String {
     let secs = duration.as_secs_f64();
     if secs.fract() == 0.0 {
         format!("{secs:.0}s")
@@ -484,6 +484,13 @@ fn check(
         1 => return refuse("pid 1 is init; never signalled"),
         _ if pid == own_pid => return refuse("that is prt itself"),
         _ => {}
+    }
+    // A thread id opens like a pid (/proc/TID exists, unlisted) but names no process.
+    if let Some(process) = thread_group(pid).filter(|&group| group != pid) {
+        return Err((
+            Outcome::Refused,
+            i18n::trf(Msg::KillThread, &[&pid, &process]),
+        ));
     }
     // Open the handle first: whatever it refers to now is what a signal will reach, and
     // the comparison below is made against that same process.
@@ -532,6 +539,16 @@ fn check(
         ));
     }
     Ok(handle)
+}
+
+/// The process (thread group) that `pid` belongs to, from `/proc/PID/status`: `pid`
+/// itself for a process, another for a thread; `None` when it cannot be read.
+fn thread_group(pid: u32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Tgid:"))
+        .and_then(|group| group.trim().parse().ok())
 }
 
 /// What a failed send means for the result.

@@ -26,7 +26,7 @@ pub enum TargetSpec {
 
 /// Why an argument is not a target.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", i18n::trf(Msg::BadSpec, &[&format!("{:?}", self.0)]))]
+#[error("{}", i18n::trf(Msg::BadSpec, &[&format!("'{}'", self.0)]))]
 pub struct BadSpec(pub String);
 
 impl FromStr for TargetSpec {

@@ -10,7 +10,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::common::{ConfigArgs, Ctx, OutputArgs, parse_duration};
+use super::common::{ConfigArgs, Ctx, OutputArgs, SKIPPED_LINE, parse_duration};
 use super::exit::{Exit, Stage};
 use crate::act::exec::{Job, QueueFull, Runner};
 use crate::alert::{self, Action, Rule};
@@ -67,7 +67,8 @@ pub struct Args {
     /// How many --exec commands may run at once.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub exec_jobs: u16,
-    /// Kill an --exec command that runs longer than this.
+    /// Kill an --exec command, and everything it started, when it runs longer than this
+    /// (counted from its start, feeding it the record included).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub exec_timeout: Duration,
     /// Report malformed lines on stderr and go on, instead of stopping with status 2.
@@ -83,6 +84,9 @@ pub struct Args {
 
 /// Runs waiting for a free --exec worker before further ones are refused (and reported).
 const EXEC_QUEUE: usize = 256;
+
+/// The kind of note for an --exec run that failed or timed out.
+const EXEC_FAILED: &str = "exec-failed";
 
 impl Stage for Args {
     const NAME: &'static str = "alert";
@@ -127,7 +131,7 @@ impl Stage for Args {
                 Ok(record) => record,
                 Err(err @ reader::Error::Malformed { .. }) if self.skip_invalid => {
                     invalid += 1;
-                    ctx.note(&i18n::trf(Msg::SkippedLine, &[&err]));
+                    ctx.note_capped(SKIPPED_LINE, &i18n::trf(Msg::SkippedLine, &[&err]));
                     continue;
                 }
                 Err(err) => return Err(err.into()),
@@ -153,7 +157,7 @@ impl Stage for Args {
         }
         if let Some(runner) = stage.runner.take() {
             for failure in runner.finish() {
-                ctx.note(&failure);
+                ctx.note_capped(EXEC_FAILED, &failure);
             }
         }
         if invalid > 1 {
@@ -241,13 +245,14 @@ impl Alerting {
         if let Some(runner) = &self.runner {
             let job = exec_job(record, &names, &self.annotated);
             if let Err(QueueFull(job)) = runner.submit(job) {
-                ctx.note(&format!(
+                let note = format!(
                     "{}: --exec not run, {EXEC_QUEUE} runs already waiting",
                     job.label
-                ));
+                );
+                ctx.note_capped("exec-queue-full", &note);
             }
             for failure in runner.failures() {
-                ctx.note(&failure);
+                ctx.note_capped(EXEC_FAILED, &failure);
             }
         }
         Ok(())

@@ -212,7 +212,12 @@ pub struct Ctx {
     /// The configuration, once a stage has loaded it ([`Ctx::load_config`]).
     pub config: Config,
     env: Vec<(String, OsString)>,
+    /// How many notes of each kind were given ([`Ctx::note_capped`]).
+    noted: std::cell::RefCell<Vec<(&'static str, usize)>>,
 }
+
+/// Notes of one kind given one by one before the rest are only counted.
+pub const NOTE_CAP: usize = 10;
 
 impl Ctx {
     /// The context of this process: its terminals and its `NO_COLOR`/`CLICOLOR_FORCE`.
@@ -242,6 +247,7 @@ impl Ctx {
             width: None,
             config: Config::default(),
             env,
+            noted: std::cell::RefCell::default(),
         };
         if stdout_tty {
             ctx.width = terminal_width(stdout.as_raw_fd())
@@ -260,6 +266,7 @@ impl Ctx {
             width: None,
             config: Config::default(),
             env: env.iter().map(|&(k, v)| (k.to_owned(), v.into())).collect(),
+            noted: std::cell::RefCell::default(),
         }
     }
 
@@ -384,10 +391,12 @@ impl Ctx {
         }
     }
 
-    /// Standard output, line-buffered on a terminal and block-buffered otherwise.
+    /// Standard output, line-buffered on a terminal and block-buffered otherwise. A write
+    /// that fails says it was standard output that failed; one to a stdout that was closed
+    /// when prt started fails too (see [`Stdout`]).
     #[must_use]
     pub fn stdout(&self) -> Box<dyn Write> {
-        let lock = io::stdout().lock();
+        let lock = Stdout::new(io::stdout().lock());
         if self.stdout_tty {
             Box::new(LineWriter::new(lock))
         } else {
@@ -433,6 +442,99 @@ impl Ctx {
     /// A note for the person at the terminal, on stderr, prefixed with the stage name.
     pub fn note(&self, message: &str) {
         super::exit::report(&self.label, message);
+    }
+
+    /// A note of which there may be one per record (a skipped line, a failed --exec): the
+    /// first [`NOTE_CAP`] of each `kind` are given, the rest only counted, for one total
+    /// line per kind at the end ([`Ctx::note_totals`]). The one place notes are capped.
+    pub fn note_capped(&self, kind: &'static str, message: &str) {
+        let count = {
+            let mut noted = self.noted.borrow_mut();
+            if let Some((_, count)) = noted.iter_mut().find(|(k, _)| *k == kind) {
+                *count += 1;
+                *count
+            } else {
+                noted.push((kind, 1));
+                1
+            }
+        };
+        if count <= NOTE_CAP {
+            self.note(message);
+        }
+    }
+
+    /// One line per kind of capped note that went over the cap: `... and 19990 more like
+    /// this`. Called once, when the stage ends (however it ends).
+    pub fn note_totals(&self) {
+        let noted = std::mem::take(&mut *self.noted.borrow_mut());
+        for (_, count) in noted {
+            if count > NOTE_CAP {
+                self.note(&i18n::trf(Msg::NotesMore, &[&(count - NOTE_CAP)]));
+            }
+        }
+    }
+}
+
+/// Standard output as every stage writes it: a failed write names standard output (with
+/// the error's kind kept, so a closed pipe is still recognised as one), and writing to a
+/// stdout that was closed when prt started is an error rather than lost in silence.
+pub struct Stdout<W> {
+    inner: W,
+}
+
+/// A write error on standard output, as its message reads.
+#[derive(Debug)]
+struct StdoutError(String);
+
+impl std::fmt::Display for StdoutError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StdoutError {}
+
+impl<W: Write> Stdout<W> {
+    /// Wraps the real standard output (or a stand-in in tests).
+    pub fn new(inner: W) -> Stdout<W> {
+        Stdout { inner }
+    }
+
+    fn check() -> io::Result<()> {
+        if super::exit::stdout_closed() {
+            return Err(closed_stdout_error());
+        }
+        Ok(())
+    }
+}
+
+/// The error of writing to a standard output that was closed when prt started.
+#[must_use]
+pub fn closed_stdout_error() -> io::Error {
+    io::Error::other(StdoutError(i18n::tr(Msg::StdoutClosed).to_owned()))
+}
+
+/// The error `err` from writing standard output, saying so (its kind kept).
+#[must_use]
+pub fn stdout_error(err: &io::Error) -> io::Error {
+    let message = i18n::trf(Msg::StdoutWrite, &[err]);
+    io::Error::new(err.kind(), StdoutError(message))
+}
+
+impl<W: Write> Write for Stdout<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        Self::check()?;
+        self.inner.write(buf).map_err(|e| stdout_error(&e))
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        Self::check()?;
+        self.inner.write_all(buf).map_err(|e| stdout_error(&e))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Self::check()?;
+        self.inner.flush().map_err(|e| stdout_error(&e))
     }
 }
 
@@ -584,6 +686,9 @@ pub struct RecordArgs {
     pub skip_invalid: bool,
 }
 
+/// The kind of note for a malformed line skipped with `--skip-invalid`.
+pub const SKIPPED_LINE: &str = "skipped-line";
+
 /// What [`RecordArgs::read`] hands on.
 pub enum RecordEvent<'a> {
     /// A record, and where it is (`line 3`).
@@ -622,7 +727,8 @@ impl RecordArgs {
             match handled {
                 Ok(()) => {}
                 Err(err) if self.skip_invalid => {
-                    ctx.note(&i18n::trf(Msg::SkippedLine, &[&format!("{err:#}")]));
+                    let note = i18n::trf(Msg::SkippedLine, &[&format!("{err:#}")]);
+                    ctx.note_capped(SKIPPED_LINE, &note);
                 }
                 Err(err) => return Err(err),
             }

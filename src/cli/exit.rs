@@ -7,6 +7,7 @@ use std::ffi::OsString;
 use std::io::{self, Write};
 use std::os::unix::process::CommandExt;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, ValueEnum};
 
@@ -109,6 +110,7 @@ fn early_language() {
 fn run_stage<S: Stage>(args: S, label: &str) -> ExitCode {
     let mut ctx = Ctx::from_process(label);
     let outcome = args.run(&mut ctx);
+    ctx.note_totals();
     finish(label, outcome)
 }
 
@@ -145,13 +147,65 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-/// clap's own message for help, version and usage errors; usage errors exit 2.
+/// clap's own message for help, version and usage errors; usage errors exit 2. Help and
+/// version are output like any other: lost (stdout closed or full) they are an error, and
+/// only a reader that went away is quiet.
 fn clap_exit(err: &clap::Error) -> ExitCode {
-    let printed = err.print();
-    if printed.is_err() || !err.use_stderr() {
-        return ExitCode::SUCCESS;
+    if err.use_stderr() {
+        let _ = err.print();
+        return ExitCode::from(ERROR_CODE);
     }
-    ExitCode::from(ERROR_CODE)
+    let label = std::env::args()
+        .next()
+        .and_then(|argv0| {
+            let name = std::path::Path::new(&argv0)
+                .file_name()?
+                .to_str()?
+                .to_owned();
+            Some(name)
+        })
+        .unwrap_or_else(|| "prt".to_owned());
+    // clap writes (and colours) the text itself; its error, or the flush's, is stdout's.
+    let written = if stdout_closed() {
+        Err(super::common::closed_stdout_error())
+    } else {
+        err.print()
+            .and_then(|()| io::stdout().flush())
+            .map_err(|e| super::common::stdout_error(&e))
+    };
+    finish(
+        &label,
+        written.map(|()| Exit::Success).map_err(anyhow::Error::new),
+    )
+}
+
+/// Whether standard output was closed when prt started. The standard library reopens a
+/// closed descriptor 0-2 on /dev/null before `main`, which would make every write succeed
+/// unseen; this is read before it does, from the program's initialisers.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Notes whether descriptor 1 is open. Runs before the standard library's own start-up.
+extern "C" fn note_closed_stdout() {
+    // SAFETY: F_GETFD only reads the flags of a descriptor; on a closed one it fails.
+    let closed = unsafe { libc::fcntl(1, libc::F_GETFD) } == -1;
+    STDOUT_CLOSED.store(closed, Ordering::Relaxed);
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
+
+#[cfg(target_vendor = "apple")]
+#[used]
+#[unsafe(link_section = "__DATA,__mod_init_func")]
+static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
+
+/// Whether standard output was closed when prt started (`prt scan >&-`): whatever is
+/// written to it is lost, which is an error.
+#[must_use]
+pub fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
 }
 
 /// Runs `prt-NAME` from PATH in place of this process, as git and cargo do.

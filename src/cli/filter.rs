@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use super::common::{ConfigArgs, Ctx, OutputArgs};
+use super::common::{ConfigArgs, Ctx, NOTE_CAP, OutputArgs, SKIPPED_LINE};
 use super::exit::{Exit, Stage};
 use crate::i18n::{self, Msg};
 use crate::output::reader::{self, Input, Reader};
@@ -65,9 +65,6 @@ pub struct Args {
     pub config: ConfigArgs,
 }
 
-/// Malformed lines reported one by one before only a total is given.
-const REPORTED_INVALID: usize = 10;
-
 impl Stage for Args {
     const NAME: &'static str = "filter";
 
@@ -91,9 +88,7 @@ impl Stage for Args {
                 Ok(record) => record,
                 Err(err @ reader::Error::Malformed { .. }) if self.skip_invalid => {
                     invalid += 1;
-                    if invalid <= REPORTED_INVALID {
-                        ctx.note(&i18n::trf(Msg::SkippedLine, &[&err]));
-                    }
+                    ctx.note_capped(SKIPPED_LINE, &i18n::trf(Msg::SkippedLine, &[&err]));
                     continue;
                 }
                 Err(err) => return Err(err.into()),
@@ -117,7 +112,7 @@ impl Stage for Args {
             writeln!(out, "{matched}").context("writing the count")?;
             out.flush()?;
         }
-        if invalid > REPORTED_INVALID {
+        if invalid > NOTE_CAP {
             ctx.note(&i18n::trf(Msg::SkippedLines, &[&invalid]));
         }
         Ok(Exit::matched(matched > 0))

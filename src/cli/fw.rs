@@ -76,6 +76,9 @@ pub struct Args {
     pub config: ConfigArgs,
 }
 
+/// The kind of note for a record or argument that names nothing that may be blocked.
+const FW_SKIPPED: &str = "fw-skipped";
+
 impl Stage for Args {
     const NAME: &'static str = "fw";
 
@@ -95,11 +98,7 @@ impl Stage for Args {
         let blocks = if self.reset {
             Vec::new()
         } else {
-            let list = self.blocklist(ctx)?;
-            for note in &list.skipped {
-                ctx.note(note);
-            }
-            list.blocks()
+            self.blocklist(ctx)?.blocks()
         };
         if blocks.is_empty() && !self.reset {
             ctx.note(i18n::tr(Msg::NothingToBlock));
@@ -130,7 +129,8 @@ impl Stage for Args {
 }
 
 impl Args {
-    /// What to block, from the arguments or the records.
+    /// What to block, from the arguments or the records; what is skipped is noted as it
+    /// comes (the first few of each kind, then a count).
     fn blocklist(&self, ctx: &Ctx) -> anyhow::Result<Blocklist> {
         let mut list = Blocklist::new(
             self.local_port,
@@ -139,15 +139,20 @@ impl Args {
         );
         if !self.targets.is_empty() {
             for &block in &self.targets {
-                list.add(block, "argument");
+                if let Some(note) = list.add(block, "argument") {
+                    ctx.note_capped(FW_SKIPPED, &note);
+                }
             }
             return Ok(list);
         }
-        self.records
-            .read(ctx, Msg::NoBlockTargets, |event| match event {
-                RecordEvent::Record(record, place) => Ok(list.add_record(record, place)?),
-                RecordEvent::Pause => Ok(()),
-            })?;
+        self.records.read(ctx, Msg::NoBlockTargets, |event| {
+            if let RecordEvent::Record(record, place) = event {
+                if let Some(note) = list.add_record(record, place)? {
+                    ctx.note_capped(FW_SKIPPED, &note);
+                }
+            }
+            Ok(())
+        })?;
         Ok(list)
     }
 }

@@ -155,10 +155,7 @@ impl Args {
     /// Lists the targets on the terminal and asks whether to go on.
     fn confirm(found: &Targets, options: &KillOptions, ctx: &Ctx) -> Answer {
         let count = found.targets.len();
-        let wait = options
-            .escalate
-            .map(|wait| format!("{wait:?}"))
-            .unwrap_or_default();
+        let wait = options.escalate.map(kill::seconds).unwrap_or_default();
         let question = match (count, options.escalate.is_some()) {
             (1, false) => Msg::AskOne,
             (_, false) => Msg::AskMany,

@@ -185,5 +185,13 @@ pub(super) fn text(msg: Msg) -> &'static str {
             "{0} is not a signal: give a name (TERM, SIGHUP, kill) or a number from 1 to 64"
         }
         Msg::BadBlock => "{0} is neither an IP address nor PORT/tcp or PORT/udp",
+        // Issue 21 (safety).
+        Msg::StdoutClosed => "standard output is closed: nothing can be written",
+        Msg::StdoutWrite => "cannot write to standard output: {0}",
+        Msg::NotesMore => "... and {0} more like this",
+        Msg::ExecTimedOut => "timed out after {0} and was killed, with every process it started",
+        Msg::KillThread => "{0} is a thread of process {1}, not a process; give the process's pid",
+        Msg::JsonNumberRange => "number out of range",
+        Msg::JsonSurrogate => "unpaired surrogate in a \\u escape",
     }
 }

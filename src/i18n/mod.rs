@@ -251,11 +251,19 @@ pub enum Msg {
     BadPid,
     BadSignal,
     BadBlock,
+    // Issue 21 (safety): output, notes, --exec, kill, the record reader.
+    StdoutClosed,
+    StdoutWrite,
+    NotesMore,
+    ExecTimedOut,
+    KillThread,
+    JsonNumberRange,
+    JsonSurrogate,
 }
 
 impl Msg {
     /// Every key, for the completeness test.
-    pub const ALL: [Msg; 156] = [
+    pub const ALL: [Msg; 163] = [
         Msg::HeadProto,
         Msg::HeadLocal,
         Msg::HeadRemote,
@@ -412,6 +420,13 @@ impl Msg {
         Msg::BadPid,
         Msg::BadSignal,
         Msg::BadBlock,
+        Msg::StdoutClosed,
+        Msg::StdoutWrite,
+        Msg::NotesMore,
+        Msg::ExecTimedOut,
+        Msg::KillThread,
+        Msg::JsonNumberRange,
+        Msg::JsonSurrogate,
     ];
 }
 

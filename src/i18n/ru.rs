@@ -185,5 +185,15 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::BadPid => "{0}: pid {1} — не номер процесса (целое положительное число)",
         Msg::BadSignal => "{0} — не сигнал: укажите имя (TERM, SIGHUP, kill) или номер от 1 до 64",
         Msg::BadBlock => "{0} — не IP-адрес и не PORT/tcp или PORT/udp",
+        // Issue 21 (safety).
+        Msg::StdoutClosed => "стандартный вывод закрыт: записать ничего нельзя",
+        Msg::StdoutWrite => "не удаётся записать в стандартный вывод: {0}",
+        Msg::NotesMore => "... и ещё {0} таких же",
+        Msg::ExecTimedOut => {
+            "не завершилась за {0} и убита вместе со всеми запущенными ею процессами"
+        }
+        Msg::KillThread => "{0} — поток процесса {1}, а не процесс; укажите pid процесса",
+        Msg::JsonNumberRange => "число вне допустимого диапазона",
+        Msg::JsonSurrogate => "непарный суррогат в экранировании \\u",
     }
 }

@@ -171,5 +171,13 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::BadPid => "{0}：pid {1} 不是进程号（正整数）",
         Msg::BadSignal => "{0} 不是信号：请给出名称（TERM、SIGHUP、kill）或 1 到 64 的编号",
         Msg::BadBlock => "{0} 既不是 IP 地址，也不是 PORT/tcp 或 PORT/udp",
+        // Issue 21 (safety).
+        Msg::StdoutClosed => "标准输出已关闭：无法写入任何内容",
+        Msg::StdoutWrite => "无法写入标准输出：{0}",
+        Msg::NotesMore => "……以及另外 {0} 条同类信息",
+        Msg::ExecTimedOut => "运行超过 {0}，已连同其启动的所有进程一起终止",
+        Msg::KillThread => "{0} 是进程 {1} 的线程，不是进程；请给出进程的 pid",
+        Msg::JsonNumberRange => "数字超出范围",
+        Msg::JsonSurrogate => "\\u 转义中有未配对的代理项",
     }
 }

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use super::RecordSink;
 use super::sanitize;
 use crate::model::PortEntry;
-use crate::raw::{Key, RawRecord};
+use crate::raw::{Key, RawRecord, RawValue};
 
 /// The header row: the wire field names, in wire order.
 pub const HEADER: [&str; 22] = [
@@ -69,7 +69,15 @@ impl<W: Write> RecordSink for CsvSink<W> {
     }
 
     fn write_raw(&mut self, record: &RawRecord<'_>) -> io::Result<()> {
-        self.write_row(&raw_cells(record))
+        let mut cells = raw_cells(record);
+        // An array's elements are neutralised one by one: a spreadsheet that splits the
+        // cell on `;` must not find a formula in any part.
+        for (cell, key) in cells.iter_mut().zip(&Key::ALL[..HEADER.len()]) {
+            if let Some(value @ RawValue::Array(_)) = record.get(*key) {
+                *cell = Cow::Owned(neutralised_list(value.cells().iter()));
+            }
+        }
+        self.write_row(&cells)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -96,6 +104,14 @@ impl<W: Write> CsvSink<W> {
         });
         self.out.write_record(record).map_err(into_io)
     }
+}
+
+/// `items` joined with `;`, each made inert for spreadsheets.
+fn neutralised_list<S: AsRef<str>>(items: impl Iterator<Item = S>) -> String {
+    let parts: Vec<String> = items
+        .map(|item| sanitize::csv_cell(item.as_ref()).into_owned())
+        .collect();
+    parts.join(";")
 }
 
 /// A raw record's cells in [`HEADER`] order; absent fields are empty.
@@ -138,7 +154,7 @@ pub fn cells(entry: &PortEntry) -> Vec<Cow<'_, str>> {
         opt(entry.ppid.as_ref()),
         opt(entry.started.as_ref()),
         text(entry.service.as_ref()),
-        Cow::Owned(entry.suspicious.join(";")),
+        Cow::Owned(neutralised_list(entry.suspicious.iter())),
         text(entry.container.as_ref()),
         opt(entry.netns.as_ref()),
         text(entry.interface.as_ref()),
@@ -149,8 +165,9 @@ pub fn cells(entry: &PortEntry) -> Vec<Cow<'_, str>> {
 
 /// Gives back the `io::Error` inside a csv error, so a closed pipe stays recognisable.
 fn into_io(err: csv::Error) -> io::Error {
+    let message = err.to_string();
     match err.into_kind() {
         csv::ErrorKind::Io(err) => err,
-        other => io::Error::other(format!("{other:?}")),
+        _ => io::Error::other(message),
     }
 }

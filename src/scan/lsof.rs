@@ -82,7 +82,7 @@ pub fn parse(output: &[u8]) -> Result<Vec<LsofSocket>, Malformed> {
                 finish(file.take(), process.as_ref(), &mut sockets, number)?;
                 let pid = value
                     .parse()
-                    .map_err(|_| bad(format!("pid {value:?} is not a number")))?;
+                    .map_err(|_| bad(format!("pid '{value}' is not a number")))?;
                 process = Some(Process {
                     pid,
                     command: String::new(),
@@ -180,13 +180,13 @@ fn finish(
     let bad = |what: String| Malformed { line, what };
     let (local, remote) = parse_name(&file.name, family).ok_or_else(|| {
         bad(format!(
-            "name {:?} is not ADDR:PORT[->ADDR:PORT]",
+            "name '{}' is not ADDR:PORT[->ADDR:PORT]",
             file.name
         ))
     })?;
     let state = match (proto, &file.tcp_state) {
         (Proto::Tcp, Some(state)) => {
-            tcp_state(state).ok_or_else(|| bad(format!("unknown TCP state {state:?}")))?
+            tcp_state(state).ok_or_else(|| bad(format!("unknown TCP state '{state}'")))?
         }
         (Proto::Tcp, None) => State::Close,
         (Proto::Udp, _) if remote.is_some() => State::Established,
@@ -354,8 +354,22 @@ pub fn parse_etime(text: &str) -> Option<u64> {
         [h, m, s] => (*h, *m, *s),
         _ => return None,
     };
-    (m < 60 && s < 60).then_some(((days * 24 + h) * 60 + m) * 60 + s)
+    if m >= 60 || s >= 60 {
+        return None;
+    }
+    let seconds = days
+        .checked_mul(24)?
+        .checked_add(h)?
+        .checked_mul(60)?
+        .checked_add(m)?
+        .checked_mul(60)?
+        .checked_add(s)?;
+    // Anything older than the epoch is absurd, and would wrap as a signed time.
+    (seconds <= MAX_ELAPSED).then_some(seconds)
 }
+
+/// The longest elapsed time taken at its word: about 200 years.
+const MAX_ELAPSED: u64 = 200 * 366 * 86_400;
 
 /// Joins lsof's per-process sockets into records (one per socket, every holder in `pids`)
 /// with `ps` details; keeps what `options` selects.
@@ -420,7 +434,10 @@ pub fn records(
                     .clone()
                     .filter(|_| first.socket_uid.is_none_or(|uid| Some(uid) == first.uid)),
                 ppid: ps.map(|p| p.ppid),
-                started: ps.map(|p| Timestamp::from_unix(now.secs - p.elapsed_secs as i64)),
+                started: ps.and_then(|p| {
+                    let elapsed = i64::try_from(p.elapsed_secs).ok()?;
+                    Some(Timestamp::from_unix(now.secs.checked_sub(elapsed)?))
+                }),
                 service: None,
                 suspicious: Vec::new(),
                 container: None,
@@ -667,6 +684,14 @@ f5\ntIPv6\nd51764\nPTCP\nn[fe80::1%v0]:9444\nTST=LISTEN\nTQR=2\nTQS=0\n";
         assert_eq!(parse_etime("3-02:05:03"), Some(3 * 86_400 + 7503));
         assert_eq!(parse_etime("5:61"), None);
         assert_eq!(parse_etime("x"), None);
+        // See: issue 21
+        // A huge elapsed time overflowed (a panic in a debug build, a wrap in release).
+        assert_eq!(parse_etime("99999999999999999-00:00:00"), None);
+        assert_eq!(parse_etime("213503982334601-07:00:16"), None);
+        assert_eq!(parse_etime("106751991167300-15:30:08"), None);
+        assert_eq!(parse_etime("99999999-00:00:00"), None, "before 1970");
+        assert_eq!(parse_etime("18446744073709551615:00"), None);
+        assert_eq!(parse_etime("20000-00:00:00"), Some(20_000 * 86_400));
         let ps = parse_ps(b"  14560  14558       01:02 python3 -m http.server 8080\n  1 0 3-00:00:00 /sbin/init splash\nbad line\n");
         assert_eq!(ps.len(), 2);
         assert_eq!(ps[&14560].args, "python3 -m http.server 8080");

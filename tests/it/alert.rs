@@ -3,6 +3,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::process::Stdio;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -396,4 +397,85 @@ fn a_rule_nested_too_deep_is_an_error_not_a_crash() {
         "{}",
         String::from_utf8_lossy(&config.stderr)
     );
+}
+
+/// A record of about 200 KB (a long command line) on port 22, as one NDJSON line.
+fn large_record() -> Vec<u8> {
+    let mut line = format!(
+        "{{\"proto\":\"tcp\",\"local_addr\":\"127.0.0.1\",\"local_port\":22,\"cmdline\":\"{}\"}}\n",
+        "x".repeat(200 * 1024)
+    )
+    .into_bytes();
+    line.shrink_to_fit();
+    line
+}
+
+#[test]
+fn exec_timeout_covers_feeding_a_large_record_to_a_command_that_never_reads() {
+    // See: issue 21
+    // prt blocked writing the record before the clock started: `sleep 6` with
+    // --exec-timeout 1s ran 6 s and was reported a success.
+    let start = std::time::Instant::now();
+    let output = with_input(
+        prt().args([
+            "alert",
+            "-q",
+            "--when",
+            "port=22",
+            "--exec",
+            "sleep 5",
+            "--exec-timeout",
+            "1s",
+        ]),
+        &large_record(),
+    );
+    let elapsed = start.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(elapsed < Duration::from_millis(3500), "took {elapsed:?}");
+    assert!(elapsed >= Duration::from_millis(900), "took {elapsed:?}");
+    assert!(
+        stderr.contains("`sleep 5` timed out after 1s"),
+        "reported as timed out: {stderr}"
+    );
+}
+
+/// Whether process `pid` is gone (or dead, waiting to be reaped).
+fn is_dead(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+    }
+}
+
+#[test]
+fn exec_timeout_kills_everything_the_command_started() {
+    // See: issue 21
+    // Only `sh` was killed: a `sleep` under it lived on with parent 1.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pids = dir.path().join("pids");
+    let command = format!(
+        "sleep 30 & echo $! >> '{0}'; sleep 30 & echo $! >> '{0}'; echo $$ >> '{0}'; wait",
+        pids.display()
+    );
+    let output = with_input(
+        prt()
+            .args(["alert", "-q", "--when", "port=22", "--exec-timeout", "1s"])
+            .arg("--exec")
+            .arg(&command),
+        &large_record(),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("timed out after 1s"), "{stderr}");
+    let pids = std::fs::read_to_string(&pids).expect("the command wrote its pids");
+    let pids: Vec<&str> = pids.split_whitespace().collect();
+    assert_eq!(pids.len(), 3, "{pids:?}");
+    // Orphans are reaped by init soon after they die; give that a moment.
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    while !pids.iter().all(|pid| is_dead(pid)) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let alive: Vec<&&str> = pids.iter().filter(|pid| !is_dead(pid)).collect();
+    assert!(alive.is_empty(), "still running: {alive:?}");
 }

@@ -470,3 +470,16 @@ fn nesting_too_deep_is_an_error_not_a_crash() {
     let message = String::from_utf8_lossy(&output.stderr);
     assert!(message.contains("257"), "points at the column: {message}");
 }
+
+#[test]
+fn csv_neutralises_every_element_of_an_array_cell() {
+    // See: issue 21
+    // `x;=1+1` kept its formula past the first element.
+    let line =
+        br#"{"proto":"tcp","local_port":1,"suspicious":["x","=1+1","@SUM(A1)"],"process":"-cmd"}"#;
+    let output = with_input(prt().args(["filter", "port=1", "--format", "csv"]), line);
+    let text = String::from_utf8_lossy(&output.stdout);
+    let row = text.lines().nth(1).expect("a row");
+    assert!(row.contains(",x;'=1+1;'@SUM(A1),"), "{row}");
+    assert!(row.contains(",'-cmd,"), "{row}");
+}

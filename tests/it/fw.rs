@@ -299,3 +299,110 @@ fn a_failing_command_is_reported_and_sets_the_status() {
             .is_some_and(|m| m.contains("pfctl"))
     );
 }
+
+#[test]
+fn skipped_records_are_noted_ten_then_counted_and_errors_show_no_debug_text() {
+    // See: issue 21
+    // One note per skipped record with no cap (20,000 lines for one scan), and
+    // `proto Some("tcp;reboot")` in an error.
+    let mut loopback = String::new();
+    for i in 0..25 {
+        loopback.push_str(&format!(
+            "{{\"proto\":\"tcp\",\"local_port\":{},\"remote_addr\":\"127.0.0.{}\"}}\n",
+            1000 + i,
+            i + 1
+        ));
+    }
+    let input = format!("{loopback}{{\"proto\":\"tcp\",\"remote_addr\":\"203.0.113.5\"}}\n");
+    let (code, script, stderr) = fw(&[], &input);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(script.contains("203.0.113.5"));
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 11, "{stderr}");
+    assert!(
+        lines[..10].iter().all(|l| l.contains(": loopback")),
+        "{stderr}"
+    );
+    assert_eq!(lines[10], "prt fw: ... and 15 more like this");
+
+    let (code, _, stderr) = fw(
+        &["--local-port"],
+        "{\"proto\":\"tcp;reboot\",\"local_port\":1}\n",
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("proto 'tcp;reboot' is not tcp or udp"),
+        "{stderr}"
+    );
+    let (_, _, stderr) = fw(&["--local-port"], "{\"local_port\":1}\n");
+    assert!(stderr.contains("proto null is not tcp or udp"), "{stderr}");
+    let (_, _, stderr) = fw(&["--", "1.2.3.4;reboot"], "");
+    assert!(stderr.contains("'1.2.3.4;reboot' is neither"), "{stderr}");
+}
+
+#[test]
+fn many_iptables_targets_make_a_loop_that_checks_each_one() {
+    // See: issue 21
+    // The iptables plan held several commands per address: 2.5 GB for 1M addresses. Now
+    // one step per chain runs for each target; in a script, a loop over a here-document.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("log");
+    // Stand-ins that log their arguments: nothing is in place yet except one rule.
+    for program in ["iptables", "ip6tables"] {
+        let path = dir.path().join(program);
+        std::fs::write(
+            &path,
+            format!(
+                "#!/bin/sh\necho \"{program} $*\" >> '{}'\n\
+                 case \"$2 $5\" in '-C 203.0.113.1') exit 0;; '-C '*|'-n '*) exit 1;; esac\n",
+                log.display()
+            ),
+        )
+        .expect("write");
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+    }
+    let mut input = String::new();
+    for i in 1..=20 {
+        input.push_str(&format!(
+            "{{\"proto\":\"tcp\",\"remote_addr\":\"203.0.113.{i}\"}}\n"
+        ));
+    }
+    input.push_str("{\"proto\":\"tcp\",\"remote_addr\":\"2001:db8::5\"}\n");
+    let (code, script, stderr) = fw(&["--backend", "iptables"], &input);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(script.contains("while read -r target; do\n"), "{script}");
+    assert!(
+        script.contains(
+            "iptables -w -C prt-in -s \"$target\" -j DROP >/dev/null 2>&1 || \
+             iptables -w -A prt-in -s \"$target\" -j DROP\n"
+        ),
+        "{script}"
+    );
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let ran = Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .env("PATH", path)
+        .output()
+        .expect("sh");
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let log = std::fs::read_to_string(&log).expect("commands ran");
+    let added: Vec<&str> = log.lines().filter(|l| l.contains(" -A prt-")).collect();
+    // 19 new v4 addresses in both chains (203.0.113.1 is already there), and the v6 one.
+    assert_eq!(added.len(), 19 * 2 + 2, "{log}");
+    assert!(log.contains("iptables -w -A prt-out -d 203.0.113.20 -j DROP\n"));
+    assert!(!log.contains("-A prt-in -s 203.0.113.1 "), "{log}");
+    assert!(
+        log.contains("ip6tables -w -A prt-in -s 2001:db8::5 -j DROP\n"),
+        "{log}"
+    );
+}

@@ -730,3 +730,41 @@ fn kernel_threads_and_zombies_are_refused_with_their_own_messages() {
     );
     let _ = child.wait();
 }
+
+#[test]
+fn a_thread_id_is_refused_as_a_thread_of_its_process() {
+    // See: issue 21
+    // `prt kill TID` said "No such file or directory".
+    let mut child = Command::new("python3")
+        .args([
+            "-c",
+            "import threading, os, sys, time\n\
+             def run():\n    print(threading.get_native_id(), flush=True)\n    time.sleep(60)\n\
+             threading.Thread(target=run, daemon=True).start()\ntime.sleep(60)\n",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut tid = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut tid)
+        .expect("tid");
+    let tid = tid.trim().to_owned();
+    let pid = child.id();
+    assert_ne!(tid, pid.to_string());
+    let output = prt()
+        .args(["kill", "--yes", "--format", "ndjson", &tid])
+        .output()
+        .expect("prt");
+    let results = ndjson(&String::from_utf8_lossy(&output.stdout));
+    let alive = child.try_wait().expect("status").is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(alive, "the process of the thread was not signalled");
+    assert_eq!(results.len(), 1, "{results:?}");
+    assert_eq!(results[0]["outcome"], "refused");
+    assert_eq!(
+        results[0]["message"],
+        format!("{tid} is a thread of process {pid}, not a process; give the process's pid")
+    );
+}
