@@ -483,3 +483,25 @@ fn csv_neutralises_every_element_of_an_array_cell() {
     assert!(row.contains(",x;'=1+1;'@SUM(A1),"), "{row}");
     assert!(row.contains(",'-cmd,"), "{row}");
 }
+
+// See: issue 14 — a watch record's `status`, `first_seen` and `seq` must not land in the
+// `interface`, `recv_q` and `send_q` columns.
+#[test]
+fn csv_columns_of_the_new_fields_hold_those_fields() {
+    let line = br#"{"local_port":1,"interface":"v0","recv_q":2,"send_q":5,"status":"new","seq":3}"#;
+    let output = with_input(prt().args(["filter", "port=1", "--format", "csv"]), line);
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    let row = reader.records().next().expect("a row").expect("a record");
+    let cell = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .and_then(|i| row.get(i))
+            .map(str::to_owned)
+    };
+    assert_eq!(cell("interface").as_deref(), Some("v0"));
+    assert_eq!(cell("recv_q").as_deref(), Some("2"));
+    assert_eq!(cell("send_q").as_deref(), Some("5"));
+}
