@@ -14,13 +14,12 @@ use std::io::{BufRead, BufReader};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{command, ndjson};
+use crate::common::{TestNetns, command, ndjson};
 
 mod churn;
 mod nginx;
@@ -73,37 +72,31 @@ pub fn find_program(program: &str) -> Option<PathBuf> {
     candidates.into_iter().find(|path| path.is_file())
 }
 
-/// A network namespace made for one test, with `lo` up. Dropping it kills every process
-/// still in it, waits for them (bounded) and deletes it.
+/// A network namespace made for one test, with `lo` up ([`TestNetns`], which deletes it
+/// when dropped). Dropping it first kills every process still in it and waits for them
+/// (bounded).
 pub struct Ns {
-    pub name: String,
+    netns: TestNetns,
+}
+
+impl std::ops::Deref for Ns {
+    type Target = TestNetns;
+
+    fn deref(&self) -> &TestNetns {
+        &self.netns
+    }
 }
 
 impl Ns {
     pub fn create() -> Ns {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let name = format!(
-            "prt-t-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        sh_ok(Command::new("ip").args(["netns", "add", &name]));
-        let ns = Ns { name };
-        ns.ip(&["link", "set", "lo", "up"]);
-        ns
+        Ns {
+            netns: TestNetns::create(),
+        }
     }
 
     /// `ip -n NAME ARGS`, which must succeed.
     pub fn ip(&self, args: &[&str]) {
         sh_ok(Command::new("ip").args(["-n", &self.name]).args(args));
-    }
-
-    /// The namespace's inode: what `netns` says in its records.
-    pub fn inode(&self) -> u64 {
-        use std::os::unix::fs::MetadataExt;
-        std::fs::metadata(format!("/run/netns/{}", self.name))
-            .expect("the namespace's file in /run/netns")
-            .ino()
     }
 
     /// `program ARGS` inside the namespace (`ip netns exec`, which execs it: the child's pid
@@ -207,9 +200,7 @@ impl Drop for Ns {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
+        // The namespace itself goes when `netns` drops, after this.
     }
 }
 
