@@ -121,7 +121,7 @@ fn write_records(path: &Path, count: usize) -> u64 {
         seed ^= seed << 17;
         let (process, cmdline, user, uid) = processes[(seed % processes.len() as u64) as usize];
         let state = states[((seed >> 8) % states.len() as u64) as usize];
-        let proto = if (seed >> 16) % 10 == 0 {
+        let proto = if (seed >> 16).is_multiple_of(10) {
             Proto::Udp
         } else {
             Proto::Tcp
@@ -131,7 +131,7 @@ fn write_records(path: &Path, count: usize) -> u64 {
         } else {
             state
         };
-        let v6 = (seed >> 20) % 4 == 0;
+        let v6 = (seed >> 20).is_multiple_of(4);
         let local: IpAddr = if v6 {
             format!("2001:db8::{:x}", (seed >> 24) % 0xffff)
                 .parse()

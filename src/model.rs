@@ -382,11 +382,11 @@ impl fmt::Display for Timestamp {
         // As few digits as the value needs, in groups: clock ticks (centiseconds) take 2.
         let nanos = self.nanos;
         if nanos != 0 {
-            if nanos % 10_000_000 == 0 {
+            if nanos.is_multiple_of(10_000_000) {
                 write!(f, ".{:02}", nanos / 10_000_000)?;
-            } else if nanos % 1_000_000 == 0 {
+            } else if nanos.is_multiple_of(1_000_000) {
                 write!(f, ".{:03}", nanos / 1_000_000)?;
-            } else if nanos % 1_000 == 0 {
+            } else if nanos.is_multiple_of(1_000) {
                 write!(f, ".{:06}", nanos / 1_000)?;
             } else {
                 write!(f, ".{nanos:09}")?;

@@ -210,13 +210,13 @@ impl Blocklist {
     /// Adds one block, unless it is an address that must not be blocked: then `Some` note
     /// saying why it was skipped.
     pub fn add(&mut self, block: Block, place: &str) -> Option<String> {
-        if let Block::Address(addr) = block {
-            if let Some(reason) = self.never_blocked(addr) {
-                return Some(i18n::trf(
-                    Msg::FwSkipped,
-                    &[&place, &addr, &i18n::tr(reason)],
-                ));
-            }
+        if let Block::Address(addr) = block
+            && let Some(reason) = self.never_blocked(addr)
+        {
+            return Some(i18n::trf(
+                Msg::FwSkipped,
+                &[&place, &addr, &i18n::tr(reason)],
+            ));
         }
         self.blocks.insert(block);
         None

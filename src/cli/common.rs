@@ -791,10 +791,10 @@ impl TargetInput<'_> {
             Vec::new()
         };
         for &spec in self.specs {
-            if targets.add_spec(spec, &entries) == 0 {
-                if let TargetSpec::Port(..) = spec {
-                    ctx.note(&i18n::trf(Msg::NothingListens, &[&spec]));
-                }
+            if targets.add_spec(spec, &entries) == 0
+                && let TargetSpec::Port(..) = spec
+            {
+                ctx.note(&i18n::trf(Msg::NothingListens, &[&spec]));
             }
         }
         Ok(targets)

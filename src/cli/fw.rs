@@ -146,10 +146,10 @@ impl Args {
             return Ok(list);
         }
         self.records.read(ctx, Msg::NoBlockTargets, |event| {
-            if let RecordEvent::Record(record, place) = event {
-                if let Some(note) = list.add_record(record, place)? {
-                    ctx.note_capped(FW_SKIPPED, &note);
-                }
+            if let RecordEvent::Record(record, place) = event
+                && let Some(note) = list.add_record(record, place)?
+            {
+                ctx.note_capped(FW_SKIPPED, &note);
             }
             Ok(())
         })?;

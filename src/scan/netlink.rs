@@ -348,7 +348,7 @@ mod tests {
         message[0..4].copy_from_slice(&((NLMSG_HEADER_LEN + body.len()) as u32).to_ne_bytes());
         message[4..6].copy_from_slice(&kind.to_ne_bytes());
         message.extend_from_slice(body);
-        while message.len() % 4 != 0 {
+        while !message.len().is_multiple_of(4) {
             message.push(0);
         }
         message

@@ -23,7 +23,7 @@ fn one_connection(i: u64) {
         return;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         // Ask the server to close first, and wait for its FIN.
         let _ = stream.write_all(b"x");
         let mut rest = Vec::new();
