@@ -352,10 +352,14 @@ pub fn ip(args: &[&str]) {
 }
 
 /// Runs `python3 -c code` with stdout piped and returns it with the first line it prints
-/// (trimmed): how a test's helper process says which port or pids it has.
+/// (trimmed): how a test's helper process says which port or pids it has. It runs in a
+/// process group of its own, so [`end_group`] ends it and whatever it forked — never a
+/// process that merely reused one of their pids.
 pub fn python_reporting(code: &str) -> (std::process::Child, String) {
     use std::io::BufRead as _;
+    use std::os::unix::process::CommandExt as _;
     let mut child = Command::new("python3")
+        .process_group(0)
         .args(["-c", code])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
@@ -366,4 +370,13 @@ pub fn python_reporting(code: &str) -> (std::process::Child, String) {
         .read_line(&mut line)
         .expect("the helper's first line");
     (child, line.trim().to_owned())
+}
+
+/// Sends KILL to the process group `leader` started (see [`python_reporting`]) and reaps
+/// the leader.
+pub fn end_group(leader: &mut std::process::Child) {
+    // SAFETY: kill has no memory preconditions; the group is the test's own child's.
+    unsafe { libc::kill(-(leader.id() as i32), libc::SIGKILL) };
+    let _ = leader.kill();
+    let _ = leader.wait();
 }

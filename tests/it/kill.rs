@@ -465,12 +465,8 @@ impl Forked {
 
 impl Drop for Forked {
     fn drop(&mut self) {
-        for &pid in &self.children {
-            // SAFETY: kill has no memory preconditions; these are the test's own children's.
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-        }
-        let _ = self.parent.kill();
-        let _ = self.parent.wait();
+        // By group, not by the children's pids: those may belong to other processes by now.
+        crate::common::end_group(&mut self.parent);
     }
 }
 
