@@ -93,6 +93,15 @@ pub struct SocketArgs {
     /// lsof on macOS].
     #[arg(long, value_enum, value_name = "BACKEND", default_value_t = BackendArg::for_platform(), hide_default_value = true)]
     pub backend: BackendArg,
+    /// Accepted as in ss, so `-tlnp` works as typed: prt never resolves names.
+    #[arg(short = 'n', long = "numeric", hide_short_help = true)]
+    pub numeric: bool,
+    /// Accepted as in ss: prt always shows the owning processes.
+    #[arg(short = 'p', long = "processes", hide_short_help = true)]
+    pub processes: bool,
+    /// Accepted as in ss: every socket is prt's default (-l narrows to listeners).
+    #[arg(short = 'a', long = "all", hide_short_help = true)]
+    pub all: bool,
 }
 
 /// `--backend` values.

@@ -51,7 +51,7 @@ pub struct Args {
     #[arg(long, short = 'i', value_name = "DURATION", value_parser = parse_duration)]
     pub interval: Option<Duration>,
     /// Stop after this many scans.
-    #[arg(long, short = 'n', value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, short = 'c', value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
     /// Write the NDJSON changelog, even on a terminal.
     #[arg(long)]
