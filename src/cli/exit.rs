@@ -22,6 +22,9 @@ pub enum Exit {
     Success,
     /// Exit status 1: nothing matched or fired.
     NoMatch,
+    /// Ended by this signal (SIGINT, SIGTERM) after cleaning up: status 128 + the signal's
+    /// number, as a shell expects (130 for Ctrl-C, 143 for SIGTERM).
+    Signal(u8),
 }
 
 impl Exit {
@@ -37,6 +40,7 @@ impl Exit {
         match self {
             Exit::Success => 0,
             Exit::NoMatch => 1,
+            Exit::Signal(signal) => 128u8.saturating_add(signal),
         }
     }
 }
@@ -244,6 +248,8 @@ mod tests {
         assert_eq!(Exit::Success.code(), 0);
         assert_eq!(Exit::NoMatch.code(), 1);
         assert_eq!(Exit::matched(false), Exit::NoMatch);
+        assert_eq!(Exit::Signal(libc::SIGINT as u8).code(), 130);
+        assert_eq!(Exit::Signal(libc::SIGTERM as u8).code(), 143);
         assert_eq!(finish("t", Err(anyhow::anyhow!("boom"))), ExitCode::from(2));
     }
 

@@ -175,7 +175,8 @@ fn row_texts(cells: &[Cow<'_, str>], options: &TableOptions) -> Vec<String> {
 }
 
 /// Headers of the live view: the scan columns and the age of each socket.
-pub const TRACKED_HEADERS: [Msg; 9] = [
+pub const TRACKED_HEADERS: [Msg; 10] = [
+    Msg::HeadMark,
     Msg::HeadProto,
     Msg::HeadLocal,
     Msg::HeadRemote,
@@ -188,7 +189,9 @@ pub const TRACKED_HEADERS: [Msg; 9] = [
 ];
 
 /// The live view of tracked sockets: new rows green, gone rows red, sockets older than an
-/// hour yellow and older than a day red, CLOSE_WAIT red.
+/// hour yellow and older than a day red, CLOSE_WAIT red. A first column says in text what
+/// the colours say, so a view without colour (`NO_COLOR`) still tells them apart: `+` new,
+/// `-` gone, `!` suspicious (`+!` both).
 #[must_use]
 pub fn render_tracked(records: &[&TrackedEntry], now: Timestamp, options: &TableOptions) -> String {
     let style = options.style;
@@ -197,7 +200,8 @@ pub fn render_tracked(records: &[&TrackedEntry], now: Timestamp, options: &Table
         .map(|record| {
             let age = record.first_seen.until(now);
             let mut texts = row_texts(&super::csv::cells(&record.entry), options);
-            texts.insert(TRACKED_HEADERS.len() - 1, short_duration(age));
+            texts.insert(TRACKED_HEADERS.len() - 2, short_duration(age));
+            texts.insert(0, marker(record));
             let paint = |text: &String| match record.status {
                 Status::New => style.green(text),
                 Status::Gone => style.red(text),
@@ -210,7 +214,27 @@ pub fn render_tracked(records: &[&TrackedEntry], now: Timestamp, options: &Table
             row
         })
         .collect();
-    render_with(&TRACKED_HEADERS, rows, options).to_string()
+    let mut table = render_with(&TRACKED_HEADERS, rows, options);
+    // The marker column moved the pid one place to the right; keep it whole too.
+    if let Some(column) = table.column_mut(5) {
+        column.set_constraint(ColumnConstraint::ContentWidth);
+    }
+    table.to_string()
+}
+
+/// The marker cell of a tracked row: `+` new, `-` gone, then `!` when suspicious.
+fn marker(record: &TrackedEntry) -> String {
+    let status = match record.status {
+        Status::New => "+",
+        Status::Gone => "-",
+        Status::Unchanged => "",
+    };
+    let suspicious = if record.entry.suspicious.is_empty() {
+        ""
+    } else {
+        "!"
+    };
+    format!("{status}{suspicious}")
 }
 
 /// `addr:port` from their text, IPv6 in brackets, the interface after a `%` as `ss`
