@@ -269,7 +269,8 @@ impl View {
         let mut frame = options.style.bold(&header);
         frame.push('\n');
         for line in table_lines {
-            frame.push_str(line);
+            // A table squeezed below its narrowest layout overflows: cut it at the edge.
+            frame.push_str(&cut(line, usize::from(columns)));
             frame.push('\n');
         }
         if hidden > 0 {
@@ -299,6 +300,35 @@ fn clip(text: &str, columns: usize) -> String {
     }
     clipped.push('…');
     clipped
+}
+
+/// `line` cut after `columns` terminal columns; colour escapes are kept and take no room,
+/// and the colour is reset after a cut.
+fn cut(line: &str, columns: usize) -> String {
+    use unicode_width::UnicodeWidthChar as _;
+    let mut out = String::with_capacity(line.len());
+    let mut used = 0;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            out.push(c);
+            for c in chars.by_ref() {
+                out.push(c);
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+            continue;
+        }
+        let width = c.width().unwrap_or(0);
+        if used + width > columns {
+            out.push_str("\x1b[0m");
+            break;
+        }
+        used += width;
+        out.push(c);
+    }
+    out
 }
 
 /// The terminal's size now, read on every frame; the width the context saw at start and
@@ -555,5 +585,20 @@ impl Drop for LiveScreen {
             let _ = self.out.write_all(LEAVE.as_bytes());
             let _ = self.out.flush();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_cut_at_the_screen_edge_keeping_colour_escapes() {
+        assert_eq!(cut("abcdef", 4), "abcd\x1b[0m");
+        assert_eq!(cut("abc", 4), "abc");
+        assert_eq!(cut("\x1b[32mabcdef\x1b[0m", 2), "\x1b[32mab\x1b[0m");
+        assert_eq!(cut("时长x", 3), "时\x1b[0m");
+        assert_eq!(clip("prt watch header", 8), "prt wat…");
+        assert_eq!(clip("short", 8), "short");
     }
 }

@@ -215,6 +215,13 @@ pub fn render_tracked(records: &[&TrackedEntry], now: Timestamp, options: &Table
         })
         .collect();
     let mut table = render_with(&TRACKED_HEADERS, rows, options);
+    // A narrow screen cuts headings rather than stacking them letter by letter: the live
+    // view's rows are what the screen is for.
+    if let Some(header) = table.header() {
+        let mut header = header.clone();
+        header.max_height(1);
+        table.set_header(header);
+    }
     // The marker column moved the pid one place to the right; keep it whole too.
     if let Some(column) = table.column_mut(5) {
         column.set_constraint(ColumnConstraint::ContentWidth);

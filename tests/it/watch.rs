@@ -510,3 +510,156 @@ fn a_listener_that_changes_hands_is_one_socket_throughout() {
         "the change of hands is reported: {ours:?}"
     );
 }
+
+/// The screens drawn so far, each as its lines with the terminal's escapes for clearing
+/// removed (colours stay).
+fn frames(transcript: &str) -> Vec<Vec<String>> {
+    transcript
+        .split("\x1b[H")
+        .skip(1)
+        .filter(|frame| frame.contains("\x1b[J"))
+        .map(|frame| {
+            let frame = frame.split("\x1b[J").next().unwrap_or_default();
+            frame
+                .split('\n')
+                .map(|line| line.replace("\x1b[K", "").replace('\r', ""))
+                .collect()
+        })
+        .collect()
+}
+
+/// `line` without SGR colour sequences.
+fn plain(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+// See: issue 15 — the live view printed every row and scrolled its header off the screen.
+#[test]
+fn the_live_view_fits_the_screen_with_its_header_pinned_and_marks_new_rows() {
+    let listeners: Vec<TcpListener> = (0..60)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind"))
+        .collect();
+    let mut terminal = Terminal::start(
+        "--interval 200ms -tl --where 'local in 127.0.0.0/8'",
+        80,
+        24,
+        &[("NO_COLOR", "1")],
+    );
+    terminal.wait_for(0, "two frames", |t| frames(t).len() >= 2);
+    let text = terminal.text();
+    assert!(!text.contains("\x1b[3"), "NO_COLOR: no colours");
+    let all = frames(&text);
+    let frame = all.last().expect("a frame");
+    assert!(
+        frame.len() <= 24,
+        "{} lines on a 24-line screen",
+        frame.len()
+    );
+    assert!(
+        frame[0].starts_with("prt watch") && frame[0].contains("sockets"),
+        "header pinned: {frame:?}"
+    );
+    assert!(frame[1].contains("PROTO"), "table heading: {frame:?}");
+    let last = plain(frame.last().expect("a line"));
+    let hidden: usize = last
+        .trim()
+        .strip_prefix('+')
+        .and_then(|rest| rest.strip_suffix(" more"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a +N more line: {frame:?}"));
+    assert!(hidden >= 60 - 21, "+{hidden} more of 60 listeners");
+    for line in frame {
+        assert!(
+            plain(line).chars().count() <= 80,
+            "{line:?} is wider than the screen"
+        );
+    }
+    drop(terminal);
+
+    // Without colour, a socket that is new in a later scan is told apart by its marker.
+    let old = &listeners[0];
+    let old_port = old.local_addr().expect("addr").port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut terminal = Terminal::start(
+        &format!("--interval 200ms -tl --where 'port={port} or port={old_port}'"),
+        80,
+        24,
+        &[("NO_COLOR", "1")],
+    );
+    terminal.wait_for(0, "two frames", |t| frames(t).len() >= 2);
+    let new = TcpListener::bind(("127.0.0.1", port)).expect("bind the chosen port");
+    let needle = format!("127.0.0.1:{port}");
+    let from = terminal.transcript.len();
+    terminal.wait_for(from, "the new listener", |t| t.contains(&needle));
+    let text = terminal.text();
+    let frame = frames(&text[from..])
+        .into_iter()
+        .find(|frame| frame.iter().any(|line| line.contains(&needle)))
+        .expect("a frame with it");
+    let row = |needle: &str| {
+        frame
+            .iter()
+            .find(|line| line.contains(needle))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {needle} in {frame:?}"))
+    };
+    assert!(row(&needle).starts_with('+'), "new: {frame:?}");
+    let unchanged = row(&format!("127.0.0.1:{old_port}"));
+    assert!(
+        !unchanged.starts_with('+') && !unchanged.starts_with('-'),
+        "unchanged: {frame:?}"
+    );
+    drop(new);
+    drop(listeners);
+}
+
+// See: issue 15 — a resized terminal kept the old layout until the next scan.
+#[test]
+fn a_resize_re_lays_out_the_view_at_once() {
+    let listeners: Vec<TcpListener> = (0..40)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind"))
+        .collect();
+    // One scan only in the test's time: the second frame can come only from the resize.
+    let mut terminal = Terminal::start(
+        "--interval 60s -tl --where 'local in 127.0.0.0/8'",
+        120,
+        40,
+        &[("NO_COLOR", "1")],
+    );
+    terminal.wait_for(0, "a frame", |t| !frames(t).is_empty());
+    let first = frames(&terminal.text()).remove(0);
+    assert!(first.len() > 20, "{} lines at 120x40", first.len());
+    let tty = std::fs::read_link(format!("/proc/{}/fd/1", terminal.prt_pid())).expect("tty");
+    run_ok(
+        command("stty")
+            .arg("-F")
+            .arg(&tty)
+            .args(["cols", "60", "rows", "20"]),
+    );
+    terminal.wait_for(0, "a second frame", |t| frames(t).len() >= 2);
+    let resized = frames(&terminal.text()).remove(1);
+    assert!(resized.len() <= 20, "{} lines at 60x20", resized.len());
+    assert!(resized[0].starts_with("prt watch"), "{resized:?}");
+    assert!(
+        resized.iter().all(|line| plain(line).chars().count() <= 60),
+        "{resized:?}"
+    );
+    drop(listeners);
+}
