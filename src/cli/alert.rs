@@ -124,8 +124,15 @@ impl Stage for Args {
                 stage.group(&std::mem::take(&mut group), ctx)?;
                 stage.flush()?;
             }
-            let Some(line) = input.next_line()? else {
-                break;
+            let line = match input.next_line() {
+                Ok(Some(line)) => line,
+                Ok(None) => break,
+                // Like grep: say so, go on with the next file, exit 2 at the end.
+                Err(err @ reader::Error::Open { .. }) => {
+                    ctx.error(&err.into());
+                    continue;
+                }
+                Err(err) => return Err(err.into()),
             };
             let record = match line.record() {
                 Ok(record) => record,

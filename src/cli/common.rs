@@ -223,6 +223,9 @@ pub struct Ctx {
     env: Vec<(String, OsString)>,
     /// How many notes of each kind were given ([`Ctx::note_capped`]).
     noted: std::cell::RefCell<Vec<(&'static str, usize)>>,
+    /// Set by [`Ctx::error`]: an error the stage went on after, which still makes the
+    /// exit status 2 at the end.
+    errored: std::cell::Cell<bool>,
 }
 
 /// Notes of one kind given one by one before the rest are only counted.
@@ -257,6 +260,7 @@ impl Ctx {
             config: Config::default(),
             env,
             noted: std::cell::RefCell::default(),
+            errored: std::cell::Cell::default(),
         };
         if stdout_tty {
             ctx.width = terminal_width(stdout.as_raw_fd())
@@ -276,6 +280,7 @@ impl Ctx {
             config: Config::default(),
             env: env.iter().map(|&(k, v)| (k.to_owned(), v.into())).collect(),
             noted: std::cell::RefCell::default(),
+            errored: std::cell::Cell::default(),
         }
     }
 
@@ -451,6 +456,19 @@ impl Ctx {
     /// A note for the person at the terminal, on stderr, prefixed with the stage name.
     pub fn note(&self, message: &str) {
         super::exit::report(&self.label, message);
+    }
+
+    /// An error the stage goes on after (an input file that cannot be opened, as grep
+    /// goes on to the next): printed now, and the exit status is 2 at the end.
+    pub fn error(&self, err: &anyhow::Error) {
+        self.errored.set(true);
+        super::exit::report(&self.label, &super::exit::describe(err));
+    }
+
+    /// Whether [`Ctx::error`] was called.
+    #[must_use]
+    pub fn errored(&self) -> bool {
+        self.errored.get()
     }
 
     /// A note of which there may be one per record (a skipped line, a failed --exec): the

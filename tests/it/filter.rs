@@ -505,3 +505,41 @@ fn csv_columns_of_the_new_fields_hold_those_fields() {
     assert_eq!(cell("recv_q").as_deref(), Some("2"));
     assert_eq!(cell("send_q").as_deref(), Some("5"));
 }
+
+// See: issue 15 — an OS error was said twice, and a missing file stopped the whole run.
+#[test]
+fn a_missing_file_is_said_once_and_the_next_file_is_still_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let present = dir.path().join("b.ndjson");
+    std::fs::write(
+        &present,
+        "{\"proto\":\"tcp\",\"local_port\":22,\"state\":\"LISTEN\"}\n",
+    )
+    .expect("write");
+    let missing = dir.path().join("a.ndjson");
+    for stage in [&["filter", "port=22"][..], &["alert", "--when", "port=22"]] {
+        let output = prt()
+            .args(stage)
+            .arg(&missing)
+            .arg(&present)
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(2), "{stage:?}: like grep");
+        let records = ndjson(&stdout(&output));
+        assert_eq!(records.len(), 1, "{stage:?}: b is read after a");
+        assert_eq!(records[0]["local_port"], 22);
+        let stderr = stderr(&output);
+        let os = std::io::Error::from_raw_os_error(libc::ENOENT).to_string();
+        assert_eq!(
+            stderr.matches(&os).count(),
+            1,
+            "{stage:?}: said once: {stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stage:?}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("prt {}: ", stage[0]))
+                && stderr.contains(&missing.display().to_string()),
+            "{stderr}"
+        );
+    }
+}
