@@ -218,6 +218,8 @@ pub struct Ctx {
     pub stderr_tty: bool,
     /// Width of the terminal on stdout, when it is one.
     pub width: Option<u16>,
+    /// Lines of the terminal on stdout, when it is one and says.
+    pub height: Option<u16>,
     /// The configuration, once a stage has loaded it ([`Ctx::load_config`]).
     pub config: Config,
     env: Vec<(String, OsString)>,
@@ -257,14 +259,18 @@ impl Ctx {
             stdout_tty,
             stderr_tty: io::stderr().is_terminal(),
             width: None,
+            height: None,
             config: Config::default(),
             env,
             noted: std::cell::RefCell::default(),
             errored: std::cell::Cell::default(),
         };
         if stdout_tty {
-            ctx.width = terminal_width(stdout.as_raw_fd())
+            let size = terminal_size(stdout.as_raw_fd());
+            ctx.width = size
+                .map(|(columns, _)| columns)
                 .or_else(|| ctx.var("COLUMNS")?.to_str()?.parse().ok());
+            ctx.height = size.map(|(_, lines)| lines).filter(|&lines| lines > 0);
         }
         ctx
     }
@@ -277,6 +283,7 @@ impl Ctx {
             stdout_tty: false,
             stderr_tty: false,
             width: None,
+            height: None,
             config: Config::default(),
             env: env.iter().map(|&(k, v)| (k.to_owned(), v.into())).collect(),
             noted: std::cell::RefCell::default(),
@@ -423,6 +430,7 @@ impl Ctx {
     pub fn table_options(&self, color: Option<ColorChoice>) -> TableOptions {
         TableOptions {
             width: if self.stdout_tty { self.width } else { None },
+            height: if self.stdout_tty { self.height } else { None },
             style: Style {
                 enabled: self.colour(color),
             },
@@ -578,12 +586,12 @@ pub fn netns_note(namespaces: &NamespaceReport) -> Option<String> {
     }
 }
 
-/// Columns of the terminal on `fd`, from `TIOCGWINSZ`.
-fn terminal_width(fd: i32) -> Option<u16> {
+/// Columns and lines of the terminal on `fd`, from `TIOCGWINSZ`.
+fn terminal_size(fd: i32) -> Option<(u16, u16)> {
     // SAFETY: winsize is plain data; TIOCGWINSZ fills it or fails, and failure is checked.
     let mut size: libc::winsize = unsafe { std::mem::zeroed() };
     let rc = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &raw mut size) };
-    (rc == 0 && size.ws_col > 0).then_some(size.ws_col)
+    (rc == 0 && size.ws_col > 0).then_some((size.ws_col, size.ws_row))
 }
 
 #[cfg(test)]

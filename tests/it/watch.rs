@@ -607,12 +607,14 @@ fn the_live_view_fits_the_screen_with_its_header_pinned_and_marks_new_rows() {
     let new = TcpListener::bind(("127.0.0.1", port)).expect("bind the chosen port");
     let needle = format!("127.0.0.1:{port}");
     let from = terminal.transcript.len();
-    terminal.wait_for(from, "the new listener", |t| t.contains(&needle));
+    let framed = |t: &str| {
+        frames(t)
+            .into_iter()
+            .find(|frame| frame.iter().any(|line| line.contains(&needle)))
+    };
+    terminal.wait_for(from, "the new listener", |t| framed(t).is_some());
     let text = terminal.text();
-    let frame = frames(&text[from..])
-        .into_iter()
-        .find(|frame| frame.iter().any(|line| line.contains(&needle)))
-        .expect("a frame with it");
+    let frame = framed(&text[from..]).expect("a frame with it");
     let row = |needle: &str| {
         frame
             .iter()
