@@ -64,6 +64,9 @@ complete -c prt -n "__fish_prt_using_subcommand scan" -s l -l listen -d 'Only li
 complete -c prt -n "__fish_prt_using_subcommand scan" -s 4 -l ipv4 -d 'Only IPv4 sockets (with -6: both)'
 complete -c prt -n "__fish_prt_using_subcommand scan" -s 6 -l ipv6 -d 'Only IPv6 sockets (with -4: both)'
 complete -c prt -n "__fish_prt_using_subcommand scan" -l all-netns -d 'Every network namespace on the machine (containers, `ip netns`), not only this one; entering another namespace needs root'
+complete -c prt -n "__fish_prt_using_subcommand scan" -s n -l numeric -d 'Accepted as in ss, so `-tlnp` works as typed: prt never resolves names'
+complete -c prt -n "__fish_prt_using_subcommand scan" -s p -l processes -d 'Accepted as in ss: prt always shows the owning processes'
+complete -c prt -n "__fish_prt_using_subcommand scan" -s a -l all -d 'Accepted as in ss: every socket is prt\'s default (-l narrows to listeners)'
 complete -c prt -n "__fish_prt_using_subcommand scan" -s r -l reverse -d 'Reverse the sort order'
 complete -c prt -n "__fish_prt_using_subcommand scan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c prt -n "__fish_prt_using_subcommand scan" -s V -l version -d 'Print version'
@@ -88,7 +91,7 @@ complete -c prt -n "__fish_prt_using_subcommand watch" -l backend -d 'Where the 
 proc\t'/proc/net/{tcp,tcp6,udp,udp6}'
 lsof\t'lsof -F and one ps call'"
 complete -c prt -n "__fish_prt_using_subcommand watch" -s i -l interval -d 'Time between scans: 500ms, 2s, 1m [default: the configuration\'s interval, else 2s]' -r
-complete -c prt -n "__fish_prt_using_subcommand watch" -s n -l count -d 'Stop after this many scans' -r
+complete -c prt -n "__fish_prt_using_subcommand watch" -s c -l count -d 'Stop after this many scans' -r
 complete -c prt -n "__fish_prt_using_subcommand watch" -l where -d 'Only the sockets that match this filter expression (see `prt filter --help`)' -r
 complete -c prt -n "__fish_prt_using_subcommand watch" -l color -d 'When to colour the live table [default: auto]' -r -f -a "auto\t'Colour when writing a table to a terminal, unless NO_COLOR is set'
 always\t'Always colour (also CLICOLOR_FORCE=1)'
@@ -103,6 +106,9 @@ complete -c prt -n "__fish_prt_using_subcommand watch" -s l -l listen -d 'Only l
 complete -c prt -n "__fish_prt_using_subcommand watch" -s 4 -l ipv4 -d 'Only IPv4 sockets (with -6: both)'
 complete -c prt -n "__fish_prt_using_subcommand watch" -s 6 -l ipv6 -d 'Only IPv6 sockets (with -4: both)'
 complete -c prt -n "__fish_prt_using_subcommand watch" -l all-netns -d 'Every network namespace on the machine (containers, `ip netns`), not only this one; entering another namespace needs root'
+complete -c prt -n "__fish_prt_using_subcommand watch" -s n -l numeric -d 'Accepted as in ss, so `-tlnp` works as typed: prt never resolves names'
+complete -c prt -n "__fish_prt_using_subcommand watch" -s p -l processes -d 'Accepted as in ss: prt always shows the owning processes'
+complete -c prt -n "__fish_prt_using_subcommand watch" -s a -l all -d 'Accepted as in ss: every socket is prt\'s default (-l narrows to listeners)'
 complete -c prt -n "__fish_prt_using_subcommand watch" -l ndjson -d 'Write the NDJSON changelog, even on a terminal'
 complete -c prt -n "__fish_prt_using_subcommand watch" -l full -d 'In the changelog, every socket on every scan, not only changes'
 complete -c prt -n "__fish_prt_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -93,6 +93,15 @@ pub struct SocketArgs {
     /// lsof on macOS].
     #[arg(long, value_enum, value_name = "BACKEND", default_value_t = BackendArg::for_platform(), hide_default_value = true)]
     pub backend: BackendArg,
+    /// Accepted as in ss, so `-tlnp` works as typed: prt never resolves names.
+    #[arg(short = 'n', long = "numeric", hide_short_help = true)]
+    pub numeric: bool,
+    /// Accepted as in ss: prt always shows the owning processes.
+    #[arg(short = 'p', long = "processes", hide_short_help = true)]
+    pub processes: bool,
+    /// Accepted as in ss: every socket is prt's default (-l narrows to listeners).
+    #[arg(short = 'a', long = "all", hide_short_help = true)]
+    pub all: bool,
 }
 
 /// `--backend` values.
@@ -209,11 +218,16 @@ pub struct Ctx {
     pub stderr_tty: bool,
     /// Width of the terminal on stdout, when it is one.
     pub width: Option<u16>,
+    /// Lines of the terminal on stdout, when it is one and says.
+    pub height: Option<u16>,
     /// The configuration, once a stage has loaded it ([`Ctx::load_config`]).
     pub config: Config,
     env: Vec<(String, OsString)>,
     /// How many notes of each kind were given ([`Ctx::note_capped`]).
     noted: std::cell::RefCell<Vec<(&'static str, usize)>>,
+    /// Set by [`Ctx::error`]: an error the stage went on after, which still makes the
+    /// exit status 2 at the end.
+    errored: std::cell::Cell<bool>,
 }
 
 /// Notes of one kind given one by one before the rest are only counted.
@@ -245,13 +259,18 @@ impl Ctx {
             stdout_tty,
             stderr_tty: io::stderr().is_terminal(),
             width: None,
+            height: None,
             config: Config::default(),
             env,
             noted: std::cell::RefCell::default(),
+            errored: std::cell::Cell::default(),
         };
         if stdout_tty {
-            ctx.width = terminal_width(stdout.as_raw_fd())
+            let size = terminal_size(stdout.as_raw_fd());
+            ctx.width = size
+                .map(|(columns, _)| columns)
                 .or_else(|| ctx.var("COLUMNS")?.to_str()?.parse().ok());
+            ctx.height = size.map(|(_, lines)| lines).filter(|&lines| lines > 0);
         }
         ctx
     }
@@ -264,9 +283,11 @@ impl Ctx {
             stdout_tty: false,
             stderr_tty: false,
             width: None,
+            height: None,
             config: Config::default(),
             env: env.iter().map(|&(k, v)| (k.to_owned(), v.into())).collect(),
             noted: std::cell::RefCell::default(),
+            errored: std::cell::Cell::default(),
         }
     }
 
@@ -409,6 +430,7 @@ impl Ctx {
     pub fn table_options(&self, color: Option<ColorChoice>) -> TableOptions {
         TableOptions {
             width: if self.stdout_tty { self.width } else { None },
+            height: if self.stdout_tty { self.height } else { None },
             style: Style {
                 enabled: self.colour(color),
             },
@@ -442,6 +464,19 @@ impl Ctx {
     /// A note for the person at the terminal, on stderr, prefixed with the stage name.
     pub fn note(&self, message: &str) {
         super::exit::report(&self.label, message);
+    }
+
+    /// An error the stage goes on after (an input file that cannot be opened, as grep
+    /// goes on to the next): printed now, and the exit status is 2 at the end.
+    pub fn error(&self, err: &anyhow::Error) {
+        self.errored.set(true);
+        super::exit::report(&self.label, &super::exit::describe(err));
+    }
+
+    /// Whether [`Ctx::error`] was called.
+    #[must_use]
+    pub fn errored(&self) -> bool {
+        self.errored.get()
     }
 
     /// A note of which there may be one per record (a skipped line, a failed --exec): the
@@ -551,12 +586,12 @@ pub fn netns_note(namespaces: &NamespaceReport) -> Option<String> {
     }
 }
 
-/// Columns of the terminal on `fd`, from `TIOCGWINSZ`.
-fn terminal_width(fd: i32) -> Option<u16> {
+/// Columns and lines of the terminal on `fd`, from `TIOCGWINSZ`.
+fn terminal_size(fd: i32) -> Option<(u16, u16)> {
     // SAFETY: winsize is plain data; TIOCGWINSZ fills it or fails, and failure is checked.
     let mut size: libc::winsize = unsafe { std::mem::zeroed() };
     let rc = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &raw mut size) };
-    (rc == 0 && size.ws_col > 0).then_some(size.ws_col)
+    (rc == 0 && size.ws_col > 0).then_some((size.ws_col, size.ws_row))
 }
 
 #[cfg(test)]

@@ -22,6 +22,9 @@ pub enum Exit {
     Success,
     /// Exit status 1: nothing matched or fired.
     NoMatch,
+    /// Ended by this signal (SIGINT, SIGTERM) after cleaning up: status 128 + the signal's
+    /// number, as a shell expects (130 for Ctrl-C, 143 for SIGTERM).
+    Signal(u8),
 }
 
 impl Exit {
@@ -37,6 +40,7 @@ impl Exit {
         match self {
             Exit::Success => 0,
             Exit::NoMatch => 1,
+            Exit::Signal(signal) => 128u8.saturating_add(signal),
         }
     }
 }
@@ -111,7 +115,11 @@ fn run_stage<S: Stage>(args: S, label: &str) -> ExitCode {
     let mut ctx = Ctx::from_process(label);
     let outcome = args.run(&mut ctx);
     ctx.note_totals();
-    finish(label, outcome)
+    match outcome {
+        // An error the stage went on after decides the status, as in grep.
+        Ok(_) if ctx.errored() => ExitCode::from(ERROR_CODE),
+        outcome => finish(label, outcome),
+    }
 }
 
 /// Turns a stage's result into an exit status, printing the error if there is one.
@@ -120,10 +128,29 @@ fn finish(label: &str, outcome: anyhow::Result<Exit>) -> ExitCode {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            report(label, &format!("{err:#}"));
+            report(label, &describe(&err));
             ExitCode::from(ERROR_CODE)
         }
     }
+}
+
+/// An error and its causes as one line, `context: cause: cause`, each cause said once: a
+/// cause whose text the message already holds (an error that shows its source in its own
+/// text and names it as its source too) is not repeated.
+#[must_use]
+pub fn describe(err: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
 }
 
 /// Writes `prt STAGE: message` on stderr. The only place prt prints an error.
@@ -244,7 +271,28 @@ mod tests {
         assert_eq!(Exit::Success.code(), 0);
         assert_eq!(Exit::NoMatch.code(), 1);
         assert_eq!(Exit::matched(false), Exit::NoMatch);
+        assert_eq!(Exit::Signal(libc::SIGINT as u8).code(), 130);
+        assert_eq!(Exit::Signal(libc::SIGTERM as u8).code(), 143);
         assert_eq!(finish("t", Err(anyhow::anyhow!("boom"))), ExitCode::from(2));
+    }
+
+    #[test]
+    fn each_cause_is_said_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot open a: {source}")]
+        struct Open {
+            #[source]
+            source: io::Error,
+        }
+        let os = io::Error::from_raw_os_error(libc::ENOENT);
+        let text = os.to_string();
+        let err = anyhow::Error::new(Open { source: os }).context("reading input");
+        assert_eq!(
+            describe(&err),
+            format!("reading input: cannot open a: {text}")
+        );
+        let plain = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(describe(&plain), "outer: inner");
     }
 
     #[test]

@@ -75,14 +75,31 @@ impl Stage for Args {
         let mut sink = (!self.count && !self.quiet).then(|| ctx.sink(&self.output));
         let mut matched: u64 = 0;
         let mut invalid: usize = 0;
+        // On a terminal, a table from a live stream is written row by row once it pauses.
+        let mut streaming = !ctx.stdout_tty;
+        // When the first line came: a live stream is one still going a while after.
+        let mut first_line = None;
         loop {
             if input.would_wait()
                 && let Some(sink) = sink.as_mut()
             {
                 sink.flush()?;
+                if !streaming && first_line.is_some_and(|since| input.is_live(since)) {
+                    streaming = sink.go_live()?;
+                }
             }
-            let Some(line) = input.next_line()? else {
-                break;
+            let line = match input.next_line() {
+                Ok(Some(line)) => {
+                    first_line.get_or_insert_with(std::time::Instant::now);
+                    line
+                }
+                Ok(None) => break,
+                // Like grep: say so, go on with the next file, exit 2 at the end.
+                Err(err @ reader::Error::Open { .. }) => {
+                    ctx.error(&err.into());
+                    continue;
+                }
+                Err(err) => return Err(err.into()),
             };
             let record = match line.record() {
                 Ok(record) => record,

@@ -1,25 +1,30 @@
 //! `prt watch [OPTIONS]`: scan every interval and report what changed.
 //!
-//! On a terminal: a live table, redrawn in place on the alternate screen, new rows green,
-//! gone rows red for 5 s; Ctrl-C leaves the terminal as it was. Otherwise (or with
-//! `--ndjson`): a changelog of TrackedEntry records — the first scan as `new`, then only
-//! `new`, `gone` and state changes (`--full`: every socket every scan) — flushed after each
-//! scan so the next stage sees it at once. Exit: 0, or 2 on error.
+//! On a terminal: a live table, redrawn in place on the alternate screen and laid out for
+//! the terminal's size on every frame (header pinned, rows fitted to the height with a
+//! "+N more" line), new rows green and marked `+`, gone rows red and marked `-` for 5 s.
+//! Ctrl-C and SIGTERM give the terminal back as it was; Ctrl-Z gives it back before
+//! stopping and `fg` redraws. Otherwise (or with `--ndjson`): a changelog of TrackedEntry
+//! records — the first scan as `new`, then only `new`, `gone` and state changes (`--full`:
+//! every socket every scan) — flushed after each scan so the next stage sees it at once.
+//! Exit: 0, 2 on error, 128 + the signal's number when SIGINT (130) or SIGTERM (143) ended
+//! it, as a shell expects.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use signal_hook::consts::{SIGCONT, SIGINT, SIGTERM, SIGTSTP, SIGWINCH};
 
 use super::common::{ColorChoice, ConfigArgs, Ctx, SocketArgs, netns_note, parse_duration};
 use super::exit::{Exit, Stage};
 use crate::bandwidth;
 use crate::enrich::Enricher;
 use crate::i18n::{self, Msg};
-use crate::model::{PortEntry, Status, Timestamp};
+use crate::model::{PortEntry, Status, Timestamp, TrackedEntry};
 use crate::output::{Style, TableOptions, ndjson, sanitize, table};
 use crate::query::{self, Query};
 use crate::scan::netns::Namespace;
@@ -51,7 +56,7 @@ pub struct Args {
     #[arg(long, short = 'i', value_name = "DURATION", value_parser = parse_duration)]
     pub interval: Option<Duration>,
     /// Stop after this many scans.
-    #[arg(long, short = 'n', value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, short = 'c', value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
     /// Write the NDJSON changelog, even on a terminal.
     #[arg(long)]
@@ -80,7 +85,7 @@ impl Stage for Args {
         ctx.load_config(&self.config)?;
         self.interval = self.interval.or(ctx.config.interval);
         let query = self.where_.as_deref().map(query::parse).transpose()?;
-        let mut ticks = Ticks::new(self.interval(), self.count);
+        let mut ticks = Ticks::new(self.interval(), self.count)?;
         if !self.ports.is_empty() {
             return self.monitor(ctx, query, &mut ticks);
         }
@@ -89,33 +94,45 @@ impl Stage for Args {
         if self.ndjson || !ctx.stdout_tty {
             let mut out = ctx.stdout();
             let mut buffer = Vec::with_capacity(512);
-            while ticks.next() {
+            while ticks.next() == Tick::Scan {
                 let changes = tracker.observe(source.next(ctx)?, Timestamp::now());
                 for change in changes.iter().filter(|c| self.full || c.is_reportable()) {
                     ndjson::write_line(&mut out, &change.record, &mut buffer)?;
                 }
                 out.flush()?;
             }
-            return Ok(Exit::Success);
+            return Ok(Ticks::exit());
         }
         let mut options = ctx.table_options(self.color);
+        ticks.follow_the_terminal()?;
         let mut screen = LiveScreen::enter(ctx.stdout())?;
         // Without /proc/net/dev the header simply shows no rate.
         let mut counters = bandwidth::Sample::read().ok();
-        while ticks.next() {
-            let now = Timestamp::now();
-            let changes = tracker.observe(source.next(ctx)?, now);
-            options.netns_names = source.namespace_names();
-            let latest = bandwidth::Sample::read().ok();
-            let rates = counters
-                .as_ref()
-                .zip(latest.as_ref())
-                .map(|(a, b)| bandwidth::rates(a, b));
-            counters = latest;
-            screen.draw(&self.frame(&tracker, &changes, now, rates.as_ref(), &options))?;
+        let mut view = None;
+        loop {
+            match ticks.next() {
+                Tick::End => break,
+                Tick::Suspend => screen.suspend()?,
+                Tick::Redraw => {}
+                Tick::Scan => {
+                    let now = Timestamp::now();
+                    let changes = tracker.observe(source.next(ctx)?, now);
+                    options.netns_names = source.namespace_names();
+                    let latest = bandwidth::Sample::read().ok();
+                    let rates = counters
+                        .as_ref()
+                        .zip(latest.as_ref())
+                        .map(|(a, b)| bandwidth::rates(a, b));
+                    counters = latest;
+                    view = Some(self.view(&tracker, changes, now, rates.as_ref(), &options));
+                }
+            }
+            if let Some(view) = &view {
+                screen.draw(&view.frame(screen_size(ctx)))?;
+            }
         }
         screen.leave()?;
-        Ok(Exit::Success)
+        Ok(Ticks::exit())
     }
 }
 
@@ -140,7 +157,7 @@ impl Args {
             enabled: ctx.colour(self.color),
         };
         let mut drawn = 0;
-        while ticks.next() {
+        while ticks.next() == Tick::Scan {
             let now = Timestamp::now();
             let events = watch.observe(&source.next(ctx)?, now);
             if board {
@@ -165,27 +182,29 @@ impl Args {
             }
             out.flush()?;
         }
-        Ok(Exit::Success)
+        Ok(Ticks::exit())
     }
 
-    /// One screenful: a header line, then live sockets and the recently gone.
-    fn frame(
+    /// What the live view shows after a scan: the header, then live sockets and the
+    /// recently gone; laid out for the screen only when drawn, so a resize re-lays it out.
+    fn view(
         &self,
         tracker: &Tracker,
-        changes: &[Change],
+        changes: Vec<Change>,
         now: Timestamp,
         rates: Option<&bandwidth::Rates>,
         options: &TableOptions,
-    ) -> String {
-        let live: Vec<_> = changes
-            .iter()
-            .map(|c| &c.record)
+    ) -> View {
+        let mut rows: Vec<TrackedEntry> = changes
+            .into_iter()
+            .map(|c| c.record)
             .filter(|r| r.status != Status::Gone)
             .collect();
-        let new = live.iter().filter(|r| r.status == Status::New).count();
+        let live = rows.len();
+        let new = rows.iter().filter(|r| r.status == Status::New).count();
         let gone = tracker.retained_gone(now);
-        let mut rows = live.clone();
-        rows.extend(gone.iter().copied());
+        let gone_count = gone.len();
+        rows.extend(gone.into_iter().cloned());
         let traffic = rates.map_or(String::new(), |r| {
             i18n::trf(
                 Msg::WatchTraffic,
@@ -197,18 +216,127 @@ impl Args {
             &[
                 &now,
                 &tracker.seq(),
-                &live.len(),
+                &live,
                 &new,
-                &gone.len(),
+                &gone_count,
                 &traffic,
                 &interval_text(self.interval()),
             ],
         );
-        format!(
-            "{}\n{}\n",
-            options.style.bold(&header),
-            table::render_tracked(&rows, now, options)
-        )
+        View {
+            header,
+            rows,
+            now,
+            options: options.clone(),
+        }
+    }
+}
+
+/// One scan's live view, ready to be laid out for a screen of any size.
+struct View {
+    header: String,
+    rows: Vec<TrackedEntry>,
+    now: Timestamp,
+    options: TableOptions,
+}
+
+impl View {
+    /// The screenful for a terminal of `columns` x `lines`: the header pinned on the first
+    /// line, then as many rows as fit, and a "+N more" line for the rest.
+    fn frame(&self, (columns, lines): (u16, u16)) -> String {
+        let lines = usize::from(lines.max(3));
+        let mut options = self.options.clone();
+        options.width = Some(columns);
+        let header = clip(&self.header, usize::from(columns));
+        // The header line, the table's heading, and a line kept for "+N more".
+        let room = lines.saturating_sub(3);
+        let shown = if self.rows.len() + 2 <= lines {
+            self.rows.len()
+        } else {
+            room
+        };
+        let rows: Vec<&TrackedEntry> = self.rows.iter().take(shown).collect();
+        let table = table::render_tracked(&rows, self.now, &options);
+        let mut table_lines: Vec<&str> = table.lines().collect();
+        // A heading that wrapped takes rows' places: each row is one line, the rest is heading.
+        let heading = table_lines.len().saturating_sub(rows.len());
+        let mut hidden = self.rows.len() - rows.len();
+        let fit = if hidden > 0 { lines - 2 } else { lines - 1 };
+        if table_lines.len() > fit {
+            hidden += table_lines.len() - fit.max(heading);
+            table_lines.truncate(fit.max(heading));
+        }
+        let mut frame = options.style.bold(&header);
+        frame.push('\n');
+        for line in table_lines {
+            // A table squeezed below its narrowest layout overflows: cut it at the edge.
+            frame.push_str(&cut(line, usize::from(columns)));
+            frame.push('\n');
+        }
+        if hidden > 0 {
+            let more = i18n::trf(Msg::MoreRows, &[&hidden]);
+            frame.push_str(&options.style.dim(&clip(&more, usize::from(columns))));
+            frame.push('\n');
+        }
+        frame
+    }
+}
+
+/// `text` cut to `columns` terminal columns (with an ellipsis when cut).
+fn clip(text: &str, columns: usize) -> String {
+    use unicode_width::UnicodeWidthChar as _;
+    if unicode_width::UnicodeWidthStr::width(text) <= columns {
+        return text.to_owned();
+    }
+    let mut clipped = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let width = c.width().unwrap_or(0);
+        if used + width + 1 > columns {
+            break;
+        }
+        used += width;
+        clipped.push(c);
+    }
+    clipped.push('…');
+    clipped
+}
+
+/// `line` cut after `columns` terminal columns; colour escapes are kept and take no room,
+/// and the colour is reset after a cut.
+fn cut(line: &str, columns: usize) -> String {
+    use unicode_width::UnicodeWidthChar as _;
+    let mut out = String::with_capacity(line.len());
+    let mut used = 0;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            out.push(c);
+            for c in chars.by_ref() {
+                out.push(c);
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+            continue;
+        }
+        let width = c.width().unwrap_or(0);
+        if used + width > columns {
+            out.push_str("\x1b[0m");
+            break;
+        }
+        used += width;
+        out.push(c);
+    }
+    out
+}
+
+/// The terminal's size now, read on every frame; the width the context saw at start and
+/// 24 lines if the terminal cannot tell (a pty nobody sized).
+fn screen_size(ctx: &Ctx) -> (u16, u16) {
+    match crossterm::terminal::size() {
+        Ok((columns, lines)) if columns > 0 && lines > 0 => (columns, lines),
+        _ => (ctx.width.unwrap_or(80), 24),
     }
 }
 
@@ -297,67 +425,102 @@ impl Source {
     }
 }
 
+/// What the wait between scans ended with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tick {
+    /// Time for the next scan.
+    Scan,
+    /// Ctrl-Z (SIGTSTP): give the terminal back, then stop.
+    Suspend,
+    /// Continued (SIGCONT) or resized (SIGWINCH): draw the last view again.
+    Redraw,
+    /// The count is reached, or SIGINT / SIGTERM arrived.
+    End,
+}
+
 /// Paces the scans: the first at once, then one per interval, until the count is reached
 /// or Ctrl-C (SIGINT) or SIGTERM arrives.
 struct Ticks {
     interval: Duration,
     left: Option<u64>,
     next_at: Instant,
+    live: bool,
 }
 
 impl Ticks {
-    fn new(interval: Duration, count: Option<u64>) -> Ticks {
-        install_signal_handlers();
-        Ticks {
+    fn new(interval: Duration, count: Option<u64>) -> anyhow::Result<Ticks> {
+        for signal in [SIGINT, SIGTERM] {
+            signal_hook::flag::register_usize(signal, &STOPPED_BY, signal as usize)
+                .context("cannot handle signals")?;
+        }
+        Ok(Ticks {
             interval,
             left: count,
             next_at: Instant::now(),
-        }
+            live: false,
+        })
     }
 
-    /// Waits for the next scan; false when it is time to stop.
-    fn next(&mut self) -> bool {
-        if self.left == Some(0) {
-            return false;
+    /// For the live view: Ctrl-Z, `fg` and resizes are reported too.
+    fn follow_the_terminal(&mut self) -> anyhow::Result<()> {
+        for (signal, flag) in [
+            (SIGTSTP, &SUSPENDED),
+            (SIGCONT, &CONTINUED),
+            (SIGWINCH, &RESIZED),
+        ] {
+            signal_hook::flag::register(signal, flag).context("cannot handle signals")?;
         }
-        // Sleep in short steps so a signal ends the wait promptly.
-        while Instant::now() < self.next_at {
-            if STOP.load(Ordering::Relaxed) {
-                return false;
+        self.live = true;
+        Ok(())
+    }
+
+    /// Waits for the next scan, or for a signal that needs the screen.
+    fn next(&mut self) -> Tick {
+        loop {
+            if self.left == Some(0) || STOPPED_BY.load(Ordering::SeqCst) != 0 {
+                return Tick::End;
             }
-            let left = self.next_at.saturating_duration_since(Instant::now());
-            std::thread::sleep(left.min(Duration::from_millis(50)));
+            if self.live {
+                if SUSPENDED.swap(false, Ordering::SeqCst) {
+                    return Tick::Suspend;
+                }
+                // Both flags are cleared: one redraw serves both.
+                let continued = CONTINUED.swap(false, Ordering::SeqCst);
+                if RESIZED.swap(false, Ordering::SeqCst) || continued {
+                    return Tick::Redraw;
+                }
+            }
+            let now = Instant::now();
+            if now >= self.next_at {
+                self.next_at = now + self.interval;
+                if let Some(left) = self.left.as_mut() {
+                    *left -= 1;
+                }
+                return Tick::Scan;
+            }
+            // Sleep in short steps so a signal is seen promptly.
+            std::thread::sleep((self.next_at - now).min(Duration::from_millis(50)));
         }
-        if STOP.load(Ordering::Relaxed) {
-            return false;
+    }
+
+    /// How the watch ended: by the signal that stopped it, or normally.
+    fn exit() -> Exit {
+        match STOPPED_BY.load(Ordering::SeqCst) {
+            0 => Exit::Success,
+            signal => Exit::Signal(u8::try_from(signal).unwrap_or(u8::MAX)),
         }
-        self.next_at = Instant::now() + self.interval;
-        if let Some(left) = self.left.as_mut() {
-            *left -= 1;
-        }
-        true
     }
 }
 
-/// Set by SIGINT and SIGTERM. The one piece of global state here: a signal handler can do
-/// nothing but set a flag.
-static STOP: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_stop_signal(_: libc::c_int) {
-    STOP.store(true, Ordering::Relaxed);
-}
-
-fn install_signal_handlers() {
-    for signal in [libc::SIGINT, libc::SIGTERM] {
-        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = on_stop_signal as *const () as libc::sighandler_t;
-            libc::sigemptyset(&raw mut action.sa_mask);
-            libc::sigaction(signal, &raw const action, std::ptr::null_mut());
-        }
-    }
-}
+/// The signal (SIGINT or SIGTERM) that asked the watch to end, 0 for none. Signal
+/// handlers can do no more than set a flag, so these few flags are the global state here.
+static STOPPED_BY: AtomicUsize = AtomicUsize::new(0);
+/// Set by Ctrl-Z (SIGTSTP).
+static SUSPENDED: AtomicBool = AtomicBool::new(false);
+/// Set by SIGCONT (`fg`, `bg`, `kill -CONT`).
+static CONTINUED: AtomicBool = AtomicBool::new(false);
+/// Set when the terminal changes size (SIGWINCH).
+static RESIZED: AtomicBool = AtomicBool::new(false);
 
 /// The alternate screen with the cursor hidden; left again on [`LiveScreen::leave`], or on
 /// drop if an error cuts the watch short, so the terminal is always given back.
@@ -381,12 +544,30 @@ impl LiveScreen {
     fn draw(&mut self, frame: &str) -> std::io::Result<()> {
         let mut text = String::with_capacity(frame.len() + 256);
         text.push_str("\x1b[H");
-        for line in frame.lines() {
+        for (index, line) in frame.lines().enumerate() {
+            if index > 0 {
+                // No line break after the last line: on the bottom line it would scroll.
+                text.push_str("\r\n");
+            }
             text.push_str(line);
-            text.push_str("\x1b[K\r\n");
+            text.push_str("\x1b[K");
         }
         text.push_str("\x1b[J");
         self.out.write_all(text.as_bytes())?;
+        self.out.flush()
+    }
+
+    /// Ctrl-Z: leaves the alternate screen and shows the cursor, stops the process as
+    /// SIGTSTP would have, and when continued (`fg`) comes back to the alternate screen;
+    /// the caller then redraws.
+    fn suspend(&mut self) -> std::io::Result<()> {
+        self.out.write_all(LEAVE.as_bytes())?;
+        self.out.flush()?;
+        self.active = false;
+        signal_hook::low_level::emulate_default_handler(SIGTSTP)?;
+        CONTINUED.store(false, Ordering::SeqCst);
+        self.out.write_all(ENTER.as_bytes())?;
+        self.active = true;
         self.out.flush()
     }
 
@@ -404,5 +585,20 @@ impl Drop for LiveScreen {
             let _ = self.out.write_all(LEAVE.as_bytes());
             let _ = self.out.flush();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_cut_at_the_screen_edge_keeping_colour_escapes() {
+        assert_eq!(cut("abcdef", 4), "abcd\x1b[0m");
+        assert_eq!(cut("abc", 4), "abc");
+        assert_eq!(cut("\x1b[32mabcdef\x1b[0m", 2), "\x1b[32mab\x1b[0m");
+        assert_eq!(cut("时长x", 3), "时\x1b[0m");
+        assert_eq!(clip("prt watch header", 8), "prt wat…");
+        assert_eq!(clip("short", 8), "short");
     }
 }

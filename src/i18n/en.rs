@@ -27,6 +27,8 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::WatchHeader => {
             "prt watch  {0}  scan {1}  {2} sockets, {3} new, {4} gone{5}  every {6}"
         }
+        Msg::HeadMark => "±",
+        Msg::MoreRows => "+{0} more",
         Msg::WatchTraffic => "  RX {0}  TX {1}",
         Msg::Up => "UP",
         Msg::Down => "DOWN",

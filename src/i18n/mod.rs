@@ -107,6 +107,10 @@ pub enum Msg {
     HeadCommand,
     // The watch header and the port board.
     WatchHeader,
+    /// Heading of the live view's marker column (`+` new, `-` gone, `!` suspicious).
+    HeadMark,
+    /// The live view's last line when rows do not fit: `+{0} more`.
+    MoreRows,
     WatchTraffic,
     Up,
     Down,
@@ -263,7 +267,7 @@ pub enum Msg {
 
 impl Msg {
     /// Every key, for the completeness test.
-    pub const ALL: [Msg; 163] = [
+    pub const ALL: [Msg; 165] = [
         Msg::HeadProto,
         Msg::HeadLocal,
         Msg::HeadRemote,
@@ -282,6 +286,8 @@ impl Msg {
         Msg::HeadTarget,
         Msg::HeadCommand,
         Msg::WatchHeader,
+        Msg::HeadMark,
+        Msg::MoreRows,
         Msg::WatchTraffic,
         Msg::Up,
         Msg::Down,

@@ -27,6 +27,8 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::WatchHeader => {
             "prt watch  {0}  скан {1}  сокетов: {2}, новых: {3}, закрытых: {4}{5}  каждые {6}"
         }
+        Msg::HeadMark => "±",
+        Msg::MoreRows => "ещё {0}",
         Msg::WatchTraffic => "  приём {0}  передача {1}",
         Msg::Up => "ЕСТЬ",
         Msg::Down => "НЕТ",

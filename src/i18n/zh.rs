@@ -27,6 +27,8 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::WatchHeader => {
             "prt watch  {0}  第 {1} 次扫描  {2} 个套接字，新增 {3}，关闭 {4}{5}  每 {6}"
         }
+        Msg::HeadMark => "±",
+        Msg::MoreRows => "还有 {0} 行",
         Msg::WatchTraffic => "  接收 {0}  发送 {1}",
         Msg::Up => "开启",
         Msg::Down => "关闭",

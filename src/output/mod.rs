@@ -42,6 +42,9 @@ pub enum Format {
 pub struct TableOptions {
     /// Width to fit, in columns; `None` for no limit.
     pub width: Option<u16>,
+    /// Lines of the screen, when known: a table written row by row repeats its heading
+    /// once per screenful.
+    pub height: Option<u16>,
     /// Colours on or off.
     pub style: Style,
     /// With a scan of every namespace: a NETNS column, showing these names for namespace
@@ -66,8 +69,15 @@ pub trait RecordSink {
         let _ = marked;
         self.write_raw(record)
     }
-    /// Pushes out what is buffered, for live streams (a table waits for `finish`).
+    /// Pushes out what is buffered, for live streams (a table waits for `finish`, unless
+    /// it went live).
     fn flush(&mut self) -> io::Result<()>;
+    /// The input is a live stream that paused: a table stops collecting and from now on
+    /// writes its rows as they come, in columns of fixed width. True once it has (a table
+    /// with no rows yet waits for some); other formats already stream and say true.
+    fn go_live(&mut self) -> io::Result<bool> {
+        Ok(true)
+    }
     /// Completes the output (closing bracket, table rendering) and flushes.
     fn finish(&mut self) -> io::Result<()>;
 }

@@ -83,6 +83,11 @@ pub struct Reader {
     name_inputs: bool,
 }
 
+/// Input still coming after this long is a live stream ([`Reader::is_live`]).
+pub const LIVE_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+/// A pause this long in standard input makes it a live stream ([`Reader::is_live`]).
+pub const LIVE_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
+
 /// Size of each read: big enough that a fast producer's output comes in few syscalls.
 const READ_BUFFER: usize = 256 * 1024;
 
@@ -113,6 +118,34 @@ impl Reader {
         self.current
             .as_ref()
             .is_none_or(|(_, reader)| reader.buffer().len() <= self.pending)
+    }
+
+    /// Whether standard input, the input being read (or next to be), is a live stream (a
+    /// `prt watch`) rather than a finished one still being read: it has been going since
+    /// `since` for longer than a finished scan takes to pass on ([`LIVE_AFTER`]), or it has
+    /// had nothing to read for [`LIVE_PAUSE`]. Files are never live. Call it when the
+    /// input [would wait](Reader::would_wait): it may wait up to [`LIVE_PAUSE`] itself.
+    #[must_use]
+    pub fn is_live(&self, since: std::time::Instant) -> bool {
+        let on_stdin = match &self.current {
+            Some((input, _)) => *input == Input::Stdin,
+            None => self.inputs.as_slice().first() == Some(&Input::Stdin),
+        };
+        if !on_stdin {
+            return false;
+        }
+        if since.elapsed() >= LIVE_AFTER {
+            return true;
+        }
+        let mut poll = libc::pollfd {
+            fd: 0,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let millis = i32::try_from(LIVE_PAUSE.as_millis()).unwrap_or(i32::MAX);
+        // SAFETY: one valid pollfd, for the duration of the call.
+        let ready = unsafe { libc::poll(&raw mut poll, 1, millis) };
+        ready == 0
     }
 
     /// The next non-blank line, without its line ending; `None` at the end of all inputs.

@@ -505,3 +505,99 @@ fn csv_columns_of_the_new_fields_hold_those_fields() {
     assert_eq!(cell("recv_q").as_deref(), Some("2"));
     assert_eq!(cell("send_q").as_deref(), Some("5"));
 }
+
+// See: issue 15 — an OS error was said twice, and a missing file stopped the whole run.
+#[test]
+fn a_missing_file_is_said_once_and_the_next_file_is_still_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let present = dir.path().join("b.ndjson");
+    std::fs::write(
+        &present,
+        "{\"proto\":\"tcp\",\"local_port\":22,\"state\":\"LISTEN\"}\n",
+    )
+    .expect("write");
+    let missing = dir.path().join("a.ndjson");
+    for stage in [&["filter", "port=22"][..], &["alert", "--when", "port=22"]] {
+        let output = prt()
+            .args(stage)
+            .arg(&missing)
+            .arg(&present)
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(2), "{stage:?}: like grep");
+        let records = ndjson(&stdout(&output));
+        assert_eq!(records.len(), 1, "{stage:?}: b is read after a");
+        assert_eq!(records[0]["local_port"], 22);
+        let stderr = stderr(&output);
+        let os = std::io::Error::from_raw_os_error(libc::ENOENT).to_string();
+        assert_eq!(
+            stderr.matches(&os).count(),
+            1,
+            "{stage:?}: said once: {stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stage:?}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("prt {}: ", stage[0]))
+                && stderr.contains(&missing.display().to_string()),
+            "{stderr}"
+        );
+    }
+}
+
+// See: issue 15 — on a terminal, a table from a live stream showed nothing until the
+// stream ended (never, for a watch).
+#[test]
+fn a_table_from_a_live_stream_is_written_as_rows_arrive() {
+    let marker = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let binary = env!("CARGO_BIN_EXE_prt");
+    let mut child = command("script")
+        .args([
+            "-qec",
+            &format!(
+                "stty cols 120 rows 30; {binary} watch --ndjson --interval 200ms -tl \
+                 | exec {binary} filter 'new and state=listen'"
+            ),
+            "/dev/null",
+        ])
+        .env("TERM", "xterm")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    let mut out = child.stdout.take().expect("stdout");
+    let (sender, chunks) = mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut chunk = [0u8; 8192];
+        while let Ok(read @ 1..) = out.read(&mut chunk) {
+            if sender.send(chunk[..read].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut transcript = String::new();
+    let mut wait_for = |needle: &str, within: Duration| -> bool {
+        let deadline = std::time::Instant::now() + within;
+        while !transcript.contains(needle) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match chunks.recv_timeout(left) {
+                Ok(chunk) => transcript.push_str(&String::from_utf8_lossy(&chunk)),
+                Err(_) => return false,
+            }
+        }
+        true
+    };
+    let marker_text = format!("127.0.0.1:{}", marker.local_addr().expect("addr").port());
+    let first = wait_for(&marker_text, Duration::from_secs(10));
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let new = first && wait_for(&format!("127.0.0.1:{port}"), Duration::from_secs(3));
+    let still_running = child.try_wait().expect("try_wait").is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    // script's own child: the pipeline ends when its terminal goes away.
+    assert!(first, "the first scan's rows while the watch runs");
+    assert!(new, "a listener opened later shows up within seconds");
+    assert!(still_running, "while the watch is still running");
+    drop(marker);
+}

@@ -555,3 +555,37 @@ fn a_socket_bound_before_dropping_privileges_is_its_creators_in_every_backend() 
     let _ = child.kill();
     let _ = child.wait();
 }
+
+// See: issue 15
+#[test]
+fn ss_habits_n_p_a_are_accepted_as_typed() {
+    let sockets = LoopbackSockets::open();
+    let tcp = sockets.tcp4.local_addr().expect("addr").port();
+    let udp = sockets.udp4.local_addr().expect("addr").port();
+    let me = u64::from(std::process::id());
+
+    let listeners = scan(&["-tlnp"]);
+    assert!(
+        listeners
+            .iter()
+            .all(|r| r["proto"] == "tcp" && r["state"] == "LISTEN")
+    );
+    let ours = on_port(&listeners, "tcp", tcp);
+    assert_eq!(ours.len(), 1, "-tlnp lists our listener: {ours:?}");
+    assert_eq!(ours[0]["pid"], me, "-p: the owner is shown");
+    assert!(on_port(&listeners, "udp", udp).is_empty());
+
+    let every = scan(&["-tunap"]);
+    assert_eq!(on_port(&every, "tcp", tcp).len(), 1, "-tunap: tcp");
+    assert_eq!(on_port(&every, "udp", udp).len(), 1, "-tunap: udp");
+
+    let numeric = scan(&["-ltn"]);
+    assert_eq!(on_port(&numeric, "tcp", tcp).len(), 1, "-ltn");
+    assert!(numeric.iter().all(|r| r["proto"] == "tcp"));
+
+    let watched = ndjson(&run_ok(
+        prt().args(["watch", "-tlnp", "--ndjson", "--count", "1"]),
+    ));
+    assert_eq!(on_port(&watched, "tcp", tcp).len(), 1, "watch -tlnp");
+    drop(sockets);
+}

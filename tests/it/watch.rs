@@ -135,12 +135,15 @@ fn bad_options_exit_2() {
     }
 }
 
-/// Runs `prt watch ARGS` under `script`, so it has a terminal; returns the child.
+/// Runs `prt watch ARGS` under `script`, so it has a terminal (160x40); returns the child.
 fn on_a_terminal(args: &str) -> Child {
     command("script")
         .args([
             "-qec",
-            &format!("{} watch {args}", env!("CARGO_BIN_EXE_prt")),
+            &format!(
+                "stty cols 160 rows 40; exec {} watch {args}",
+                env!("CARGO_BIN_EXE_prt")
+            ),
             "/dev/null",
         ])
         .env("TERM", "xterm")
@@ -201,31 +204,184 @@ fn prt_under(parent: u32) -> Option<u32> {
     })
 }
 
-#[test]
-fn ctrl_c_leaves_the_terminal_restored() {
-    let mut child = on_a_terminal("--interval 100ms");
-    let mut stdout = child.stdout.take().expect("stdout");
-    // Wait for the first frame.
-    let mut transcript = Vec::new();
-    let mut chunk = [0u8; 4096];
-    while !String::from_utf8_lossy(&transcript).contains("PROTO") {
-        let read = stdout.read(&mut chunk).expect("read the terminal");
-        assert!(read > 0, "watch ended early");
-        transcript.extend_from_slice(&chunk[..read]);
+/// `prt watch` on a pseudo-terminal of a given size (`script` gives the terminal, `stty`
+/// sizes it), with its output read on a thread so that waits can time out.
+struct Terminal {
+    child: Child,
+    chunks: mpsc::Receiver<Vec<u8>>,
+    transcript: Vec<u8>,
+}
+
+const ENTER: &str = "\x1b[?1049h\x1b[?25l";
+const LEAVE: &str = "\x1b[?25h\x1b[?1049l";
+
+impl Terminal {
+    fn start(args: &str, columns: u16, lines: u16, env: &[(&str, &str)]) -> Terminal {
+        let mut child = command("script")
+            .args([
+                "-qec",
+                &format!(
+                    "stty cols {columns} rows {lines}; exec {} watch {args}",
+                    env!("CARGO_BIN_EXE_prt")
+                ),
+                "/dev/null",
+            ])
+            .env("TERM", "xterm")
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("script runs");
+        let mut stdout = child.stdout.take().expect("stdout");
+        let (sender, chunks) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 8192];
+            while let Ok(read @ 1..) = stdout.read(&mut chunk) {
+                if sender.send(chunk[..read].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        Terminal {
+            child,
+            chunks,
+            transcript: Vec::new(),
+        }
     }
-    let pid = prt_under(child.id()).expect("prt runs under script");
-    // SAFETY: kill on a pid we found as our grandchild.
-    let rc = unsafe { libc::kill(pid as i32, libc::SIGINT) };
-    assert_eq!(rc, 0);
-    stdout.read_to_end(&mut transcript).expect("read the rest");
-    let status = child.wait().expect("wait");
-    let transcript = String::from_utf8_lossy(&transcript);
-    assert!(status.success(), "{status}");
-    assert!(
-        transcript.trim_end().ends_with("\x1b[?25h\x1b[?1049l"),
-        "restored: {:?}",
-        &transcript[transcript.len().saturating_sub(80)..]
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.transcript).into_owned()
+    }
+
+    /// Reads until `wanted` holds for the transcript from byte `from` on.
+    fn wait_for(&mut self, from: usize, what: &str, wanted: impl Fn(&str) -> bool) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let text = String::from_utf8_lossy(&self.transcript[from.min(self.transcript.len())..])
+                .into_owned();
+            if wanted(&text) {
+                return;
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.chunks.recv_timeout(left) {
+                Ok(chunk) => self.transcript.extend_from_slice(&chunk),
+                Err(err) => panic!("no {what} on the terminal ({err}): {:?}", tail(&text, 600)),
+            }
+        }
+    }
+
+    fn prt_pid(&self) -> i32 {
+        prt_under(self.child.id()).expect("prt runs under script") as i32
+    }
+
+    fn signal(&self, signal: i32) {
+        // SAFETY: kill on a pid found as the test's (grand)child.
+        assert_eq!(unsafe { libc::kill(self.prt_pid(), signal) }, 0);
+    }
+
+    /// Waits for the end; the exit status and the whole transcript.
+    fn finish(mut self) -> (std::process::ExitStatus, String) {
+        while let Ok(chunk) = self.chunks.recv_timeout(Duration::from_secs(15)) {
+            self.transcript.extend_from_slice(&chunk);
+        }
+        for _ in 0..200 {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return (status, self.text());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the watch goes on: {:?}", tail(&self.text(), 300));
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        // A failed test must not leave a watch running.
+        if let Some(pid) = prt_under(self.child.id()) {
+            // SAFETY: kill on a pid found as the test's (grand)child.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The last `n` bytes of `text` (or all of it), cut on a character boundary.
+fn tail(text: &str, n: usize) -> &str {
+    let mut start = text.len().saturating_sub(n);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    &text[start..]
+}
+
+/// The state letter of a process (`S`, `T` for stopped).
+fn process_state(pid: i32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+// See: issue 15 — Ctrl-C and SIGTERM ended the watch with status 0; a shell expects
+// 128 + the signal's number.
+#[test]
+fn ctrl_c_and_sigterm_restore_the_terminal_and_exit_128_plus_the_signal() {
+    for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+        let mut terminal = Terminal::start("--interval 100ms", 120, 30, &[]);
+        terminal.wait_for(0, "first frame", |t| t.contains("PROTO"));
+        terminal.signal(signal);
+        let (status, transcript) = terminal.finish();
+        assert_eq!(status.code(), Some(code), "signal {signal}: {status}");
+        assert!(
+            transcript.trim_end().ends_with(LEAVE),
+            "signal {signal} restored: {:?}",
+            tail(&transcript, 80)
+        );
+    }
+}
+
+// See: issue 15 — Ctrl-Z left the terminal on the alternate screen with no cursor.
+#[test]
+fn ctrl_z_gives_the_terminal_back_and_fg_redraws() {
+    let mut terminal = Terminal::start("--interval 100ms", 120, 30, &[]);
+    terminal.wait_for(0, "first frame", |t| t.contains("PROTO"));
+    let pid = terminal.prt_pid();
+    let before = terminal.transcript.len();
+    terminal.signal(libc::SIGTSTP);
+    let mut stopped = false;
+    for _ in 0..200 {
+        if process_state(pid) == Some('T') {
+            stopped = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(stopped, "Ctrl-Z stops prt: {:?}", process_state(pid));
+    // `script` stops itself when its child stops (possibly before passing on all the child
+    // wrote), and continues the child when it is continued itself: the test's `fg`.
+    // SAFETY: kill on the test's own child.
+    assert_eq!(
+        unsafe { libc::kill(terminal.child.id() as i32, libc::SIGCONT) },
+        0
     );
+    terminal.wait_for(before, "leave, then a redraw after fg", |t| {
+        t.find(LEAVE)
+            .is_some_and(|at| t[at..].contains(ENTER) && t[at..].contains("PROTO"))
+    });
+    let text = terminal.text();
+    let suspended = &text[before..];
+    let left = suspended.find(LEAVE).unwrap_or_default();
+    assert!(
+        !suspended[left..]
+            .split(ENTER)
+            .next()
+            .unwrap_or_default()
+            .contains("PROTO"),
+        "nothing drawn between leaving and coming back"
+    );
+    terminal.signal(libc::SIGINT);
+    let (status, transcript) = terminal.finish();
+    assert_eq!(status.code(), Some(130), "{status}");
+    assert!(transcript.trim_end().ends_with(LEAVE));
 }
 
 #[test]
@@ -353,4 +509,159 @@ fn a_listener_that_changes_hands_is_one_socket_throughout() {
         ours.contains(&("unchanged", 1)),
         "the change of hands is reported: {ours:?}"
     );
+}
+
+/// The screens drawn so far, each as its lines with the terminal's escapes for clearing
+/// removed (colours stay).
+fn frames(transcript: &str) -> Vec<Vec<String>> {
+    transcript
+        .split("\x1b[H")
+        .skip(1)
+        .filter(|frame| frame.contains("\x1b[J"))
+        .map(|frame| {
+            let frame = frame.split("\x1b[J").next().unwrap_or_default();
+            frame
+                .split('\n')
+                .map(|line| line.replace("\x1b[K", "").replace('\r', ""))
+                .collect()
+        })
+        .collect()
+}
+
+/// `line` without SGR colour sequences.
+fn plain(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+// See: issue 15 — the live view printed every row and scrolled its header off the screen.
+#[test]
+fn the_live_view_fits_the_screen_with_its_header_pinned_and_marks_new_rows() {
+    let listeners: Vec<TcpListener> = (0..60)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind"))
+        .collect();
+    let mut terminal = Terminal::start(
+        "--interval 200ms -tl --where 'local in 127.0.0.0/8'",
+        80,
+        24,
+        &[("NO_COLOR", "1")],
+    );
+    terminal.wait_for(0, "two frames", |t| frames(t).len() >= 2);
+    let text = terminal.text();
+    assert!(!text.contains("\x1b[3"), "NO_COLOR: no colours");
+    let all = frames(&text);
+    let frame = all.last().expect("a frame");
+    assert!(
+        frame.len() <= 24,
+        "{} lines on a 24-line screen",
+        frame.len()
+    );
+    assert!(
+        frame[0].starts_with("prt watch") && frame[0].contains("sockets"),
+        "header pinned: {frame:?}"
+    );
+    assert!(frame[1].contains("PROTO"), "table heading: {frame:?}");
+    let last = plain(frame.last().expect("a line"));
+    let hidden: usize = last
+        .trim()
+        .strip_prefix('+')
+        .and_then(|rest| rest.strip_suffix(" more"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a +N more line: {frame:?}"));
+    assert!(hidden >= 60 - 21, "+{hidden} more of 60 listeners");
+    for line in frame {
+        assert!(
+            plain(line).chars().count() <= 80,
+            "{line:?} is wider than the screen"
+        );
+    }
+    drop(terminal);
+
+    // Without colour, a socket that is new in a later scan is told apart by its marker.
+    let old = &listeners[0];
+    let old_port = old.local_addr().expect("addr").port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut terminal = Terminal::start(
+        &format!("--interval 200ms -tl --where 'port={port} or port={old_port}'"),
+        80,
+        24,
+        &[("NO_COLOR", "1")],
+    );
+    terminal.wait_for(0, "two frames", |t| frames(t).len() >= 2);
+    let new = TcpListener::bind(("127.0.0.1", port)).expect("bind the chosen port");
+    let needle = format!("127.0.0.1:{port}");
+    let from = terminal.transcript.len();
+    let framed = |t: &str| {
+        frames(t)
+            .into_iter()
+            .find(|frame| frame.iter().any(|line| line.contains(&needle)))
+    };
+    terminal.wait_for(from, "the new listener", |t| framed(t).is_some());
+    let text = terminal.text();
+    let frame = framed(&text[from..]).expect("a frame with it");
+    let row = |needle: &str| {
+        frame
+            .iter()
+            .find(|line| line.contains(needle))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {needle} in {frame:?}"))
+    };
+    assert!(row(&needle).starts_with('+'), "new: {frame:?}");
+    let unchanged = row(&format!("127.0.0.1:{old_port}"));
+    assert!(
+        !unchanged.starts_with('+') && !unchanged.starts_with('-'),
+        "unchanged: {frame:?}"
+    );
+    drop(new);
+    drop(listeners);
+}
+
+// See: issue 15 — a resized terminal kept the old layout until the next scan.
+#[test]
+fn a_resize_re_lays_out_the_view_at_once() {
+    let listeners: Vec<TcpListener> = (0..40)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind"))
+        .collect();
+    // One scan only in the test's time: the second frame can come only from the resize.
+    let mut terminal = Terminal::start(
+        "--interval 60s -tl --where 'local in 127.0.0.0/8'",
+        120,
+        40,
+        &[("NO_COLOR", "1")],
+    );
+    terminal.wait_for(0, "a frame", |t| !frames(t).is_empty());
+    let first = frames(&terminal.text()).remove(0);
+    assert!(first.len() > 20, "{} lines at 120x40", first.len());
+    let tty = std::fs::read_link(format!("/proc/{}/fd/1", terminal.prt_pid())).expect("tty");
+    run_ok(
+        command("stty")
+            .arg("-F")
+            .arg(&tty)
+            .args(["cols", "60", "rows", "20"]),
+    );
+    terminal.wait_for(0, "a second frame", |t| frames(t).len() >= 2);
+    let resized = frames(&terminal.text()).remove(1);
+    assert!(resized.len() <= 20, "{} lines at 60x20", resized.len());
+    assert!(resized[0].starts_with("prt watch"), "{resized:?}");
+    assert!(
+        resized.iter().all(|line| plain(line).chars().count() <= 60),
+        "{resized:?}"
+    );
+    drop(listeners);
 }
