@@ -2,6 +2,10 @@
 //!
 //! Arrays (`pids`, `suspicious`) are joined with `;`, null is an empty cell, and cells a
 //! spreadsheet would run as a formula are neutralised ([`super::sanitize::csv_cell`]).
+//!
+//! The header is decided by the first record: one carrying `status` (a TrackedEntry from
+//! `prt watch`) adds [`TRACKED`] columns after the PortEntry ones, one carrying `alerts`
+//! (from `prt alert`) adds `alerts`; later records fill them or leave them empty.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -37,11 +41,17 @@ pub const HEADER: [&str; 22] = [
     "send_q",
 ];
 
-/// Writes records as CSV rows under [`HEADER`].
+/// The columns a tracked record adds after [`HEADER`].
+pub const TRACKED: [Key; 4] = [Key::Status, Key::FirstSeen, Key::Seq, Key::Ts];
+
+/// Writes records as CSV rows under [`HEADER`], and the tracked and alert columns when the
+/// first record has them.
 pub struct CsvSink<W: Write> {
     out: csv::Writer<W>,
     header_written: bool,
     for_terminal: bool,
+    /// Columns after [`HEADER`], decided by the first record.
+    extra: Vec<Key>,
 }
 
 impl<W: Write> CsvSink<W> {
@@ -51,13 +61,18 @@ impl<W: Write> CsvSink<W> {
             out: csv::WriterBuilder::new().from_writer(out),
             header_written: false,
             for_terminal,
+            extra: Vec::new(),
         }
     }
 
     fn write_header(&mut self) -> io::Result<()> {
         if !self.header_written {
             self.header_written = true;
-            self.out.write_record(HEADER).map_err(into_io)?;
+            let names = HEADER
+                .iter()
+                .copied()
+                .chain(self.extra.iter().map(|key| key.name()));
+            self.out.write_record(names).map_err(into_io)?;
         }
         Ok(())
     }
@@ -65,14 +80,30 @@ impl<W: Write> CsvSink<W> {
 
 impl<W: Write> RecordSink for CsvSink<W> {
     fn write_entry(&mut self, entry: &PortEntry) -> io::Result<()> {
-        self.write_row(&cells(entry))
+        let mut cells = cells(entry);
+        cells.resize(HEADER.len() + self.extra.len(), Cow::Borrowed(""));
+        self.write_row(&cells)
     }
 
     fn write_raw(&mut self, record: &RawRecord<'_>) -> io::Result<()> {
+        if !self.header_written {
+            if record.get(Key::Status).is_some() {
+                self.extra.extend(TRACKED);
+            }
+            if record.get(Key::Alerts).is_some() {
+                self.extra.push(Key::Alerts);
+            }
+        }
         let mut cells = raw_cells(record);
+        cells.extend(
+            self.extra
+                .iter()
+                .map(|&key| record.get(key).map_or(Cow::Borrowed(""), RawValue::cell)),
+        );
         // An array's elements are neutralised one by one: a spreadsheet that splits the
         // cell on `;` must not find a formula in any part.
-        for (cell, key) in cells.iter_mut().zip(&Key::ALL[..HEADER.len()]) {
+        let keys = Key::ALL[..HEADER.len()].iter().chain(&self.extra);
+        for (cell, key) in cells.iter_mut().zip(keys) {
             if let Some(value @ RawValue::Array(_)) = record.get(*key) {
                 *cell = Cow::Owned(neutralised_list(value.cells().iter()));
             }

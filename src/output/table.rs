@@ -1,15 +1,21 @@
 //! The table people read: one row per socket, fitted to the terminal width.
+//!
+//! A table too wide for the screen loses whole columns, the least useful first (NETNS,
+//! SERVICE, USER, then REMOTE when every row is a listener, then AGE), and shortens long
+//! addresses in the middle (`[2001:db8…:1]:443`); the marker, PROTO, LOCAL, STATE, PID and
+//! PROCESS stay, and a process name is never cut.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
 
 use comfy_table::{Cell, ColumnConstraint, ContentArrangement, Row, Table};
+use unicode_width::UnicodeWidthChar as _;
 
-use super::{RecordSink, TableOptions, sanitize};
+use super::{RecordSink, Style, TableOptions, sanitize};
 use crate::i18n::{self, Msg};
 use crate::model::{PortEntry, Status, Timestamp, TrackedEntry};
 pub use crate::model::{endpoint, short_duration};
-use crate::raw::RawRecord;
+use crate::raw::{Key, RawRecord, RawValue};
 
 /// Column headers (in the language in use).
 pub const HEADERS: [Msg; 8] = [
@@ -23,19 +29,120 @@ pub const HEADERS: [Msg; 8] = [
     Msg::HeadService,
 ];
 
+/// A column of a socket table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Mark,
+    Proto,
+    Local,
+    Remote,
+    State,
+    Pid,
+    Process,
+    User,
+    Service,
+    Age,
+    Netns,
+}
+
+impl Col {
+    /// The columns of [`HEADERS`], in order.
+    const BASE: [Col; 8] = [
+        Col::Proto,
+        Col::Local,
+        Col::Remote,
+        Col::State,
+        Col::Pid,
+        Col::Process,
+        Col::User,
+        Col::Service,
+    ];
+
+    fn header(self) -> Msg {
+        match self {
+            Col::Mark => Msg::HeadMark,
+            Col::Proto => Msg::HeadProto,
+            Col::Local => Msg::HeadLocal,
+            Col::Remote => Msg::HeadRemote,
+            Col::State => Msg::HeadState,
+            Col::Pid => Msg::HeadPid,
+            Col::Process => Msg::HeadProcess,
+            Col::User => Msg::HeadUser,
+            Col::Service => Msg::HeadService,
+            Col::Age => Msg::HeadAge,
+            Col::Netns => Msg::HeadNetns,
+        }
+    }
+
+    /// An address column, shortened in the middle when the screen is narrow.
+    fn is_address(self) -> bool {
+        matches!(self, Col::Local | Col::Remote)
+    }
+
+    /// Content width of the column in a table written row by row, before fitting.
+    fn live_width(self) -> u16 {
+        match self {
+            Col::Mark => 2,
+            Col::Proto | Col::Age => 5,
+            Col::Local | Col::Remote => 21,
+            Col::State => 11,
+            Col::Pid => 7,
+            Col::Process => 15,
+            Col::User | Col::Service => 8,
+            Col::Netns => 10,
+        }
+    }
+}
+
+/// How a whole row is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Paint {
+    Plain,
+    Green,
+    Yellow,
+    Red,
+    Reverse,
+}
+
+impl Paint {
+    fn apply(self, style: Style, text: &str) -> String {
+        match self {
+            Paint::Plain => text.to_owned(),
+            Paint::Green => style.green(text),
+            Paint::Yellow => style.yellow(text),
+            Paint::Red => style.red(text),
+            Paint::Reverse => style.reverse(text),
+        }
+    }
+}
+
+/// A row's texts, not yet fitted to a layout.
+struct Pending {
+    /// The marker (`+` new, `-` gone, `*` an alert fired), `None` for a record that is
+    /// neither tracked nor alerted.
+    mark: Option<String>,
+    /// The cells of [`Col::BASE`], then NETNS when shown.
+    texts: Vec<String>,
+    paint: Paint,
+}
+
 /// Collects records and renders them as one table on [`RecordSink::finish`]; or, once
 /// the input is known to be a live stream ([`RecordSink::go_live`]), writes each row as it
 /// comes in columns of fixed width, with the heading again once per screenful.
+///
+/// Records carrying `status` (from `prt watch`) or `alerts` (from `prt alert`) get a first
+/// column marking them: `+` new, `-` gone, `*` an alert fired.
 pub struct TableSink<W: Write> {
     out: W,
     options: TableOptions,
-    rows: Vec<Row>,
+    rows: Vec<Pending>,
     live: Option<Live>,
 }
 
 /// The layout of a table written row by row: rows still to come cannot be measured, so
 /// the widths come from the screen's.
 struct Live {
+    columns: Vec<Col>,
     widths: Vec<u16>,
     /// Rows written since the heading.
     since_heading: usize,
@@ -52,8 +159,23 @@ impl<W: Write> TableSink<W> {
         }
     }
 
+    /// The columns for these rows: the marker when any row has one, NETNS when asked for.
+    fn columns(&self, rows: &[Pending]) -> Vec<Col> {
+        let mark = rows.iter().any(|row| row.mark.is_some());
+        let netns = self.options.netns_names.is_some();
+        let mut columns: Vec<Col> = Vec::new();
+        if mark {
+            columns.push(Col::Mark);
+        }
+        columns.extend(Col::BASE);
+        if netns {
+            columns.push(Col::Netns);
+        }
+        columns
+    }
+
     /// Keeps `row` for the table, or writes it at once when live.
-    fn push(&mut self, row: Row) -> io::Result<()> {
+    fn push(&mut self, row: Pending) -> io::Result<()> {
         if self.live.is_none() {
             self.rows.push(row);
             return Ok(());
@@ -62,16 +184,18 @@ impl<W: Write> TableSink<W> {
     }
 
     /// Writes `rows` in the fixed columns, the heading first when a screenful has passed.
-    fn write_live(&mut self, rows: Vec<Row>) -> io::Result<()> {
+    fn write_live(&mut self, rows: Vec<Pending>) -> io::Result<()> {
         let Some(live) = self.live.as_mut() else {
             return Ok(());
         };
         let screenful = self.options.height.map_or(usize::MAX, |lines| {
             usize::from(lines).saturating_sub(1).max(1)
         });
-        for row in rows {
+        for pending in rows {
             let heading = live.since_heading == 0 || live.since_heading >= screenful;
-            let text = fixed(vec![row], &live.widths, &self.options).to_string();
+            let texts = cells_for(&live.columns, pending);
+            let row = painted_row(&texts.0, texts.1, self.options.style);
+            let text = fixed(vec![row], &live.columns, &live.widths, &self.options).to_string();
             // The first line is the heading (kept to one line).
             let mut lines = text.lines();
             let head = lines.next().unwrap_or_default();
@@ -86,32 +210,74 @@ impl<W: Write> TableSink<W> {
         }
         Ok(())
     }
+
+    /// A pending row from a record read from NDJSON.
+    fn raw_row(&self, record: &RawRecord<'_>, marked: bool) -> Pending {
+        let texts = row_texts(&super::csv::raw_cells(record), &self.options);
+        let status = record.str(Key::Status);
+        let alerts = record.get(Key::Alerts);
+        let fired = marked
+            || alerts.is_some_and(|value| {
+                matches!(value, RawValue::Array(_)) && !value.cells().is_empty()
+            });
+        let mark = (status.is_some() || alerts.is_some()).then(|| {
+            let status = match status.as_deref() {
+                Some("new") => "+",
+                Some("gone") => "-",
+                _ => "",
+            };
+            format!("{status}{}", if fired { "*" } else { "" })
+        });
+        let paint = if marked {
+            Paint::Reverse
+        } else {
+            match status.as_deref() {
+                Some("new") => Paint::Green,
+                Some("gone") => Paint::Red,
+                _ => Paint::Plain,
+            }
+        };
+        Pending { mark, texts, paint }
+    }
+}
+
+/// A pending row's cells for `columns` (the marker first when there is one) and its paint.
+fn cells_for(columns: &[Col], pending: Pending) -> (Vec<String>, Paint) {
+    let mut texts = pending.texts;
+    if columns.first() == Some(&Col::Mark) {
+        texts.insert(0, pending.mark.unwrap_or_default());
+    }
+    (texts, pending.paint)
+}
+
+fn painted_row(texts: &[String], paint: Paint, style: Style) -> Row {
+    let mut row = Row::from(
+        texts
+            .iter()
+            .map(|text| paint.apply(style, text))
+            .collect::<Vec<_>>(),
+    );
+    row.max_height(1);
+    row
 }
 
 impl<W: Write> RecordSink for TableSink<W> {
     fn write_entry(&mut self, entry: &PortEntry) -> io::Result<()> {
-        let row = row(&super::csv::cells(entry), &self.options);
-        self.push(row)
+        let texts = row_texts(&super::csv::cells(entry), &self.options);
+        self.push(Pending {
+            mark: None,
+            texts,
+            paint: Paint::Plain,
+        })
     }
 
     fn write_raw(&mut self, record: &RawRecord<'_>) -> io::Result<()> {
-        let row = row(&super::csv::raw_cells(record), &self.options);
+        let row = self.raw_row(record, false);
         self.push(row)
     }
 
     fn write_raw_marked(&mut self, record: &RawRecord<'_>, marked: bool) -> io::Result<()> {
-        if !marked {
-            return self.write_raw(record);
-        }
-        let style = self.options.style;
-        let texts = row_texts(&super::csv::raw_cells(record), &self.options);
-        let mut row = Row::from(
-            texts
-                .iter()
-                .map(|text| style.reverse(text))
-                .collect::<Vec<_>>(),
-        );
-        row.max_height(1);
+        let row = self.raw_row(record, marked);
         self.push(row)
     }
 
@@ -129,9 +295,10 @@ impl<W: Write> RecordSink for TableSink<W> {
         if self.rows.is_empty() {
             return Ok(false);
         }
-        let columns = HEADERS.len() + usize::from(self.options.netns_names.is_some());
+        let columns = self.columns(&self.rows);
         self.live = Some(Live {
-            widths: live_widths(columns, self.options.width.unwrap_or(100)),
+            widths: live_widths(&columns, self.options.width.unwrap_or(100)),
+            columns,
             since_heading: 0,
         });
         let rows = std::mem::take(&mut self.rows);
@@ -142,7 +309,13 @@ impl<W: Write> RecordSink for TableSink<W> {
 
     fn finish(&mut self) -> io::Result<()> {
         if self.live.is_none() {
-            let table = render(std::mem::take(&mut self.rows), &self.options);
+            let rows = std::mem::take(&mut self.rows);
+            let columns = self.columns(&rows);
+            let rows = rows
+                .into_iter()
+                .map(|pending| cells_for(&columns, pending))
+                .collect();
+            let table = fitted(&columns, rows, &self.options);
             writeln!(self.out, "{table}")?;
         }
         self.out.flush()
@@ -150,9 +323,8 @@ impl<W: Write> RecordSink for TableSink<W> {
 }
 
 /// A table of `rows` in columns of these content widths, its heading on one line.
-fn fixed(rows: Vec<Row>, widths: &[u16], options: &TableOptions) -> Table {
-    let netns = options.netns_names.is_some().then_some(Msg::HeadNetns);
-    let mut table = plain(HEADERS.iter().copied().chain(netns), rows, options);
+fn fixed(rows: Vec<Row>, columns: &[Col], widths: &[u16], options: &TableOptions) -> Table {
+    let mut table = plain(columns.iter().map(|c| c.header()), rows, options);
     if let Some(header) = table.header() {
         let mut header = header.clone();
         header.max_height(1);
@@ -167,49 +339,201 @@ fn fixed(rows: Vec<Row>, widths: &[u16], options: &TableOptions) -> Table {
 }
 
 /// Content widths of a table written row by row on a screen `width` columns wide: what
-/// typical rows need (`tcp`, `127.0.0.1:8080`, `ESTABLISHED`, a pid), the process,
-/// remote, user and service squeezed first when the screen is narrow and given the room
-/// left over when it is wide.
-fn live_widths(columns: usize, width: u16) -> Vec<u16> {
-    // proto, local, remote, state, pid, process, user, service, netns
-    let mut widths: Vec<u16> = [5, 21, 21, 11, 7, 15, 8, 8, 10]
-        .into_iter()
-        .take(columns)
-        .collect();
+/// typical rows need (`tcp`, `127.0.0.1:8080`, `ESTABLISHED`, a pid), the remote, user,
+/// service and local address squeezed first when the screen is narrow (the process
+/// last), and the room left over given to the process and the remote address.
+fn live_widths(columns: &[Col], width: u16) -> Vec<u16> {
+    let mut widths: Vec<u16> = columns.iter().map(|c| c.live_width()).collect();
     // The first column is padded on its right only, the others on both sides.
-    let padding = (columns * 2).saturating_sub(1) as u16;
+    let padding = (columns.len() * 2).saturating_sub(1) as u16;
     let room = width.saturating_sub(padding);
-    let squeezable = [5, 2, 6, 7, 8, 1];
+    let order = [
+        Col::Remote,
+        Col::User,
+        Col::Service,
+        Col::Netns,
+        Col::Local,
+        Col::Process,
+    ];
+    let position = |col: Col| columns.iter().position(|&c| c == col);
     while widths.iter().sum::<u16>() > room {
-        let Some(&index) = squeezable
+        // The widest column that can still give room gives one column of it; the process
+        // only when no other can.
+        let squeezable = |col: &&Col| **col != Col::Process;
+        let widest = order
             .iter()
-            .filter(|&&i| i < columns && widths[i] > 4)
-            .max_by_key(|&&i| widths[i])
+            .filter(squeezable)
+            .filter_map(|&col| position(col))
+            .filter(|&i| widths[i] > 4)
+            .max_by_key(|&i| widths[i]);
+        let Some(index) = widest.or_else(|| position(Col::Process).filter(|&i| widths[i] > 4))
         else {
             break;
         };
         widths[index] -= 1;
     }
     let spare = room.saturating_sub(widths.iter().sum());
-    if let Some(process) = widths.get_mut(5) {
-        *process += spare / 2;
+    if let Some(process) = position(Col::Process) {
+        widths[process] += spare / 2;
     }
-    if let Some(remote) = widths.get_mut(2) {
-        *remote += spare - spare / 2;
+    if let Some(remote) = position(Col::Remote) {
+        widths[remote] += spare - spare / 2;
     }
     widths
 }
 
-fn render(rows: Vec<Row>, options: &TableOptions) -> Table {
-    render_with(&HEADERS, rows, options)
+/// What a table too wide for its screen gives up, in order, until it fits: a drop of a
+/// column, or shortening the addresses to no less than so many columns.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Shorten(usize),
+    Drop(Col),
+    /// REMOTE, when every row is a listener (it says only `*`).
+    DropListenersRemote,
 }
 
-fn render_with(headers: &[Msg], rows: Vec<Row>, options: &TableOptions) -> Table {
-    let netns = options.netns_names.is_some().then_some(Msg::HeadNetns);
-    let mut table = plain(headers.iter().copied().chain(netns), rows, options);
-    // Addresses, state and pid are what the table is for: never squeeze them.
-    for index in [0, 1, 2, 3, 4] {
-        if let Some(column) = table.column_mut(index) {
+const STEPS: [Step; 10] = [
+    // Only IPv6 addresses are this long: they give room before any column goes.
+    Step::Shorten(24),
+    Step::Drop(Col::Netns),
+    Step::Drop(Col::Service),
+    Step::Shorten(18),
+    Step::Drop(Col::User),
+    Step::DropListenersRemote,
+    Step::Drop(Col::Age),
+    Step::Shorten(12),
+    Step::Drop(Col::Remote),
+    Step::Shorten(4),
+];
+
+/// Which columns a table keeps and how wide its addresses may be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Layout {
+    keep: Vec<bool>,
+    /// Addresses wider than this are shortened in the middle.
+    address_cap: Option<usize>,
+}
+
+/// The layout of `rows` (cells of `columns`) on a screen `width` columns wide: every
+/// column when it fits, else the [`STEPS`] taken one by one until it does.
+fn layout(columns: &[Col], rows: &[Vec<String>], width: Option<u16>) -> Layout {
+    let natural: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .map(|(index, col)| {
+            rows.iter()
+                .filter_map(|row| row.get(index))
+                .map(|text| visible_width(text))
+                .chain([visible_width(i18n::tr(col.header()))])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut keep = vec![true; columns.len()];
+    let Some(width) = width.map(usize::from) else {
+        return Layout {
+            keep,
+            address_cap: None,
+        };
+    };
+    let listeners_only = columns
+        .iter()
+        .position(|&c| c == Col::Remote)
+        .is_some_and(|remote| {
+            rows.iter()
+                .all(|row| row.get(remote).is_none_or(|t| t == "*"))
+        });
+    // The width with these columns and addresses no wider than `cap`.
+    let total = |keep: &[bool], cap: usize| {
+        let kept = keep.iter().filter(|&&k| k).count();
+        let content: usize = columns
+            .iter()
+            .zip(&natural)
+            .zip(keep)
+            .filter(|(_, k)| **k)
+            .map(|((col, &w), _)| if col.is_address() { w.min(cap) } else { w })
+            .sum();
+        content + (kept * 2).saturating_sub(1)
+    };
+    // The widest address cap, no less than `floor`, with which the table fits.
+    let fit = |keep: &[bool], floor: usize| -> Option<Option<usize>> {
+        if total(keep, usize::MAX) <= width {
+            return Some(None);
+        }
+        let widest = columns
+            .iter()
+            .zip(&natural)
+            .zip(keep)
+            .filter(|((col, _), k)| **k && col.is_address())
+            .map(|((_, &w), _)| w)
+            .max()?;
+        (floor..widest)
+            .rev()
+            .find(|&cap| total(keep, cap) <= width)
+            .map(Some)
+    };
+    let mut floor = usize::MAX;
+    let drop = |keep: &mut Vec<bool>, col: Col| {
+        if let Some(index) = columns.iter().position(|&c| c == col) {
+            keep[index] = false;
+        }
+    };
+    for step in STEPS {
+        if let Some(address_cap) = fit(&keep, floor) {
+            return Layout { keep, address_cap };
+        }
+        match step {
+            Step::Shorten(to) => floor = to,
+            Step::Drop(col) => drop(&mut keep, col),
+            Step::DropListenersRemote if listeners_only => drop(&mut keep, Col::Remote),
+            Step::DropListenersRemote => {}
+        }
+    }
+    let address_cap = fit(&keep, floor).unwrap_or(Some(floor));
+    Layout { keep, address_cap }
+}
+
+/// A table of `rows` (cells of `columns`, each with its paint) laid out for the width
+/// `options` give: columns dropped and addresses shortened as [`layout`] says, the
+/// columns a row is read by never squeezed.
+fn fitted(columns: &[Col], rows: Vec<(Vec<String>, Paint)>, options: &TableOptions) -> Table {
+    let texts: Vec<Vec<String>> = rows.iter().map(|(texts, _)| texts.clone()).collect();
+    let Layout { keep, address_cap } = layout(columns, &texts, options.width);
+    let kept: Vec<Col> = columns
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(c, _)| *c)
+        .collect();
+    let style = options.style;
+    let rows = rows
+        .into_iter()
+        .map(|(texts, paint)| {
+            let cells: Vec<String> = texts
+                .into_iter()
+                .zip(columns.iter().zip(&keep))
+                .filter(|(_, (_, k))| **k)
+                .map(|(text, (col, _))| match address_cap {
+                    Some(cap) if col.is_address() => shorten_middle(&text, cap),
+                    _ => text,
+                })
+                .collect();
+            painted_row(&cells, paint, style)
+        })
+        .collect();
+    let mut table = plain(kept.iter().map(|c| c.header()), rows, options);
+    // A narrow screen cuts headings rather than stacking them letter by letter.
+    if let Some(header) = table.header() {
+        let mut header = header.clone();
+        header.max_height(1);
+        table.set_header(header);
+    }
+    for (index, col) in kept.iter().enumerate() {
+        let whole = matches!(
+            col,
+            Col::Mark | Col::Proto | Col::State | Col::Pid | Col::Process
+        ) || (col.is_address() && address_cap.is_none());
+        if whole && let Some(column) = table.column_mut(index) {
             column.set_constraint(ColumnConstraint::ContentWidth);
         }
     }
@@ -247,14 +571,67 @@ pub(super) fn plain(
     table
 }
 
-/// A table row from a record's cells in CSV [`HEADER`](super::csv::HEADER) order, so typed
-/// entries and records read from NDJSON look the same.
-fn row(cells: &[Cow<'_, str>], options: &TableOptions) -> Row {
-    let mut row = Row::from(row_texts(cells, options));
-    row.max_height(1);
-    row
+/// The terminal columns `text` takes, colour sequences not counted.
+fn visible_width(text: &str) -> usize {
+    let mut width = 0;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+            continue;
+        }
+        width += c.width().unwrap_or(0);
+    }
+    width
 }
 
+/// An `addr:port` shortened in the middle to `max` columns, the port kept whole:
+/// `[2001:db8:0:0:0:0:0:1]:443` -> `[2001:db…0:1]:443`.
+fn shorten_middle(text: &str, max: usize) -> String {
+    if visible_width(text) <= max {
+        return text.to_owned();
+    }
+    let (body, port) = text.rfind(':').map_or((text, ""), |at| text.split_at(at));
+    let port_width = visible_width(port);
+    let (body, port) = if port_width + 3 <= max {
+        (body, port)
+    } else {
+        (text, "")
+    };
+    let room = max.saturating_sub(visible_width(port) + 1);
+    let head_room = room.div_ceil(2);
+    let tail_room = room - head_room;
+    let mut head = String::new();
+    let mut used = 0;
+    for c in body.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > head_room {
+            break;
+        }
+        used += w;
+        head.push(c);
+    }
+    let mut tail: Vec<char> = Vec::new();
+    let mut used = 0;
+    for c in body.chars().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w > tail_room {
+            break;
+        }
+        used += w;
+        tail.push(c);
+    }
+    let tail: String = tail.into_iter().rev().collect();
+    format!("{head}…{tail}{port}")
+}
+
+/// A record's cells in CSV [`HEADER`](super::csv::HEADER) order as the texts of the
+/// [`HEADERS`] columns (and NETNS when asked for), so typed entries and records read from
+/// NDJSON look the same.
 fn row_texts(cells: &[Cow<'_, str>], options: &TableOptions) -> Vec<String> {
     let style = options.style;
     let cell = |index: usize| cells.get(index).map_or("", |c| c.as_ref());
@@ -312,39 +689,30 @@ pub const TRACKED_HEADERS: [Msg; 10] = [
 /// `-` gone, `!` suspicious (`+!` both).
 #[must_use]
 pub fn render_tracked(records: &[&TrackedEntry], now: Timestamp, options: &TableOptions) -> String {
-    let style = options.style;
+    let mut columns = vec![Col::Mark];
+    columns.extend(Col::BASE);
+    columns.push(Col::Age);
+    if options.netns_names.is_some() {
+        columns.push(Col::Netns);
+    }
     let rows = records
         .iter()
         .map(|record| {
             let age = record.first_seen.until(now);
             let mut texts = row_texts(&super::csv::cells(&record.entry), options);
-            texts.insert(TRACKED_HEADERS.len() - 2, short_duration(age));
+            texts.insert(Col::BASE.len(), short_duration(age));
             texts.insert(0, marker(record));
-            let paint = |text: &String| match record.status {
-                Status::New => style.green(text),
-                Status::Gone => style.red(text),
-                Status::Unchanged if age.as_secs() >= 86_400 => style.red(text),
-                Status::Unchanged if age.as_secs() >= 3_600 => style.yellow(text),
-                Status::Unchanged => text.clone(),
+            let paint = match record.status {
+                Status::New => Paint::Green,
+                Status::Gone => Paint::Red,
+                Status::Unchanged if age.as_secs() >= 86_400 => Paint::Red,
+                Status::Unchanged if age.as_secs() >= 3_600 => Paint::Yellow,
+                Status::Unchanged => Paint::Plain,
             };
-            let mut row = Row::from(texts.iter().map(paint).collect::<Vec<_>>());
-            row.max_height(1);
-            row
+            (texts, paint)
         })
         .collect();
-    let mut table = render_with(&TRACKED_HEADERS, rows, options);
-    // A narrow screen cuts headings rather than stacking them letter by letter: the live
-    // view's rows are what the screen is for.
-    if let Some(header) = table.header() {
-        let mut header = header.clone();
-        header.max_height(1);
-        table.set_header(header);
-    }
-    // The marker column moved the pid one place to the right; keep it whole too.
-    if let Some(column) = table.column_mut(5) {
-        column.set_constraint(ColumnConstraint::ContentWidth);
-    }
-    table.to_string()
+    fitted(&columns, rows, options).to_string()
 }
 
 /// The marker cell of a tracked row: `+` new, `-` gone, then `!` when suspicious.
@@ -429,5 +797,76 @@ mod tests {
         assert_eq!(endpoint_text("0.0.0.0", "9444", "v0"), "0.0.0.0%v0:9444");
         assert_eq!(endpoint_text("fe80::1", "9444", "v0"), "[fe80::1]%v0:9444");
         assert_eq!(endpoint_text("::", "1", "e\x1b[0m"), "[::]%e\\x1b[0m:1");
+    }
+    // See: issue 15
+    #[test]
+    fn long_addresses_are_shortened_in_the_middle_keeping_the_port() {
+        let text = "[2001:db8:85a3:0:0:8a2e:370:7334]:443";
+        let short = shorten_middle(text, 20);
+        assert_eq!(visible_width(&short), 20, "{short}");
+        assert!(
+            short.starts_with("[2001:db") && short.ends_with("7334]:443"),
+            "{short}"
+        );
+        assert_eq!(shorten_middle("127.0.0.1:80", 20), "127.0.0.1:80");
+    }
+
+    // See: issue 15
+    #[test]
+    fn a_narrow_table_drops_columns_by_priority_and_keeps_the_process() {
+        let line = br#"{"proto":"tcp","local_addr":"127.0.0.1","local_port":8080,"state":"LISTEN","pid":4242,"process":"a-long-process1","user":"someone","service":"http-alt"}"#;
+        let record = RawRecord::parse(line).expect("valid");
+        for width in [40u16, 50, 60, 80, 120] {
+            let options = TableOptions {
+                width: Some(width),
+                ..TableOptions::default()
+            };
+            let mut out = Vec::new();
+            let mut sink = TableSink::new(&mut out, options);
+            sink.write_raw(&record).expect("writes");
+            sink.finish().expect("writes");
+            let text = String::from_utf8(out).expect("utf-8");
+            assert!(text.contains("a-long-process1"), "{width}: {text}");
+            assert!(
+                text.lines().all(|l| visible_width(l) <= usize::from(width)),
+                "{width}: {text}"
+            );
+            if width == 60 {
+                assert!(
+                    !text.contains("SERVICE") && !text.contains("REMOTE"),
+                    "{text}"
+                );
+            }
+            if width == 120 {
+                assert!(
+                    text.contains("SERVICE") && text.contains("someone"),
+                    "{text}"
+                );
+            }
+        }
+    }
+
+    // See: issue 15
+    #[test]
+    fn tracked_and_alerted_rows_are_marked() {
+        let lines: [&[u8]; 3] = [
+            br#"{"proto":"tcp","local_addr":"127.0.0.1","local_port":1,"state":"LISTEN","status":"new"}"#,
+            br#"{"proto":"tcp","local_addr":"127.0.0.1","local_port":2,"state":"LISTEN","status":"gone"}"#,
+            br#"{"proto":"tcp","local_addr":"127.0.0.1","local_port":3,"state":"LISTEN","alerts":["x"]}"#,
+        ];
+        let mut out = Vec::new();
+        let mut sink = TableSink::new(&mut out, TableOptions::default());
+        for line in lines {
+            sink.write_raw(&RawRecord::parse(line).expect("valid"))
+                .expect("writes");
+        }
+        sink.finish().expect("writes");
+        let text = String::from_utf8(out).expect("utf-8");
+        let marks: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        assert_eq!(marks, ["+", "-", "*"], "{text}");
     }
 }

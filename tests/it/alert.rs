@@ -479,3 +479,51 @@ fn exec_timeout_kills_everything_the_command_started() {
     let alive: Vec<&&str> = pids.iter().filter(|pid| !is_dead(pid)).collect();
     assert!(alive.is_empty(), "still running: {alive:?}");
 }
+
+// See: issue 15 — the table and CSV of `prt alert --pass` did not say which rows fired.
+#[test]
+fn passed_tables_and_csv_say_which_records_fired() {
+    let input = br#"{"proto":"tcp","local_addr":"127.0.0.1","local_port":7,"state":"LISTEN","status":"new","seq":1}
+{"proto":"tcp","local_addr":"127.0.0.1","local_port":8,"state":"LISTEN","status":"unchanged","seq":1}
+"#;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = write_file(
+        dir.path(),
+        "rules.toml",
+        "[[alerts]]\nname = \"seven\"\nport = 7\n",
+    );
+    let rules = rules.to_str().expect("utf-8");
+    let table = with_input(
+        prt().args(["alert", "--pass", "--rules", rules, "--format", "table"]),
+        input,
+    );
+    assert_eq!(table.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&table.stdout);
+    let mark = |port: &str| {
+        text.lines()
+            .find(|l| l.contains(&format!("127.0.0.1:{port}")))
+            .and_then(|l| l.split_whitespace().next())
+            .map(str::to_owned)
+    };
+    assert_eq!(mark("7").as_deref(), Some("+*"), "{text}");
+    assert_eq!(mark("8").as_deref(), Some("tcp"), "{text}");
+
+    let csv = with_input(
+        prt().args(["alert", "--pass", "--rules", rules, "--format", "csv"]),
+        input,
+    );
+    let text = String::from_utf8_lossy(&csv.stdout);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    let names: Vec<&str> = header.iter().collect();
+    assert_eq!(
+        names[names.len() - 5..],
+        ["status", "first_seen", "seq", "ts", "alerts"],
+        "{text}"
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
+    let last = names.len() - 1;
+    assert_eq!(rows[0].get(last), Some("seven"), "{text}");
+    assert_eq!(rows[1].get(last), Some(""), "{text}");
+    assert_eq!(rows[0].get(names.len() - 5), Some("new"), "{text}");
+}

@@ -601,3 +601,109 @@ fn a_table_from_a_live_stream_is_written_as_rows_arrive() {
     assert!(still_running, "while the watch is still running");
     drop(marker);
 }
+
+/// `prt filter ARGS < input` on a terminal `columns` wide, without colour: its screen's lines.
+fn on_a_terminal(args: &str, input: &[u8], columns: u16) -> Vec<String> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("input.ndjson");
+    std::fs::write(&path, input).expect("write");
+    let transcript = run_ok(
+        command("script")
+            .args([
+                "-qec",
+                &format!(
+                    "stty cols {columns} rows 50; exec {} filter {args} < {}",
+                    env!("CARGO_BIN_EXE_prt"),
+                    path.display()
+                ),
+                "/dev/null",
+            ])
+            .env("TERM", "dumb")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null()),
+    );
+    transcript
+        .lines()
+        .map(|l| l.trim_end_matches('\r').to_owned())
+        .collect()
+}
+
+// See: issue 15 — one long IPv6 address collapsed PROCESS, USER and SERVICE to `…`.
+#[test]
+fn a_long_address_is_shortened_and_the_process_and_user_stay_whole() {
+    let input = br#"{"proto":"tcp","local_addr":"2001:db8:85a3:1234:5678:8a2e:370:7334","local_port":443,"remote_addr":"2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff","remote_port":51234,"state":"ESTABLISHED","pid":4242,"process":"a-long-process1","user":"postgres-admin","service":"https","status":"new"}
+{"proto":"tcp","local_addr":"127.0.0.1","local_port":443,"state":"LISTEN","pid":4243,"process":"nginx","user":"www-data","service":"https"}
+"#;
+    let lines = on_a_terminal("--format table port=443", input, 120);
+    let text = lines.join("\n");
+    let row = lines
+        .iter()
+        .find(|l| l.contains("4242"))
+        .unwrap_or_else(|| panic!("the row: {text}"));
+    assert!(row.contains("a-long-process1"), "{text}");
+    assert!(row.contains("postgres-admin"), "{text}");
+    assert!(
+        row.contains('…') && row.contains("]:443"),
+        "shortened, port kept: {text}"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| unicode_width::UnicodeWidthStr::width(l.as_str()) <= 120),
+        "{text}"
+    );
+}
+
+// See: issue 15 — a new and a gone record printed as two identical rows.
+#[test]
+fn csv_of_tracked_records_has_their_status_seq_and_times() {
+    let input = br#"{"proto":"tcp","local_addr":"127.0.0.1","local_port":7,"state":"LISTEN","status":"new","first_seen":"2026-01-01T00:00:00Z","seq":3,"ts":"2026-01-01T00:00:05Z"}
+{"proto":"tcp","local_addr":"127.0.0.1","local_port":7,"state":"LISTEN","status":"gone","first_seen":"2026-01-01T00:00:00Z","seq":4,"ts":"2026-01-01T00:00:07Z"}
+{"proto":"tcp","local_addr":"127.0.0.1","local_port":7,"state":"LISTEN"}
+"#;
+    let output = filter(&["--format", "csv", "port=7"], input);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    let names: Vec<&str> = header.iter().collect();
+    assert_eq!(
+        names[names.len() - 4..],
+        ["status", "first_seen", "seq", "ts"],
+        "after the PortEntry columns: {text}"
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
+    let cell = |row: usize, name: &str| {
+        let index = names.iter().position(|h| *h == name).expect("column");
+        rows[row].get(index).map(str::to_owned).unwrap_or_default()
+    };
+    assert_eq!(rows.len(), 3, "{text}");
+    assert_eq!(cell(0, "status"), "new");
+    assert_eq!(cell(0, "seq"), "3");
+    assert_eq!(cell(0, "ts"), "2026-01-01T00:00:05Z");
+    assert_eq!(cell(1, "status"), "gone");
+    assert_eq!(cell(1, "first_seen"), "2026-01-01T00:00:00Z");
+    assert_eq!(cell(2, "status"), "", "a record without it: empty");
+    assert_eq!(cell(2, "local_port"), "7");
+}
+
+// See: issue 15
+#[test]
+fn a_table_of_tracked_records_marks_new_and_gone_rows() {
+    let input = br#"{"proto":"tcp","local_addr":"127.0.0.1","local_port":7,"state":"LISTEN","status":"new","seq":1}
+{"proto":"tcp","local_addr":"127.0.0.1","local_port":8,"state":"LISTEN","status":"unchanged","seq":1}
+{"proto":"tcp","local_addr":"127.0.0.1","local_port":9,"state":"LISTEN","status":"gone","seq":1}
+"#;
+    let lines = on_a_terminal("--format table 'port>1'", input, 100);
+    let text = lines.join("\n");
+    let mark = |port: &str| {
+        let row = lines
+            .iter()
+            .find(|l| l.contains(&format!("127.0.0.1:{port}")))
+            .unwrap_or_else(|| panic!("port {port}: {text}"));
+        row.split_whitespace().next().map(str::to_owned)
+    };
+    assert_eq!(mark("7").as_deref(), Some("+"), "{text}");
+    assert_eq!(mark("8").as_deref(), Some("tcp"), "{text}");
+    assert_eq!(mark("9").as_deref(), Some("-"), "{text}");
+}

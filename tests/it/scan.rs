@@ -589,3 +589,43 @@ fn ss_habits_n_p_a_are_accepted_as_typed() {
     assert_eq!(on_port(&watched, "tcp", tcp).len(), 1, "watch -tlnp");
     drop(sockets);
 }
+
+// See: issue 15 — at 60 columns the table ran past the edge and cut PROCESS off.
+#[test]
+fn a_narrow_table_keeps_the_process_whole_and_fits_the_screen() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let pid = std::process::id().to_string();
+    let comm = own_comm();
+    let transcript = run_ok(
+        command("script")
+            .args([
+                "-qec",
+                &format!(
+                    "stty cols 60 rows 50; exec {} scan --tcp --format table",
+                    env!("CARGO_BIN_EXE_prt")
+                ),
+                "/dev/null",
+            ])
+            .env("TERM", "dumb")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null()),
+    );
+    drop(listener);
+    let lines: Vec<&str> = transcript
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .collect();
+    assert!(lines.iter().any(|l| l.contains("PROCESS")), "{transcript}");
+    let ours = lines.iter().any(|line| {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        words.contains(&pid.as_str()) && words.contains(&comm.as_str())
+    });
+    assert!(
+        ours,
+        "our pid and whole name {comm} on one row: {transcript}"
+    );
+    for line in &lines {
+        let width = unicode_width::UnicodeWidthStr::width(*line);
+        assert!(width <= 60, "{width} columns: {line:?}\n{transcript}");
+    }
+}

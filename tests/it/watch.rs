@@ -665,3 +665,37 @@ fn a_resize_re_lays_out_the_view_at_once() {
     );
     drop(listeners);
 }
+
+// See: issue 15 — at 60 columns the live view's columns ran past the edge and PROCESS was
+// cut off.
+#[test]
+fn a_narrow_live_view_keeps_the_process_whole() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let comm = own_comm();
+    let pid = std::process::id().to_string();
+    let mut terminal = Terminal::start(
+        &format!("--interval 200ms -tl --where 'port={port}'"),
+        60,
+        24,
+        &[("NO_COLOR", "1")],
+    );
+    let ours = |frame: &Vec<String>| {
+        frame.iter().any(|line| {
+            let words: Vec<String> = plain(line).split_whitespace().map(str::to_owned).collect();
+            words.contains(&pid) && words.contains(&comm)
+        })
+    };
+    terminal.wait_for(0, "our row with the whole process name", |t| {
+        frames(t).iter().any(ours)
+    });
+    let text = terminal.text();
+    let all = frames(&text);
+    let frame = all.iter().find(|f| ours(f)).expect("a frame");
+    assert!(frame[1].contains("PROCESS"), "{frame:?}");
+    for line in frame {
+        assert!(plain(line).chars().count() <= 60, "{line:?}: {frame:?}");
+    }
+    drop(terminal);
+    drop(listener);
+}
