@@ -1,7 +1,8 @@
 //! `prt completions SHELL`: the shell completion script for prt, on stdout.
 //!
-//! The same scripts are committed under `completions/`, with the man pages under `man/`;
-//! [`generate`] writes both from the clap definitions, and a test fails when they are stale.
+//! The same scripts are committed under `completions/`; [`generate`] writes them from the
+//! clap definitions, and a test (`tests/it/generated.rs`, which also writes the man pages
+//! under `man/`) fails when they are stale.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -71,12 +72,10 @@ impl Stage for Args {
     }
 }
 
-/// Writes every man page (`prt.1`, `prt-scan.1`, ...) into `man` and every completion script
-/// (`prt.bash`, `_prt`, `prt.fish`, `prt.elv`, `_prt.ps1`) into `completions`.
-pub fn generate(man: &Path, completions: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(man)?;
+/// Writes every completion script (`prt.bash`, `_prt`, `prt.fish`, `prt.elv`, `_prt.ps1`)
+/// into `completions`.
+pub fn generate(completions: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(completions)?;
-    clap_mangen::generate_to(super::command(), man)?;
     for shell in ShellArg::value_variants() {
         clap_complete::generate_to(
             Shell::from(*shell),

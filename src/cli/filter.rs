@@ -21,23 +21,114 @@ Examples:
   prt scan | prt filter 'remote in 10.0.0.0/8' -c     how many connections to 10/8
   prt scan | prt filter 'process~^python' -v          everything but Python
   prt scan | prt filter 'recv_q>0 and !state=listen'  connections with unread data
-  prt watch | prt filter new                          sockets as they appear
+  prt watch | prt filter new                          sockets as they appear";
 
-Expressions: port=22, port!=22, port>=1024, port=8000..8999, process~'^py', user=root,
-state=listen, proto=udp, status=new, suspicious=proxy_listening, remote in 10.0.0.0/8,
-local in ::1/128, interface=eth0, send_q>=128, field:text (substring); and (&&), or (||),
-not, ( ); '!' glued to a term negates it (!port=22); bare words; '!' alone = suspicious
-(so '! port=22' is suspicious and on port 22); connected, synchronized, bucket, big (ss
-state groups); new, gone, unchanged, active. Numbers and states, protocols, statuses and
-reason codes are checked: a mistake is an error, never an empty result.
+/// The filter language, form by form: what `prt filter --help` prints after the examples
+/// and what prt-filter(1) has as its LANGUAGE section. Each meaning is wrapped with `\n` for
+/// the help (indented under its form); the man page fills it.
+pub const LANGUAGE: &[(&str, &str)] = &[
+    (
+        "!",
+        "suspicious: any reason code; suspicious=CODE for one (suspicious=proxy_listening)",
+    ),
+    (
+        "22   nginx",
+        "a bare number is the local port or the pid; a bare word is a substring of the\n\
+         process, user, service, state, protocol, remote address or container",
+    ),
+    (
+        "port=22   port!=22   port>=1024   port<1024",
+        "numbers: port (local), rport, pid, ppid, uid, inode, netns, recv_q, send_q\n\
+         (recv_q>0: unread data; on a listener, connections waiting to be accepted)",
+    ),
+    ("port=8000..8999   8000..8999", "a range, inclusive"),
+    (
+        "user=root   process=nginx   interface=eth0",
+        "text equality, ignoring case; also service, container, cmdline",
+    ),
+    (
+        "process~'^py'   cmdline!~'--debug'",
+        "regular expression (Rust regex syntax); !~ is \"does not match\"",
+    ),
+    (
+        "process:ngin   cmdline:http.server",
+        "substring, ignoring case",
+    ),
+    (
+        "state=listen   state=time-wait   state=estab",
+        "a state, as prt or ss spells it",
+    ),
+    (
+        "connected   synchronized   bucket   big",
+        "ss's state groups (also as state=connected)",
+    ),
+    (
+        "proto=udp   status=new",
+        "protocol; change status (new, gone, unchanged, active)",
+    ),
+    (
+        "new   gone   unchanged   active",
+        "the same, short (records from prt watch)",
+    ),
+    (
+        "remote in 10.0.0.0/8   local in fe80::/10   raddr=10.1.2.3",
+        "addresses (laddr/local, raddr/remote); IPv4-mapped IPv6 addresses count as IPv4",
+    ),
+    (
+        "a and b   a && b   a b",
+        "both; and binds tighter than or (unlike ss, where they are equal)",
+    ),
+    ("a or b   a || b", "either"),
+    (
+        "not a   !a   !(a or b)",
+        "negation; ! glued to the term after it negates that term, while ! followed\n\
+         by a space is the quick form above: '! port=22' is suspicious and on port 22",
+    ),
+    ("( ... )", "grouping"),
+];
 
-Fields: port (local_port), rport (remote_port), laddr (local), raddr (remote), pid, ppid,
-uid, inode, netns, recv_q, send_q, interface (dev), user, process (comm), cmdline, state,
-proto, service, container, status, suspicious. A field a record lacks is null.";
+/// What follows [`LANGUAGE`], paragraph by paragraph, wrapped with `\n` for the help.
+pub const LANGUAGE_NOTES: &[&str] = &[
+    "Fields and their other names: port (local_port, lport), rport (remote_port),\n\
+     laddr (local, local_addr), raddr (remote, remote_addr), pid, ppid, uid, inode, netns,\n\
+     recv_q, send_q, interface (iface, dev), user, process (comm), cmdline (cmd), state,\n\
+     proto (protocol), service, container, status, suspicious.",
+    "A field that is null or missing fails every test except != and !~.",
+    "Numbers, states, protocols, statuses and reason codes are checked: a mistake is an\n\
+     error (exit status 2) that says where it is, never a filter that quietly matches\n\
+     nothing. Bare words are searches, not checked.",
+];
+
+/// `prt filter --help` after the options: the examples, then the language.
+fn long_after_help() -> String {
+    let mut text = format!("{EXAMPLES}\n\nLanguage:\n");
+    for (form, meaning) in LANGUAGE {
+        text.push_str("  ");
+        text.push_str(form);
+        text.push('\n');
+        for line in meaning.lines() {
+            text.push_str("      ");
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    for note in LANGUAGE_NOTES {
+        text.push('\n');
+        text.push_str(note);
+        text.push('\n');
+    }
+    text.truncate(text.trim_end().len());
+    text
+}
 
 /// Keep the records that match an expression, like grep for port records.
 #[derive(Debug, clap::Parser)]
-#[command(name = "filter", version, after_help = EXAMPLES)]
+#[command(
+    name = "filter",
+    version,
+    after_help = EXAMPLES,
+    after_long_help = long_after_help()
+)]
 pub struct Args {
     /// Filter expression, e.g. 'port=22 and state=listen'; '!' selects suspicious sockets.
     #[arg(value_name = "EXPR")]
@@ -159,7 +250,11 @@ mod tests {
 
     #[test]
     fn the_help_lists_every_field() {
-        let fields = EXAMPLES.split("Fields:").nth(1).expect("a field list");
+        let help = super::long_after_help();
+        let fields = help
+            .split("Fields and their other names:")
+            .nth(1)
+            .expect("a field list");
         for field in Field::all() {
             assert!(fields.contains(field.name()), "{field} is missing");
         }
