@@ -10,14 +10,13 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::common::{ConfigArgs, Ctx, OutputArgs, SKIPPED_LINE, parse_duration};
+use super::common::{ConfigArgs, Ctx, Next, OutputArgs, RecordStream, parse_duration};
 use super::exit::{Exit, Stage};
 use crate::act::exec::{Job, QueueFull, Runner};
 use crate::alert::{self, Action, Rule};
 use crate::config::Config;
 use crate::i18n::{self, Msg};
 use crate::output::RecordSink;
-use crate::output::reader::{self, Input, Reader};
 use crate::raw::{Key, RawRecord};
 
 const EXAMPLES: &str = "\
@@ -114,47 +113,27 @@ impl Stage for Args {
             fired_any: false,
             annotated: Vec::with_capacity(1024),
         };
-        let mut input = Reader::new(self.files.into_iter().map(Input::from_arg).collect());
+        let mut input = RecordStream::new(self.files, self.skip_invalid);
         let mut group: Vec<Vec<u8>> = Vec::new();
         let mut group_key = None;
-        let mut invalid = 0usize;
         // On a terminal, a table from a live stream is written row by row once it pauses.
         let mut streaming = !ctx.stdout_tty;
-        // When the first line came: a live stream is one still going a while after.
-        let mut first_line = None;
         loop {
             if input.would_wait() {
                 // The producer paused: a watch has written its whole tick.
                 stage.group(&std::mem::take(&mut group), ctx)?;
                 stage.flush()?;
                 if !streaming
-                    && first_line.is_some_and(|since| input.is_live(since))
+                    && input.is_live()
                     && let Some(sink) = stage.sink.as_mut()
                 {
                     streaming = sink.go_live()?;
                 }
             }
-            let line = match input.next_line() {
-                Ok(Some(line)) => {
-                    first_line.get_or_insert_with(std::time::Instant::now);
-                    line
-                }
-                Ok(None) => break,
-                // Like grep: say so, go on with the next file, exit 2 at the end.
-                Err(err @ reader::Error::Open { .. }) => {
-                    ctx.error(&err.into());
-                    continue;
-                }
-                Err(err) => return Err(err.into()),
-            };
-            let record = match line.record() {
-                Ok(record) => record,
-                Err(err @ reader::Error::Malformed { .. }) if self.skip_invalid => {
-                    invalid += 1;
-                    ctx.note_capped(SKIPPED_LINE, &i18n::trf(Msg::SkippedLine, &[&err]));
-                    continue;
-                }
-                Err(err) => return Err(err.into()),
+            let record = match input.next(ctx)? {
+                Next::Record(record) => record,
+                Next::Skipped => continue,
+                Next::End => break,
             };
             if grouped {
                 // connections_gt counts within a scan: keep the scan's lines until it ends.
@@ -163,7 +142,7 @@ impl Stage for Args {
                     stage.group(&std::mem::take(&mut group), ctx)?;
                 }
                 group_key = Some(key);
-                group.push(line.bytes.to_vec());
+                group.push(record.line().to_vec());
             } else {
                 stage.record(&record, ctx)?;
             }
@@ -179,9 +158,6 @@ impl Stage for Args {
             for failure in runner.finish() {
                 ctx.note_capped(EXEC_FAILED, &failure);
             }
-        }
-        if invalid > 1 {
-            ctx.note(&i18n::trf(Msg::SkippedLines, &[&invalid]));
         }
         Ok(Exit::matched(stage.fired_any))
     }

@@ -12,7 +12,7 @@ use crate::act::target::{TargetSpec, Targets};
 use crate::config::{self, ColorSetting, Config, FormatSetting, LangSetting};
 use crate::i18n::{self, Lang, Msg};
 use crate::model::Proto;
-use crate::output::reader::{Input, Reader};
+use crate::output::reader::{self, Input, Reader};
 use crate::output::results::ResultSink;
 use crate::output::{self, Format, RecordSink, Style, TableOptions};
 use crate::raw::RawRecord;
@@ -723,6 +723,77 @@ pub struct RecordArgs {
 
 /// The kind of note for a malformed line skipped with `--skip-invalid`.
 pub const SKIPPED_LINE: &str = "skipped-line";
+
+/// The records `filter` and `alert` read from their FILEs (or stdin), one at a time: a file
+/// that cannot be opened is said and passed over like grep does (exit 2 at the end), a
+/// malformed line is an error unless `--skip-invalid` (then a capped note), and it tells a
+/// live stream (a producer still writing a while after its first line) from finished input.
+pub struct RecordStream {
+    input: Reader,
+    skip_invalid: bool,
+    first_line: Option<std::time::Instant>,
+}
+
+/// What [`RecordStream::next`] found.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per record, moved out at once: boxing would allocate on the hot path"
+)]
+pub enum Next<'a> {
+    /// A record.
+    Record(RawRecord<'a>),
+    /// A line or a file passed over (already said on stderr).
+    Skipped,
+    /// The end of every input.
+    End,
+}
+
+impl RecordStream {
+    /// The records of `files`, or of stdin when there are none.
+    #[must_use]
+    pub fn new(files: Vec<PathBuf>, skip_invalid: bool) -> RecordStream {
+        RecordStream {
+            input: Reader::new(files.into_iter().map(Input::from_arg).collect()),
+            skip_invalid,
+            first_line: None,
+        }
+    }
+
+    /// Whether the next record has to come from the producer: the moment to flush.
+    #[must_use]
+    pub fn would_wait(&self) -> bool {
+        self.input.would_wait()
+    }
+
+    /// Whether the input is a live stream (stdin still sending a while after its first line).
+    #[must_use]
+    pub fn is_live(&self) -> bool {
+        self.first_line
+            .is_some_and(|since| self.input.is_live(since))
+    }
+
+    /// The next record, or why there is none this time.
+    pub fn next(&mut self, ctx: &Ctx) -> anyhow::Result<Next<'_>> {
+        let line = match self.input.next_line() {
+            Ok(Some(line)) => line,
+            Ok(None) => return Ok(Next::End),
+            Err(err @ reader::Error::Open { .. }) => {
+                ctx.error(&err.into());
+                return Ok(Next::Skipped);
+            }
+            Err(err) => return Err(err.into()),
+        };
+        self.first_line.get_or_insert_with(std::time::Instant::now);
+        match line.record() {
+            Ok(record) => Ok(Next::Record(record)),
+            Err(err @ reader::Error::Malformed { .. }) if self.skip_invalid => {
+                ctx.note_capped(SKIPPED_LINE, &i18n::trf(Msg::SkippedLine, &[&err]));
+                Ok(Next::Skipped)
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+}
 
 /// What [`RecordArgs::read`] hands on.
 pub enum RecordEvent<'a> {

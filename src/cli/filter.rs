@@ -8,10 +8,8 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use super::common::{ConfigArgs, Ctx, NOTE_CAP, OutputArgs, SKIPPED_LINE};
+use super::common::{ConfigArgs, Ctx, Next, OutputArgs, RecordStream};
 use super::exit::{Exit, Stage};
-use crate::i18n::{self, Msg};
-use crate::output::reader::{self, Input, Reader};
 use crate::query;
 
 const EXAMPLES: &str = "\
@@ -162,44 +160,24 @@ impl Stage for Args {
     fn run(self, ctx: &mut Ctx) -> anyhow::Result<Exit> {
         ctx.load_config(&self.config)?;
         let query = query::parse(&self.expr)?;
-        let mut input = Reader::new(self.files.into_iter().map(Input::from_arg).collect());
+        let mut input = RecordStream::new(self.files, self.skip_invalid);
         let mut sink = (!self.count && !self.quiet).then(|| ctx.sink(&self.output));
         let mut matched: u64 = 0;
-        let mut invalid: usize = 0;
         // On a terminal, a table from a live stream is written row by row once it pauses.
         let mut streaming = !ctx.stdout_tty;
-        // When the first line came: a live stream is one still going a while after.
-        let mut first_line = None;
         loop {
             if input.would_wait()
                 && let Some(sink) = sink.as_mut()
             {
                 sink.flush()?;
-                if !streaming && first_line.is_some_and(|since| input.is_live(since)) {
+                if !streaming && input.is_live() {
                     streaming = sink.go_live()?;
                 }
             }
-            let line = match input.next_line() {
-                Ok(Some(line)) => {
-                    first_line.get_or_insert_with(std::time::Instant::now);
-                    line
-                }
-                Ok(None) => break,
-                // Like grep: say so, go on with the next file, exit 2 at the end.
-                Err(err @ reader::Error::Open { .. }) => {
-                    ctx.error(&err.into());
-                    continue;
-                }
-                Err(err) => return Err(err.into()),
-            };
-            let record = match line.record() {
-                Ok(record) => record,
-                Err(err @ reader::Error::Malformed { .. }) if self.skip_invalid => {
-                    invalid += 1;
-                    ctx.note_capped(SKIPPED_LINE, &i18n::trf(Msg::SkippedLine, &[&err]));
-                    continue;
-                }
-                Err(err) => return Err(err.into()),
+            let record = match input.next(ctx)? {
+                Next::Record(record) => record,
+                Next::Skipped => continue,
+                Next::End => break,
             };
             if query.matches(&record) == self.invert {
                 continue;
@@ -219,9 +197,6 @@ impl Stage for Args {
             let mut out = ctx.stdout();
             writeln!(out, "{matched}").context("writing the count")?;
             out.flush()?;
-        }
-        if invalid > NOTE_CAP {
-            ctx.note(&i18n::trf(Msg::SkippedLines, &[&invalid]));
         }
         Ok(Exit::matched(matched > 0))
     }

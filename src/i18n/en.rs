@@ -86,7 +86,6 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::NothingListens => "nothing listens on {0}",
         Msg::NoPid => "{0}: {1}: no pid: {2}",
         Msg::SkippedLine => "skipped {0}",
-        Msg::SkippedLines => "skipped {0} malformed lines in all",
         Msg::NoRules => {
             "no rules (--when, --rules or [[alerts]] in the configuration): nothing can fire"
         }

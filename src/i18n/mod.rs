@@ -171,7 +171,6 @@ pub enum Msg {
     NothingListens,
     NoPid,
     SkippedLine,
-    SkippedLines,
     NoRules,
     NoTargets,
     NoBlockTargets,
@@ -267,7 +266,7 @@ pub enum Msg {
 
 impl Msg {
     /// Every key, for the completeness test.
-    pub const ALL: [Msg; 165] = [
+    pub const ALL: [Msg; 164] = [
         Msg::HeadProto,
         Msg::HeadLocal,
         Msg::HeadRemote,
@@ -343,7 +342,6 @@ impl Msg {
         Msg::NothingListens,
         Msg::NoPid,
         Msg::SkippedLine,
-        Msg::SkippedLines,
         Msg::NoRules,
         Msg::NoTargets,
         Msg::NoBlockTargets,

@@ -86,7 +86,6 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::NothingListens => "на {0} никто не слушает",
         Msg::NoPid => "{0}: {1}: нет pid: {2}",
         Msg::SkippedLine => "пропущено: {0}",
-        Msg::SkippedLines => "всего пропущено испорченных строк: {0}",
         Msg::NoRules => {
             "нет правил (--when, --rules или [[alerts]] в конфигурации): срабатывать нечему"
         }

@@ -84,7 +84,6 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::NothingListens => "{0} 上没有进程监听",
         Msg::NoPid => "{0}：{1}：没有 pid：{2}",
         Msg::SkippedLine => "已跳过：{0}",
-        Msg::SkippedLines => "共跳过 {0} 行格式错误的输入",
         Msg::NoRules => "没有规则（--when、--rules 或配置中的 [[alerts]]）：不会触发任何告警",
         Msg::NoTargets => {
             "没有目标：请以参数给出 PID 或 :PORT，或通过管道输入记录（prt scan | prt filter ... | {0}）"
