@@ -452,10 +452,11 @@ impl Forked {
         })
     }
 
+    /// Every listener on the port, TCP and UDP, whoever holds it: `:PORT` names them all,
+    /// so a test checks this is only its own before it kills by port.
     fn listeners(&self) -> Vec<Value> {
         ndjson(&run_ok(prt().args([
             "scan",
-            "--tcp",
             "--listen",
             "--where",
             &format!("port={}", self.port),
@@ -527,6 +528,7 @@ fn workers_with_lower_pids_than_the_master_do_not_hide_it() {
         forked.parent.id()
     );
     let records = forked.listeners();
+    assert_eq!(records.len(), 1, "only the test's listener: {records:?}");
     assert_eq!(records[0]["pid"], forked.parent.id(), "{records:?}");
     assert_eq!(records[0]["process"], "python3");
 
@@ -564,6 +566,7 @@ fn workers_with_lower_pids_than_the_master_do_not_hide_it() {
 fn a_port_still_held_after_the_signals_is_an_error_naming_the_holders() {
     let forked = Forked::start(None, true);
     let records = forked.listeners();
+    assert_eq!(records.len(), 1, "only the test's listener: {records:?}");
     let (code, results, stderr) = kill(&["--yes", &format!(":{}", forked.port)], "");
     assert_eq!(code, 1, "{stderr}\n{results:?}");
     let held: Vec<&Value> = results
