@@ -457,35 +457,37 @@ fn a_listener_that_changes_hands_is_one_socket_throughout() {
     // the socket's holders go from {parent, child} to {child}.
     let code = "import os, socket, sys, time\n\
                 s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n\
-                print(s.getsockname()[1], flush=True)\n\
+                print(os.fstat(s.fileno()).st_ino, flush=True)\n\
                 if os.fork() == 0:\n\
                 \x20   time.sleep(60); os._exit(0)\n\
                 time.sleep(1.5)\n";
     let (mut parent, line) = python_reporting(code);
-    let port: u16 = line.parse().expect("a port");
+    // The socket is the test's by its inode: a stranger's socket on the same port number
+    // is not mistaken for it.
+    let inode: u64 = line.parse().expect("an inode");
     let (mut watcher, receiver) = watch(&["--ndjson", "--interval", "200ms"]);
     let mut seen = Vec::new();
     // The parent exits; the watch then reports the same socket with one holder.
     until(&receiver, &mut seen, |r| {
-        r["local_port"] == port && r["pids"].as_array().is_some_and(|p| p.len() == 1)
+        r["inode"] == inode && r["pids"].as_array().is_some_and(|p| p.len() == 1)
     });
     let _ = parent.wait();
     let child_pid = seen
         .iter()
         .rev()
-        .find(|r| r["local_port"] == port)
+        .find(|r| r["inode"] == inode)
         .and_then(|r| r["pid"].as_u64())
         .expect("the child holds it");
     // SAFETY: kill has no memory preconditions; the pid is the test's grandchild.
     unsafe { libc::kill(child_pid as i32, libc::SIGKILL) };
     until(&receiver, &mut seen, |r| {
-        r["local_port"] == port && r["status"] == "gone"
+        r["inode"] == inode && r["status"] == "gone"
     });
     let _ = watcher.kill();
     let _ = watcher.wait();
     let ours: Vec<(&str, usize)> = seen
         .iter()
-        .filter(|r| r["local_port"] == port && r["proto"] == "tcp")
+        .filter(|r| r["inode"] == inode)
         .map(|r| {
             (
                 r["status"].as_str().unwrap_or("?"),
