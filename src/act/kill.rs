@@ -175,6 +175,10 @@ pub struct KillResult {
     pub outcome: Outcome,
     /// The same in words, with the reason.
     pub message: String,
+    /// The target was a holder prt found itself (see [`Target::holder`]), not one the
+    /// input named: its being gone is no failure. Not on the wire.
+    #[serde(skip)]
+    pub holder: bool,
 }
 
 impl KillResult {
@@ -187,6 +191,7 @@ impl KillResult {
             signal: None,
             outcome,
             message,
+            holder: target.holder,
         }
     }
 
@@ -211,6 +216,7 @@ impl KillResult {
             signal: None,
             outcome: Outcome::Refused,
             message: format!("{source}: no pid: {reason}"),
+            holder: false,
         }
     }
 
@@ -260,6 +266,13 @@ impl KillOptions {
             Outcome::Exited | Outcome::Killed => self.escalate.is_some(),
             Outcome::NotPermitted | Outcome::Gone | Outcome::Refused | Outcome::StillHeld => false,
         }
+    }
+    /// Whether `result` is what was asked: [`KillOptions::as_asked`] of its outcome, or a
+    /// holder prt found itself that ended before its turn (its master took it down) — the
+    /// socket's release is judged on its own, by [`still_held`].
+    #[must_use]
+    pub fn result_as_asked(&self, result: &KillResult) -> bool {
+        (result.holder && result.outcome == Outcome::Gone) || self.as_asked(result.outcome)
     }
 }
 
@@ -400,6 +413,7 @@ fn held_by(socket: &AimedSocket, entries: &[PortEntry]) -> Option<KillResult> {
         ports: vec![socket.label.clone()],
         signal: None,
         outcome: Outcome::StillHeld,
+        holder: false,
         message: format!(
             "{} still held by {count} {noun}: {}",
             socket.label,
@@ -896,5 +910,19 @@ mod tests {
         assert!(escalating.as_asked(Outcome::Killed));
         assert!(!plain.as_asked(Outcome::Gone));
         assert!(!plain.as_asked(Outcome::SkippedDryRun));
+        // A worker found holding the port, gone before its turn: its master took it down.
+        let mut worker = target(300, Some("nginx"), Some(1_000));
+        worker.holder = true;
+        let gone = KillResult::of(&worker, Outcome::Gone, String::new());
+        assert!(escalating.result_as_asked(&gone));
+        let named = KillResult::of(
+            &target(300, Some("nginx"), Some(1_000)),
+            Outcome::Gone,
+            String::new(),
+        );
+        assert!(
+            !escalating.result_as_asked(&named),
+            "a record's own process, gone"
+        );
     }
 }

@@ -94,14 +94,7 @@ impl Stage for Args {
                 results.extend(kill::still_held(&found.sockets, kill::RELEASE_WAIT)?);
             }
             for result in &results {
-                // A holder prt found that ended before its turn (its master took it down)
-                // is what was asked: the socket's release is checked on its own.
-                let followed = result.outcome == Outcome::Gone
-                    && found
-                        .targets
-                        .iter()
-                        .any(|t| t.holder && Some(t.pid) == result.pid);
-                let as_asked = followed || options.as_asked(result.outcome);
+                let as_asked = options.result_as_asked(result);
                 all_as_asked &= as_asked;
                 let tone = match result.outcome {
                     Outcome::SkippedDryRun => Tone::Plain,
