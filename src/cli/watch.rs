@@ -247,7 +247,7 @@ impl View {
         let lines = usize::from(lines.max(3));
         let mut options = self.options.clone();
         options.width = Some(columns);
-        let header = clip(&self.header, usize::from(columns));
+        let header = table::clip(&self.header, usize::from(columns));
         // The header line, the table's heading, and a line kept for "+N more".
         let room = lines.saturating_sub(3);
         let shown = if self.rows.len() + 2 <= lines {
@@ -270,65 +270,16 @@ impl View {
         frame.push('\n');
         for line in table_lines {
             // A table squeezed below its narrowest layout overflows: cut it at the edge.
-            frame.push_str(&cut(line, usize::from(columns)));
+            frame.push_str(&table::cut(line, usize::from(columns)));
             frame.push('\n');
         }
         if hidden > 0 {
             let more = i18n::trf(Msg::MoreRows, &[&hidden]);
-            frame.push_str(&options.style.dim(&clip(&more, usize::from(columns))));
+            frame.push_str(&options.style.dim(&table::clip(&more, usize::from(columns))));
             frame.push('\n');
         }
         frame
     }
-}
-
-/// `text` cut to `columns` terminal columns (with an ellipsis when cut).
-fn clip(text: &str, columns: usize) -> String {
-    use unicode_width::UnicodeWidthChar as _;
-    if unicode_width::UnicodeWidthStr::width(text) <= columns {
-        return text.to_owned();
-    }
-    let mut clipped = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let width = c.width().unwrap_or(0);
-        if used + width + 1 > columns {
-            break;
-        }
-        used += width;
-        clipped.push(c);
-    }
-    clipped.push('…');
-    clipped
-}
-
-/// `line` cut after `columns` terminal columns; colour escapes are kept and take no room,
-/// and the colour is reset after a cut.
-fn cut(line: &str, columns: usize) -> String {
-    use unicode_width::UnicodeWidthChar as _;
-    let mut out = String::with_capacity(line.len());
-    let mut used = 0;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            out.push(c);
-            for c in chars.by_ref() {
-                out.push(c);
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-            continue;
-        }
-        let width = c.width().unwrap_or(0);
-        if used + width > columns {
-            out.push_str("\x1b[0m");
-            break;
-        }
-        used += width;
-        out.push(c);
-    }
-    out
 }
 
 /// The terminal's size now, read on every frame; the width the context saw at start and
@@ -585,20 +536,5 @@ impl Drop for LiveScreen {
             let _ = self.out.write_all(LEAVE.as_bytes());
             let _ = self.out.flush();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lines_are_cut_at_the_screen_edge_keeping_colour_escapes() {
-        assert_eq!(cut("abcdef", 4), "abcd\x1b[0m");
-        assert_eq!(cut("abc", 4), "abc");
-        assert_eq!(cut("\x1b[32mabcdef\x1b[0m", 2), "\x1b[32mab\x1b[0m");
-        assert_eq!(cut("时长x", 3), "时\x1b[0m");
-        assert_eq!(clip("prt watch header", 8), "prt wat…");
-        assert_eq!(clip("short", 8), "short");
     }
 }

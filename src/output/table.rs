@@ -589,6 +589,55 @@ fn visible_width(text: &str) -> usize {
     width
 }
 
+/// `text` cut to `columns` terminal columns (with an ellipsis when cut): a header line.
+#[must_use]
+pub fn clip(text: &str, columns: usize) -> String {
+    if unicode_width::UnicodeWidthStr::width(text) <= columns {
+        return text.to_owned();
+    }
+    let mut clipped = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let width = c.width().unwrap_or(0);
+        if used + width + 1 > columns {
+            break;
+        }
+        used += width;
+        clipped.push(c);
+    }
+    clipped.push('…');
+    clipped
+}
+
+/// `line` cut after `columns` terminal columns (a table line at the screen edge); colour escapes are kept and take no room,
+/// and the colour is reset after a cut.
+#[must_use]
+pub fn cut(line: &str, columns: usize) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut used = 0;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            out.push(c);
+            for c in chars.by_ref() {
+                out.push(c);
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+            continue;
+        }
+        let width = c.width().unwrap_or(0);
+        if used + width > columns {
+            out.push_str("\x1b[0m");
+            break;
+        }
+        used += width;
+        out.push(c);
+    }
+    out
+}
+
 /// An `addr:port` shortened in the middle to `max` columns, the port kept whole:
 /// `[2001:db8:0:0:0:0:0:1]:443` -> `[2001:db…0:1]:443`.
 fn shorten_middle(text: &str, max: usize) -> String {
@@ -788,6 +837,16 @@ mod tests {
             columns(lines[5]),
             "fixed columns: {text}"
         );
+    }
+
+    #[test]
+    fn lines_are_cut_at_the_screen_edge_keeping_colour_escapes() {
+        assert_eq!(cut("abcdef", 4), "abcd\x1b[0m");
+        assert_eq!(cut("abc", 4), "abc");
+        assert_eq!(cut("\x1b[32mabcdef\x1b[0m", 2), "\x1b[32mab\x1b[0m");
+        assert_eq!(cut("时长x", 3), "时\x1b[0m");
+        assert_eq!(clip("prt watch header", 8), "prt wat…");
+        assert_eq!(clip("short", 8), "short");
     }
 
     #[test]
