@@ -373,17 +373,35 @@ fn drop_closed(sockets: &mut Vec<Socket>, owners: &owners::InodeOwners) {
     // SAFETY: geteuid has no preconditions and cannot fail.
     let euid = unsafe { libc::geteuid() };
     let own = process::own_netns();
-    let suspect = |socket: &Socket| {
-        socket.inode != 0
-            && (euid == 0 || socket.uid == euid)
-            && socket.netns == own
-            && owners.pids(socket.inode).next().is_none()
-    };
-    let suspects = sockets.iter().filter(|s| suspect(s)).count();
-    if suspects == 0 || suspects > MAX_RECHECKS {
+    // One pass over the scan (it runs every watch tick), stopping once there are too many.
+    let suspects: Vec<usize> = sockets
+        .iter()
+        .enumerate()
+        .filter(|(_, socket)| {
+            socket.inode != 0
+                && (euid == 0 || socket.uid == euid)
+                && socket.netns == own
+                && owners.pids(socket.inode).next().is_none()
+        })
+        .map(|(at, _)| at)
+        .take(MAX_RECHECKS + 1)
+        .collect();
+    if suspects.len() > MAX_RECHECKS {
         return;
     }
-    sockets.retain(|socket| !suspect(socket) || still_there(socket));
+    let closed: Vec<usize> = suspects
+        .into_iter()
+        .filter(|&at| !still_there(&sockets[at]))
+        .collect();
+    if closed.is_empty() {
+        return;
+    }
+    let mut at = 0;
+    sockets.retain(|_| {
+        let keep = closed.binary_search(&at).is_err();
+        at += 1;
+        keep
+    });
 }
 
 /// Whether a socket is still there; when the kernel cannot be asked, it is kept.
