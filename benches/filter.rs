@@ -20,7 +20,7 @@
 )]
 
 use std::io::{BufWriter, Write};
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -143,30 +143,25 @@ fn write_records(path: &Path, count: usize) -> u64 {
         };
         let connected = !matches!(state, State::Listen | State::Unconn);
         let pid = 1000 + (seed >> 40) as u32 % 30000;
-        let entry = PortEntry {
+        let mut entry = PortEntry::new(
             proto,
-            local_addr: local,
-            local_port: ((seed >> 12) % 65535) as u16 + 1,
-            remote_addr: connected.then(|| "192.0.2.7".parse().expect("v4")),
-            remote_port: connected.then_some(443),
+            SocketAddr::new(local, ((seed >> 12) % 65535) as u16 + 1),
             state,
-            inode: 100_000 + i as u64,
-            uid: Some(uid),
-            pid: Some(pid),
-            pids: vec![pid],
-            process: Some(process.to_owned()),
-            cmdline: Some(cmdline.to_owned()),
-            user: Some(user.to_owned()),
-            ppid: Some(1),
-            started: Some(Timestamp::from_unix(1_795_000_000 + (seed % 86_400) as i64)),
-            service: None,
-            suspicious: Vec::new(),
-            container: None,
-            netns: Some(4_026_531_840),
-            interface: None,
-            recv_q: Some(0),
-            send_q: Some(0),
-        };
+        );
+        entry.remote_addr = connected.then(|| "192.0.2.7".parse().expect("v4"));
+        entry.remote_port = connected.then_some(443);
+        entry.inode = 100_000 + i as u64;
+        entry.uid = Some(uid);
+        entry.pid = Some(pid);
+        entry.pids = vec![pid];
+        entry.process = Some(process.to_owned());
+        entry.cmdline = Some(cmdline.to_owned());
+        entry.user = Some(user.to_owned());
+        entry.ppid = Some(1);
+        entry.started = Some(Timestamp::from_unix(1_795_000_000 + (seed % 86_400) as i64));
+        entry.netns = Some(4_026_531_840);
+        entry.recv_q = Some(0);
+        entry.send_q = Some(0);
         serde_json::to_writer(&mut out, &entry).expect("write");
         out.write_all(b"\n").expect("write");
     }

@@ -39,6 +39,7 @@ use crate::model::{Proto, State, reasons};
 
 /// A parsed configuration file. Every part is optional; the default is an empty file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Config {
     /// Where it was read from; `None` when no file was read.
     pub path: Option<PathBuf>,

@@ -20,8 +20,9 @@ use crate::i18n::{self, Msg};
 use crate::model::{PortEntry, Timestamp};
 use crate::scan::process::{self, BootClock, ProcessInfo, UserNames};
 
-/// What to read beyond the defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What to read beyond the defaults ([`Default`]: counts only, no CPU sample).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct DetailOptions {
     /// List every open file (fd and target), not only count them.
     pub files: bool,
@@ -69,6 +70,7 @@ pub struct HeldSocket {
 /// The record `prt detail` writes for each process. Fields that could not be read are
 /// null, and `notes` says why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct ProcessDetail {
     /// The process id.
     pub pid: u32,

@@ -7,6 +7,7 @@
 pub mod act;
 pub mod alert;
 pub mod bandwidth;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod config;
 pub mod detail;
@@ -17,5 +18,6 @@ pub mod output;
 pub mod query;
 pub mod raw;
 pub mod scan;
+pub mod session;
 pub mod suggest;
 pub mod track;

@@ -193,6 +193,7 @@ impl FromStr for State {
 ///
 /// Field order here is the order on the wire and in CSV columns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PortEntry {
     /// Transport protocol.
     pub proto: Proto,
@@ -244,6 +245,39 @@ pub struct PortEntry {
     pub recv_q: Option<u64>,
     /// Bytes waiting to be sent (not yet acknowledged); for a listener, its backlog limit.
     pub send_q: Option<u64>,
+}
+
+impl PortEntry {
+    /// A record of a socket known only by its protocol, local address and state: no peer,
+    /// no inode, no owner, nothing enriched. Set the other fields as you learn them (for
+    /// tests, or records made from another source).
+    #[must_use]
+    pub fn new(proto: Proto, local: std::net::SocketAddr, state: State) -> PortEntry {
+        PortEntry {
+            proto,
+            local_addr: local.ip().to_canonical(),
+            local_port: local.port(),
+            remote_addr: None,
+            remote_port: None,
+            state,
+            inode: 0,
+            uid: None,
+            pid: None,
+            pids: Vec::new(),
+            process: None,
+            cmdline: None,
+            user: None,
+            ppid: None,
+            started: None,
+            service: None,
+            suspicious: Vec::new(),
+            container: None,
+            netns: None,
+            interface: None,
+            recv_q: None,
+            send_q: None,
+        }
+    }
 }
 
 /// How a tracked socket changed since the previous scan.
@@ -302,6 +336,7 @@ pub mod reasons {
 
 /// A [`PortEntry`] with its change history: the record `prt watch` emits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TrackedEntry {
     /// The socket.
     #[serde(flatten)]

@@ -63,6 +63,7 @@ impl Identity {
 
 /// One record of an observation, and what moved since the previous scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Change {
     /// The record, with status, first_seen, seq and ts.
     pub record: TrackedEntry,

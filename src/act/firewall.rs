@@ -571,6 +571,7 @@ pub enum Outcome {
 
 /// The record `prt fw --apply` writes per target of each step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct FwResult {
     /// The firewall.
     pub backend: &'static str,

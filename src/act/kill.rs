@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::target::{AimedSocket, Target, TargetSpec};
+use super::target::{AimedSocket, Target, TargetSpec, Targets};
 use crate::i18n::{self, Msg};
 use crate::model::{PortEntry, Timestamp};
 use crate::scan::process::{self, BootClock, ProcessInfo};
@@ -160,6 +160,7 @@ impl Outcome {
 
 /// The record `prt kill` writes for each target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct KillResult {
     /// The process id; `None` for a record that named no process.
     pub pid: Option<u32>,
@@ -246,6 +247,7 @@ pub const HEADERS: [Msg; 6] = [
 
 /// What to do to every target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct KillOptions {
     /// The signal to send first.
     pub signal: Signal,
@@ -256,6 +258,30 @@ pub struct KillOptions {
 }
 
 impl KillOptions {
+    /// Send `signal`, once, for real.
+    #[must_use]
+    pub fn new(signal: Signal) -> KillOptions {
+        KillOptions {
+            signal,
+            escalate: None,
+            dry_run: false,
+        }
+    }
+
+    /// The same, then KILL for the targets still alive after `wait`.
+    #[must_use]
+    pub fn escalating(mut self, wait: Duration) -> KillOptions {
+        self.escalate = Some(wait);
+        self
+    }
+
+    /// The same, checking everything and signalling nothing.
+    #[must_use]
+    pub fn dry_run(mut self) -> KillOptions {
+        self.dry_run = true;
+        self
+    }
+
     /// Whether `outcome` is what was asked for: delivered, ended under escalation, or
     /// passed the checks in a dry run.
     #[must_use]
@@ -274,6 +300,31 @@ impl KillOptions {
     pub fn result_as_asked(&self, result: &KillResult) -> bool {
         (result.holder && result.outcome == Outcome::Gone) || self.as_asked(result.outcome)
     }
+}
+
+/// Everything `prt kill --yes` does to one set of targets: a result for each record that
+/// named no process, then [`kill`], then — when the signal frees sockets and was sent —
+/// [`still_held`] for the sockets aimed at. Call [`Targets::find_holders`] first so a
+/// pre-forked server's workers are targets too.
+pub fn kill_and_verify(
+    targets: &Targets,
+    options: &KillOptions,
+) -> Result<Vec<KillResult>, scan::Error> {
+    let mut results: Vec<KillResult> = targets
+        .unowned
+        .iter()
+        .map(|u| KillResult::unowned(&u.socket, &u.reason, &u.source))
+        .collect();
+    if targets.targets.is_empty() {
+        return Ok(results);
+    }
+    let signalled = kill(&targets.targets, options);
+    let sent = signalled.iter().any(|r| r.signal.is_some());
+    results.extend(signalled);
+    if options.frees_sockets() && sent {
+        results.extend(still_held(&targets.sockets, RELEASE_WAIT)?);
+    }
+    Ok(results)
 }
 
 /// How long KILL may take to end a process before prt reports it still alive.

@@ -365,6 +365,14 @@ impl Targets {
         self.targets.len() - before
     }
 
+    /// [`Targets::add_holders`] with a fresh walk of every process's fds, when a record or
+    /// port named a socket by inode (nothing to look for otherwise).
+    pub fn find_holders(&mut self) {
+        if self.sockets.iter().any(|s| s.inode != 0) {
+            self.add_holders(&InodeOwners::collect(crate::scan::walk_threads()));
+        }
+    }
+
     /// Adds every process that holds one of the aimed sockets now and is not a target yet,
     /// after the targets named so far: a record or a port names one process (a pre-forked
     /// server's master), but the socket stays open while any of its workers or children

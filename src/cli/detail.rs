@@ -17,8 +17,8 @@ use crate::detail::{self, DetailOptions};
 use crate::enrich::Enricher;
 use crate::enrich::containers::Containers;
 use crate::i18n::{self, Msg};
-use crate::output::Format;
-use crate::output::results::{self, Tone};
+use crate::output::results::Tone;
+use crate::output::{Format, key_values};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -120,7 +120,9 @@ impl Stage for Args {
                         if described > 0 {
                             writeln!(out)?;
                         }
-                        out.write_all(results::key_values(&detail.sections(), table).as_bytes())?;
+                        out.write_all(
+                            key_values::key_values(&detail.sections(), table).as_bytes(),
+                        )?;
                     }
                     None => sink.write(detail, &[], Tone::Plain)?,
                 }

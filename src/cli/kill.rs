@@ -14,8 +14,7 @@ use crate::act::kill::{self, KillOptions, KillResult, Outcome, Signal};
 use crate::act::target::{Target, TargetSpec, Targets};
 use crate::i18n::{self, Msg};
 use crate::output::results::Tone;
-use crate::scan::owners::InodeOwners;
-use crate::scan::walk_threads;
+use crate::scan;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -85,14 +84,9 @@ impl Stage for Args {
         };
         input.for_each_batch(ctx, live, |mut found| {
             // Every process holding an aimed socket, not only the one a record names.
-            if found.sockets.iter().any(|s| s.inode != 0) {
-                found.add_holders(&InodeOwners::collect(walk_threads()));
-            }
+            found.find_holders();
             found.remove_done(&done);
-            let mut results = self.act_on(&found, &options, ctx);
-            if options.frees_sockets() && results.iter().any(|r| r.signal.is_some()) {
-                results.extend(kill::still_held(&found.sockets, kill::RELEASE_WAIT)?);
-            }
+            let results = self.act_on(&found, &options, ctx)?;
             for result in &results {
                 let as_asked = options.result_as_asked(result);
                 all_as_asked &= as_asked;
@@ -118,16 +112,13 @@ impl Stage for Args {
 
 impl Args {
     /// Confirms (unless --yes or --dry-run) and signals one batch of targets.
-    fn act_on(&self, found: &Targets, options: &KillOptions, ctx: &Ctx) -> Vec<KillResult> {
-        let mut results: Vec<KillResult> = found
-            .unowned
-            .iter()
-            .map(|u| KillResult::unowned(&u.socket, &u.reason, &u.source))
-            .collect();
-        if found.targets.is_empty() {
-            return results;
-        }
-        if !(self.dry_run || self.yes) {
+    fn act_on(
+        &self,
+        found: &Targets,
+        options: &KillOptions,
+        ctx: &Ctx,
+    ) -> Result<Vec<KillResult>, scan::Error> {
+        if !(self.dry_run || self.yes || found.targets.is_empty()) {
             let refusal = match Self::confirm(found, options, ctx) {
                 Answer::Yes => None,
                 Answer::No => Some(i18n::tr(Msg::NotConfirmed)),
@@ -137,12 +128,15 @@ impl Args {
                 }
             };
             if let Some(why) = refusal {
+                let unowned = found.unowned.iter();
+                let mut results: Vec<KillResult> = unowned
+                    .map(|u| KillResult::unowned(&u.socket, &u.reason, &u.source))
+                    .collect();
                 results.extend(found.targets.iter().map(|t| KillResult::refused(t, why)));
-                return results;
+                return Ok(results);
             }
         }
-        results.extend(kill::kill(&found.targets, options));
-        results
+        kill::kill_and_verify(found, options)
     }
 
     /// Lists the targets on the terminal and asks whether to go on.

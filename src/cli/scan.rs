@@ -10,10 +10,10 @@ use super::common::{ConfigArgs, Ctx, OutputArgs, SocketArgs};
 use super::exit::{Exit, Stage};
 use std::sync::Arc;
 
-use crate::enrich::Enricher;
 use crate::i18n::{self, Msg};
 use crate::query;
-use crate::scan::{self, Family, SortKey};
+use crate::scan::{Family, SortKey};
+use crate::session::{self, Options};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -70,24 +70,21 @@ impl Stage for Args {
 
     fn run(self, ctx: &mut Ctx) -> anyhow::Result<Exit> {
         ctx.load_config(&self.config)?;
-        let query = self.where_.as_deref().map(query::parse).transpose()?;
-        let options = self.sockets.options();
-        let result = scan::scan(&options).context("cannot list sockets")?;
-        let mut entries = result.entries;
-        let mut enricher = Enricher::new(&ctx.config);
-        enricher.enrich(&mut entries);
-        if let Some(query) = &query {
-            entries.retain(|entry| query.matches(entry));
+        let mut options = Options::default()
+            .with_scan(self.sockets.options())
+            .with_config(ctx.config.clone())
+            .sorted_by(self.sort_key(), self.reverse);
+        if let Some(text) = self.where_.as_deref() {
+            options = options.with_filter(query::parse(text)?);
         }
-        scan::sort(&mut entries, self.sort_key(), self.reverse);
+        let result = session::snapshot(&options).context("cannot list sockets")?;
 
         let mut table = ctx.table_options(self.output.color);
-        if options.all_netns {
-            let names = enricher.namespace_names(&result.namespaces.listed);
-            table.netns_names = Some(Arc::new(names));
+        if options.scan.all_netns {
+            table.netns_names = Some(Arc::new(result.namespace_names));
         }
         let mut sink = ctx.sink_with(&self.output, table);
-        sink.write_entries(&entries)?;
+        sink.write_entries(&result.entries)?;
         sink.finish()?;
 
         if let Some(note) = super::common::netns_note(&result.namespaces) {

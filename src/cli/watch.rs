@@ -22,13 +22,12 @@ use signal_hook::consts::{SIGCONT, SIGINT, SIGTERM, SIGTSTP, SIGWINCH};
 use super::common::{ColorChoice, ConfigArgs, Ctx, SocketArgs, netns_note, parse_duration};
 use super::exit::{Exit, Stage};
 use crate::bandwidth;
-use crate::enrich::Enricher;
 use crate::i18n::{self, Msg};
 use crate::model::{PortEntry, Status, Timestamp, TrackedEntry};
 use crate::output::{Style, TableOptions, ndjson, sanitize, table};
 use crate::query::{self, Query};
-use crate::scan::netns::Namespace;
-use crate::scan::{self, ScanOptions, incremental::Scanner};
+use crate::scan::ScanOptions;
+use crate::session::{Options, Session};
 use crate::track::{Change, PortEvent, PortStatus, PortWatch, Tracker};
 
 const EXAMPLES: &str = "\
@@ -89,13 +88,12 @@ impl Stage for Args {
         if !self.ports.is_empty() {
             return self.monitor(ctx, query, &mut ticks);
         }
-        let mut tracker = Tracker::new(GONE_RETENTION_SECS);
         let mut source = Source::new(self.sockets.options(), ctx, query);
         if self.ndjson || !ctx.stdout_tty {
             let mut out = ctx.stdout();
             let mut buffer = Vec::with_capacity(512);
             while ticks.next() == Tick::Scan {
-                let changes = tracker.observe(source.next(ctx)?, Timestamp::now());
+                let changes = source.next(ctx, Timestamp::now())?;
                 for change in changes.iter().filter(|c| self.full || c.is_reportable()) {
                     ndjson::write_line(&mut out, &change.record, &mut buffer)?;
                 }
@@ -116,7 +114,7 @@ impl Stage for Args {
                 Tick::Redraw => {}
                 Tick::Scan => {
                     let now = Timestamp::now();
-                    let changes = tracker.observe(source.next(ctx)?, now);
+                    let changes = source.next(ctx, now)?;
                     options.netns_names = source.namespace_names();
                     let latest = bandwidth::Sample::read().ok();
                     let rates = counters
@@ -124,7 +122,8 @@ impl Stage for Args {
                         .zip(latest.as_ref())
                         .map(|(a, b)| bandwidth::rates(a, b));
                     counters = latest;
-                    view = Some(self.view(&tracker, changes, now, rates.as_ref(), &options));
+                    view =
+                        Some(self.view(source.tracker(), changes, now, rates.as_ref(), &options));
                 }
             }
             if let Some(view) = &view {
@@ -159,7 +158,13 @@ impl Args {
         let mut drawn = 0;
         while ticks.next() == Tick::Scan {
             let now = Timestamp::now();
-            let events = watch.observe(&source.next(ctx)?, now);
+            let listeners: Vec<PortEntry> = source
+                .next(ctx, now)?
+                .into_iter()
+                .filter(|change| change.record.status != Status::Gone)
+                .map(|change| change.record.entry)
+                .collect();
+            let events = watch.observe(&listeners, now);
             if board {
                 let mut text = String::new();
                 if drawn > 0 {
@@ -326,53 +331,53 @@ fn interval_text(interval: Duration) -> String {
     }
 }
 
-/// Where a watch's sockets come from: the scanner that carries the owner map between
-/// ticks, the enricher that remembers processes and container names, and the filter.
+/// Where a watch's records come from: the library's session (scanner, enricher, filter and
+/// tracker, carried between ticks), and whether the namespace note was said.
 struct Source {
-    scanner: Scanner,
-    enricher: Enricher,
-    query: Option<Query>,
-    all_netns: bool,
-    namespaces: Vec<Namespace>,
+    session: Session,
     noted: bool,
 }
 
 impl Source {
-    fn new(options: ScanOptions, ctx: &Ctx, query: Option<Query>) -> Source {
+    fn new(scan: ScanOptions, ctx: &Ctx, query: Option<Query>) -> Source {
+        let mut options = Options::default()
+            .with_scan(scan)
+            .with_config(ctx.config.clone());
+        options.filter = query;
+        options.gone_retention_secs = GONE_RETENTION_SECS;
         Source {
-            all_netns: options.all_netns,
-            scanner: Scanner::new(options),
-            enricher: Enricher::new(&ctx.config),
-            query,
-            namespaces: Vec::new(),
+            session: Session::new(options),
             noted: false,
         }
     }
 
-    /// One tick's sockets: scanned, enriched, filtered, in port order.
-    fn next(&mut self, ctx: &Ctx) -> anyhow::Result<Vec<PortEntry>> {
-        let scan = self.scanner.scan().context("cannot list sockets")?;
+    /// One tick: every socket scanned, enriched, filtered, in port order, then the gone.
+    fn next(&mut self, ctx: &Ctx, now: Timestamp) -> anyhow::Result<Vec<Change>> {
+        let refresh = self
+            .session
+            .refresh_at(now)
+            .context("cannot list sockets")?;
         if !self.noted {
             // Once per watch, not every tick.
             self.noted = true;
-            if let Some(note) = netns_note(&scan.namespaces) {
+            if let Some(note) = netns_note(&refresh.namespaces) {
                 ctx.note(&note);
             }
         }
-        self.namespaces = scan.namespaces.listed;
-        let mut entries = scan.entries;
-        self.enricher.enrich(&mut entries);
-        if let Some(query) = &self.query {
-            entries.retain(|entry| query.matches(entry));
-        }
-        scan::sort(&mut entries, scan::SortKey::Port, false);
-        Ok(entries)
+        Ok(refresh.changes)
+    }
+
+    fn tracker(&self) -> &Tracker {
+        self.session.tracker()
     }
 
     /// With `--all-netns`, names for the namespaces of the last tick.
     fn namespace_names(&mut self) -> Option<Arc<BTreeMap<u64, String>>> {
-        self.all_netns
-            .then(|| Arc::new(self.enricher.namespace_names(&self.namespaces)))
+        self.session
+            .options()
+            .scan
+            .all_netns
+            .then(|| Arc::new(self.session.namespace_names()))
     }
 }
 

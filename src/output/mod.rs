@@ -9,11 +9,14 @@
 
 pub mod csv;
 pub mod json;
+#[cfg(feature = "table")]
+pub mod key_values;
 pub mod ndjson;
 pub mod reader;
 pub mod results;
 pub mod sanitize;
 pub mod style;
+#[cfg(feature = "table")]
 pub mod table;
 
 use std::collections::BTreeMap;
@@ -28,6 +31,7 @@ pub use style::Style;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// An aligned table for people.
+    #[cfg(feature = "table")]
     Table,
     /// One JSON object per line.
     Ndjson,
@@ -83,12 +87,15 @@ pub trait RecordSink {
 }
 
 /// The writer for `format` over `out`.
+// Without the `table` feature only CSV reads the options, by reference.
+#[cfg_attr(not(feature = "table"), allow(clippy::needless_pass_by_value))]
 pub fn sink<'a, W: Write + 'a>(
     format: Format,
     out: W,
     table: TableOptions,
 ) -> Box<dyn RecordSink + 'a> {
     match format {
+        #[cfg(feature = "table")]
         Format::Table => Box::new(table::TableSink::new(out, table)),
         Format::Ndjson => Box::new(ndjson::NdjsonSink::new(out)),
         Format::Json => Box::new(json::JsonSink::new(out)),

@@ -7,10 +7,8 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{Row, Table};
 use serde::Serialize;
 use serde_json::Value;
-use unicode_width::UnicodeWidthStr;
 
 use super::{Format, TableOptions, json_line, sanitize};
 use crate::i18n::Msg;
@@ -27,12 +25,15 @@ pub enum Tone {
 }
 
 /// Writes result records in one format.
+// Without the `table` feature, the table's headers, cells and tones are taken and unused.
+#[cfg_attr(not(feature = "table"), allow(dead_code))]
 pub struct ResultSink<W: Write> {
     format: Format,
     out: W,
     headers: Vec<Msg>,
     table: TableOptions,
-    rows: Vec<Row>,
+    /// Table cells, kept for [`ResultSink::finish`].
+    rows: Vec<Vec<String>>,
     csv_columns: Option<Vec<String>>,
     buffer: Vec<u8>,
     written: usize,
@@ -54,6 +55,7 @@ impl<W: Write> ResultSink<W> {
     }
 
     /// Writes one record; `cells` are its table row (ignored by the other formats).
+    #[cfg_attr(not(feature = "table"), allow(unused_variables))]
     pub fn write<T: Serialize>(
         &mut self,
         record: &T,
@@ -73,6 +75,7 @@ impl<W: Write> ResultSink<W> {
                 self.out.write_all(&self.buffer)?;
             }
             Format::Csv => self.write_csv(record)?,
+            #[cfg(feature = "table")]
             Format::Table => {
                 let style = self.table.style;
                 let texts = cells.iter().map(|cell| {
@@ -83,7 +86,7 @@ impl<W: Write> ResultSink<W> {
                         Tone::Plain => text,
                     }
                 });
-                self.rows.push(Row::from(texts.collect::<Vec<_>>()));
+                self.rows.push(texts.collect());
             }
         }
         self.written += 1;
@@ -121,6 +124,7 @@ impl<W: Write> ResultSink<W> {
                 self.out
                     .write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
             }
+            #[cfg(feature = "table")]
             Format::Table if !self.rows.is_empty() => {
                 let table = self.render();
                 writeln!(self.out, "{table}")?;
@@ -130,10 +134,12 @@ impl<W: Write> ResultSink<W> {
         self.out.flush()
     }
 
-    fn render(&mut self) -> Table {
+    #[cfg(feature = "table")]
+    fn render(&mut self) -> comfy_table::Table {
+        let rows = std::mem::take(&mut self.rows).into_iter();
         super::table::plain(
             self.headers.iter().copied(),
-            std::mem::take(&mut self.rows),
+            rows.map(comfy_table::Row::from).collect(),
             &self.table,
         )
     }
@@ -147,38 +153,6 @@ fn csv_text(value: &Value) -> String {
         Value::Array(items) => items.iter().map(csv_text).collect::<Vec<_>>().join(";"),
         other => other.to_string(),
     }
-}
-
-/// Renders `sections` of label/value pairs for people: `label  value`, labels aligned,
-/// a blank line between sections, long lists one item per line under their label.
-#[must_use]
-pub fn key_values(sections: &[Vec<(String, Vec<String>)>], options: &TableOptions) -> String {
-    let style = options.style;
-    let label_width = sections
-        .iter()
-        .flatten()
-        .map(|(label, _)| UnicodeWidthStr::width(label.as_str()))
-        .max()
-        .unwrap_or(0);
-    let mut text = String::new();
-    for (index, section) in sections.iter().enumerate() {
-        if index > 0 {
-            text.push('\n');
-        }
-        for (label, values) in section {
-            let pad = " ".repeat(label_width - UnicodeWidthStr::width(label.as_str()));
-            let mut values = values.iter();
-            let first = values
-                .next()
-                .map_or_else(|| style.dim("-"), |v| sanitize::terminal(v).into_owned());
-            text.push_str(&format!("{}{pad}  {first}\n", style.bold(label)));
-            for value in values {
-                let indent = " ".repeat(label_width + 2);
-                text.push_str(&format!("{indent}{}\n", sanitize::terminal(value)));
-            }
-        }
-    }
-    text
 }
 
 #[cfg(test)]
@@ -231,22 +205,10 @@ mod tests {
             csv,
             "pid,ports,message\n7,tcp/80;udp/53,'=cmd()\n,tcp/80;udp/53,gone\n"
         );
-        let table = written(Format::Table);
-        assert!(table.contains("PID") && table.contains("gone"), "{table}");
-    }
-
-    #[test]
-    fn key_values_align_labels() {
-        let text = key_values(
-            &[vec![
-                ("pid".to_owned(), vec!["7".to_owned()]),
-                (
-                    "open files".to_owned(),
-                    vec!["a".to_owned(), "b".to_owned()],
-                ),
-            ]],
-            &TableOptions::default(),
-        );
-        assert_eq!(text, "pid         7\nopen files  a\n            b\n");
+        #[cfg(feature = "table")]
+        {
+            let table = written(Format::Table);
+            assert!(table.contains("PID") && table.contains("gone"), "{table}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Colours as data: the one place owo-colors is called, switched by a plain flag that the
 //! command line layer decided (`--color`, `NO_COLOR`, `CLICOLOR_FORCE`, the terminal).
 
+#[cfg(feature = "table")]
 use owo_colors::OwoColorize;
 
 /// Whether to colour, and the colours prt uses.
@@ -10,6 +11,7 @@ pub struct Style {
     pub enabled: bool,
 }
 
+#[cfg(feature = "table")]
 impl Style {
     /// `text` in green (new rows).
     #[must_use]
@@ -56,7 +58,7 @@ impl Style {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "table"))]
 mod tests {
     use super::*;
 

@@ -58,6 +58,7 @@ impl Family {
 
 /// What to scan: the resolved form of `prt scan`'s flags.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ScanOptions {
     /// Socket source.
     pub backend: Backend,
@@ -115,6 +116,7 @@ pub struct Socket {
 
 /// The result of one scan.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct Scan {
     /// One record per socket, in the kernel's order.
     pub entries: Vec<PortEntry>,
@@ -129,6 +131,7 @@ pub struct Scan {
 
 /// What an `all_netns` scan saw of the machine's network namespaces.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct NamespaceReport {
     /// Namespaces whose sockets are in the scan, this process's own included.
     pub listed: Vec<netns::Namespace>,

@@ -1,0 +1,268 @@
+//! The whole pipeline in one call: scan -> enrich -> filter -> sort, once ([`snapshot`]) or
+//! again and again with change tracking ([`Session`]).
+//!
+//! This is what `prt scan` and `prt watch` run, and what a program embedding prt calls: the
+//! command line adds only flags and output. A [`Session`] keeps its caches between
+//! refreshes (each process's fd table, what enrichment learnt of each process, the live
+//! sockets of the last scan), so a refresh where little changed costs little.
+//!
+//! ```no_run
+//! use prt::session::{Options, Session};
+//!
+//! let mut session = Session::new(Options::default());
+//! let first = session.refresh()?;
+//! println!("{} sockets", first.changes.len());
+//! let next = session.refresh()?;
+//! for change in next.changes.iter().filter(|c| c.is_reportable()) {
+//!     println!("{:?} {}", change.record.status, change.record.entry.local_port);
+//! }
+//! # Ok::<(), prt::scan::Error>(())
+//! ```
+
+use std::collections::BTreeMap;
+
+use crate::config::Config;
+use crate::enrich::Enricher;
+use crate::model::{PortEntry, Proto, Timestamp};
+use crate::query::Query;
+use crate::scan::netns::Namespace;
+use crate::scan::{self, Family, NamespaceReport, Scan, ScanOptions, SortKey, incremental};
+use crate::track::{Change, Tracker};
+
+/// Seconds a gone socket stays in [`Tracker::retained_gone`] unless set otherwise.
+pub const DEFAULT_GONE_RETENTION_SECS: u64 = 5;
+
+/// What to scan and how to present it. Start from [`Options::default`] (every TCP and UDP
+/// socket of this namespace, with owners, in port order) and change what you need.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Options {
+    /// Which sockets, and whether to look for their owners.
+    pub scan: ScanOptions,
+    /// Port names and suspicious-socket settings (a parsed configuration file, or none).
+    pub config: Config,
+    /// Only the records this matches.
+    pub filter: Option<Query>,
+    /// Order of the records.
+    pub sort: SortKey,
+    /// Reverse the order.
+    pub reverse: bool,
+    /// Whether to ask `docker` and `podman` for container names.
+    pub container_names: bool,
+    /// Seconds a session keeps gone sockets for display.
+    pub gone_retention_secs: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            scan: ScanOptions::default(),
+            config: Config::default(),
+            filter: None,
+            sort: SortKey::Port,
+            reverse: false,
+            container_names: true,
+            gone_retention_secs: DEFAULT_GONE_RETENTION_SECS,
+        }
+    }
+}
+
+impl Options {
+    /// The same options, scanning as `scan` says.
+    #[must_use]
+    pub fn with_scan(mut self, scan: ScanOptions) -> Options {
+        self.scan = scan;
+        self
+    }
+
+    /// Only listening sockets (TCP `LISTEN`, UDP `UNCONN`): the cheaper scan.
+    #[must_use]
+    pub fn listening_only(mut self) -> Options {
+        self.scan.listening_only = true;
+        self
+    }
+
+    /// Only these protocols.
+    #[must_use]
+    pub fn protocols(mut self, protocols: &[Proto]) -> Options {
+        self.scan.protocols = protocols.to_vec();
+        self
+    }
+
+    /// Only these address families.
+    #[must_use]
+    pub fn families(mut self, families: &[Family]) -> Options {
+        self.scan.families = families.to_vec();
+        self
+    }
+
+    /// Port names and suspicious-socket rules from a configuration.
+    #[must_use]
+    pub fn with_config(mut self, config: Config) -> Options {
+        self.config = config;
+        self
+    }
+
+    /// Only the records `filter` matches (see [`crate::query::parse`]).
+    #[must_use]
+    pub fn with_filter(mut self, filter: Query) -> Options {
+        self.filter = Some(filter);
+        self
+    }
+
+    /// Records in the order of `key`, reversed when `reverse`.
+    #[must_use]
+    pub fn sorted_by(mut self, key: SortKey, reverse: bool) -> Options {
+        self.sort = key;
+        self.reverse = reverse;
+        self
+    }
+
+    /// Without asking container engines for names (container ids are still filled in).
+    #[must_use]
+    pub fn without_container_names(mut self) -> Options {
+        self.container_names = false;
+        self
+    }
+
+    fn enricher(&self) -> Enricher {
+        let enricher = Enricher::new(&self.config);
+        if self.container_names {
+            enricher
+        } else {
+            enricher.with_containers(None)
+        }
+    }
+}
+
+/// One scan's records and what the scan could not see.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Snapshot {
+    /// The records, enriched, filtered and sorted.
+    pub entries: Vec<PortEntry>,
+    /// Sockets of other users whose owners are hidden for lack of privilege.
+    pub hidden_owners: usize,
+    /// Protocol/family pairs that the netlink dump could not serve (read from `/proc/net`).
+    pub fell_back: Vec<(Proto, Family)>,
+    /// With every namespace scanned: which were listed and which could not be entered.
+    pub namespaces: NamespaceReport,
+    /// With every namespace scanned: names (`ip netns` names, container names) for the
+    /// namespaces listed, keyed by namespace inode; empty otherwise.
+    pub namespace_names: BTreeMap<u64, String>,
+}
+
+/// Scans once: every socket with its owner, enriched, filtered and sorted as `options` say.
+///
+/// ```no_run
+/// let listeners = prt::session::snapshot(&prt::session::Options::default().listening_only())?;
+/// for entry in &listeners.entries {
+///     println!("{} {} {:?}", entry.proto, entry.local_port, entry.process);
+/// }
+/// # Ok::<(), prt::scan::Error>(())
+/// ```
+pub fn snapshot(options: &Options) -> Result<Snapshot, scan::Error> {
+    let scan = scan::scan(&options.scan)?;
+    let mut enricher = options.enricher();
+    let mut snapshot = present(scan, &mut enricher, options);
+    if options.scan.all_netns {
+        snapshot.namespace_names = enricher.namespace_names(&snapshot.namespaces.listed);
+    }
+    Ok(snapshot)
+}
+
+/// The part of every scan after the socket source: enrich, filter, sort.
+fn present(scan: Scan, enricher: &mut Enricher, options: &Options) -> Snapshot {
+    let mut entries = scan.entries;
+    enricher.enrich(&mut entries);
+    if let Some(filter) = &options.filter {
+        entries.retain(|entry| filter.matches(entry));
+    }
+    scan::sort(&mut entries, options.sort, options.reverse);
+    Snapshot {
+        entries,
+        hidden_owners: scan.hidden_owners,
+        fell_back: scan.fell_back,
+        namespaces: scan.namespaces,
+        namespace_names: BTreeMap::new(),
+    }
+}
+
+/// What one [`Session::refresh`] found.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Refresh {
+    /// Every socket of this scan (`new` or `unchanged`) in the options' order, then the
+    /// sockets gone since the previous refresh; see [`Change::is_reportable`] for a
+    /// changelog.
+    pub changes: Vec<Change>,
+    /// Sockets of other users whose owners are hidden for lack of privilege.
+    pub hidden_owners: usize,
+    /// Protocol/family pairs that the netlink dump could not serve.
+    pub fell_back: Vec<(Proto, Family)>,
+    /// With every namespace scanned: which were listed and which could not be entered.
+    pub namespaces: NamespaceReport,
+}
+
+/// Scans again and again, reporting what changed: what one `prt watch` tick does.
+#[derive(Debug)]
+pub struct Session {
+    options: Options,
+    scanner: incremental::Scanner,
+    enricher: Enricher,
+    tracker: Tracker,
+    namespaces: Vec<Namespace>,
+}
+
+impl Session {
+    /// A session for `options`; its first refresh reads every process.
+    #[must_use]
+    pub fn new(options: Options) -> Session {
+        Session {
+            scanner: incremental::Scanner::new(options.scan.clone()),
+            enricher: options.enricher(),
+            tracker: Tracker::new(options.gone_retention_secs),
+            namespaces: Vec::new(),
+            options,
+        }
+    }
+
+    /// Scans now and compares with the previous refresh: the first refresh reports every
+    /// socket as `new`.
+    pub fn refresh(&mut self) -> Result<Refresh, scan::Error> {
+        self.refresh_at(Timestamp::now())
+    }
+
+    /// [`Session::refresh`] with the clock given, for callers that pace and stamp ticks
+    /// themselves.
+    pub fn refresh_at(&mut self, now: Timestamp) -> Result<Refresh, scan::Error> {
+        let scan = self.scanner.scan()?;
+        let snapshot = present(scan, &mut self.enricher, &self.options);
+        self.namespaces.clone_from(&snapshot.namespaces.listed);
+        let changes = self.tracker.observe(snapshot.entries, now);
+        Ok(Refresh {
+            changes,
+            hidden_owners: snapshot.hidden_owners,
+            fell_back: snapshot.fell_back,
+            namespaces: snapshot.namespaces,
+        })
+    }
+
+    /// The change tracker: counts, the sequence number, recently gone sockets.
+    #[must_use]
+    pub fn tracker(&self) -> &Tracker {
+        &self.tracker
+    }
+
+    /// Names (`ip netns` names, container names) for the namespaces of the last refresh,
+    /// keyed by namespace inode.
+    pub fn namespace_names(&mut self) -> BTreeMap<u64, String> {
+        self.enricher.namespace_names(&self.namespaces)
+    }
+
+    /// The options this session was made with.
+    #[must_use]
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+}
