@@ -124,7 +124,7 @@ Register-ArgumentCompleter -Native -CommandName 'prt' -ScriptBlock {
             break
         }
         'prt;alert' {
-            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules from this TOML file ([[alerts]] tables, as in the configuration)')
+            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules from this TOML file (its alerts tables, as in the configuration file)')
             [CompletionResult]::new('--when', '--when', [CompletionResultType]::ParameterName, 'One rule: a filter expression (see `prt filter --help`)')
             [CompletionResult]::new('--action', '--action', [CompletionResultType]::ParameterName, 'The --when rule''s action: bell (new sockets only) or highlight')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The --when rule''s name [default: the expression]')

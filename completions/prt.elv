@@ -117,7 +117,7 @@ set edit:completion:arg-completer[prt] = {|@words|
             cand --version 'Print version'
         }
         &'prt;alert'= {
-            cand --rules 'Rules from this TOML file ([[alerts]] tables, as in the configuration)'
+            cand --rules 'Rules from this TOML file (its alerts tables, as in the configuration file)'
             cand --when 'One rule: a filter expression (see `prt filter --help`)'
             cand --action 'The --when rule''s action: bell (new sockets only) or highlight'
             cand --name 'The --when rule''s name [default: the expression]'

@@ -113,7 +113,7 @@ complete -c prt -n "__fish_prt_using_subcommand watch" -l ndjson -d 'Write the N
 complete -c prt -n "__fish_prt_using_subcommand watch" -l full -d 'In the changelog, every socket on every scan, not only changes'
 complete -c prt -n "__fish_prt_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c prt -n "__fish_prt_using_subcommand watch" -s V -l version -d 'Print version'
-complete -c prt -n "__fish_prt_using_subcommand alert" -l rules -d 'Rules from this TOML file ([[alerts]] tables, as in the configuration)' -r -F
+complete -c prt -n "__fish_prt_using_subcommand alert" -l rules -d 'Rules from this TOML file (its alerts tables, as in the configuration file)' -r -F
 complete -c prt -n "__fish_prt_using_subcommand alert" -l when -d 'One rule: a filter expression (see `prt filter --help`)' -r
 complete -c prt -n "__fish_prt_using_subcommand alert" -l action -d 'The --when rule\'s action: bell (new sockets only) or highlight' -r
 complete -c prt -n "__fish_prt_using_subcommand alert" -l name -d 'The --when rule\'s name [default: the expression]' -r

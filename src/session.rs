@@ -6,7 +6,7 @@
 //! refreshes (each process's fd table, what enrichment learnt of each process, the live
 //! sockets of the last scan), so a refresh where little changed costs little.
 //!
-//! ```no_run
+//! ```
 //! use prt::session::{Options, Session};
 //!
 //! let mut session = Session::new(Options::default());
@@ -154,7 +154,7 @@ pub struct Snapshot {
 
 /// Scans once: every socket with its owner, enriched, filtered and sorted as `options` say.
 ///
-/// ```no_run
+/// ```
 /// let listeners = prt::session::snapshot(&prt::session::Options::default().listening_only())?;
 /// for entry in &listeners.entries {
 ///     println!("{} {} {:?}", entry.proto, entry.local_port, entry.process);

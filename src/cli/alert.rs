@@ -37,7 +37,7 @@ pub struct Args {
     /// Read records from these files in turn instead of stdin ('-' is stdin).
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Rules from this TOML file ([[alerts]] tables, as in the configuration).
+    /// Rules from this TOML file (its alerts tables, as in the configuration file).
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
     /// One rule: a filter expression (see `prt filter --help`).
