@@ -404,30 +404,28 @@ impl Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let days = self.secs.div_euclid(86_400);
-        let second_of_day = self.secs.rem_euclid(86_400);
-        let (year, month, day) = civil_from_days(days);
-        write!(
-            f,
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-            second_of_day / 3600,
-            second_of_day % 3600 / 60,
-            second_of_day % 60
-        )?;
         // As few digits as the value needs, in groups: clock ticks (centiseconds) take 2.
-        let nanos = self.nanos;
-        if nanos != 0 {
-            if nanos.is_multiple_of(10_000_000) {
-                write!(f, ".{:02}", nanos / 10_000_000)?;
-            } else if nanos.is_multiple_of(1_000_000) {
-                write!(f, ".{:03}", nanos / 1_000_000)?;
-            } else if nanos.is_multiple_of(1_000) {
-                write!(f, ".{:06}", nanos / 1_000)?;
-            } else {
-                write!(f, ".{nanos:09}")?;
-            }
+        let precision = match self.nanos {
+            0 => 0,
+            n if n.is_multiple_of(10_000_000) => 2,
+            n if n.is_multiple_of(1_000_000) => 3,
+            n if n.is_multiple_of(1_000) => 6,
+            _ => 9,
+        };
+        let printer = jiff::fmt::temporal::DateTimePrinter::new().precision(Some(precision));
+        // jiff counts a time before the epoch down from a second, ours up.
+        let stamp = if self.secs < 0 && self.nanos > 0 {
+            jiff::Timestamp::new(self.secs + 1, self.nanos as i32 - 1_000_000_000)
+        } else {
+            jiff::Timestamp::new(self.secs, self.nanos as i32)
+        };
+        match stamp {
+            Ok(stamp) => printer
+                .print_timestamp(&stamp, jiff::fmt::StdFmtWrite(f))
+                .map_err(|_| fmt::Error),
+            // Beyond the years -9999..=9999 that RFC 3339 can write: the seconds, plainly.
+            Err(_) => write!(f, "@{}", self.secs),
         }
-        f.write_str("Z")
     }
 }
 
@@ -459,109 +457,35 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
+/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, checked by jiff: a date that does not exist
+/// (February 31st) is an error, not a day of March.
 fn parse_rfc3339(text: &str) -> Option<Timestamp> {
-    let bytes = text.as_bytes();
-    let number = |range: std::ops::Range<usize>| -> Option<i64> {
-        let digits = bytes.get(range)?;
-        if !digits.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        std::str::from_utf8(digits).ok()?.parse().ok()
-    };
-    let separators_ok = bytes.get(4) == Some(&b'-')
-        && bytes.get(7) == Some(&b'-')
-        && matches!(bytes.get(10), Some(b'T' | b't' | b' '))
-        && bytes.get(13) == Some(&b':')
-        && bytes.get(16) == Some(&b':');
-    if !separators_ok {
-        return None;
+    let stamp: jiff::Timestamp = match fraction_beyond_nanos(text) {
+        // jiff stops at nanoseconds; digits beyond them are dropped, not an error.
+        Some(extra) => format!("{}{}", &text[..extra.start], &text[extra.end..]).parse(),
+        None => text.parse(),
     }
-    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
-        return None;
-    }
-    // A leap second (60) is accepted and folded into the next minute.
-    if second > 60 {
-        return None;
-    }
-    let mut rest = &text[19..];
-    let mut nanos: u32 = 0;
-    if let Some(fraction) = rest.strip_prefix('.') {
-        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        for (place, digit) in fraction
-            .bytes()
-            .take(9)
-            .take_while(u8::is_ascii_digit)
-            .enumerate()
-        {
-            nanos += u32::from(digit - b'0') * 10u32.pow(8 - place as u32);
-        }
-        rest = &fraction[digits..];
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let sign = match rest.as_bytes().first()? {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let offset = rest.get(1..)?;
-            let digits_ok = offset.len() == 5
-                && offset.bytes().enumerate().all(|(i, b)| {
-                    if i == 2 {
-                        b == b':'
-                    } else {
-                        b.is_ascii_digit()
-                    }
-                });
-            if !digits_ok {
-                return None;
-            }
-            let hours: i64 = offset[0..2].parse().ok()?;
-            let minutes: i64 = offset[3..5].parse().ok()?;
-            sign * (hours * 3600 + minutes * 60)
-        }
-    };
-    let days = days_from_civil(year, month, day);
-    Some(Timestamp {
-        secs: days * 86_400 + hour * 3600 + minute * 60 + second - offset,
-        nanos,
+    .ok()?;
+    let (secs, nanos) = (stamp.as_second(), stamp.subsec_nanosecond());
+    // jiff gives a time before the epoch a negative fraction; ours counts up from a second.
+    Some(if nanos < 0 {
+        Timestamp::from_unix_nanos(
+            secs - 1,
+            u64::from(nanos.unsigned_abs().abs_diff(1_000_000_000)),
+        )
+    } else {
+        Timestamp::from_unix_nanos(secs, u64::from(nanos.unsigned_abs()))
     })
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// The date of a day number from [`days_from_civil`] (its inverse).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let shifted = days + 719_468;
-    let era = shifted.div_euclid(146_097);
-    let day_of_era = shifted - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+/// Where the digits of a timestamp's fraction past the ninth are, if it has any.
+fn fraction_beyond_nanos(text: &str) -> Option<std::ops::Range<usize>> {
+    let dot = text.get(19..)?.find('.')? + 19;
+    let digits = text[dot + 1..]
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .count();
+    (digits > 9).then(|| dot + 10..dot + 1 + digits)
 }
 
 /// `42s`, `5m`, `3h`, `2d`: an age at a glance.
@@ -710,13 +634,24 @@ mod tests {
                 .map(|t| t.nanos),
             Ok(123_456_789)
         );
+        // Before the epoch, a fraction still counts up from its second.
+        let early = Timestamp::from_unix_nanos(-2, 500_000_000);
+        assert_eq!(early.to_string(), "1969-12-31T23:59:58.50Z");
+        assert_eq!("1969-12-31T23:59:58.50Z".parse::<Timestamp>(), Ok(early));
+        assert_eq!(
+            "2028-02-29T00:00:00Z".parse::<Timestamp>(),
+            Ok(Timestamp::from_unix(1_835_395_200))
+        );
         for bad in [
             "",
             "2026-11-28",
             "2026-13-01T00:00:00Z",
             "2026-11-28T00:00:00",
-            "2026-11-28T00:00:00+0200",
             "2026-11-28T00:00:00.Z",
+            // Dates that do not exist are errors, not days of the next month.
+            "2026-02-31T00:00:00Z",
+            "2026-02-29T00:00:00Z",
+            "2026-04-31T00:00:00Z",
             "２０26-11-28T00:00:00Z",
         ] {
             assert!(

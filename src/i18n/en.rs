@@ -182,6 +182,9 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::FwPrivate => "a private or link-local address (--allow-private blocks it)",
         Msg::BadSpec => "{0} is not a target: give a pid (1234), :PORT, PORT/tcp or PORT/udp",
         Msg::BadPid => "{0}: pid {1} is not a process id (a positive whole number)",
+        Msg::BadStarted => {
+            "{0}: started {1} is not a time that exists (RFC 3339, such as 2026-11-28T09:30:00Z)"
+        }
         Msg::BadSignal => {
             "{0} is not a signal: give a name (TERM, SIGHUP, kill) or a number from 1 to 64"
         }

@@ -252,6 +252,7 @@ pub enum Msg {
     FwPrivate,
     BadSpec,
     BadPid,
+    BadStarted,
     BadSignal,
     BadBlock,
     // Issue 21 (safety): output, notes, --exec, kill, the record reader.
@@ -266,7 +267,7 @@ pub enum Msg {
 
 impl Msg {
     /// Every key, for the completeness test.
-    pub const ALL: [Msg; 164] = [
+    pub const ALL: [Msg; 165] = [
         Msg::HeadProto,
         Msg::HeadLocal,
         Msg::HeadRemote,
@@ -422,6 +423,7 @@ impl Msg {
         Msg::FwPrivate,
         Msg::BadSpec,
         Msg::BadPid,
+        Msg::BadStarted,
         Msg::BadSignal,
         Msg::BadBlock,
         Msg::StdoutClosed,

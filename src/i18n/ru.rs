@@ -184,6 +184,9 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::FwPrivate => "частный или link-local адрес (--allow-private заблокирует его)",
         Msg::BadSpec => "{0} — не цель: укажите pid (1234), :PORT, PORT/tcp или PORT/udp",
         Msg::BadPid => "{0}: pid {1} — не номер процесса (целое положительное число)",
+        Msg::BadStarted => {
+            "{0}: started {1} — не существующее время (RFC 3339, например 2026-11-28T09:30:00Z)"
+        }
         Msg::BadSignal => "{0} — не сигнал: укажите имя (TERM, SIGHUP, kill) или номер от 1 до 64",
         Msg::BadBlock => "{0} — не IP-адрес и не PORT/tcp или PORT/udp",
         // Issue 21 (safety).

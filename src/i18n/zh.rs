@@ -170,6 +170,7 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::FwPrivate => "私有或链路本地地址（--allow-private 可封锁）",
         Msg::BadSpec => "{0} 不是目标：请给出 pid（1234）、:PORT、PORT/tcp 或 PORT/udp",
         Msg::BadPid => "{0}：pid {1} 不是进程号（正整数）",
+        Msg::BadStarted => "{0}：started {1} 不是存在的时间（RFC 3339，例如 2026-11-28T09:30:00Z）",
         Msg::BadSignal => "{0} 不是信号：请给出名称（TERM、SIGHUP、kill）或 1 到 64 的编号",
         Msg::BadBlock => "{0} 既不是 IP 地址，也不是 PORT/tcp 或 PORT/udp",
         // Issue 21 (safety).

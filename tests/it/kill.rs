@@ -667,12 +667,13 @@ fn a_reused_pid_with_the_same_name_in_the_same_second_is_refused() {
     panic!("could not place a newcomer at the same pid within the same second");
 }
 
-// See: issue 21 — with `started` missing, null or malformed, kill compared the name only.
+// See: issue 21 — with `started` missing, null or malformed, kill compared the name only;
+// issue 20 — `2026-02-31` was read as March 3rd.
 #[test]
 fn a_record_without_a_valid_start_time_is_refused_with_a_way_out() {
     let mut child = Command::new("sleep").arg("60").spawn().expect("sleep runs");
     let pid = child.id();
-    for started in [None, Some(Value::Null), Some(Value::from("yesterday"))] {
+    for started in [None, Some(Value::Null)] {
         let mut record =
             serde_json::json!({"proto": "tcp", "local_port": 1, "pid": pid, "process": "sleep"});
         if let Some(started) = started {
@@ -685,6 +686,20 @@ fn a_record_without_a_valid_start_time_is_refused_with_a_way_out() {
         assert!(
             message.contains(":PORT"),
             "says how to target it: {message}"
+        );
+        assert!(child.try_wait().expect("waitable").is_none(), "signalled");
+    }
+    // A start time that is no time at all, or a date that does not exist (once read as
+    // March 3rd), is bad input naming its line: nothing is signalled.
+    for started in ["yesterday", "2026-02-31T00:00:00Z"] {
+        let record = serde_json::json!(
+            {"proto": "tcp", "local_port": 1, "pid": pid, "process": "sleep", "started": started}
+        );
+        let (code, results, stderr) = kill(&["--yes", "--signal", "KILL"], &record.to_string());
+        assert_eq!(code, 2, "{record}: {results:?}");
+        assert!(
+            stderr.contains("line 1") && stderr.contains(started),
+            "{stderr}"
         );
         assert!(child.try_wait().expect("waitable").is_none(), "signalled");
     }
