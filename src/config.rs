@@ -209,7 +209,7 @@ impl Config {
             ..Config::default()
         };
         if let Some(interval) = file.interval {
-            let parsed = parse_duration(interval.get_ref())
+            let parsed = crate::duration::parse(interval.get_ref())
                 .map_err(|message| invalid(Some(interval.span()), message))?;
             config.interval = Some(parsed);
         }
@@ -277,31 +277,6 @@ impl Config {
         }
         Ok(config)
     }
-}
-
-/// Parses `500ms`, `2s`, `1.5s`, `1m`, `1h` (a bare number is seconds).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| i18n::trf(Msg::CfgDuration, &[&text]))?;
-    let seconds = match unit {
-        "ms" => value / 1000.0,
-        "" | "s" => value,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        _ => {
-            return Err(i18n::trf(Msg::CfgUnit, &[&unit, &text]));
-        }
-    };
-    if !seconds.is_finite() || seconds <= 0.0 || seconds > 86_400.0 * 365.0 {
-        return Err(i18n::trf(Msg::CfgRange, &[&text]));
-    }
-    Ok(Duration::from_secs_f64(seconds))
 }
 
 /// `"9090"` or `"5353/udp"`.
@@ -547,15 +522,5 @@ when = "state=established"
                 .is_none()
         );
         assert!(matches!(Config::load(dir.path()), Err(Error::Read { .. })));
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("5 parsecs").is_err());
     }
 }

@@ -451,7 +451,7 @@ impl ProcessDetail {
         let started = self.started.map(|s| match self.uptime_secs {
             Some(up) => i18n::trf(
                 Msg::Uptime,
-                &[&s, &crate::model::short_duration(Duration::from_secs(up))],
+                &[&s, &crate::duration::age(Duration::from_secs(up))],
             ),
             None => s.to_string(),
         });

@@ -4,8 +4,8 @@
 //! Data flows one way: [`scan`] -> [`track`] -> [`enrich`] -> [`query`] -> [`act`] ->
 //! [`output`], and every stage reads and writes the records of [`model`]. [`session`] runs
 //! the first four in one call; it is what `prt scan` and `prt watch` run. The command line
-//! (`prt::cli`, the `prt` binaries, clap and the terminal crates) is the `cli` feature, on
-//! by default; `default-features = false` leaves the library alone.
+//! (`prt::cli`, the `prt` binaries, the argument parser and the terminal crates) is the
+//! `cli` feature, on by default; `default-features = false` leaves the library alone.
 //!
 //! # Quick start
 //!
@@ -75,6 +75,7 @@ pub mod bandwidth;
 pub mod cli;
 pub mod config;
 pub mod detail;
+pub mod duration;
 pub mod enrich;
 pub mod i18n;
 pub mod model;

@@ -488,18 +488,6 @@ fn fraction_beyond_nanos(text: &str) -> Option<std::ops::Range<usize>> {
     (digits > 9).then(|| dot + 10..dot + 1 + digits)
 }
 
-/// `42s`, `5m`, `3h`, `2d`: an age at a glance.
-#[must_use]
-pub fn short_duration(duration: std::time::Duration) -> String {
-    let secs = duration.as_secs();
-    match secs {
-        0..60 => format!("{secs}s"),
-        60..3_600 => format!("{}m", secs / 60),
-        3_600..86_400 => format!("{}h", secs / 3_600),
-        _ => format!("{}d", secs / 86_400),
-    }
-}
-
 /// `127.0.0.1:80` or `[::1]:80`.
 #[must_use]
 pub fn endpoint(addr: IpAddr, port: u16) -> String {

@@ -10,12 +10,11 @@
 //! use prt::session::{Options, Session};
 //!
 //! let mut session = Session::new(Options::default());
-//! let first = session.refresh()?;
-//! println!("{} sockets", first.changes.len());
+//! let first = session.refresh()?; // every socket open now, as `new`
+//! assert!(first.changes.iter().all(|c| c.is_reportable()));
 //! let next = session.refresh()?;
-//! for change in next.changes.iter().filter(|c| c.is_reportable()) {
-//!     println!("{:?} {}", change.record.status, change.record.entry.local_port);
-//! }
+//! let changelog: Vec<_> = next.changes.iter().filter(|c| c.is_reportable()).collect();
+//! assert!(changelog.len() <= next.changes.len());
 //! # Ok::<(), prt::scan::Error>(())
 //! ```
 
@@ -156,9 +155,8 @@ pub struct Snapshot {
 ///
 /// ```
 /// let listeners = prt::session::snapshot(&prt::session::Options::default().listening_only())?;
-/// for entry in &listeners.entries {
-///     println!("{} {} {:?}", entry.proto, entry.local_port, entry.process);
-/// }
+/// let ports: Vec<u16> = listeners.entries.iter().map(|entry| entry.local_port).collect();
+/// assert!(ports.is_sorted()); // in port order unless the options say otherwise
 /// # Ok::<(), prt::scan::Error>(())
 /// ```
 pub fn snapshot(options: &Options) -> Result<Snapshot, scan::Error> {

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::duration;
 use crate::i18n::{self, Msg};
 
 /// One run of the command.
@@ -143,7 +144,7 @@ fn run(command: &str, job: &Job, timeout: Duration) -> Result<(), String> {
             Ok(None) => {
                 kill_group(child.id());
                 let _ = child.wait();
-                return Err(i18n::trf(Msg::ExecTimedOut, &[&seconds(timeout)]));
+                return Err(i18n::trf(Msg::ExecTimedOut, &[&duration::exact(timeout)]));
             }
             Err(e) => return Err(format!("could not be waited for: {e}")),
         }
@@ -159,16 +160,6 @@ fn kill_group(leader: u32) {
     if group > 1 {
         // SAFETY: kill takes plain integers; a negative pid names a process group.
         unsafe { libc::kill(-group, libc::SIGKILL) };
-    }
-}
-
-/// `1s`, `1.5s`: a duration as the user wrote it, near enough.
-fn seconds(duration: Duration) -> String {
-    let secs = duration.as_secs_f64();
-    if secs.fract() == 0.0 {
-        format!("{secs:.0}s")
-    } else {
-        format!("{secs}s")
     }
 }
 
@@ -218,7 +209,10 @@ mod tests {
         runner.submit(job("slow", "")).expect("queued");
         let failures = runner.finish();
         assert!(start.elapsed() < Duration::from_secs(5));
-        assert!(failures[0].contains("timed out after 0.2s"), "{failures:?}");
+        assert!(
+            failures[0].contains("timed out after 200ms"),
+            "{failures:?}"
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::target::{AimedSocket, Target, TargetSpec, Targets};
+use crate::duration;
 use crate::i18n::{self, Msg};
 use crate::model::{PortEntry, Timestamp};
 use crate::scan::process::{self, BootClock, ProcessInfo};
@@ -350,7 +351,7 @@ pub fn kill(targets: &[Target], options: &KillOptions) -> Vec<KillResult> {
         if options.dry_run {
             let mut message = format!("would send {}", options.signal);
             if let Some(wait) = options.escalate {
-                message.push_str(&format!(", then KILL after {}", seconds(wait)));
+                message.push_str(&format!(", then KILL after {}", duration::exact(wait)));
             }
             results.push(KillResult::of(target, Outcome::SkippedDryRun, message));
             continue;
@@ -486,7 +487,7 @@ fn escalate(
         results[index].outcome = Outcome::Exited;
         results[index].message = format!(
             "ended by {first} within {}",
-            seconds(started.elapsed().min(wait))
+            duration::exact(started.elapsed().min(wait))
         );
     }
     let mut killed = Vec::new();
@@ -500,7 +501,7 @@ fn escalate(
             // It ended between the last look and KILL: TERM did it after all.
             Err(err) if err.raw_os_error() == Some(libc::ESRCH) => {
                 result.outcome = Outcome::Exited;
-                result.message = format!("ended by {first} after {}", seconds(wait));
+                result.message = format!("ended by {first} after {}", duration::exact(wait));
             }
             Err(err) => {
                 result.outcome = Outcome::NotPermitted;
@@ -513,25 +514,15 @@ fn escalate(
         results[index].outcome = Outcome::Killed;
         results[index].message = format!(
             "still running {} after {first}; ended by KILL",
-            seconds(wait)
+            duration::exact(wait)
         );
     }
     for (index, _) in alive {
         results[index].outcome = Outcome::Signalled;
         results[index].message = format!(
             "sent KILL after {first}, but it was still there {} later (uninterruptible sleep?)",
-            seconds(KILL_GRACE)
+            duration::exact(KILL_GRACE)
         );
-    }
-}
-
-/// `5s`, `0.3s`.
-pub(crate) fn seconds(duration: Duration) -> String {
-    let secs = duration.as_secs_f64();
-    if secs.fract() == 0.0 {
-        format!("{secs:.0}s")
-    } else {
-        format!("{secs:.1}s")
     }
 }
 

@@ -10,11 +10,12 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::common::{ConfigArgs, Ctx, Next, OutputArgs, RecordStream, parse_duration};
+use super::common::{ConfigArgs, Ctx, Next, OutputArgs, RecordStream};
 use super::exit::{Exit, Stage};
 use crate::act::exec::{Job, QueueFull, Runner};
 use crate::alert::{self, Action, Rule};
 use crate::config::Config;
+use crate::duration;
 use crate::i18n::{self, Msg};
 use crate::output::RecordSink;
 use crate::raw::{Key, RawRecord};
@@ -68,7 +69,7 @@ pub struct Args {
     pub exec_jobs: u16,
     /// Kill an --exec command, and everything it started, when it runs longer than this
     /// (counted from its start, feeding it the record included).
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration::parse)]
     pub exec_timeout: Duration,
     /// Report malformed lines on stderr and go on, instead of stopping with status 2.
     #[arg(long)]

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use clap::ValueEnum;
 
 use crate::act::target::{TargetSpec, Targets};
-use crate::config::{self, ColorSetting, Config, FormatSetting, LangSetting};
+use crate::config::{ColorSetting, Config, FormatSetting, LangSetting};
 use crate::i18n::{self, Lang, Msg};
 use crate::model::Proto;
 use crate::output::reader::{self, Input, Reader};
@@ -160,11 +160,6 @@ impl SocketArgs {
             all_netns: self.all_netns,
         }
     }
-}
-
-/// Parses a duration flag: `500ms`, `2s`, `1.5s`, `1m`, `1h` (a bare number is seconds).
-pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    config::parse_duration(text)
 }
 
 /// `--config FILE`: shared by every stage that reads the configuration.

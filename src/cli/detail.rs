@@ -8,12 +8,11 @@
 use std::io::Write as _;
 use std::time::Duration;
 
-use super::common::{
-    ConfigArgs, Ctx, OutputArgs, RecordArgs, SocketArgs, TargetInput, parse_duration,
-};
+use super::common::{ConfigArgs, Ctx, OutputArgs, RecordArgs, SocketArgs, TargetInput};
 use super::exit::{Exit, Stage};
 use crate::act::target::{Target, TargetSpec};
 use crate::detail::{self, DetailOptions};
+use crate::duration;
 use crate::enrich::Enricher;
 use crate::enrich::containers::Containers;
 use crate::i18n::{self, Msg};
@@ -63,7 +62,7 @@ fn sample_duration(text: &str) -> Result<Duration, String> {
     if text.trim_end_matches(['m', 's']) == "0" {
         return Ok(Duration::ZERO);
     }
-    parse_duration(text)
+    duration::parse(text)
 }
 
 impl Stage for Args {

@@ -7,11 +7,12 @@
 use std::time::Duration;
 
 use super::common::{
-    Answer, ConfigArgs, Ctx, OutputArgs, RecordArgs, TargetInput, ask_on_terminal, parse_duration,
+    Answer, ConfigArgs, Ctx, OutputArgs, RecordArgs, TargetInput, ask_on_terminal,
 };
 use super::exit::{Exit, Stage};
 use crate::act::kill::{self, KillOptions, KillResult, Outcome, Signal};
 use crate::act::target::{Target, TargetSpec, Targets};
+use crate::duration;
 use crate::i18n::{self, Msg};
 use crate::output::results::Tone;
 use crate::scan;
@@ -42,7 +43,7 @@ pub struct Args {
     #[arg(short, long, value_name = "SIGNAL", default_value = "TERM")]
     pub signal: Signal,
     /// Wait this long after the signal, then send KILL to what is still alive.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse)]
     pub escalate: Option<Duration>,
     /// Check and list every target; signal nothing.
     #[arg(short = 'n', long)]
@@ -142,7 +143,7 @@ impl Args {
     /// Lists the targets on the terminal and asks whether to go on.
     fn confirm(found: &Targets, options: &KillOptions, ctx: &Ctx) -> Answer {
         let count = found.targets.len();
-        let wait = options.escalate.map(kill::seconds).unwrap_or_default();
+        let wait = options.escalate.map(duration::exact).unwrap_or_default();
         let question = match (count, options.escalate.is_some()) {
             (1, false) => Msg::AskOne,
             (_, false) => Msg::AskMany,

@@ -19,9 +19,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use signal_hook::consts::{SIGCONT, SIGINT, SIGTERM, SIGTSTP, SIGWINCH};
 
-use super::common::{ColorChoice, ConfigArgs, Ctx, SocketArgs, netns_note, parse_duration};
+use super::common::{ColorChoice, ConfigArgs, Ctx, SocketArgs, netns_note};
 use super::exit::{Exit, Stage};
 use crate::bandwidth;
+use crate::duration;
 use crate::i18n::{self, Msg};
 use crate::model::{PortEntry, Status, Timestamp, TrackedEntry};
 use crate::output::{Style, TableOptions, ndjson, sanitize, table};
@@ -52,7 +53,7 @@ pub struct Args {
     #[allow(missing_docs)]
     pub sockets: SocketArgs,
     /// Time between scans: 500ms, 2s, 1m [default: the configuration's interval, else 2s].
-    #[arg(long, short = 'i', value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, short = 'i', value_name = "DURATION", value_parser = duration::parse)]
     pub interval: Option<Duration>,
     /// Stop after this many scans.
     #[arg(long, short = 'c', value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
@@ -225,7 +226,7 @@ impl Args {
                 &new,
                 &gone_count,
                 &traffic,
-                &interval_text(self.interval()),
+                &duration::exact(self.interval()),
             ],
         );
         View {
@@ -319,15 +320,6 @@ fn board_line(port: &PortEvent, now: Timestamp, style: Style) -> String {
             port.port,
             style.red(&i18n::pad(i18n::tr(Msg::Down), width))
         ),
-    }
-}
-
-/// `500ms`, `2s`, `1m` for the header.
-fn interval_text(interval: Duration) -> String {
-    if interval.subsec_millis() != 0 || interval.as_secs() == 0 {
-        format!("{}ms", interval.as_millis())
-    } else {
-        table::short_duration(interval)
     }
 }
 

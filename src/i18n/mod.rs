@@ -458,13 +458,31 @@ pub fn trf(msg: Msg, args: &[&dyn Display]) -> String {
     fill(tr(msg), args)
 }
 
-/// `template` with `{N}` replaced by `args[N]`.
+/// `template` with `{N}` replaced by `args[N]`, in one pass over the template: an argument
+/// is never searched for placeholders itself (a process may be named `{1}`). A `{N}`
+/// without an argument, or any other brace, stays as written.
 #[must_use]
 pub fn fill(template: &str, args: &[&dyn Display]) -> String {
-    let mut text = template.to_owned();
-    for (index, arg) in args.iter().enumerate() {
-        text = text.replace(&format!("{{{index}}}"), &arg.to_string());
+    use std::fmt::Write as _;
+    let mut text = String::with_capacity(template.len() + 16 * args.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        text.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let argument = after.find('}').and_then(|close| {
+            let index: usize = after[..close].parse().ok()?;
+            Some((args.get(index)?, close))
+        });
+        if let Some((arg, close)) = argument {
+            // Writing into a String cannot fail.
+            let _ = write!(text, "{arg}");
+            rest = &after[close + 1..];
+        } else {
+            text.push('{');
+            rest = after;
+        }
     }
+    text.push_str(rest);
     text
 }
 
@@ -574,5 +592,13 @@ mod tests {
     #[test]
     fn filling_placeholders() {
         assert_eq!(fill("{0} of {1}, {0}", &[&1, &"two"]), "1 of two, 1");
+    }
+
+    #[test]
+    fn fill_substitutes_once_and_never_inside_arguments() {
+        assert_eq!(fill("{0} and {1}", &[&"{1}", &"X"]), "{1} and X");
+        assert_eq!(fill("{1}{0}{1}", &[&"a", &"b"]), "bab");
+        assert_eq!(fill("{2} {x} {", &[&"a"]), "{2} {x} {");
+        assert_eq!(fill("端口 {0}：{1}", &[&80, &"nginx"]), "端口 80：nginx");
     }
 }

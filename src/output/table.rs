@@ -12,9 +12,10 @@ use comfy_table::{Cell, ColumnConstraint, ContentArrangement, Row, Table};
 use unicode_width::UnicodeWidthChar as _;
 
 use super::{RecordSink, Style, TableOptions, sanitize};
+pub use crate::duration::age as short_duration;
 use crate::i18n::{self, Msg};
+pub use crate::model::endpoint;
 use crate::model::{PortEntry, Status, Timestamp, TrackedEntry};
-pub use crate::model::{endpoint, short_duration};
 use crate::raw::{Key, RawRecord, RawValue};
 
 /// Column headers (in the language in use).
