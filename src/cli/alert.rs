@@ -157,7 +157,7 @@ impl Stage for Args {
         }
         if let Some(runner) = stage.runner.take() {
             for failure in runner.finish() {
-                ctx.note_capped(EXEC_FAILED, &failure);
+                ctx.error_capped(EXEC_FAILED, &failure);
             }
         }
         Ok(Exit::matched(stage.fired_any))
@@ -246,10 +246,10 @@ impl Alerting {
                     "{}: --exec not run, {EXEC_QUEUE} runs already waiting",
                     job.label
                 );
-                ctx.note_capped("exec-queue-full", &note);
+                ctx.error_capped("exec-queue-full", &note);
             }
             for failure in runner.failures() {
-                ctx.note_capped(EXEC_FAILED, &failure);
+                ctx.error_capped(EXEC_FAILED, &failure);
             }
         }
         Ok(())

@@ -493,6 +493,21 @@ impl Ctx {
         }
     }
 
+    /// [`Ctx::note_capped`] for something that went wrong along the way while the stage
+    /// went on (an `--exec` command that failed or was not run): the exit status is 2 at
+    /// the end, as ripgrep's is when a file could not be read.
+    pub fn error_capped(&self, kind: &'static str, message: &str) {
+        self.errored.set(true);
+        self.note_capped(kind, message);
+    }
+
+    /// [`Ctx::note`] for part of the work that could not be done (a network namespace that
+    /// could not be entered): the stage goes on, and the exit status is 2 at the end.
+    pub fn error_note(&self, message: &str) {
+        self.errored.set(true);
+        self.note(message);
+    }
+
     /// One line per kind of capped note that went over the cap: `... and 19990 more like
     /// this`. Called once, when the stage ends (however it ends).
     pub fn note_totals(&self) {

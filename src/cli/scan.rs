@@ -88,7 +88,7 @@ impl Stage for Args {
         sink.finish()?;
 
         if let Some(note) = super::common::netns_note(&result.namespaces) {
-            ctx.note(&note);
+            ctx.error_note(&note);
         }
 
         if ctx.stderr_tty {

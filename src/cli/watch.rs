@@ -353,7 +353,7 @@ impl Source {
             // Once per watch, not every tick.
             self.noted = true;
             if let Some(note) = netns_note(&refresh.namespaces) {
-                ctx.note(&note);
+                ctx.error_note(&note);
             }
         }
         Ok(refresh.changes)

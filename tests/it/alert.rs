@@ -437,6 +437,8 @@ fn exec_timeout_covers_feeding_a_large_record_to_a_command_that_never_reads() {
         stderr.contains("`sleep 5` timed out after 1s"),
         "reported as timed out: {stderr}"
     );
+    // The rule fired, but a command it ran failed: status 2 at the end (issue 20).
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
 }
 
 /// Whether process `pid` is gone (or dead, waiting to be reaped).
