@@ -85,4 +85,5 @@ pub mod raw;
 pub mod scan;
 pub mod session;
 pub mod suggest;
+pub mod sys;
 pub mod track;

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use crate::duration;
 use crate::i18n::{self, Msg};
+use crate::sys;
 
 /// One run of the command.
 #[derive(Debug, Clone)]
@@ -154,12 +155,9 @@ fn run(command: &str, job: &Job, timeout: Duration) -> Result<(), String> {
 /// SIGKILL to every process of the group `leader` leads (the command was spawned as its
 /// own group's leader, and has not been reaped, so the group id is still its own).
 fn kill_group(leader: u32) {
-    let Ok(group) = libc::pid_t::try_from(leader) else {
-        return;
-    };
-    if group > 1 {
-        // SAFETY: kill takes plain integers; a negative pid names a process group.
-        unsafe { libc::kill(-group, libc::SIGKILL) };
+    if leader > 1 {
+        // Already gone is fine: the group ended on its own.
+        let _ = sys::kill_group(leader, libc::SIGKILL);
     }
 }
 

@@ -12,7 +12,7 @@
 
 use std::fmt;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
@@ -24,6 +24,7 @@ use crate::i18n::{self, Msg};
 use crate::model::{PortEntry, Timestamp};
 use crate::scan::process::{self, BootClock, ProcessInfo};
 use crate::scan::{self, ScanOptions};
+use crate::sys;
 
 /// A signal, by number, with its conventional name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -658,7 +659,7 @@ impl Handle {
     /// Opens `pid`. `ESRCH` when there is no such process.
     fn open(pid: u32) -> io::Result<Handle> {
         let start_ticks = process::start_ticks(pid);
-        match pidfd_open(pid) {
+        match sys::pidfd_open(pid) {
             Ok(fd) => Ok(Handle {
                 pid,
                 pidfd: Some(fd),
@@ -682,26 +683,18 @@ impl Handle {
     /// Sends `signal` to the process the handle was opened on, never to a successor.
     fn send(&self, signal: Signal) -> io::Result<()> {
         if let Some(fd) = &self.pidfd {
-            return pidfd_send_signal(fd, signal.number());
+            return sys::pidfd_send_signal(fd.as_fd(), signal.number());
         }
         if process::start_ticks(self.pid) != self.start_ticks {
             return Err(io::Error::from_raw_os_error(libc::ESRCH));
         }
-        let pid = libc::pid_t::try_from(self.pid)
-            .map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?;
-        // SAFETY: kill has no memory preconditions; pid is positive (checked above), so it
-        // names one process, never a group.
-        if unsafe { libc::kill(pid, signal.number()) } == 0 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        }
+        sys::kill(self.pid, signal.number())
     }
 
     /// Whether the process has ended (a zombie waiting for its parent counts as ended).
     fn has_exited(&self) -> bool {
         if let Some(fd) = &self.pidfd {
-            return poll_readable(&[fd.as_raw_fd()], Duration::ZERO) > 0;
+            return sys::readable_within(&[fd.as_fd()], Duration::ZERO) > 0;
         }
         let Some(stat) = process::read_stat(self.pid) else {
             return true;
@@ -713,83 +706,17 @@ impl Handle {
 
     /// Sleeps until one of `handles` may have ended, or `timeout`.
     fn wait_any(handles: &[(usize, Handle)], timeout: Duration) {
-        let fds: Vec<i32> = handles
+        let fds: Vec<BorrowedFd<'_>> = handles
             .iter()
-            .filter_map(|(_, h)| h.pidfd.as_ref().map(AsRawFd::as_raw_fd))
+            .filter_map(|(_, h)| h.pidfd.as_ref().map(AsFd::as_fd))
             .collect();
         if fds.len() == handles.len() {
-            poll_readable(&fds, timeout);
+            // Only the wait matters: the caller looks at every handle next.
+            let _ = sys::readable_within(&fds, timeout);
         } else {
             std::thread::sleep(timeout);
         }
     }
-}
-
-/// `pidfd_open(2)`: a file descriptor that refers to this one process for as long as it
-/// is open, whatever later reuses its pid.
-fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::fd::FromRawFd;
-        let pid =
-            libc::pid_t::try_from(pid).map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?;
-        // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
-        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: the kernel just returned this fd, and nothing else owns it.
-        Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = pid;
-        Err(io::Error::from_raw_os_error(libc::ENOSYS))
-    }
-}
-
-/// `pidfd_send_signal(2)`.
-fn pidfd_send_signal(fd: &OwnedFd, signal: i32) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: a valid pidfd, a signal number, no siginfo, no flags.
-        let rc = unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                fd.as_raw_fd(),
-                signal,
-                std::ptr::null::<libc::siginfo_t>(),
-                0,
-            )
-        };
-        if rc == 0 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = (fd, signal);
-        Err(io::Error::from_raw_os_error(libc::ENOSYS))
-    }
-}
-
-/// How many of `fds` are readable within `timeout` (a pidfd becomes readable when its
-/// process ends).
-fn poll_readable(fds: &[i32], timeout: Duration) -> usize {
-    let mut polled: Vec<libc::pollfd> = fds
-        .iter()
-        .map(|&fd| libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        })
-        .collect();
-    let millis = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
-    // SAFETY: `polled` is a valid array of pollfd for the length given.
-    let ready = unsafe { libc::poll(polled.as_mut_ptr(), polled.len() as libc::nfds_t, millis) };
-    usize::try_from(ready).unwrap_or(0)
 }
 
 #[cfg(test)]

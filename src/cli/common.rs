@@ -3,7 +3,7 @@
 
 use std::ffi::OsString;
 use std::io::{self, BufWriter, IsTerminal, LineWriter, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
@@ -261,7 +261,7 @@ impl Ctx {
             errored: std::cell::Cell::default(),
         };
         if stdout_tty {
-            let size = terminal_size(stdout.as_raw_fd());
+            let size = crate::sys::terminal_size(stdout.as_fd());
             ctx.width = size
                 .map(|(columns, _)| columns)
                 .or_else(|| ctx.var("COLUMNS")?.to_str()?.parse().ok());
@@ -594,14 +594,6 @@ pub fn netns_note(namespaces: &NamespaceReport) -> Option<String> {
     } else {
         None
     }
-}
-
-/// Columns and lines of the terminal on `fd`, from `TIOCGWINSZ`.
-fn terminal_size(fd: i32) -> Option<(u16, u16)> {
-    // SAFETY: winsize is plain data; TIOCGWINSZ fills it or fails, and failure is checked.
-    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &raw mut size) };
-    (rc == 0 && size.ws_col > 0).then_some((size.ws_col, size.ws_row))
 }
 
 #[cfg(test)]

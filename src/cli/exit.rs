@@ -7,7 +7,6 @@ use std::ffi::OsString;
 use std::io::{self, Write};
 use std::os::unix::process::CommandExt;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, ValueEnum};
 
@@ -206,33 +205,11 @@ fn clap_exit(err: &clap::Error) -> ExitCode {
     )
 }
 
-/// Whether standard output was closed when prt started. The standard library reopens a
-/// closed descriptor 0-2 on /dev/null before `main`, which would make every write succeed
-/// unseen; this is read before it does, from the program's initialisers.
-static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
-
-/// Notes whether descriptor 1 is open. Runs before the standard library's own start-up.
-extern "C" fn note_closed_stdout() {
-    // SAFETY: F_GETFD only reads the flags of a descriptor; on a closed one it fails.
-    let closed = unsafe { libc::fcntl(1, libc::F_GETFD) } == -1;
-    STDOUT_CLOSED.store(closed, Ordering::Relaxed);
-}
-
-#[cfg(any(target_os = "linux", target_os = "android"))]
-#[used]
-#[unsafe(link_section = ".init_array")]
-static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
-
-#[cfg(target_vendor = "apple")]
-#[used]
-#[unsafe(link_section = "__DATA,__mod_init_func")]
-static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
-
 /// Whether standard output was closed when prt started (`prt scan >&-`): whatever is
 /// written to it is lost, which is an error.
 #[must_use]
 pub fn stdout_closed() -> bool {
-    STDOUT_CLOSED.load(Ordering::Relaxed)
+    crate::sys::stdout_closed_at_start()
 }
 
 /// Runs `prt-NAME` from PATH in place of this process, as git and cargo do.

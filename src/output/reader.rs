@@ -4,6 +4,7 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
+use std::os::fd::AsFd;
 use std::path::PathBuf;
 
 use crate::i18n::{self, Msg};
@@ -137,15 +138,8 @@ impl Reader {
         if since.elapsed() >= LIVE_AFTER {
             return true;
         }
-        let mut poll = libc::pollfd {
-            fd: 0,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        let millis = i32::try_from(LIVE_PAUSE.as_millis()).unwrap_or(i32::MAX);
-        // SAFETY: one valid pollfd, for the duration of the call.
-        let ready = unsafe { libc::poll(&raw mut poll, 1, millis) };
-        ready == 0
+        let stdin = std::io::stdin();
+        crate::sys::readable_within(&[stdin.as_fd()], LIVE_PAUSE) == 0
     }
 
     /// The next non-blank line, without its line ending; `None` at the end of all inputs.

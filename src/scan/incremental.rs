@@ -305,9 +305,8 @@ mod tests {
     use super::*;
     use crate::model::{PortEntry, Proto};
     use std::net::TcpListener;
-    use std::os::fd::AsRawFd;
+    use std::os::fd::{AsFd, AsRawFd, OwnedFd};
     use std::os::unix::fs::MetadataExt;
-    use std::os::unix::process::CommandExt;
 
     fn scanner() -> Scanner {
         Scanner::new(ScanOptions {
@@ -365,9 +364,9 @@ mod tests {
         // socket), and open one more so the fd count moves and the process is read again
         // incrementally: the reused number must not keep its old meaning.
         let replacement = TcpListener::bind("127.0.0.1:0").expect("bind");
-        // SAFETY: both descriptors are open and owned by live listeners.
-        let duplicated = unsafe { libc::dup2(replacement.as_raw_fd(), held.as_raw_fd()) };
-        assert_eq!(duplicated, held.as_raw_fd(), "dup2");
+        let mut held_fd = OwnedFd::from(held);
+        rustix::io::dup2(&replacement, &mut held_fd).expect("dup2");
+        let held = TcpListener::from(held_fd);
         let replacement_inode = inode(&replacement);
         drop(replacement);
         let extra = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -389,16 +388,9 @@ mod tests {
         // The same fd count as at the first scan: one fd closed, one socket opened.
         drop(placeholder);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let raw = listener.as_raw_fd();
         let mut command = std::process::Command::new("sleep");
         command.arg("30");
-        // SAFETY: fcntl is async-signal-safe; it clears CLOEXEC in the child only.
-        unsafe {
-            command.pre_exec(move || {
-                libc::fcntl(raw, libc::F_SETFD, 0);
-                Ok(())
-            });
-        }
+        crate::sys::share_with_child(&mut command, listener.as_fd());
         let mut child = command.spawn().expect("spawn");
         let scan = scanner.scan().expect("scan");
         let holders = owner(&scan, inode(&listener)).map(|e| e.pids.clone());
@@ -418,23 +410,15 @@ mod tests {
             Some(vec![std::process::id()])
         );
 
-        let raw = listener.as_raw_fd();
         let mut command = std::process::Command::new("sleep");
         command.arg("30");
-        // SAFETY: fcntl is async-signal-safe; it clears CLOEXEC in the child only.
-        unsafe {
-            command.pre_exec(move || {
-                libc::fcntl(raw, libc::F_SETFD, 0);
-                Ok(())
-            });
-        }
+        crate::sys::share_with_child(&mut command, listener.as_fd());
         let mut child = command.spawn().expect("spawn");
         // Close the parent's copy by putting another file under its fd number, so this
         // process's fd count need not move: its old entry must still not survive.
         let null = std::fs::File::open("/dev/null").expect("open /dev/null");
-        // SAFETY: both descriptors are open; dup2 replaces the listener's fd.
-        let duplicated = unsafe { libc::dup2(null.as_raw_fd(), raw) };
-        assert_eq!(duplicated, raw, "dup2");
+        let mut listener = OwnedFd::from(listener);
+        rustix::io::dup2(&null, &mut listener).expect("dup2");
         drop(null);
         // `listener` now owns the /dev/null duplicate; dropping it at the end closes that.
         let scan = scanner.scan().expect("scan");

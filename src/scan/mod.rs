@@ -373,8 +373,7 @@ const MAX_RECHECKS: usize = 256;
 /// which then shows what exists when it completes. What their close left behind (a
 /// TIME_WAIT, an orphan) is in the next scan.
 fn drop_closed(sockets: &mut Vec<Socket>, owners: &owners::InodeOwners) {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let euid = unsafe { libc::geteuid() };
+    let euid = crate::sys::euid();
     let own = process::own_netns();
     // One pass over the scan (it runs every watch tick), stopping once there are too many.
     let suspects: Vec<usize> = sockets
@@ -420,8 +419,7 @@ fn still_there(_: &Socket) -> bool {
 }
 
 fn count_hidden_owners(entries: &[PortEntry]) -> usize {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let euid = unsafe { libc::geteuid() };
+    let euid = crate::sys::euid();
     if euid == 0 {
         return 0;
     }

@@ -61,8 +61,7 @@ pub fn list() -> Namespaces {
             );
         }
     }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let root = unsafe { libc::geteuid() } == 0;
+    let root = crate::sys::is_root();
     let mut unreadable = 0;
     for pid in list_pids() {
         let path = PathBuf::from(format!("/proc/{pid}/ns/net"));
@@ -104,7 +103,7 @@ pub fn run_inside<T: Send>(
     let file = std::fs::File::open(&namespace.path)?;
     std::thread::scope(|scope| {
         let joined = scope.spawn(move || {
-            join_namespace(&file)?;
+            crate::sys::enter_net_namespace(&file)?;
             Ok(work())
         });
         match joined.join() {
@@ -112,27 +111,6 @@ pub fn run_inside<T: Send>(
             Err(panic) => std::panic::resume_unwind(panic),
         }
     })
-}
-
-/// Moves the calling thread into the network namespace `file` names (Linux only).
-fn join_namespace(file: &std::fs::File) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::fd::AsRawFd;
-        // SAFETY: a valid open fd; CLONE_NEWNET only changes this thread's namespace.
-        if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = file;
-        Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "network namespaces are Linux only",
-        ))
-    }
 }
 
 #[cfg(test)]

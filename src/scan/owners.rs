@@ -12,12 +12,13 @@
 use std::collections::HashMap;
 use std::ffi::CStr;
 use std::io::Write as _;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::Socket;
 use super::process::{BootClock, ProcessInfo, UserNames, parent_pid};
 use crate::model::PortEntry;
+use crate::sys::FdDir;
 
 /// Every (socket inode, pid) pair found in `/proc/*/fd`, sorted, for lookup by inode.
 #[derive(Debug, Clone, Default)]
@@ -291,93 +292,45 @@ pub(super) fn list_pids() -> Vec<u32> {
 
 /// Reads fd directories with reusable buffers.
 struct FdWalker {
-    dirents: Vec<u8>,
+    dirents: Vec<MaybeUninit<u8>>,
     path: Vec<u8>,
 }
 
-/// Size of the `getdents64` buffer: a process with 10k fds is read in a few calls.
+/// Size of the directory-read buffer: a process with 10k fds is read in a few calls.
 const DIRENT_BUFFER: usize = 64 * 1024;
 
 impl FdWalker {
     fn new() -> FdWalker {
         FdWalker {
-            dirents: vec![0u8; DIRENT_BUFFER],
+            dirents: vec![MaybeUninit::uninit(); DIRENT_BUFFER],
             path: Vec::with_capacity(32),
         }
     }
 
-    /// Calls `visit(directory fd, fd number, NUL-terminated name)` for every open fd of
-    /// `pid`, in the kernel's order (ascending). Returns false when the directory could not
-    /// be opened: the process exited, or is not ours to read.
-    fn for_each_fd(&mut self, pid: u32, mut visit: impl FnMut(libc::c_int, u32, &[u8])) -> bool {
+    /// Calls `visit(directory, fd number, name)` for every open fd of `pid`, in the
+    /// kernel's order (ascending). Returns false when the directory could not be opened:
+    /// the process exited, or is not ours to read.
+    fn for_each_fd(&mut self, pid: u32, mut visit: impl FnMut(&FdDir, u32, &CStr)) -> bool {
         self.path.clear();
         // Writing into a Vec cannot fail.
         let _ = write!(self.path, "/proc/{pid}/fd\0");
         let Ok(path) = CStr::from_bytes_with_nul(&self.path) else {
             return false;
         };
-        // SAFETY: `path` is NUL-terminated; the result is checked before use.
-        let raw = unsafe {
-            libc::open(
-                path.as_ptr(),
-                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
-            )
-        };
-        if raw < 0 {
+        let Ok(dir) = FdDir::open(path) else {
             return false;
-        }
-        // SAFETY: a freshly opened descriptor that nothing else owns.
-        let dir = unsafe { OwnedFd::from_raw_fd(raw) };
-        loop {
-            let read = getdents(&dir, &mut self.dirents);
-            if read <= 0 {
-                return true;
+        };
+        dir.for_each_entry(&mut self.dirents, |name| {
+            if let Some(fd) = fd_number(name.to_bytes()) {
+                visit(&dir, fd, name);
             }
-            let mut offset = 0;
-            let end = read as usize;
-            while offset + 19 < end {
-                // linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, NUL-terminated name.
-                let reclen =
-                    u16::from_ne_bytes([self.dirents[offset + 16], self.dirents[offset + 17]])
-                        as usize;
-                if reclen == 0 || offset + reclen > end {
-                    return true;
-                }
-                let name = &self.dirents[offset + 19..offset + reclen];
-                if let Some(fd) = fd_number(name) {
-                    visit(dir.as_raw_fd(), fd, name);
-                }
-                offset += reclen;
-            }
-        }
+        });
+        true
     }
 }
 
-/// `getdents64(2)` into `buffer`: bytes read, 0 at the end, negative on error. Linux only;
-/// elsewhere (no /proc to walk) there is nothing to read.
-fn getdents(dir: &OwnedFd, buffer: &mut [u8]) -> i64 {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: the buffer is valid for writes of its length.
-        unsafe {
-            libc::syscall(
-                libc::SYS_getdents64,
-                dir.as_raw_fd(),
-                buffer.as_mut_ptr(),
-                buffer.len(),
-            )
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = (dir, buffer);
-        0
-    }
-}
-
-/// The fd number a dirent name spells (digits up to the NUL); `None` for `.` and `..`.
-fn fd_number(name: &[u8]) -> Option<u32> {
-    let digits = name.split(|&b| b == 0).next()?;
+/// The fd number a directory entry's name spells; `None` for `.` and `..`.
+fn fd_number(digits: &[u8]) -> Option<u32> {
     if digits.is_empty() {
         return None;
     }
@@ -391,25 +344,12 @@ fn fd_number(name: &[u8]) -> Option<u32> {
     Some(fd)
 }
 
-/// Reads the fd link `name` (NUL-terminated within its dirent) and returns the inode when it
-/// is `socket:[INODE]`.
-fn socket_inode(dir: libc::c_int, name: &[u8]) -> Option<u64> {
+/// Reads the fd link `name` and returns the inode when it is `socket:[INODE]`.
+fn socket_inode(dir: &FdDir, name: &CStr) -> Option<u64> {
     const PREFIX: &[u8] = b"socket:[";
     let mut target = [0u8; 64];
-    // SAFETY: `name` contains the dirent's NUL terminator (checked by the caller's slicing
-    // to reclen, which the kernel pads with NULs); `target` is valid for its length.
-    let len = unsafe {
-        libc::readlinkat(
-            dir,
-            name.as_ptr().cast(),
-            target.as_mut_ptr().cast(),
-            target.len(),
-        )
-    };
-    if len <= 0 {
-        return None;
-    }
-    let digits = target[..len as usize]
+    let digits = dir
+        .read_link(name, &mut target)?
         .strip_prefix(PREFIX)?
         .strip_suffix(b"]")?;
     let mut inode: u64 = 0;
@@ -467,7 +407,10 @@ mod tests {
     #[test]
     fn the_walk_finds_this_process_listener() {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        let fd_link = format!("/proc/self/fd/{}", listener.as_raw_fd());
+        let fd_link = format!(
+            "/proc/self/fd/{}",
+            std::os::fd::AsRawFd::as_raw_fd(&listener)
+        );
         let inode = std::fs::metadata(fd_link).expect("own fd").ino();
         let me = std::process::id();
         for threads in [1, 3] {

@@ -2,7 +2,6 @@
 //! network namespace of this process.
 
 use std::collections::HashMap;
-use std::ffi::CStr;
 use std::os::unix::fs::MetadataExt;
 
 use crate::model::Timestamp;
@@ -164,11 +163,10 @@ impl BootClock {
             .trim()
             .parse()
             .ok()?;
-        // SAFETY: sysconf has no preconditions.
-        let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-        Some(BootClock {
+        let ticks_per_sec = crate::sys::clock_ticks_per_second();
+        (ticks_per_sec > 0).then_some(BootClock {
             boot_secs,
-            ticks_per_sec: u64::try_from(ticks).ok().filter(|&t| t > 0)?,
+            ticks_per_sec,
         })
     }
 
@@ -196,37 +194,8 @@ impl UserNames {
     pub fn name(&mut self, uid: u32) -> Option<String> {
         self.cache
             .entry(uid)
-            .or_insert_with(|| lookup_user(uid))
+            .or_insert_with(|| crate::sys::user_name(uid))
             .clone()
-    }
-}
-
-fn lookup_user(uid: u32) -> Option<String> {
-    let mut buffer = vec![0u8; 1024];
-    loop {
-        // SAFETY: zeroed passwd is a valid out-parameter; buffer and result pointers are
-        // valid for the call, and the strings it fills point into `buffer`.
-        let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let rc = unsafe {
-            libc::getpwuid_r(
-                uid,
-                &raw mut entry,
-                buffer.as_mut_ptr().cast(),
-                buffer.len(),
-                &raw mut result,
-            )
-        };
-        if rc == libc::ERANGE && buffer.len() < 1 << 20 {
-            buffer.resize(buffer.len() * 2, 0);
-            continue;
-        }
-        if rc != 0 || result.is_null() || entry.pw_name.is_null() {
-            return None;
-        }
-        // SAFETY: on success pw_name is a NUL-terminated string inside `buffer`.
-        let name = unsafe { CStr::from_ptr(entry.pw_name) };
-        return Some(name.to_string_lossy().into_owned());
     }
 }
 

@@ -1,0 +1,264 @@
+//! The one place prt touches the operating system beyond `std`: typed calls through
+//! `rustix` (and `nix` for the password database and interface addresses), each a small
+//! function that says what prt needs of it. The rest of the library never calls `libc` or
+//! writes `unsafe`; the architecture test checks both.
+//!
+//! What is prt's own stays outside: the fd walk's order and merge (`scan::owners`), the
+//! sock_diag parser (`scan::netlink`). Measured when this layer replaced hand-written
+//! syscalls: the fd walk through `RawDir` and `readlinkat_raw` runs at 0.96-0.99x the
+//! time of raw `getdents64`/`readlinkat` (`cargo bench --bench scan`).
+
+use std::ffi::CStr;
+use std::io;
+use std::mem::MaybeUninit;
+use std::net::IpAddr;
+#[cfg(target_os = "linux")]
+use std::os::fd::AsFd;
+use std::os::fd::{BorrowedFd, OwnedFd};
+#[cfg(feature = "cli")]
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// The effective user id of this process.
+#[must_use]
+pub fn euid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+/// Whether this process runs as root.
+#[must_use]
+pub fn is_root() -> bool {
+    euid() == 0
+}
+
+/// Clock ticks per second (`_SC_CLK_TCK`): the unit of `/proc/<pid>/stat` times.
+#[must_use]
+pub fn clock_ticks_per_second() -> u64 {
+    rustix::param::clock_ticks_per_second()
+}
+
+/// The user name of `uid` from the password database (`getpwuid_r`), `None` when it has
+/// no entry or cannot be read.
+#[must_use]
+pub fn user_name(uid: u32) -> Option<String> {
+    let user = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)).ok()??;
+    Some(user.name)
+}
+
+/// Every address configured on an interface of this machine (`getifaddrs`); empty when
+/// they cannot be listed.
+#[must_use]
+pub fn interface_addresses() -> Vec<IpAddr> {
+    let Ok(interfaces) = nix::ifaddrs::getifaddrs() else {
+        return Vec::new();
+    };
+    interfaces
+        .filter_map(|interface| {
+            let address = interface.address?;
+            if let Some(v4) = address.as_sockaddr_in() {
+                Some(IpAddr::V4(v4.ip()))
+            } else {
+                address.as_sockaddr_in6().map(|v6| IpAddr::V6(v6.ip()))
+            }
+        })
+        .collect()
+}
+
+/// A signal number as the kernel takes it. Named signals come from rustix's table; the
+/// real-time ones (`SIGRTMIN..=SIGRTMAX`), which it has no names for, are range-checked
+/// here.
+fn signal(number: i32) -> io::Result<rustix::process::Signal> {
+    if let Some(named) = rustix::process::Signal::from_named_raw(number) {
+        return Ok(named);
+    }
+    #[cfg(target_os = "linux")]
+    if (libc::SIGRTMIN()..=libc::SIGRTMAX()).contains(&number) {
+        // SAFETY: a real-time signal number the C library reports as valid on this system;
+        // sending one has no memory effects on this process.
+        return Ok(unsafe { rustix::process::Signal::from_raw_unchecked(number) });
+    }
+    Err(io::Error::from_raw_os_error(libc::EINVAL))
+}
+
+/// A pid as the kernel takes it: positive, so it names one process, never a group.
+fn pid(pid: u32) -> io::Result<rustix::process::Pid> {
+    i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+        .ok_or_else(|| io::Error::from_raw_os_error(libc::ESRCH))
+}
+
+/// `kill(2)` to the one process `target`.
+pub fn kill(target: u32, signal_number: i32) -> io::Result<()> {
+    rustix::process::kill_process(pid(target)?, signal(signal_number)?).map_err(io::Error::from)
+}
+
+/// `kill(2)` to every process of the group `leader` leads.
+pub fn kill_group(leader: u32, signal_number: i32) -> io::Result<()> {
+    rustix::process::kill_process_group(pid(leader)?, signal(signal_number)?)
+        .map_err(io::Error::from)
+}
+
+/// `pidfd_open(2)`: a file descriptor that refers to this one process for as long as it is
+/// open, whatever later reuses its pid. `ENOSYS` where the system has none.
+pub fn pidfd_open(target: u32) -> io::Result<OwnedFd> {
+    #[cfg(target_os = "linux")]
+    {
+        rustix::process::pidfd_open(pid(target)?, rustix::process::PidfdFlags::empty())
+            .map_err(io::Error::from)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = target;
+        Err(io::Error::from_raw_os_error(libc::ENOSYS))
+    }
+}
+
+/// `pidfd_send_signal(2)`: the signal reaches the process `pidfd` was opened on, or none.
+pub fn pidfd_send_signal(pidfd: BorrowedFd<'_>, signal_number: i32) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        rustix::process::pidfd_send_signal(pidfd, signal(signal_number)?).map_err(io::Error::from)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (pidfd, signal_number);
+        Err(io::Error::from_raw_os_error(libc::ENOSYS))
+    }
+}
+
+/// How many of `fds` are readable within `timeout` (`poll(2)`): a pidfd when its process
+/// ends, a pipe when it has data or was closed. Zero on error.
+#[must_use]
+pub fn readable_within(fds: &[BorrowedFd<'_>], timeout: Duration) -> usize {
+    use rustix::event::{PollFd, PollFlags, Timespec};
+    let mut polled: Vec<PollFd<'_>> = fds
+        .iter()
+        .map(|fd| PollFd::new(fd, PollFlags::IN))
+        .collect();
+    let timeout = Timespec {
+        tv_sec: i64::try_from(timeout.as_secs()).unwrap_or(i64::MAX),
+        tv_nsec: i64::from(timeout.subsec_nanos()),
+    };
+    rustix::event::poll(&mut polled, Some(&timeout)).unwrap_or(0)
+}
+
+/// Moves the calling thread into the network namespace `file` names (`setns(2)`; Linux
+/// only). Only this thread changes: callers run it on a thread of its own.
+pub fn enter_net_namespace(file: &std::fs::File) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        rustix::thread::move_into_link_name_space(
+            file.as_fd(),
+            Some(rustix::thread::LinkNameSpaceType::Network),
+        )
+        .map_err(io::Error::from)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = file;
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "network namespaces are Linux only",
+        ))
+    }
+}
+
+/// Columns and lines of the terminal on `fd`, when it is one and knows its size.
+#[must_use]
+pub fn terminal_size(fd: BorrowedFd<'_>) -> Option<(u16, u16)> {
+    let size = rustix::termios::tcgetwinsize(fd).ok()?;
+    (size.ws_col > 0).then_some((size.ws_col, size.ws_row))
+}
+
+/// Whether standard output (descriptor 1) was closed when the program started
+/// (`prt scan >&-`): whatever is written to it is lost. The command line's concern, read
+/// before `main` (see below).
+#[cfg(feature = "cli")]
+#[must_use]
+pub fn stdout_closed_at_start() -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
+}
+
+/// Whether standard output was closed when the program started. The standard library reopens a
+/// closed descriptor 0-2 on /dev/null before `main`, which would make every write succeed
+/// unseen; this is read before it does, from the program's initialisers.
+#[cfg(feature = "cli")]
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Notes whether descriptor 1 is open. Runs before the standard library's own start-up.
+#[cfg(feature = "cli")]
+extern "C" fn note_closed_stdout() {
+    // SAFETY: F_GETFD only reads the flags of a descriptor; on a closed one it fails.
+    let closed = unsafe { libc::fcntl(1, libc::F_GETFD) } == -1;
+    STDOUT_CLOSED.store(closed, Ordering::Relaxed);
+}
+
+#[cfg(all(feature = "cli", any(target_os = "linux", target_os = "android")))]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
+
+#[cfg(all(feature = "cli", target_vendor = "apple"))]
+#[used]
+#[unsafe(link_section = "__DATA,__mod_init_func")]
+static NOTE_CLOSED_STDOUT: extern "C" fn() = note_closed_stdout;
+
+/// An open directory of `/proc/<pid>/fd`, read entry by entry into a caller's buffer.
+#[derive(Debug)]
+pub struct FdDir {
+    dir: OwnedFd,
+}
+
+impl FdDir {
+    /// Opens the directory at `path`; fails when the process exited or is not ours.
+    pub fn open(path: &CStr) -> io::Result<FdDir> {
+        use rustix::fs::{Mode, OFlags};
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let dir = rustix::fs::open(path, flags, Mode::empty())?;
+        Ok(FdDir { dir })
+    }
+
+    /// Calls `visit(name)` for every entry (`.` and `..` included), in the kernel's order,
+    /// reading as many at a time as `buffer` holds. Linux only: elsewhere there is no
+    /// `/proc` to walk, and nothing is visited.
+    pub fn for_each_entry(&self, buffer: &mut [MaybeUninit<u8>], mut visit: impl FnMut(&CStr)) {
+        #[cfg(target_os = "linux")]
+        {
+            let mut entries = rustix::fs::RawDir::new(&self.dir, buffer);
+            while let Some(Ok(entry)) = entries.next() {
+                visit(entry.file_name());
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (buffer, &mut visit);
+        }
+    }
+
+    /// The target of the link `name` in this directory, in `target`; `None` when it
+    /// cannot be read (the fd was closed meanwhile) or does not fit.
+    pub fn read_link<'t>(&self, name: &CStr, target: &'t mut [u8]) -> Option<&'t [u8]> {
+        let capacity = target.len();
+        let length = rustix::fs::readlinkat_raw(&self.dir, name, &mut *target).ok()?;
+        (length < capacity).then(|| &target[..length])
+    }
+}
+
+/// For tests: `command`'s child inherits `fd` (its close-on-exec flag cleared in the child
+/// only, so other threads' children do not).
+#[cfg(test)]
+pub(crate) fn share_with_child(command: &mut std::process::Command, fd: BorrowedFd<'_>) {
+    use std::os::fd::AsRawFd as _;
+    use std::os::unix::process::CommandExt as _;
+    let raw = fd.as_raw_fd();
+    // SAFETY: between fork and exec only the async-signal-safe fcntl runs, on an fd number
+    // the parent keeps open until the child has been spawned.
+    unsafe {
+        command.pre_exec(move || {
+            let fd = BorrowedFd::borrow_raw(raw);
+            rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty())?;
+            Ok(())
+        });
+    }
+}
