@@ -164,6 +164,52 @@ pub fn enter_net_namespace(file: &std::fs::File) -> io::Result<()> {
     }
 }
 
+/// A `NETLINK_SOCK_DIAG` socket: the kernel's socket tables, dumped or looked up.
+#[cfg(target_os = "linux")]
+pub fn sock_diag_socket() -> io::Result<OwnedFd> {
+    use rustix::net::{AddressFamily, SocketFlags, SocketType, netlink};
+    rustix::net::socket_with(
+        AddressFamily::NETLINK,
+        SocketType::DGRAM,
+        SocketFlags::CLOEXEC,
+        Some(netlink::SOCK_DIAG),
+    )
+    .map_err(io::Error::from)
+}
+
+/// Sends one netlink message to the kernel (netlink port 0), again if a signal
+/// interrupted it.
+#[cfg(target_os = "linux")]
+pub fn send_to_kernel(fd: BorrowedFd<'_>, message: &[u8]) -> io::Result<()> {
+    let kernel = rustix::net::netlink::SocketAddrNetlink::new(0, 0);
+    loop {
+        match rustix::net::sendto(fd, message, rustix::net::SendFlags::empty(), &kernel) {
+            Ok(_) => return Ok(()),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(errno) => return Err(errno.into()),
+        }
+    }
+}
+
+/// One datagram into `buffer`, again if a signal interrupted the wait; its length.
+pub fn receive(fd: BorrowedFd<'_>, buffer: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match rustix::net::recv(fd, &mut *buffer, rustix::net::RecvFlags::empty()) {
+            Ok((received, _)) => return Ok(received),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(errno) => return Err(errno.into()),
+        }
+    }
+}
+
+/// The name of network interface `index` in the calling thread's namespace
+/// (`if_indextoname(3)`); `None` when no interface has that index any more.
+#[must_use]
+pub fn interface_name(index: u32) -> Option<String> {
+    let name = nix::net::if_::if_indextoname(index).ok()?;
+    Some(name.to_string_lossy().into_owned())
+}
+
 /// Columns and lines of the terminal on `fd`, when it is one and knows its size.
 #[must_use]
 pub fn terminal_size(fd: BorrowedFd<'_>) -> Option<(u16, u16)> {

@@ -8,13 +8,12 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 
 use super::{Family, Socket};
 use crate::model::{Proto, State};
+use crate::sys;
 
-/// `NETLINK_SOCK_DIAG` from `linux/netlink.h`.
-const NETLINK_SOCK_DIAG: libc::c_int = 4;
 /// `SOCK_DIAG_BY_FAMILY` from `linux/sock_diag.h`: the request type for inet sockets.
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
 const NLMSG_ERROR: u16 = 2;
@@ -75,19 +74,7 @@ pub fn dump(
 }
 
 fn open() -> io::Result<OwnedFd> {
-    // SAFETY: plain socket(2) call; the result is checked before use.
-    let raw = unsafe {
-        libc::socket(
-            libc::AF_NETLINK,
-            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
-            NETLINK_SOCK_DIAG,
-        )
-    };
-    if raw < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `raw` is a freshly opened descriptor that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+    sys::sock_diag_socket()
 }
 
 fn send_request(fd: &OwnedFd, proto: Proto, family: Family, states: u32) -> io::Result<()> {
@@ -96,29 +83,7 @@ fn send_request(fd: &OwnedFd, proto: Proto, family: Family, states: u32) -> io::
 
 /// Sends one netlink message to the kernel.
 fn send(fd: &OwnedFd, request: &[u8]) -> io::Result<()> {
-    // SAFETY: a zeroed sockaddr_nl is valid; the kernel is pid 0 in family AF_NETLINK.
-    let mut kernel: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-    kernel.nl_family = libc::AF_NETLINK as libc::sa_family_t;
-    loop {
-        // SAFETY: the request buffer and address are valid for the lengths passed.
-        let sent = unsafe {
-            libc::sendto(
-                fd.as_raw_fd(),
-                request.as_ptr().cast(),
-                request.len(),
-                0,
-                std::ptr::from_ref(&kernel).cast(),
-                size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-            )
-        };
-        if sent >= 0 {
-            return Ok(());
-        }
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::Interrupted {
-            return Err(err);
-        }
-    }
+    sys::send_to_kernel(fd.as_fd(), request)
 }
 
 /// The `nlmsghdr` + `inet_diag_req_v2` dump request, in native byte order as netlink wants.
@@ -263,18 +228,7 @@ pub fn still_there(socket: &Socket) -> io::Result<bool> {
 
 /// One datagram from the kernel into `buffer`; its length.
 fn receive(fd: &OwnedFd, buffer: &mut [u8]) -> io::Result<usize> {
-    loop {
-        // SAFETY: the buffer is valid for writes of its length for the duration of the call.
-        let received =
-            unsafe { libc::recv(fd.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len(), 0) };
-        if received >= 0 {
-            return Ok(received as usize);
-        }
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::Interrupted {
-            return Err(err);
-        }
-    }
+    sys::receive(fd.as_fd(), buffer)
 }
 
 /// Writes `addr` as the kernel's `__be32[4]` address field (IPv4 in the first word).
@@ -285,19 +239,11 @@ fn put_address(field: &mut [u8], addr: IpAddr) {
     }
 }
 
-/// The name of network interface `index` in the calling thread's namespace
-/// (`if_indextoname(3)`); `None` when no interface has that index any more.
+/// The name of network interface `index` in the calling thread's namespace; `None` when
+/// no interface has that index any more.
 #[must_use]
 pub fn interface_name(index: u32) -> Option<String> {
-    let mut buffer = [0u8; libc::IF_NAMESIZE];
-    // SAFETY: the buffer holds IF_NAMESIZE bytes, as if_indextoname requires; on success it
-    // holds a NUL-terminated name.
-    let named = unsafe { libc::if_indextoname(index, buffer.as_mut_ptr().cast()) };
-    if named.is_null() {
-        return None;
-    }
-    let len = buffer.iter().position(|&b| b == 0)?;
-    Some(String::from_utf8_lossy(&buffer[..len]).into_owned())
+    sys::interface_name(index)
 }
 
 fn ipv4(bytes: &[u8]) -> IpAddr {
@@ -428,7 +374,7 @@ mod tests {
             .expect("the dump lists it")
     }
 
-    fn inode_of(fd: &impl AsRawFd) -> u64 {
+    fn inode_of(fd: &impl std::os::fd::AsRawFd) -> u64 {
         use std::os::unix::fs::MetadataExt;
         std::fs::metadata(format!("/proc/self/fd/{}", fd.as_raw_fd()))
             .expect("own fd")

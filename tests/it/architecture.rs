@@ -1,5 +1,5 @@
 //! Layer rules from STYLE.md: only `src/cli` knows clap, the terminal and the environment;
-//! lower layers never reach up.
+//! lower layers never reach up; only `src/sys.rs` touches the OS beyond std.
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +15,7 @@ fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 #[test]
-fn only_cli_knows_clap_terminals_and_environment() {
+fn only_cli_knows_clap_terminals_and_environment_and_only_sys_the_os() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     sources(&root, &mut files);
@@ -38,6 +38,27 @@ fn only_cli_knows_clap_terminals_and_environment() {
                 assert!(
                     !text.contains(forbidden),
                     "{} uses {forbidden}",
+                    relative.display()
+                );
+            }
+        }
+        // One place touches the OS beyond std (rustix, nix): `unsafe` and libc calls
+        // nowhere else (libc's constants are plain numbers and stay usable).
+        if !relative.starts_with("sys.rs") {
+            assert!(
+                !text.contains("unsafe"),
+                "{} uses unsafe: it belongs in src/sys.rs",
+                relative.display()
+            );
+            for call in [
+                "libc::syscall",
+                "libc::ioctl",
+                "libc::kill(",
+                "libc::socket(",
+            ] {
+                assert!(
+                    !text.contains(call),
+                    "{} calls {call}: it belongs in src/sys.rs",
                     relative.display()
                 );
             }
