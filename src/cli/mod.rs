@@ -5,14 +5,19 @@
 //! [`exit`] turns the outcome into an exit status and is the only place that prints errors.
 
 pub mod alert;
+pub mod args;
 pub mod common;
 pub mod completions;
 pub mod config;
+pub mod ctx;
 pub mod detail;
 pub mod exit;
 pub mod filter;
 pub mod fw;
 pub mod kill;
+pub mod messages;
+pub mod prompt;
+pub mod records;
 pub mod scan;
 pub mod watch;
 

@@ -1,0 +1,194 @@
+//! Flags shared by the stages: sockets, output, configuration, language.
+
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+
+use crate::model::Proto;
+use crate::output::Format;
+use crate::scan::{Backend, Family, ScanOptions};
+
+/// `--format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Aligned columns for people (the default on a terminal).
+    Table,
+    /// One JSON object per line (the default in a pipe).
+    Ndjson,
+    /// One JSON array.
+    Json,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+impl From<FormatArg> for Format {
+    fn from(arg: FormatArg) -> Format {
+        match arg {
+            FormatArg::Table => Format::Table,
+            FormatArg::Ndjson => Format::Ndjson,
+            FormatArg::Json => Format::Json,
+            FormatArg::Csv => Format::Csv,
+        }
+    }
+}
+
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing a table to a terminal, unless NO_COLOR is set.
+    #[default]
+    Auto,
+    /// Always colour (also CLICOLOR_FORCE=1).
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// `--format` and `--color`, flattened into every stage that prints records.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct OutputArgs {
+    /// Output format [default: table on a terminal (or the configuration's format there),
+    /// ndjson otherwise].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FormatArg>,
+    /// When to colour the table [default: auto].
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub color: Option<ColorChoice>,
+}
+
+/// Which sockets to scan: shared by `scan` and `watch`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SocketArgs {
+    /// Only TCP sockets (with --udp: both).
+    #[arg(short = 't', long)]
+    pub tcp: bool,
+    /// Only UDP sockets (with --tcp: both).
+    #[arg(short = 'u', long)]
+    pub udp: bool,
+    /// Only listening sockets: TCP LISTEN and unconnected UDP (UNCONN).
+    #[arg(short = 'l', long)]
+    pub listen: bool,
+    /// Only IPv4 sockets (with -6: both).
+    #[arg(short = '4', long = "ipv4")]
+    pub ipv4: bool,
+    /// Only IPv6 sockets (with -4: both).
+    #[arg(short = '6', long = "ipv6")]
+    pub ipv6: bool,
+    /// Every network namespace on the machine (containers, `ip netns`), not only this
+    /// one; entering another namespace needs root.
+    #[arg(long)]
+    pub all_netns: bool,
+    /// Where the socket list comes from: netlink (falls back to proc by itself), proc, or
+    /// lsof (the macOS backend; only sockets a process holds) [default: netlink on Linux,
+    /// lsof on macOS].
+    #[arg(long, value_enum, value_name = "BACKEND", default_value_t = BackendArg::for_platform(), hide_default_value = true)]
+    pub backend: BackendArg,
+    /// Accepted as in ss, so `-tlnp` works as typed: prt never resolves names.
+    #[arg(short = 'n', long = "numeric", hide_short_help = true)]
+    pub numeric: bool,
+    /// Accepted as in ss: prt always shows the owning processes.
+    #[arg(short = 'p', long = "processes", hide_short_help = true)]
+    pub processes: bool,
+    /// Accepted as in ss: every socket is prt's default (-l narrows to listeners).
+    #[arg(short = 'a', long = "all", hide_short_help = true)]
+    pub all: bool,
+}
+
+/// `--backend` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// Netlink sock_diag, like ss.
+    Netlink,
+    /// /proc/net/{tcp,tcp6,udp,udp6}.
+    Proc,
+    /// lsof -F and one ps call.
+    Lsof,
+}
+
+impl Default for BackendArg {
+    fn default() -> Self {
+        BackendArg::for_platform()
+    }
+}
+
+impl BackendArg {
+    /// netlink on Linux, lsof elsewhere (macOS).
+    #[must_use]
+    pub const fn for_platform() -> BackendArg {
+        if cfg!(target_os = "linux") {
+            BackendArg::Netlink
+        } else {
+            BackendArg::Lsof
+        }
+    }
+}
+
+impl SocketArgs {
+    /// The library's scan options for these flags.
+    #[must_use]
+    pub fn options(&self) -> ScanOptions {
+        let protocols = match (self.tcp, self.udp) {
+            (true, false) => vec![Proto::Tcp],
+            (false, true) => vec![Proto::Udp],
+            _ => vec![Proto::Tcp, Proto::Udp],
+        };
+        let families = match (self.ipv4, self.ipv6) {
+            (true, false) => vec![Family::V4],
+            (false, true) => vec![Family::V6],
+            _ => vec![Family::V4, Family::V6],
+        };
+        ScanOptions {
+            backend: match self.backend {
+                BackendArg::Netlink => Backend::Netlink,
+                BackendArg::Proc => Backend::Proc,
+                BackendArg::Lsof => Backend::Lsof,
+            },
+            protocols,
+            families,
+            listening_only: self.listen,
+            attribute: true,
+            all_netns: self.all_netns,
+        }
+    }
+}
+
+/// `--config FILE`: shared by every stage that reads the configuration.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConfigArgs {
+    /// Read the configuration from FILE [default: $PRT_CONFIG, else
+    /// $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml].
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the
+    /// configuration's `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change.
+    #[arg(long, value_enum, value_name = "LANG", global = true)]
+    pub lang: Option<LangArg>,
+}
+
+/// `--lang` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LangArg {
+    /// English.
+    En,
+    /// Русский.
+    Ru,
+    /// 中文.
+    Zh,
+}
+
+/// Where the configuration is looked for, and what chose that place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigLocation {
+    /// The file.
+    pub path: PathBuf,
+    /// `--config`, `PRT_CONFIG`, `XDG_CONFIG_HOME` or `HOME`.
+    pub source: &'static str,
+}
+
+impl ConfigLocation {
+    /// Whether the file was named on purpose (a flag or `PRT_CONFIG`): then it must exist.
+    #[must_use]
+    pub fn explicit(&self) -> bool {
+        matches!(self.source, "--config" | "PRT_CONFIG")
+    }
+}
