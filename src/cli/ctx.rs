@@ -356,7 +356,7 @@ impl<W: Write> Stdout<W> {
     }
 
     fn check() -> io::Result<()> {
-        if super::exit::stdout_closed() {
+        if crate::sys::stdout_closed_at_start() {
             return Err(closed_stdout_error());
         }
         Ok(())

@@ -152,7 +152,7 @@ fn clap_exit(err: &clap::Error) -> ExitCode {
         })
         .unwrap_or_else(|| "prt".to_owned());
     // clap writes (and colours) the text itself; its error, or the flush's, is stdout's.
-    let written = if stdout_closed() {
+    let written = if crate::sys::stdout_closed_at_start() {
         Err(super::common::closed_stdout_error())
     } else {
         err.print()
@@ -163,13 +163,6 @@ fn clap_exit(err: &clap::Error) -> ExitCode {
         &label,
         written.map(|()| Exit::Success).map_err(anyhow::Error::new),
     )
-}
-
-/// Whether standard output was closed when prt started (`prt scan >&-`): whatever is
-/// written to it is lost, which is an error.
-#[must_use]
-pub fn stdout_closed() -> bool {
-    crate::sys::stdout_closed_at_start()
 }
 
 /// Runs `prt-NAME` from PATH in place of this process, as git and cargo do.
