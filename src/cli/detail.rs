@@ -17,7 +17,7 @@ use crate::enrich::Enricher;
 use crate::enrich::containers::Containers;
 use crate::i18n::{self, Msg};
 use crate::output::results::Tone;
-use crate::output::{Format, key_values};
+use crate::output::{Format, detail_view, key_values};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -120,7 +120,8 @@ impl Stage for Args {
                             writeln!(out)?;
                         }
                         out.write_all(
-                            key_values::key_values(&detail.sections(), table).as_bytes(),
+                            key_values::key_values(&detail_view::sections(detail), table)
+                                .as_bytes(),
                         )?;
                     }
                     None => sink.write(detail, &[], Tone::Plain)?,

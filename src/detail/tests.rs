@@ -35,21 +35,6 @@ fn cgroup_v2_line_wins_over_v1() {
 }
 
 #[test]
-fn names_wrap_into_lines() {
-    let words: Vec<String> = ["HOME", "PATH", "LANG", "TERM"].map(String::from).to_vec();
-    assert_eq!(wrap(&words, 9), ["HOME PATH", "LANG TERM"]);
-    assert_eq!(wrap(&words, 3), ["HOME", "PATH", "LANG", "TERM"]);
-    assert!(wrap(&[], 9).is_empty());
-}
-
-#[test]
-fn sizes_read_well() {
-    assert_eq!(human_bytes(512), "512 B");
-    assert_eq!(human_bytes(1536), "1.5 KiB");
-    assert_eq!(human_bytes(10 * 1024 * 1024), "10.0 MiB");
-}
-
-#[test]
 fn this_process_is_described() {
     let me = std::process::id();
     let info = ProcessInfo::read(me, BootClock::read().as_ref()).expect("self");

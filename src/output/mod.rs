@@ -8,6 +8,7 @@
 //! `io::Error` such as a closed pipe reaches the caller unwrapped.
 
 pub mod csv;
+pub mod detail_view;
 pub mod json;
 #[cfg(feature = "table")]
 pub mod key_values;
