@@ -40,13 +40,13 @@ complete -c prt -n "__fish_prt_using_subcommand scan" -l backend -d 'Where the s
 proc\t'/proc/net/{tcp,tcp6,udp,udp6}'
 lsof\t'lsof -F and one ps call'"
 complete -c prt -n "__fish_prt_using_subcommand scan" -l where -d 'Only the sockets that match this filter expression (see `prt filter --help`)' -r
-complete -c prt -n "__fish_prt_using_subcommand scan" -l sort -d 'Sort by this column (unknown values last) [default: port]' -r -f -a "port\t''
-proto\t''
-state\t''
-pid\t''
-process\t''
-user\t''
-service\t''"
+complete -c prt -n "__fish_prt_using_subcommand scan" -l sort -d 'Sort by this column (unknown values last) [default: port]' -r -f -a "port\t'Local port, then protocol and addresses'
+proto\t'Protocol, then port'
+state\t'State, then port'
+pid\t'Pid (unknown last), then port'
+process\t'Process name (unknown last), then port'
+user\t'User name (unknown last), then port'
+service\t'Service name (unknown last), then port'"
 complete -c prt -n "__fish_prt_using_subcommand scan" -l format -d 'Output format [default: table on a terminal (or the configuration\'s format there), ndjson otherwise]' -r -f -a "table\t'Aligned columns for people (the default on a terminal)'
 ndjson\t'One JSON object per line (the default in a pipe)'
 json\t'One JSON array'

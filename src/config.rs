@@ -34,8 +34,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
-use crate::i18n::{self, Msg};
+use crate::i18n::{self, Lang, Msg};
 use crate::model::{Proto, State, reasons};
+use crate::output::Format;
 
 /// A parsed configuration file. Every part is optional; the default is an empty file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,11 +47,11 @@ pub struct Config {
     /// Default `--interval` for `prt watch`.
     pub interval: Option<Duration>,
     /// Default `--format` on a terminal; a pipe gets NDJSON unless `--format` says else.
-    pub format: Option<FormatSetting>,
+    pub format: Option<Format>,
     /// Default `--color`.
-    pub color: Option<ColorSetting>,
+    pub color: Option<ColorChoice>,
     /// Default `--lang`.
-    pub lang: Option<LangSetting>,
+    pub lang: Option<Lang>,
     /// `[known_ports]`: port names that override or extend the built-in table.
     pub known_ports: Vec<PortName>,
     /// `[suspicious]`.
@@ -59,42 +60,18 @@ pub struct Config {
     pub alerts: Vec<AlertRule>,
 }
 
-/// An output format named in the config.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// When to colour: `--color` and the configuration's `color` (one enum for both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum FormatSetting {
-    /// Aligned columns.
-    Table,
-    /// One JSON object per line.
-    Ndjson,
-    /// One JSON array.
-    Json,
-    /// Comma-separated values.
-    Csv,
-}
-
-/// A colour choice named in the config.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ColorSetting {
-    /// Colour on a terminal unless `NO_COLOR` is set.
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum ColorChoice {
+    /// Colour when writing a table to a terminal, unless NO_COLOR is set.
+    #[default]
     Auto,
-    /// Always.
+    /// Always colour (also CLICOLOR_FORCE=1).
     Always,
-    /// Never.
+    /// Never colour.
     Never,
-}
-
-/// A language named in the config.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LangSetting {
-    /// English.
-    En,
-    /// Russian.
-    Ru,
-    /// Chinese.
-    Zh,
 }
 
 /// One `[known_ports]` entry: `9090 = "prometheus"` or `"5353/udp" = "mdns"`.
@@ -315,9 +292,9 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 #[serde(deny_unknown_fields)]
 struct File {
     interval: Option<toml::Spanned<String>>,
-    format: Option<FormatSetting>,
-    color: Option<ColorSetting>,
-    lang: Option<LangSetting>,
+    format: Option<Format>,
+    color: Option<ColorChoice>,
+    lang: Option<Lang>,
     #[serde(default)]
     known_ports: KnownPortsFile,
     suspicious: Option<SuspiciousFile>,
@@ -440,9 +417,9 @@ when = "state=established"
         )
         .expect("valid");
         assert_eq!(config.interval, Some(Duration::from_millis(500)));
-        assert_eq!(config.format, Some(FormatSetting::Csv));
-        assert_eq!(config.color, Some(ColorSetting::Never));
-        assert_eq!(config.lang, Some(LangSetting::Ru));
+        assert_eq!(config.format, Some(Format::Csv));
+        assert_eq!(config.color, Some(ColorChoice::Never));
+        assert_eq!(config.lang, Some(Lang::Ru));
         assert_eq!(
             config.known_ports,
             [

@@ -2,47 +2,11 @@
 
 use std::path::PathBuf;
 
-use clap::ValueEnum;
-
+pub use crate::config::ColorChoice;
+use crate::i18n::Lang;
 use crate::model::Proto;
 use crate::output::Format;
 use crate::scan::{Backend, Family, ScanOptions};
-
-/// `--format` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FormatArg {
-    /// Aligned columns for people (the default on a terminal).
-    Table,
-    /// One JSON object per line (the default in a pipe).
-    Ndjson,
-    /// One JSON array.
-    Json,
-    /// Comma-separated values with a header row.
-    Csv,
-}
-
-impl From<FormatArg> for Format {
-    fn from(arg: FormatArg) -> Format {
-        match arg {
-            FormatArg::Table => Format::Table,
-            FormatArg::Ndjson => Format::Ndjson,
-            FormatArg::Json => Format::Json,
-            FormatArg::Csv => Format::Csv,
-        }
-    }
-}
-
-/// `--color` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum ColorChoice {
-    /// Colour when writing a table to a terminal, unless NO_COLOR is set.
-    #[default]
-    Auto,
-    /// Always colour (also CLICOLOR_FORCE=1).
-    Always,
-    /// Never colour.
-    Never,
-}
 
 /// `--format` and `--color`, flattened into every stage that prints records.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -50,7 +14,7 @@ pub struct OutputArgs {
     /// Output format [default: table on a terminal (or the configuration's format there),
     /// ndjson otherwise].
     #[arg(long, value_enum, value_name = "FORMAT")]
-    pub format: Option<FormatArg>,
+    pub format: Option<Format>,
     /// When to colour the table [default: auto].
     #[arg(long, value_enum, value_name = "WHEN")]
     pub color: Option<ColorChoice>,
@@ -81,8 +45,8 @@ pub struct SocketArgs {
     /// Where the socket list comes from: netlink (falls back to proc by itself), proc, or
     /// lsof (the macOS backend; only sockets a process holds) [default: netlink on Linux,
     /// lsof on macOS].
-    #[arg(long, value_enum, value_name = "BACKEND", default_value_t = BackendArg::for_platform(), hide_default_value = true)]
-    pub backend: BackendArg,
+    #[arg(long, value_enum, value_name = "BACKEND", default_value_t = Backend::for_platform(), hide_default_value = true)]
+    pub backend: Backend,
     /// Accepted as in ss, so `-tlnp` works as typed: prt never resolves names.
     #[arg(short = 'n', long = "numeric", hide_short_help = true)]
     pub numeric: bool,
@@ -92,35 +56,6 @@ pub struct SocketArgs {
     /// Accepted as in ss: every socket is prt's default (-l narrows to listeners).
     #[arg(short = 'a', long = "all", hide_short_help = true)]
     pub all: bool,
-}
-
-/// `--backend` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BackendArg {
-    /// Netlink sock_diag, like ss.
-    Netlink,
-    /// /proc/net/{tcp,tcp6,udp,udp6}.
-    Proc,
-    /// lsof -F and one ps call.
-    Lsof,
-}
-
-impl Default for BackendArg {
-    fn default() -> Self {
-        BackendArg::for_platform()
-    }
-}
-
-impl BackendArg {
-    /// netlink on Linux, lsof elsewhere (macOS).
-    #[must_use]
-    pub const fn for_platform() -> BackendArg {
-        if cfg!(target_os = "linux") {
-            BackendArg::Netlink
-        } else {
-            BackendArg::Lsof
-        }
-    }
 }
 
 impl SocketArgs {
@@ -138,11 +73,7 @@ impl SocketArgs {
             _ => vec![Family::V4, Family::V6],
         };
         ScanOptions {
-            backend: match self.backend {
-                BackendArg::Netlink => Backend::Netlink,
-                BackendArg::Proc => Backend::Proc,
-                BackendArg::Lsof => Backend::Lsof,
-            },
+            backend: self.backend,
             protocols,
             families,
             listening_only: self.listen,
@@ -162,18 +93,7 @@ pub struct ConfigArgs {
     /// Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the
     /// configuration's `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change.
     #[arg(long, value_enum, value_name = "LANG", global = true)]
-    pub lang: Option<LangArg>,
-}
-
-/// `--lang` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LangArg {
-    /// English.
-    En,
-    /// Русский.
-    Ru,
-    /// 中文.
-    Zh,
+    pub lang: Option<Lang>,
 }
 
 /// Where the configuration is looked for, and what chose that place.

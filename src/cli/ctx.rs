@@ -6,8 +6,8 @@ use std::io::{self, BufWriter, IsTerminal, LineWriter, Write};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
-use super::args::{ColorChoice, ConfigArgs, ConfigLocation, LangArg, OutputArgs};
-use crate::config::{ColorSetting, Config, FormatSetting, LangSetting};
+use super::args::{ColorChoice, ConfigArgs, ConfigLocation, OutputArgs};
+use crate::config::Config;
 use crate::i18n::{self, Lang, Msg};
 use crate::output::results::ResultSink;
 use crate::output::{self, Format, RecordSink, Style, TableOptions};
@@ -150,11 +150,7 @@ impl Ctx {
     #[must_use]
     pub fn language(&self, args: &ConfigArgs) -> Lang {
         if let Some(flag) = args.lang {
-            return match flag {
-                LangArg::En => Lang::En,
-                LangArg::Ru => Lang::Ru,
-                LangArg::Zh => Lang::Zh,
-            };
+            return flag;
         }
         let named = |name| {
             self.var(name)
@@ -164,11 +160,7 @@ impl Ctx {
             return lang;
         }
         if let Some(lang) = self.config.lang {
-            return match lang {
-                LangSetting::En => Lang::En,
-                LangSetting::Ru => Lang::Ru,
-                LangSetting::Zh => Lang::Zh,
-            };
+            return lang;
         }
         // The first locale variable that is set decides, even for a language prt lacks.
         ["LC_ALL", "LC_MESSAGES", "LANG"]
@@ -185,17 +177,12 @@ impl Ctx {
     #[must_use]
     pub fn format(&self, args: &OutputArgs) -> Format {
         if let Some(format) = args.format {
-            return format.into();
+            return format;
         }
         if !self.stdout_tty {
             return Format::Ndjson;
         }
-        match self.config.format {
-            Some(FormatSetting::Table) | None => Format::Table,
-            Some(FormatSetting::Ndjson) => Format::Ndjson,
-            Some(FormatSetting::Json) => Format::Json,
-            Some(FormatSetting::Csv) => Format::Csv,
-        }
+        self.config.format.unwrap_or(Format::Table)
     }
 
     /// Whether to colour: `--color` first, then the configuration's `color`, then
@@ -203,12 +190,7 @@ impl Ctx {
     #[must_use]
     pub fn colour(&self, flag: Option<ColorChoice>) -> bool {
         let set = |name| self.var(name).is_some_and(|v| v != "0");
-        let configured = self.config.color.map(|color| match color {
-            ColorSetting::Auto => ColorChoice::Auto,
-            ColorSetting::Always => ColorChoice::Always,
-            ColorSetting::Never => ColorChoice::Never,
-        });
-        match flag.or(configured).unwrap_or_default() {
+        match flag.or(self.config.color).unwrap_or_default() {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto if set("CLICOLOR_FORCE") => true,

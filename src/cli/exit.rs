@@ -102,7 +102,7 @@ fn early_language() {
         });
     let flag = named
         .flatten()
-        .and_then(|value| super::common::LangArg::from_str(&value, true).ok());
+        .and_then(|value| crate::i18n::Lang::from_str(&value, true).ok());
     let config = super::common::ConfigArgs {
         config: None,
         lang: flag,

@@ -4,7 +4,6 @@
 //! otherwise. Exit: 0, or 2 when no socket source could be read.
 
 use anyhow::Context as _;
-use clap::ValueEnum;
 
 use super::common::{ConfigArgs, Ctx, OutputArgs, SocketArgs};
 use super::exit::{Exit, Stage};
@@ -40,7 +39,7 @@ pub struct Args {
     pub where_: Option<String>,
     /// Sort by this column (unknown values last) [default: port].
     #[arg(long, value_enum, value_name = "COLUMN")]
-    pub sort: Option<SortArg>,
+    pub sort: Option<SortKey>,
     /// Reverse the sort order.
     #[arg(long, short = 'r')]
     pub reverse: bool,
@@ -52,19 +51,6 @@ pub struct Args {
     pub config: ConfigArgs,
 }
 
-/// `--sort` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-#[allow(missing_docs)]
-pub enum SortArg {
-    Port,
-    Proto,
-    State,
-    Pid,
-    Process,
-    User,
-    Service,
-}
-
 impl Stage for Args {
     const NAME: &'static str = "scan";
 
@@ -73,7 +59,7 @@ impl Stage for Args {
         let mut options = Options::default()
             .with_scan(self.sockets.options())
             .with_config(ctx.config.clone())
-            .sorted_by(self.sort_key(), self.reverse);
+            .sorted_by(self.sort.unwrap_or(SortKey::Port), self.reverse);
         if let Some(text) = self.where_.as_deref() {
             options = options.with_filter(query::parse(text)?);
         }
@@ -104,19 +90,5 @@ impl Stage for Args {
             }
         }
         Ok(Exit::Success)
-    }
-}
-
-impl Args {
-    fn sort_key(&self) -> SortKey {
-        match self.sort.unwrap_or(SortArg::Port) {
-            SortArg::Port => SortKey::Port,
-            SortArg::Proto => SortKey::Proto,
-            SortArg::State => SortKey::State,
-            SortArg::Pid => SortKey::Pid,
-            SortArg::Process => SortKey::Process,
-            SortArg::User => SortKey::User,
-            SortArg::Service => SortKey::Service,
-        }
     }
 }

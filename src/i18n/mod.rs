@@ -17,15 +17,17 @@ mod zh;
 use std::fmt::Display;
 use std::sync::atomic::{AtomicU8, Ordering};
 
-/// A language prt speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// A language prt speaks: `--lang` and the configuration's `lang` (one enum for both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Lang {
-    /// English (the default).
+    /// English.
     #[default]
     En,
-    /// Russian.
+    /// Русский.
     Ru,
-    /// Chinese (simplified).
+    /// 中文.
     Zh,
 }
 

@@ -28,13 +28,15 @@ use crate::model::PortEntry;
 use crate::raw::RawRecord;
 pub use style::Style;
 
-/// An output format of `--format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An output format: `--format` and the configuration's `format` (one enum for both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Format {
-    /// An aligned table for people.
+    /// Aligned columns for people (the default on a terminal).
     #[cfg(feature = "table")]
     Table,
-    /// One JSON object per line.
+    /// One JSON object per line (the default in a pipe).
     Ndjson,
     /// One JSON array.
     Json,

@@ -22,18 +22,36 @@ use std::path::PathBuf;
 
 use crate::model::{PortEntry, Proto, State};
 
-/// Where the socket list comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Where the socket list comes from (`--backend`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Backend {
-    /// Netlink sock_diag, falling back to `/proc/net` for any protocol and family netlink
-    /// cannot dump (no `CONFIG_INET_DIAG`, module not loadable, seccomp).
-    #[default]
+    /// Netlink sock_diag, like ss.
     Netlink,
-    /// `/proc/net/{tcp,tcp6,udp,udp6}` only.
+    /// /proc/net/{tcp,tcp6,udp,udp6}.
     Proc,
-    /// `lsof -F` and `ps` (the macOS backend; on Linux, for comparison): only sockets some
-    /// process holds.
+    /// lsof -F and one ps call.
     Lsof,
+}
+
+impl Backend {
+    /// netlink on Linux (falling back to `/proc/net` for any protocol and family netlink
+    /// cannot dump: no `CONFIG_INET_DIAG`, seccomp), lsof elsewhere (macOS: only sockets
+    /// some process holds).
+    #[must_use]
+    pub const fn for_platform() -> Backend {
+        if cfg!(target_os = "linux") {
+            Backend::Netlink
+        } else {
+            Backend::Lsof
+        }
+    }
+}
+
+impl Default for Backend {
+    fn default() -> Self {
+        Backend::for_platform()
+    }
 }
 
 /// Address families to include.
@@ -429,8 +447,9 @@ fn count_hidden_owners(entries: &[PortEntry]) -> usize {
         .count()
 }
 
-/// A column to sort scan results by.
+/// A column to sort scan results by (`--sort`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum SortKey {
     /// Local port, then protocol and addresses.
     Port,

@@ -1,7 +1,8 @@
 //! Unit tests of `ctx`.
 
 use super::*;
-use crate::cli::args::FormatArg;
+use crate::config::ColorChoice;
+use crate::i18n::Lang;
 
 #[test]
 fn colour_precedence() {
@@ -14,7 +15,7 @@ fn colour_precedence() {
     let mut tty = Ctx::detached("t", &[("NO_COLOR", "1")]);
     tty.stdout_tty = true;
     assert!(!tty.colour(None));
-    tty.config.color = Some(ColorSetting::Always);
+    tty.config.color = Some(ColorChoice::Always);
     assert!(tty.colour(None), "the configuration beats NO_COLOR");
     assert!(!tty.colour(Some(ColorChoice::Never)), "the flag beats both");
     let mut tty = Ctx::detached("t", &[("NO_COLOR", "")]);
@@ -26,7 +27,7 @@ fn colour_precedence() {
 fn language_precedence() {
     let flag = ConfigArgs {
         config: None,
-        lang: Some(LangArg::Zh),
+        lang: Some(Lang::Zh),
     };
     let none = ConfigArgs::default();
     let all = [
@@ -37,7 +38,7 @@ fn language_precedence() {
     assert_eq!(Ctx::detached("t", &all).language(&flag), Lang::Zh);
     assert_eq!(Ctx::detached("t", &all).language(&none), Lang::Ru);
     let mut configured = Ctx::detached("t", &all[1..]);
-    configured.config.lang = Some(LangSetting::Ru);
+    configured.config.lang = Some(Lang::Ru);
     assert_eq!(configured.language(&none), Lang::Ru, "config before locale");
     assert_eq!(Ctx::detached("t", &all[1..]).language(&none), Lang::Zh);
     assert_eq!(
@@ -87,11 +88,11 @@ fn format_defaults_by_destination() {
     ctx.stdout_tty = true;
     assert_eq!(ctx.format(&OutputArgs::default()), Format::Table);
     let csv = OutputArgs {
-        format: Some(FormatArg::Csv),
+        format: Some(Format::Csv),
         ..OutputArgs::default()
     };
     assert_eq!(ctx.format(&csv), Format::Csv);
-    ctx.config.format = Some(FormatSetting::Json);
+    ctx.config.format = Some(Format::Json);
     assert_eq!(ctx.format(&OutputArgs::default()), Format::Json);
     assert_eq!(ctx.format(&csv), Format::Csv);
 }
@@ -100,15 +101,15 @@ fn format_defaults_by_destination() {
 fn the_configured_format_is_for_the_terminal_only() {
     // See: issue 14
     let mut ctx = Ctx::detached("t", &[]);
-    ctx.config.format = Some(FormatSetting::Table);
+    ctx.config.format = Some(Format::Table);
     assert_eq!(ctx.format(&OutputArgs::default()), Format::Ndjson);
     let table = OutputArgs {
-        format: Some(FormatArg::Table),
+        format: Some(Format::Table),
         ..OutputArgs::default()
     };
     assert_eq!(ctx.format(&table), Format::Table, "the flag still wins");
     ctx.stdout_tty = true;
     assert_eq!(ctx.format(&OutputArgs::default()), Format::Table);
-    ctx.config.format = Some(FormatSetting::Ndjson);
+    ctx.config.format = Some(Format::Ndjson);
     assert_eq!(ctx.format(&OutputArgs::default()), Format::Ndjson);
 }
