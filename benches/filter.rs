@@ -166,6 +166,7 @@ fn write_records(path: &Path, count: usize) -> u64 {
             interface: None,
             recv_q: Some(0),
             send_q: Some(0),
+            traffic: None,
         };
         serde_json::to_writer(&mut out, &entry).expect("write");
         out.write_all(b"\n").expect("write");

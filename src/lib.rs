@@ -19,3 +19,4 @@ pub mod raw;
 pub mod scan;
 pub mod suggest;
 pub mod track;
+pub mod traffic;

@@ -146,6 +146,7 @@ impl Tracker {
                     first_seen,
                     seq,
                     ts: now,
+                    rates: None,
                 },
                 state_changed,
                 owners_changed,
@@ -160,6 +161,7 @@ impl Tracker {
                 first_seen: before.first_seen,
                 seq,
                 ts: now,
+                rates: None,
             };
             self.gone.push((now, record.clone()));
             changes.push(Change {
@@ -323,6 +325,7 @@ mod tests {
             interface: None,
             recv_q: Some(0),
             send_q: Some(0),
+            traffic: None,
         }
     }
 

@@ -15,6 +15,7 @@ pub mod results;
 pub mod sanitize;
 pub mod style;
 pub mod table;
+pub mod traffic;
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
