@@ -18,4 +18,5 @@ mod i18n;
 mod kill;
 mod pipeline;
 mod scan;
+mod traffic;
 mod watch;
