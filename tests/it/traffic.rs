@@ -454,3 +454,60 @@ while True:
         .expect("the idle process is listed");
     assert!(idle_row > 2, "{last:#?}");
 }
+
+#[test]
+fn the_counters_are_in_the_schema_and_in_csv_columns() {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let (mut server, _) = listener.accept().expect("accept");
+    client.write_all(&[1; 12_345]).expect("send");
+    server.read_exact(&mut [0; 12_345]).expect("receive");
+    let client_port = client.local_addr().expect("addr").port();
+
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/port-entry.schema.json");
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("schema")).expect("valid JSON");
+    let entry = &schema["$defs"]["PortEntry"];
+    let mut documented: Vec<&str> = entry["required"]
+        .as_array()
+        .expect("required")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let traffic = ["bytes_sent", "bytes_received", "retrans", "rtt_us"];
+    for field in traffic {
+        assert!(entry["properties"][field].is_object(), "{field} documented");
+        assert!(
+            entry["dependentRequired"][field].is_array(),
+            "{field} comes with the others"
+        );
+    }
+    documented.extend(traffic);
+    let records = ndjson(&run_ok(prt().args(["scan", "-t", "--traffic"])));
+    let record = connection(&records, port, client_port).expect("the server end");
+    let fields: Vec<&str> = record
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(fields, documented, "every field, in wire order");
+    assert_eq!(record["bytes_received"], 12_345);
+
+    let csv = run_ok(prt().args(["scan", "-t", "--traffic", "--format", "csv"]));
+    let mut lines = csv.lines();
+    let header = lines.next().expect("header");
+    assert!(
+        header.ends_with(",recv_q,send_q,bytes_sent,bytes_received,retrans,rtt_us"),
+        "{header}"
+    );
+    let row = lines
+        .find(|line| line.contains(&format!(",{port},127.0.0.1,{client_port},ESTABLISHED,")))
+        .expect("the server end's row");
+    let cells: Vec<&str> = row.rsplitn(5, ',').collect();
+    // rtt_us, retrans, bytes_received, bytes_sent (from the end): plain numbers.
+    assert_eq!(cells[2], "12345", "{row}");
+    assert!(cells[0].parse::<u64>().is_ok(), "{row}");
+}
