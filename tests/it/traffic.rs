@@ -233,6 +233,32 @@ fn nobody_reads_the_counters_of_its_own_and_of_roots_sockets() {
     let own = connection(&records, sender_port, port).expect("listed");
     assert_eq!(own["pid"], sending.pid(), "its own process: {own}");
 
+    // Per process, root's hidden sockets are grouped under uid 0; its own under its pid.
+    let groups = ndjson(&run_ok(nobody_prt().args([
+        "watch",
+        "-t",
+        "--traffic",
+        "--by",
+        "process",
+        "--count",
+        "1",
+    ])));
+    let hidden = groups
+        .iter()
+        .find(|g| g["pid"].is_null() && g["uid"] == 0)
+        .expect("root's sockets, grouped by uid");
+    // Other root connections (other tests') may add to the group, never take from it.
+    assert!(
+        hidden["bytes_received"].as_u64().expect("a number") >= SIZE * 99 / 100,
+        "{hidden}"
+    );
+    let own = groups
+        .iter()
+        .find(|g| g["pid"] == sending.pid())
+        .expect("its own process's group");
+    assert!(within(&own["bytes_sent"], SIZE, 0.01), "{own}");
+    assert_eq!(own["connections"], 1);
+
     // And root sees the same counters, with both processes.
     let records = scan_after_the_transfer(&mut prt, sender_port, port);
     assert_both_ends(&records, port, sender_port);
