@@ -89,6 +89,7 @@ impl Stage for Args {
         scan::sort(&mut entries, self.sort_key(), self.reverse);
 
         let mut table = ctx.table_options(self.output.color);
+        table.traffic = self.traffic;
         if options.all_netns {
             let names = enricher.namespace_names(&result.namespaces.listed);
             table.netns_names = Some(Arc::new(names));

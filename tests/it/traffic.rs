@@ -536,4 +536,16 @@ fn the_counters_are_in_the_schema_and_in_csv_columns() {
     // rtt_us, retrans, bytes_received, bytes_sent (from the end): plain numbers.
     assert_eq!(cells[2], "12345", "{row}");
     assert!(cells[0].parse::<u64>().is_ok(), "{row}");
+
+    // A table says it in binary units.
+    let table = run_ok(prt().args(["scan", "-t", "--traffic", "--format", "table"]));
+    assert!(
+        table.lines().next().expect("heading").contains("TOTAL IN"),
+        "{table}"
+    );
+    let row = table
+        .lines()
+        .find(|line| line.contains(&format!("127.0.0.1:{port} ")) && line.contains("ESTAB"))
+        .expect("the server end's row");
+    assert!(row.contains("12.1 KiB"), "{row}");
 }
