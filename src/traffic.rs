@@ -54,7 +54,9 @@ impl Meter {
             }
             let identity = Identity::of(&record.entry);
             let rates = match self.last.get(&identity) {
-                Some(&(before, previous)) => rates_between(previous, traffic, at - before),
+                Some(&(before, previous)) => {
+                    rates_between(previous, traffic, at.saturating_duration_since(before))
+                }
                 None => Rates::default(),
             };
             record.rates = Some(rates);
