@@ -123,6 +123,17 @@ fn enrichment_cost(runs: usize) {
 /// What `--traffic` costs: the TCP dump with and without counters (library, interleaved),
 /// then the programs, with peak RSS.
 fn traffic_cost(prt: &str, runs: usize) {
+    dump_cost(runs);
+    programs_cost(prt, runs);
+}
+
+/// Without netlink (macOS) there is no dump to compare.
+#[cfg(not(target_os = "linux"))]
+fn dump_cost(_: usize) {}
+
+/// The sock_diag dump of TCP with and without `tcp_info`, interleaved, in this process.
+#[cfg(target_os = "linux")]
+fn dump_cost(runs: usize) {
     use prt::model::Proto;
     use prt::scan::Family;
     use prt::scan::netlink::{Request, dump};
@@ -157,6 +168,10 @@ fn traffic_cost(prt: &str, runs: usize) {
         counted.as_secs_f64() * 1e3,
         (counted.as_secs_f64() / plain.as_secs_f64() - 1.0) * 100.0
     );
+}
+
+/// `prt scan -t` with and without `--traffic` next to `ss -tn` and `ss -tin`, with peak RSS.
+fn programs_cost(prt: &str, runs: usize) {
     let commands: [(&str, Vec<&str>); 4] = [
         ("ss -tnH", vec!["ss", "-tnH"]),
         ("ss -tinH (tcp_info)", vec!["ss", "-tinH"]),
