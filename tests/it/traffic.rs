@@ -273,8 +273,9 @@ fn a_paced_transfer_has_the_rate_it_was_paced_at() {
     const RATE: u64 = 4_000_000;
     let mut receiving = Helper::start(&[], &receiver("127.0.0.1"));
     let port: u16 = receiving.line().parse().expect("a port");
-    // Long enough for both watches below (about 4 s each).
-    let mut sending = Helper::start(&[], &sender("127.0.0.1", port, RATE * 12, Some(RATE)));
+    // Long enough for the watches below (about 4 s each). Scans 2 s apart: a helper that
+    // the machine's load stalls for a moment catches up on its schedule within the window.
+    let mut sending = Helper::start(&[], &sender("127.0.0.1", port, RATE * 16, Some(RATE)));
     let sender_port: u16 = sending.line().parse().expect("a port");
 
     let watch = |count: &str, extra: &[&str]| -> Vec<Value> {
@@ -285,7 +286,7 @@ fn a_paced_transfer_has_the_rate_it_was_paced_at() {
                     "-t",
                     "--traffic",
                     "--interval",
-                    "1s",
+                    "2s",
                     "--count",
                     count,
                 ])
@@ -293,7 +294,7 @@ fn a_paced_transfer_has_the_rate_it_was_paced_at() {
         );
         ndjson(&output)
     };
-    let records = watch("4", &["--full", "--ndjson"]);
+    let records = watch("3", &["--full", "--ndjson"]);
     for (local, remote, field) in [
         (sender_port, port, "rate_sent"),
         (port, sender_port, "rate_received"),
@@ -307,7 +308,7 @@ fn a_paced_transfer_has_the_rate_it_was_paced_at() {
             })
             .map(|r| &r[field])
             .collect();
-        assert_eq!(rates.len(), 4, "one record per scan: {rates:?}");
+        assert_eq!(rates.len(), 3, "one record per scan: {rates:?}");
         assert!(rates[0].is_null(), "no rate on the first observation");
         for rate in &rates[1..] {
             assert!(
@@ -318,12 +319,12 @@ fn a_paced_transfer_has_the_rate_it_was_paced_at() {
     }
 
     // The same transfer per process, in a pipe: one record per process per scan.
-    let groups = watch("4", &["--by", "process"]);
+    let groups = watch("3", &["--by", "process"]);
     let senders: Vec<&Value> = groups
         .iter()
         .filter(|g| g["pid"] == sending.pid())
         .collect();
-    assert_eq!(senders.len(), 4, "{groups:?}");
+    assert_eq!(senders.len(), 3, "{groups:?}");
     for group in &senders {
         assert_eq!(group["by"], "process");
         assert_eq!(group["connections"], 1);
