@@ -9,6 +9,11 @@
 //! over 20 processes — the shape of a busy server. It then runs each command in turn
 //! (interleaved, so drift in machine load hits all alike), output to /dev/null, and prints
 //! the median wall time and the ratio to `ss` measured in the same run.
+//!
+//! Then the cost of `--traffic` (issue 18): the sock_diag dump of TCP with and without
+//! `INET_DIAG_INFO`, in this process (what the flag adds to the kernel's and the parser's
+//! work), and the whole program with and without it next to `ss -tn` and `ss -tin` (which
+//! prints the same counters), each with its peak RSS.
 
 #![allow(
     clippy::print_stdout,
@@ -28,7 +33,7 @@ use support::Holders;
 const HOLDERS: usize = 20;
 
 fn main() {
-    if support::hold_if_asked() {
+    if support::hold_if_asked() || probe_if_asked() {
         return;
     }
     let sizes: Vec<usize> = std::env::var("PRT_BENCH_SOCKETS")
@@ -74,6 +79,7 @@ fn main() {
             }
         }
         enrichment_cost(runs);
+        traffic_cost(prt, runs);
         let prt_lines = count_lines(Command::new(prt).args(["scan", "--format", "ndjson"]));
         let ss_lines = count_lines(Command::new("ss").arg("-tunapH"));
         println!("records: prt {prt_lines}, ss {ss_lines}");
@@ -112,6 +118,154 @@ fn enrichment_cost(runs: usize) {
         alone.as_secs_f64() * 1e3,
         (enriched.as_secs_f64() / bare.as_secs_f64() - 1.0) * 100.0
     );
+}
+
+/// What `--traffic` costs: the TCP dump with and without counters (library, interleaved),
+/// then the programs, with peak RSS.
+fn traffic_cost(prt: &str, runs: usize) {
+    dump_cost(runs);
+    programs_cost(prt, runs);
+}
+
+/// Without netlink (macOS) there is no dump to compare.
+#[cfg(not(target_os = "linux"))]
+fn dump_cost(_: usize) {}
+
+/// The sock_diag dump of TCP with and without `tcp_info`, interleaved, in this process.
+#[cfg(target_os = "linux")]
+fn dump_cost(runs: usize) {
+    use prt::model::Proto;
+    use prt::scan::Family;
+    use prt::scan::netlink::{Request, dump};
+    let dump_all = |counters: bool| {
+        let mut sockets = Vec::new();
+        let start = Instant::now();
+        for family in [Family::V4, Family::V6] {
+            let request = Request {
+                proto: Proto::Tcp,
+                family,
+                listening_only: false,
+                counters,
+            };
+            dump(request, &mut sockets).expect("sock_diag dump");
+        }
+        (start.elapsed(), sockets.len())
+    };
+    let (mut plain, mut counted, mut sockets) = (Vec::new(), Vec::new(), 0);
+    for round in 0..=runs * 3 {
+        let (without, _) = dump_all(false);
+        let (with, listed) = dump_all(true);
+        if round > 0 {
+            plain.push(without);
+            counted.push(with);
+            sockets = listed;
+        }
+    }
+    let (plain, counted) = (median(plain), median(counted));
+    println!(
+        "TCP dump of {sockets} sockets: {:.2} ms plain, {:.2} ms with tcp_info: --traffic adds {:+.1}% to the dump",
+        plain.as_secs_f64() * 1e3,
+        counted.as_secs_f64() * 1e3,
+        (counted.as_secs_f64() / plain.as_secs_f64() - 1.0) * 100.0
+    );
+}
+
+/// `prt scan -t` with and without `--traffic` next to `ss -tn` and `ss -tin`, with peak RSS.
+fn programs_cost(prt: &str, runs: usize) {
+    let commands: [(&str, Vec<&str>); 4] = [
+        ("ss -tnH", vec!["ss", "-tnH"]),
+        ("ss -tinH (tcp_info)", vec!["ss", "-tinH"]),
+        ("prt scan -t", vec![prt, "scan", "-t", "--format", "ndjson"]),
+        (
+            "prt scan -t --traffic",
+            vec![prt, "scan", "-t", "--traffic", "--format", "ndjson"],
+        ),
+    ];
+    let mut samples: Vec<Vec<(Duration, u64)>> = vec![Vec::new(); commands.len()];
+    for round in 0..=runs {
+        for (index, (_, argv)) in commands.iter().enumerate() {
+            if let Some(sample) = run_with_rss(argv)
+                && round > 0
+            {
+                samples[index].push(sample);
+            }
+        }
+    }
+    let medians: Vec<Option<(Duration, u64)>> = samples
+        .into_iter()
+        .map(|mut s| {
+            s.sort();
+            s.get(s.len() / 2).copied()
+        })
+        .collect();
+    let reference = medians[1].map_or(Duration::MAX, |(time, _)| time);
+    for ((label, _), median) in commands.iter().zip(&medians) {
+        match median {
+            Some((time, rss)) => println!(
+                "{label:<28} {:>9.1} ms   {:>5.2}x ss -tin   peak RSS {:>6} KiB",
+                time.as_secs_f64() * 1e3,
+                time.as_secs_f64() / reference.as_secs_f64(),
+                rss
+            ),
+            None => println!("{label:<28} not available"),
+        }
+    }
+}
+
+/// Set to run as the probe of [`run_with_rss`].
+const PROBE_ENV: &str = "PRT_BENCH_RSS_PROBE";
+
+/// Runs `argv` with output to /dev/null: its wall time and peak RSS (KiB), `None` when it
+/// could not run or failed.
+///
+/// Measured by a probe (this executable re-run, small when it starts) that spawns the
+/// command and reads its rusage: a child forked from this benchmark, which holds every
+/// scanned record, would count this process's memory as its own peak.
+fn run_with_rss(argv: &[&str]) -> Option<(Duration, u64)> {
+    let output = Command::new(std::env::current_exe().ok()?)
+        .env(PROBE_ENV, "1")
+        .args(argv)
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8(output.stdout).ok()?;
+    let (nanos, rss) = text.trim().split_once(' ')?;
+    Some((Duration::from_nanos(nanos.parse().ok()?), rss.parse().ok()?))
+}
+
+/// As the probe: runs the command given as arguments and prints its wall time in
+/// nanoseconds and its peak RSS in KiB; prints nothing when it failed.
+fn probe_if_asked() -> bool {
+    use std::os::unix::process::ExitStatusExt as _;
+    if std::env::var_os(PROBE_ENV).is_none() {
+        return false;
+    }
+    let command: Vec<String> = std::env::args().skip(1).collect();
+    let Some((program, args)) = command.split_first() else {
+        return true;
+    };
+    let start = Instant::now();
+    let Ok(child) = Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        return true;
+    };
+    let mut status = 0;
+    // SAFETY: wait4 on our own child, filling a local rusage; the child is reaped here and
+    // its `Child` handle is not waited on again.
+    let (reaped, usage) = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        let reaped = libc::wait4(child.id() as i32, &raw mut status, 0, &raw mut usage);
+        (reaped, usage)
+    };
+    let elapsed = start.elapsed();
+    if reaped > 0 && std::process::ExitStatus::from_raw(status).success() {
+        println!("{} {}", elapsed.as_nanos(), usage.ru_maxrss);
+    }
+    true
 }
 
 fn median(mut times: Vec<Duration>) -> Duration {

@@ -497,7 +497,7 @@ _prt() {
             return 0
             ;;
         prt__subcmd__scan)
-            opts="-t -u -l -4 -6 -n -p -a -r -h -V --tcp --udp --listen --ipv4 --ipv6 --all-netns --backend --numeric --processes --all --where --sort --reverse --format --color --config --lang --help --version"
+            opts="-t -u -l -4 -6 -n -p -a -r -h -V --tcp --udp --listen --ipv4 --ipv6 --all-netns --backend --numeric --processes --all --where --sort --reverse --traffic --format --color --config --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -539,7 +539,7 @@ _prt() {
             return 0
             ;;
         prt__subcmd__watch)
-            opts="-t -u -l -4 -6 -n -p -a -i -c -h -V --tcp --udp --listen --ipv4 --ipv6 --all-netns --backend --numeric --processes --all --interval --count --ndjson --full --where --color --config --lang --help --version"
+            opts="-t -u -l -4 -6 -n -p -a -i -c -h -V --tcp --udp --listen --ipv4 --ipv6 --all-netns --backend --numeric --processes --all --interval --count --ndjson --full --where --traffic --by --color --config --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -567,6 +567,10 @@ _prt() {
                     ;;
                 --where)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --by)
+                    COMPREPLY=($(compgen -W "process remote" -- "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -68,6 +68,7 @@ complete -c prt -n "__fish_prt_using_subcommand scan" -s n -l numeric -d 'Accept
 complete -c prt -n "__fish_prt_using_subcommand scan" -s p -l processes -d 'Accepted as in ss: prt always shows the owning processes'
 complete -c prt -n "__fish_prt_using_subcommand scan" -s a -l all -d 'Accepted as in ss: every socket is prt\'s default (-l narrows to listeners)'
 complete -c prt -n "__fish_prt_using_subcommand scan" -s r -l reverse -d 'Reverse the sort order'
+complete -c prt -n "__fish_prt_using_subcommand scan" -l traffic -d 'TCP counters in every record: bytes_sent, bytes_received, retrans, rtt_us (null for UDP and sockets without them). The dump takes about 15% longer with them, so they are off unless asked'
 complete -c prt -n "__fish_prt_using_subcommand scan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c prt -n "__fish_prt_using_subcommand scan" -s V -l version -d 'Print version'
 complete -c prt -n "__fish_prt_using_subcommand filter" -l format -d 'Output format [default: table on a terminal (or the configuration\'s format there), ndjson otherwise]' -r -f -a "table\t'Aligned columns for people (the default on a terminal)'
@@ -93,6 +94,8 @@ lsof\t'lsof -F and one ps call'"
 complete -c prt -n "__fish_prt_using_subcommand watch" -s i -l interval -d 'Time between scans: 500ms, 2s, 1m [default: the configuration\'s interval, else 2s]' -r
 complete -c prt -n "__fish_prt_using_subcommand watch" -s c -l count -d 'Stop after this many scans' -r
 complete -c prt -n "__fish_prt_using_subcommand watch" -l where -d 'Only the sockets that match this filter expression (see `prt filter --help`)' -r
+complete -c prt -n "__fish_prt_using_subcommand watch" -l by -d 'Traffic per process (sockets whose owner is hidden: per uid) or per remote address, busiest first: a live table on a terminal, one record per group per scan otherwise. Implies --traffic' -r -f -a "process\t'The owning process'
+remote\t'The remote address'"
 complete -c prt -n "__fish_prt_using_subcommand watch" -l color -d 'When to colour the live table [default: auto]' -r -f -a "auto\t'Colour when writing a table to a terminal, unless NO_COLOR is set'
 always\t'Always colour (also CLICOLOR_FORCE=1)'
 never\t'Never colour'"
@@ -111,6 +114,7 @@ complete -c prt -n "__fish_prt_using_subcommand watch" -s p -l processes -d 'Acc
 complete -c prt -n "__fish_prt_using_subcommand watch" -s a -l all -d 'Accepted as in ss: every socket is prt\'s default (-l narrows to listeners)'
 complete -c prt -n "__fish_prt_using_subcommand watch" -l ndjson -d 'Write the NDJSON changelog, even on a terminal'
 complete -c prt -n "__fish_prt_using_subcommand watch" -l full -d 'In the changelog, every socket on every scan, not only changes'
+complete -c prt -n "__fish_prt_using_subcommand watch" -l traffic -d 'TCP counters in every record (bytes_sent, bytes_received, retrans, rtt_us) and bytes per second since the previous scan (rate_sent, rate_received). On a terminal it shows the per-process view (--by process) unless --ndjson is given'
 complete -c prt -n "__fish_prt_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c prt -n "__fish_prt_using_subcommand watch" -s V -l version -d 'Print version'
 complete -c prt -n "__fish_prt_using_subcommand alert" -l rules -d 'Rules from this TOML file (its alerts tables, as in the configuration file)' -r -F

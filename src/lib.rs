@@ -87,3 +87,4 @@ pub mod session;
 pub mod suggest;
 pub mod sys;
 pub mod track;
+pub mod traffic;

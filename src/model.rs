@@ -245,6 +245,49 @@ pub struct PortEntry {
     pub recv_q: Option<u64>,
     /// Bytes waiting to be sent (not yet acknowledged); for a listener, its backlog limit.
     pub send_q: Option<u64>,
+    /// TCP counters (`--traffic` only): absent from the record when not asked for, their
+    /// fields null where the kernel has none (UDP, TIME_WAIT, request sockets).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<Traffic>,
+}
+
+/// A TCP socket's lifetime counters from the kernel's `tcp_info` (sock_diag
+/// `INET_DIAG_INFO`), readable for every user's sockets without privileges.
+///
+/// The four fields come and go together: a record has all of them or none (deserializing
+/// needs all four, so a record without them reads back as `traffic: None`).
+/// Each field is null when the socket has no `tcp_info` (UDP, TIME_WAIT, request sockets,
+/// the `/proc/net` and lsof sources) or the kernel's `tcp_info` is too short to hold it
+/// (`bytes_sent` needs Linux 4.1, `bytes_received` 4.2). A gone record of a watch carries the
+/// last counters observed, so a closed connection's transfer is not lost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Traffic {
+    /// Payload bytes the peer acknowledged (`tcpi_bytes_acked`): what was delivered, not
+    /// counting retransmissions.
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub bytes_sent: Option<u64>,
+    /// Payload bytes received in order (`tcpi_bytes_received`).
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub bytes_received: Option<u64>,
+    /// Segments retransmitted over the connection's life (`tcpi_total_retrans`).
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub retrans: Option<u64>,
+    /// Smoothed round-trip time in microseconds (`tcpi_rtt`).
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub rtt_us: Option<u64>,
+}
+
+/// Bytes per second of one socket between two observations of a watch (`--traffic`).
+///
+/// Null on a socket's first observation, and where either observation lacks the counter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rates {
+    /// `bytes_sent` gained per second of real time elapsed between the two dumps.
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub rate_sent: Option<u64>,
+    /// `bytes_received` gained per second of real time elapsed between the two dumps.
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub rate_received: Option<u64>,
 }
 
 impl PortEntry {
@@ -276,6 +319,7 @@ impl PortEntry {
             interface: None,
             recv_q: None,
             send_q: None,
+            traffic: None,
         }
     }
 }
@@ -349,6 +393,9 @@ pub struct TrackedEntry {
     pub seq: u64,
     /// Time of that scan.
     pub ts: Timestamp,
+    /// With `--traffic`: bytes per second since the previous scan; absent otherwise.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub rates: Option<Rates>,
 }
 
 /// A point in time, written as RFC 3339 UTC: `2026-11-22T09:30:00Z` when it falls on a
@@ -525,6 +572,7 @@ mod tests {
             interface: None,
             recv_q: Some(0),
             send_q: Some(128),
+            traffic: None,
         }
     }
 
@@ -547,6 +595,7 @@ mod tests {
             first_seen: Timestamp::from_unix(0),
             seq: 3,
             ts: Timestamp::from_unix(86_400),
+            rates: None,
         };
         let json = serde_json::to_string(&tracked).expect("serializes");
         assert!(json.ends_with(

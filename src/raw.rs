@@ -50,11 +50,19 @@ pub enum Key {
     Seq,
     Ts,
     Alerts,
+    // The TCP counters of `--traffic` (issue 18): on the wire after `send_q` (and a watch's
+    // rates after `ts`), listed last here so the slots of the older keys stay where they were.
+    BytesSent,
+    BytesReceived,
+    Retrans,
+    RttUs,
+    RateSent,
+    RateReceived,
 }
 
 impl Key {
-    /// Every key, in wire order.
-    pub const ALL: [Key; 27] = [
+    /// Every key, in wire order (the traffic counters last: see [`Key::BytesSent`]).
+    pub const ALL: [Key; 33] = [
         Key::Proto,
         Key::LocalAddr,
         Key::LocalPort,
@@ -82,6 +90,12 @@ impl Key {
         Key::Seq,
         Key::Ts,
         Key::Alerts,
+        Key::BytesSent,
+        Key::BytesReceived,
+        Key::Retrans,
+        Key::RttUs,
+        Key::RateSent,
+        Key::RateReceived,
     ];
 
     /// The wire name.
@@ -115,6 +129,12 @@ impl Key {
             Key::Seq => "seq",
             Key::Ts => "ts",
             Key::Alerts => "alerts",
+            Key::BytesSent => "bytes_sent",
+            Key::BytesReceived => "bytes_received",
+            Key::Retrans => "retrans",
+            Key::RttUs => "rtt_us",
+            Key::RateSent => "rate_sent",
+            Key::RateReceived => "rate_received",
         }
     }
 
@@ -137,12 +157,18 @@ impl Key {
             (5, b'n', _) => Key::Netns,
             (6, b's', b'q') => Key::SendQ,
             (6, b's', _) => Key::Status,
+            (6, b'r', b's') => Key::RttUs,
             (6, b'r', _) => Key::RecvQ,
             (6, b'a', _) => Key::Alerts,
             (7, b'p', _) => Key::Process,
             (7, b'c', _) => Key::Cmdline,
             (7, b's', b'd') => Key::Started,
             (7, b's', _) => Key::Service,
+            (7, b'r', _) => Key::Retrans,
+            (9, b'r', _) => Key::RateSent,
+            (10, b'b', _) => Key::BytesSent,
+            (13, b'r', _) => Key::RateReceived,
+            (14, b'b', _) => Key::BytesReceived,
             (9, b'c', _) => Key::Container,
             (9, b'i', _) => Key::Interface,
             (10, b'l', b'r') => Key::LocalAddr,

@@ -19,6 +19,7 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use crate::config::Config;
 use crate::enrich::Enricher;
@@ -27,6 +28,7 @@ use crate::query::Query;
 use crate::scan::netns::Namespace;
 use crate::scan::{self, Family, NamespaceReport, Scan, ScanOptions, SortKey, incremental};
 use crate::track::{Change, Tracker};
+use crate::traffic::Meter;
 
 /// Seconds a gone socket stays in [`Tracker::retained_gone`] unless set otherwise.
 pub const DEFAULT_GONE_RETENTION_SECS: u64 = 5;
@@ -209,6 +211,7 @@ pub struct Session {
     scanner: incremental::Scanner,
     enricher: Enricher,
     tracker: Tracker,
+    meter: Meter,
     namespaces: Vec<Namespace>,
 }
 
@@ -220,13 +223,15 @@ impl Session {
             scanner: incremental::Scanner::new(options.scan.clone()),
             enricher: options.enricher(),
             tracker: Tracker::new(options.gone_retention_secs),
+            meter: Meter::new(),
             namespaces: Vec::new(),
             options,
         }
     }
 
     /// Scans now and compares with the previous refresh: the first refresh reports every
-    /// socket as `new`.
+    /// socket as `new`. With counters asked for (`ScanOptions::traffic`), each record's
+    /// `rates` are over the real time since the previous refresh saw the same socket.
     pub fn refresh(&mut self) -> Result<Refresh, scan::Error> {
         self.refresh_at(Timestamp::now())
     }
@@ -234,10 +239,16 @@ impl Session {
     /// [`Session::refresh`] with the clock given, for callers that pace and stamp ticks
     /// themselves.
     pub fn refresh_at(&mut self, now: Timestamp) -> Result<Refresh, scan::Error> {
+        // The dump is the scan's first step: rates are over the time between dumps, not
+        // the process walks that follow them.
+        let dumped_at = Instant::now();
         let scan = self.scanner.scan()?;
         let snapshot = present(scan, &mut self.enricher, &self.options);
         self.namespaces.clone_from(&snapshot.namespaces.listed);
-        let changes = self.tracker.observe(snapshot.entries, now);
+        let mut changes = self.tracker.observe(snapshot.entries, now);
+        if self.options.scan.traffic {
+            self.meter.observe(&mut changes, dumped_at);
+        }
         Ok(Refresh {
             changes,
             hidden_owners: snapshot.hidden_owners,

@@ -147,6 +147,7 @@ impl Tracker {
                     first_seen,
                     seq,
                     ts: now,
+                    rates: None,
                 },
                 state_changed,
                 owners_changed,
@@ -161,6 +162,7 @@ impl Tracker {
                 first_seen: before.first_seen,
                 seq,
                 ts: now,
+                rates: None,
             };
             self.gone.push((now, record.clone()));
             changes.push(Change {
@@ -324,6 +326,7 @@ mod tests {
             interface: None,
             recv_q: Some(0),
             send_q: Some(0),
+            traffic: None,
         }
     }
 

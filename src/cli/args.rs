@@ -79,6 +79,7 @@ impl SocketArgs {
             listening_only: self.listen,
             attribute: true,
             all_netns: self.all_netns,
+            traffic: false,
         }
     }
 }

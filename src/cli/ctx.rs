@@ -222,6 +222,7 @@ impl Ctx {
                 enabled: self.colour(color),
             },
             netns_names: None,
+            traffic: false,
         }
     }
 

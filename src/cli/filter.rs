@@ -37,7 +37,8 @@ pub const LANGUAGE: &[(&str, &str)] = &[
     (
         "port=22   port!=22   port>=1024   port<1024",
         "numbers: port (local), rport, pid, ppid, uid, inode, netns, recv_q, send_q\n\
-         (recv_q>0: unread data; on a listener, connections waiting to be accepted)",
+         (recv_q>0: unread data; on a listener, connections waiting to be accepted);\n\
+         with --traffic: bytes_sent, bytes_received, retrans, rtt_us, rate_sent, rate_received",
     ),
     ("port=8000..8999   8000..8999", "a range, inclusive"),
     (
@@ -90,7 +91,8 @@ pub const LANGUAGE_NOTES: &[&str] = &[
     "Fields and their other names: port (local_port, lport), rport (remote_port),\n\
      laddr (local, local_addr), raddr (remote, remote_addr), pid, ppid, uid, inode, netns,\n\
      recv_q, send_q, interface (iface, dev), user, process (comm), cmdline (cmd), state,\n\
-     proto (protocol), service, container, status, suspicious.",
+     proto (protocol), service, container, status, suspicious, bytes_sent, bytes_received,\n\
+     retrans, rtt_us (rtt), rate_sent, rate_received.",
     "A field that is null or missing fails every test except != and !~.",
     "Numbers, states, protocols, statuses and reason codes are checked: a mistake is an\n\
      error (exit status 2) that says where it is, never a filter that quietly matches\n\

@@ -8,7 +8,10 @@
 //! records — the first scan as `new`, then only `new`, `gone` and state changes (`--full`:
 //! every socket every scan) — flushed after each scan so the next stage sees it at once.
 //! Exit: 0, 2 on error, 128 + the signal's number when SIGINT (130) or SIGTERM (143) ended
-//! it, as a shell expects.
+//! it, as a shell expects. With `--traffic` records carry TCP counters and rates; `--by`
+//! groups them per process or remote address ([`by`]).
+
+mod by;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -30,6 +33,7 @@ use crate::query::{self, Query};
 use crate::scan::ScanOptions;
 use crate::session::{Options, Session};
 use crate::track::{Change, PortEvent, PortStatus, PortWatch, Tracker};
+use crate::traffic::GroupBy;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -37,7 +41,10 @@ Examples:
   prt watch --ndjson | prt filter new         each new socket as it appears
   prt watch --ndjson --interval 500ms --count 10 > changes.ndjson
   prt watch -tl --where 'port<1024'           privileged listeners only
-  prt watch 3000 8080                         UP/DOWN of two ports, a bell on each change";
+  prt watch 3000 8080                         UP/DOWN of two ports, a bell on each change
+  prt watch --traffic --by process            which process uses the network, live
+  prt watch --traffic --by remote --ndjson    bytes per remote host, one record each per scan
+  prt watch --traffic --full --ndjson | jq 'select(.rate_sent > 1e6)'";
 
 /// Seconds a gone socket stays in the live table.
 const GONE_RETENTION_SECS: u64 = 5;
@@ -67,12 +74,31 @@ pub struct Args {
     /// Only the sockets that match this filter expression (see `prt filter --help`).
     #[arg(long = "where", value_name = "EXPR")]
     pub where_: Option<String>,
+    /// TCP counters in every record (bytes_sent, bytes_received, retrans, rtt_us) and bytes
+    /// per second since the previous scan (rate_sent, rate_received). On a terminal it
+    /// shows the per-process view (--by process) unless --ndjson is given.
+    #[arg(long)]
+    pub traffic: bool,
+    /// Traffic per process (sockets whose owner is hidden: per uid) or per remote address,
+    /// busiest first: a live table on a terminal, one record per group per scan otherwise.
+    /// Implies --traffic.
+    #[arg(long, value_enum, value_name = "GROUP")]
+    pub by: Option<ByArg>,
     /// When to colour the live table [default: auto].
     #[arg(long, value_enum, value_name = "WHEN")]
     pub color: Option<ColorChoice>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub config: ConfigArgs,
+}
+
+/// `--by` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ByArg {
+    /// The owning process.
+    Process,
+    /// The remote address.
+    Remote,
 }
 
 /// The time between scans when neither the flag nor the configuration sets one.
@@ -89,8 +115,21 @@ impl Stage for Args {
         if !self.ports.is_empty() {
             return self.monitor(ctx, query, &mut ticks);
         }
-        let mut source = Source::new(self.sockets.options(), ctx, query);
-        if self.ndjson || !ctx.stdout_tty {
+        let live = !self.ndjson && ctx.stdout_tty;
+        let grouped = match self.by {
+            Some(ByArg::Process) => Some(GroupBy::Process),
+            Some(ByArg::Remote) => Some(GroupBy::Remote),
+            // The socket table has no rate columns: on a terminal, traffic is per process.
+            None if self.traffic && live => Some(GroupBy::Process),
+            None => None,
+        };
+        if let Some(grouped) = grouped {
+            return by::run(&self, ctx, query, &mut ticks, grouped);
+        }
+        let mut options = self.sockets.options();
+        options.traffic = self.traffic;
+        let mut source = Source::new(options, ctx, query);
+        if !live {
             let mut out = ctx.stdout();
             let mut buffer = Vec::with_capacity(512);
             while ticks.next() == Tick::Scan {

@@ -311,6 +311,7 @@ mod tests {
             interface: None,
             recv_q: None,
             send_q: None,
+            traffic: None,
         }
     }
 

@@ -197,5 +197,14 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::KillThread => "{0} is a thread of process {1}, not a process; give the process's pid",
         Msg::JsonNumberRange => "number out of range",
         Msg::JsonSurrogate => "unpaired surrogate in a \\u escape",
+        // Issue 18 (traffic).
+        Msg::HeadContainer => "CONTAINER",
+        Msg::HeadConns => "CONNS",
+        Msg::HeadRateIn => "RATE IN",
+        Msg::HeadRateOut => "RATE OUT",
+        Msg::HeadTotalIn => "TOTAL IN",
+        Msg::HeadTotalOut => "TOTAL OUT",
+        Msg::HiddenOwner => "(hidden, uid {0})",
+        Msg::TrafficHeader => "prt watch --traffic  {0}  scan {1}  {2} groups  every {3}",
     }
 }

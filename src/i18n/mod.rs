@@ -265,11 +265,23 @@ pub enum Msg {
     KillThread,
     JsonNumberRange,
     JsonSurrogate,
+    // Issue 18 (traffic): the per-process and per-remote view.
+    HeadContainer,
+    HeadConns,
+    HeadRateIn,
+    HeadRateOut,
+    HeadTotalIn,
+    HeadTotalOut,
+    /// A group of sockets whose process is hidden: its owner's uid {0}.
+    HiddenOwner,
+    /// The header of `prt watch --traffic --by`: time {0}, scan {1}, groups {2},
+    /// interval {3}.
+    TrafficHeader,
 }
 
 impl Msg {
     /// Every key, for the completeness test.
-    pub const ALL: [Msg; 165] = [
+    pub const ALL: [Msg; 173] = [
         Msg::HeadProto,
         Msg::HeadLocal,
         Msg::HeadRemote,
@@ -435,6 +447,14 @@ impl Msg {
         Msg::KillThread,
         Msg::JsonNumberRange,
         Msg::JsonSurrogate,
+        Msg::HeadContainer,
+        Msg::HeadConns,
+        Msg::HeadRateIn,
+        Msg::HeadRateOut,
+        Msg::HeadTotalIn,
+        Msg::HeadTotalOut,
+        Msg::HiddenOwner,
+        Msg::TrafficHeader,
     ];
 }
 

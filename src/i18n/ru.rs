@@ -199,5 +199,14 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::KillThread => "{0} — поток процесса {1}, а не процесс; укажите pid процесса",
         Msg::JsonNumberRange => "число вне допустимого диапазона",
         Msg::JsonSurrogate => "непарный суррогат в экранировании \\u",
+        // Issue 18 (traffic).
+        Msg::HeadContainer => "КОНТЕЙНЕР",
+        Msg::HeadConns => "СОЕД",
+        Msg::HeadRateIn => "ПРИЁМ/С",
+        Msg::HeadRateOut => "ПЕРЕДАЧА/С",
+        Msg::HeadTotalIn => "ПРИНЯТО",
+        Msg::HeadTotalOut => "ПЕРЕДАНО",
+        Msg::HiddenOwner => "(скрыт, uid {0})",
+        Msg::TrafficHeader => "prt watch --traffic  {0}  скан {1}  групп: {2}  каждые {3}",
     }
 }

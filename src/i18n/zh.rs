@@ -181,5 +181,14 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::KillThread => "{0} 是进程 {1} 的线程，不是进程；请给出进程的 pid",
         Msg::JsonNumberRange => "数字超出范围",
         Msg::JsonSurrogate => "\\u 转义中有未配对的代理项",
+        // Issue 18 (traffic).
+        Msg::HeadContainer => "容器",
+        Msg::HeadConns => "连接数",
+        Msg::HeadRateIn => "接收速率",
+        Msg::HeadRateOut => "发送速率",
+        Msg::HeadTotalIn => "接收总量",
+        Msg::HeadTotalOut => "发送总量",
+        Msg::HiddenOwner => "（隐藏，uid {0}）",
+        Msg::TrafficHeader => "prt watch --traffic  {0}  第 {1} 次扫描  {2} 组  每 {3}",
     }
 }

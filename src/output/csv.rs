@@ -41,6 +41,10 @@ pub const HEADER: [&str; 22] = [
     "send_q",
 ];
 
+/// The columns of the TCP counters (`--traffic`), after [`HEADER`] when the first record
+/// has them.
+pub const TRAFFIC: [&str; 4] = ["bytes_sent", "bytes_received", "retrans", "rtt_us"];
+
 /// The columns a tracked record adds after [`HEADER`].
 pub const TRACKED: [Key; 4] = [Key::Status, Key::FirstSeen, Key::Seq, Key::Ts];
 
@@ -52,6 +56,8 @@ pub struct CsvSink<W: Write> {
     for_terminal: bool,
     /// Columns after [`HEADER`], decided by the first record.
     extra: Vec<Key>,
+    /// The first record carried TCP counters: [`TRAFFIC`] columns follow [`HEADER`].
+    traffic: bool,
 }
 
 impl<W: Write> CsvSink<W> {
@@ -62,14 +68,17 @@ impl<W: Write> CsvSink<W> {
             header_written: false,
             for_terminal,
             extra: Vec::new(),
+            traffic: false,
         }
     }
 
     fn write_header(&mut self) -> io::Result<()> {
         if !self.header_written {
             self.header_written = true;
+            let traffic: &[&str] = if self.traffic { &TRAFFIC } else { &[] };
             let names = HEADER
                 .iter()
+                .chain(traffic)
                 .copied()
                 .chain(self.extra.iter().map(|key| key.name()));
             self.out.write_record(names).map_err(into_io)?;
@@ -80,8 +89,23 @@ impl<W: Write> CsvSink<W> {
 
 impl<W: Write> RecordSink for CsvSink<W> {
     fn write_entry(&mut self, entry: &PortEntry) -> io::Result<()> {
+        if !self.header_written {
+            self.traffic = entry.traffic.is_some();
+        }
         let mut cells = cells(entry);
-        cells.resize(HEADER.len() + self.extra.len(), Cow::Borrowed(""));
+        if self.traffic {
+            let traffic = entry.traffic.unwrap_or_default();
+            let number =
+                |n: Option<u64>| n.map_or(Cow::Borrowed(""), |n| Cow::Owned(n.to_string()));
+            cells.extend([
+                number(traffic.bytes_sent),
+                number(traffic.bytes_received),
+                number(traffic.retrans),
+                number(traffic.rtt_us),
+            ]);
+        }
+        let traffic = if self.traffic { TRAFFIC.len() } else { 0 };
+        cells.resize(HEADER.len() + traffic + self.extra.len(), Cow::Borrowed(""));
         self.write_row(&cells)
     }
 

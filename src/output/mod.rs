@@ -19,6 +19,8 @@ pub mod sanitize;
 pub mod style;
 #[cfg(feature = "table")]
 pub mod table;
+#[cfg(feature = "table")]
+pub mod traffic;
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -57,6 +59,9 @@ pub struct TableOptions {
     /// With a scan of every namespace: a NETNS column, showing these names for namespace
     /// inodes (others as their number).
     pub netns_names: Option<Arc<BTreeMap<u64, String>>>,
+    /// Records carry TCP counters (`--traffic`): TOTAL OUT and TOTAL IN columns, in binary
+    /// units.
+    pub traffic: bool,
 }
 
 /// A destination for records.

@@ -44,6 +44,10 @@ enum Col {
     Service,
     Age,
     Netns,
+    /// `bytes_sent` with `--traffic`.
+    Sent,
+    /// `bytes_received` with `--traffic`.
+    Received,
 }
 
 impl Col {
@@ -72,6 +76,8 @@ impl Col {
             Col::Service => Msg::HeadService,
             Col::Age => Msg::HeadAge,
             Col::Netns => Msg::HeadNetns,
+            Col::Sent => Msg::HeadTotalOut,
+            Col::Received => Msg::HeadTotalIn,
         }
     }
 
@@ -90,7 +96,7 @@ impl Col {
             Col::Pid => 7,
             Col::Process => 15,
             Col::User | Col::Service => 8,
-            Col::Netns => 10,
+            Col::Netns | Col::Sent | Col::Received => 10,
         }
     }
 }
@@ -172,6 +178,9 @@ impl<W: Write> TableSink<W> {
         if netns {
             columns.push(Col::Netns);
         }
+        if self.options.traffic {
+            columns.extend([Col::Sent, Col::Received]);
+        }
         columns
     }
 
@@ -214,7 +223,11 @@ impl<W: Write> TableSink<W> {
 
     /// A pending row from a record read from NDJSON.
     fn raw_row(&self, record: &RawRecord<'_>, marked: bool) -> Pending {
-        let texts = row_texts(&super::csv::raw_cells(record), &self.options);
+        let mut texts = row_texts(&super::csv::raw_cells(record), &self.options);
+        if self.options.traffic {
+            // Records read back are shown without their counters (not yet known fields).
+            texts.extend([self.options.style.dim("-"), self.options.style.dim("-")]);
+        }
         let status = record.str(Key::Status);
         let alerts = record.get(Key::Alerts);
         let fired = marked
@@ -264,7 +277,15 @@ fn painted_row(texts: &[String], paint: Paint, style: Style) -> Row {
 
 impl<W: Write> RecordSink for TableSink<W> {
     fn write_entry(&mut self, entry: &PortEntry) -> io::Result<()> {
-        let texts = row_texts(&super::csv::cells(entry), &self.options);
+        let mut texts = row_texts(&super::csv::cells(entry), &self.options);
+        if self.options.traffic {
+            let traffic = entry.traffic.unwrap_or_default();
+            for bytes in [traffic.bytes_sent, traffic.bytes_received] {
+                texts.push(
+                    bytes.map_or_else(|| self.options.style.dim("-"), super::traffic::human_bytes),
+                );
+            }
+        }
         self.push(Pending {
             mark: None,
             texts,

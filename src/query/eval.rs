@@ -33,6 +33,12 @@ pub enum Field {
     Container,
     Status,
     Suspicious,
+    BytesSent,
+    BytesReceived,
+    Retrans,
+    RttUs,
+    RateSent,
+    RateReceived,
 }
 
 /// How a field's values compare.
@@ -71,6 +77,12 @@ impl Field {
         (Field::Container, &["container"]),
         (Field::Status, &["status"]),
         (Field::Suspicious, &["suspicious"]),
+        (Field::BytesSent, &["bytes_sent"]),
+        (Field::BytesReceived, &["bytes_received"]),
+        (Field::Retrans, &["retrans"]),
+        (Field::RttUs, &["rtt_us", "rtt"]),
+        (Field::RateSent, &["rate_sent"]),
+        (Field::RateReceived, &["rate_received"]),
     ];
 
     /// Every field, in the order the help lists them.
@@ -110,7 +122,16 @@ impl Field {
         match self {
             Field::Port | Field::Rport => Some(u64::from(u16::MAX)),
             Field::Pid | Field::Ppid | Field::Uid => Some(u64::from(u32::MAX)),
-            Field::Inode | Field::Netns | Field::RecvQ | Field::SendQ => Some(u64::MAX),
+            Field::Inode
+            | Field::Netns
+            | Field::RecvQ
+            | Field::SendQ
+            | Field::BytesSent
+            | Field::BytesReceived
+            | Field::Retrans
+            | Field::RttUs
+            | Field::RateSent
+            | Field::RateReceived => Some(u64::MAX),
             _ => None,
         }
     }
@@ -125,7 +146,13 @@ impl Field {
             | Field::Inode
             | Field::Netns
             | Field::RecvQ
-            | Field::SendQ => Kind::Number,
+            | Field::SendQ
+            | Field::BytesSent
+            | Field::BytesReceived
+            | Field::Retrans
+            | Field::RttUs
+            | Field::RateSent
+            | Field::RateReceived => Kind::Number,
             Field::Laddr | Field::Raddr => Kind::Address,
             Field::User
             | Field::Process

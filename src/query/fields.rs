@@ -27,6 +27,10 @@ impl Fields for PortEntry {
             Field::Netns => self.netns,
             Field::RecvQ => self.recv_q,
             Field::SendQ => self.send_q,
+            Field::BytesSent => self.traffic.and_then(|t| t.bytes_sent),
+            Field::BytesReceived => self.traffic.and_then(|t| t.bytes_received),
+            Field::Retrans => self.traffic.and_then(|t| t.retrans),
+            Field::RttUs => self.traffic.and_then(|t| t.rtt_us),
             _ => None,
         }
     }
@@ -72,7 +76,11 @@ impl Fields for PortEntry {
 
 impl Fields for TrackedEntry {
     fn number(&self, field: Field) -> Option<u64> {
-        self.entry.number(field)
+        match field {
+            Field::RateSent => self.rates.and_then(|r| r.rate_sent),
+            Field::RateReceived => self.rates.and_then(|r| r.rate_received),
+            _ => self.entry.number(field),
+        }
     }
 
     fn text(&self, field: Field) -> Option<Cow<'_, str>> {
@@ -114,6 +122,12 @@ fn key_of(field: Field) -> Key {
         Field::Container => Key::Container,
         Field::Status => Key::Status,
         Field::Suspicious => Key::Suspicious,
+        Field::BytesSent => Key::BytesSent,
+        Field::BytesReceived => Key::BytesReceived,
+        Field::Retrans => Key::Retrans,
+        Field::RttUs => Key::RttUs,
+        Field::RateSent => Key::RateSent,
+        Field::RateReceived => Key::RateReceived,
     }
 }
 

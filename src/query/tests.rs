@@ -594,3 +594,17 @@ fn deep_nesting_is_an_error_at_its_column_and_long_chains_are_fine() {
     let any: Vec<String> = (1..=100_000).map(|p| format!("pid={p}")).collect();
     assert_eq!(matching(&any.join(" or ")), [0, 1, 2, 4]);
 }
+
+// See: issue 18 — the TCP counters and rates of `--traffic` records are numbers to filter on.
+#[test]
+fn traffic_counters_and_rates_are_numeric_fields() {
+    const BUSY: &str = r#"{"proto":"tcp","local_addr":"127.0.0.1","local_port":40000,"state":"ESTABLISHED","bytes_sent":52428801,"bytes_received":0,"retrans":2,"rtt_us":45,"status":"unchanged","rate_sent":4194304,"rate_received":0}"#;
+    const PLAIN: &str = r#"{"proto":"udp","local_addr":"0.0.0.0","local_port":53,"state":"UNCONN","bytes_sent":null,"bytes_received":null,"retrans":null,"rtt_us":null}"#;
+    assert!(hits("rate_sent>1000000 and bytes_sent>=50000000", BUSY));
+    assert!(hits("retrans=2 and rtt<100 and rate_received=0", BUSY));
+    assert!(!hits("bytes_received>0", BUSY));
+    // Null (UDP) and absent (a plain scan) fail every test but !=.
+    assert!(!hits("bytes_sent>=0", PLAIN));
+    assert!(hits("bytes_sent!=0", PLAIN));
+    assert!(!hits("rate_sent>=0", PLAIN));
+}

@@ -450,6 +450,7 @@ pub fn records(
                     .1
                     .filter(|_| first.state != State::Listen)
                     .map(u64::from),
+                traffic: None,
             })
         })
         .collect()

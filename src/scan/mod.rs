@@ -20,7 +20,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use crate::model::{PortEntry, Proto, State};
+use crate::model::{PortEntry, Proto, State, Traffic};
 
 /// Where the socket list comes from (`--backend`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +90,10 @@ pub struct ScanOptions {
     pub attribute: bool,
     /// Every network namespace on the machine, not only this process's.
     pub all_netns: bool,
+    /// TCP counters (`tcp_info`) in every record: the dump asks the kernel for them, which
+    /// costs more, so only when wanted. Records then carry [`crate::model::Traffic`], with
+    /// nulls where a socket has none.
+    pub traffic: bool,
 }
 
 impl Default for ScanOptions {
@@ -101,6 +105,7 @@ impl Default for ScanOptions {
             listening_only: false,
             attribute: true,
             all_netns: false,
+            traffic: false,
         }
     }
 }
@@ -130,6 +135,8 @@ pub struct Socket {
     pub recv_q: Option<u32>,
     /// Send queue (for a listener: its backlog limit); `None` when the source does not say.
     pub send_q: Option<u32>,
+    /// TCP counters, when asked for ([`ScanOptions::traffic`]) and the dump had them.
+    pub traffic: Option<crate::model::Traffic>,
 }
 
 /// The result of one scan.
@@ -204,7 +211,15 @@ pub fn scan(options: &ScanOptions) -> Result<Scan, Error> {
                 message: "--all-netns needs the netlink or proc backend".to_owned(),
             });
         }
-        return lsof::scan(options);
+        return lsof::scan(options).map(|mut scan| {
+            if options.traffic {
+                // lsof has no byte counters: the fields are there, null.
+                for entry in &mut scan.entries {
+                    entry.traffic.get_or_insert_with(Traffic::default);
+                }
+            }
+            scan
+        });
     }
     let (dumped, owners) = std::thread::scope(|scope| {
         let walker = options
@@ -342,7 +357,7 @@ fn dump_here(
     for &proto in &options.protocols {
         for &family in &options.families {
             let from_netlink = match options.backend {
-                Backend::Netlink => netlink_dump(proto, family, options.listening_only, sockets),
+                Backend::Netlink => netlink_dump(proto, family, options, sockets),
                 Backend::Proc | Backend::Lsof => false,
             };
             if !from_netlink {
@@ -353,18 +368,37 @@ fn dump_here(
             }
         }
     }
+    if options.traffic {
+        // Asked for: every record carries the fields, null where the kernel had no
+        // tcp_info (UDP, TIME_WAIT, request sockets, the /proc/net fallback).
+        for socket in sockets.iter_mut() {
+            socket.traffic.get_or_insert_with(Traffic::default);
+        }
+    }
     Ok(())
 }
 
 /// Dumps one protocol and family over netlink; false when it cannot (then `/proc/net`).
 #[cfg(target_os = "linux")]
-fn netlink_dump(proto: Proto, family: Family, listening: bool, sockets: &mut Vec<Socket>) -> bool {
-    netlink::dump(proto, family, listening, sockets).is_ok()
+fn netlink_dump(
+    proto: Proto,
+    family: Family,
+    options: &ScanOptions,
+    sockets: &mut Vec<Socket>,
+) -> bool {
+    let request = netlink::Request {
+        proto,
+        family,
+        listening_only: options.listening_only,
+        // Only TCP has tcp_info.
+        counters: options.traffic && proto == Proto::Tcp,
+    };
+    netlink::dump(request, sockets).is_ok()
 }
 
 /// There is no netlink outside Linux.
 #[cfg(not(target_os = "linux"))]
-fn netlink_dump(_: Proto, _: Family, _: bool, _: &mut Vec<Socket>) -> bool {
+fn netlink_dump(_: Proto, _: Family, _: &ScanOptions, _: &mut Vec<Socket>) -> bool {
     false
 }
 
@@ -532,6 +566,7 @@ mod tests {
             interface: None,
             recv_q: None,
             send_q: None,
+            traffic: None,
         }
     }
 

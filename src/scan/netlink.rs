@@ -5,13 +5,23 @@
 //! reader is a few hundred bytes of layout from `linux/inet_diag.h` and `linux/netlink.h`,
 //! kept here rather than in a dependency because the message shapes are fixed ABI and the
 //! hot loop (one parse per socket) stays allocation-free.
+//!
+//! With counters asked for ([`Request::counters`]), the request sets the `INET_DIAG_INFO`
+//! bit of `idiag_ext` and the kernel appends each TCP socket's `struct tcp_info` as an
+//! attribute after the message. Its fields are read by offset, each only when the
+//! attribute is long enough to hold it: older kernels send a shorter `tcp_info`
+//! (`tcpi_bytes_acked` came in 4.1, `tcpi_bytes_received` in 4.2), and a field that is not
+//! there is null rather than a zero that would read as "nothing transferred". The kernel
+//! fills `tcp_info` for every socket in the dump, other users' included, with no privilege:
+//! the byte counters need no root. Asking costs the kernel a `tcp_get_info` per socket and
+//! about three times the bytes per message, so a plain scan does not ask.
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsFd, OwnedFd};
 
 use super::{Family, Socket};
-use crate::model::{Proto, State};
+use crate::model::{Proto, State, Traffic};
 use crate::sys;
 
 /// `SOCK_DIAG_BY_FAMILY` from `linux/sock_diag.h`: the request type for inet sockets.
@@ -25,6 +35,24 @@ const NLMSG_HEADER_LEN: usize = 16;
 const REQUEST_LEN: usize = 56;
 const DIAG_MSG_LEN: usize = 72;
 
+/// `INET_DIAG_INFO` from `linux/inet_diag.h`: the attribute that carries `struct tcp_info`,
+/// and (as bit `1 << (INET_DIAG_INFO - 1)` of `idiag_ext`) the request for it.
+const INET_DIAG_INFO: u16 = 2;
+/// `struct rtattr`: `rta_len` and `rta_type`, both u16.
+const RTATTR_HEADER_LEN: usize = 4;
+
+/// Offsets into `struct tcp_info` (`linux/tcp.h`), stable ABI: the struct only grows.
+mod tcp_info {
+    /// `__u32 tcpi_rtt`: smoothed RTT in microseconds.
+    pub const RTT: usize = 68;
+    /// `__u32 tcpi_total_retrans`: segments retransmitted over the connection's life.
+    pub const TOTAL_RETRANS: usize = 100;
+    /// `__u64 tcpi_bytes_acked` (Linux 4.1): payload bytes the peer acknowledged.
+    pub const BYTES_ACKED: usize = 120;
+    /// `__u64 tcpi_bytes_received` (Linux 4.2): payload bytes received in order.
+    pub const BYTES_RECEIVED: usize = 128;
+}
+
 /// Every TCP state the kernel defines (bits 1..=12), which is what `ss -a` asks for.
 const ALL_STATES: u32 = 0x1ffe;
 const TCP_LISTEN_BIT: u32 = 1 << 10;
@@ -35,23 +63,41 @@ const UDP_UNCONN_BIT: u32 = 1 << 7;
 /// so a 100k-socket dump takes a few hundred `recv` calls, not thousands.
 const RECV_BUFFER: usize = 256 * 1024;
 
-/// Appends every `proto` socket of `family` in this network namespace to `out`.
+/// What one dump asks the kernel for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request {
+    /// The protocol to dump.
+    pub proto: Proto,
+    /// The address family to dump.
+    pub family: Family,
+    /// Only TCP `LISTEN` / UDP unconnected sockets.
+    pub listening_only: bool,
+    /// Ask for `tcp_info` (`INET_DIAG_INFO`) and fill [`Socket::traffic`]; TCP only.
+    pub counters: bool,
+}
+
+/// Appends every socket `request` selects in this network namespace to `out`.
 ///
 /// Fails when netlink cannot answer (no `inet_diag` support, a seccomp filter, an error
 /// message from the kernel); the caller then falls back to `/proc/net`.
-pub fn dump(
-    proto: Proto,
-    family: Family,
-    listening_only: bool,
-    out: &mut Vec<Socket>,
-) -> io::Result<()> {
+pub fn dump(request: Request, out: &mut Vec<Socket>) -> io::Result<()> {
+    let Request {
+        proto,
+        family,
+        listening_only,
+        counters,
+    } = request;
     let fd = open()?;
     let states = match (listening_only, proto) {
         (false, _) => ALL_STATES,
         (true, Proto::Tcp) => TCP_LISTEN_BIT,
         (true, Proto::Udp) => UDP_UNCONN_BIT,
     };
-    send_request(&fd, proto, family, states)?;
+    let mut message = build_request(proto, family, states);
+    if counters {
+        message[NLMSG_HEADER_LEN + 2] = 1 << (INET_DIAG_INFO - 1);
+    }
+    send(&fd, &message)?;
     let mut buffer = vec![0u8; RECV_BUFFER];
     let before = out.len();
     loop {
@@ -62,7 +108,7 @@ pub fn dump(
                 return Err(err);
             }
         };
-        match parse_datagram(&buffer[..received], proto, out) {
+        match parse_datagram(&buffer[..received], proto, counters, out) {
             Ok(Progress::More) => {}
             Ok(Progress::Done) => return Ok(()),
             Err(err) => {
@@ -75,10 +121,6 @@ pub fn dump(
 
 fn open() -> io::Result<OwnedFd> {
     sys::sock_diag_socket()
-}
-
-fn send_request(fd: &OwnedFd, proto: Proto, family: Family, states: u32) -> io::Result<()> {
-    send(fd, &build_request(proto, family, states))
 }
 
 /// Sends one netlink message to the kernel.
@@ -115,8 +157,14 @@ enum Progress {
     Done,
 }
 
-/// Parses one datagram of a dump reply, appending its sockets to `out`.
-fn parse_datagram(mut data: &[u8], proto: Proto, out: &mut Vec<Socket>) -> io::Result<Progress> {
+/// Parses one datagram of a dump reply, appending its sockets to `out`; with `counters`,
+/// each with its `tcp_info` counters (null ones where the message has none).
+fn parse_datagram(
+    mut data: &[u8],
+    proto: Proto,
+    counters: bool,
+    out: &mut Vec<Socket>,
+) -> io::Result<Progress> {
     while data.len() >= NLMSG_HEADER_LEN {
         let len = read_u32(data, 0) as usize;
         let kind = read_u16(data, 4);
@@ -143,7 +191,14 @@ fn parse_datagram(mut data: &[u8], proto: Proto, out: &mut Vec<Socket>) -> io::R
                 });
             }
             SOCK_DIAG_BY_FAMILY => {
-                if let Some(socket) = parse_diag_msg(body, proto) {
+                if let Some(mut socket) = parse_diag_msg(body, proto) {
+                    if counters {
+                        socket.traffic = Some(
+                            find_attribute(&body[DIAG_MSG_LEN..], INET_DIAG_INFO)
+                                .map(parse_tcp_info)
+                                .unwrap_or_default(),
+                        );
+                    }
                     out.push(socket);
                 }
             }
@@ -183,7 +238,41 @@ fn parse_diag_msg(body: &[u8], proto: Proto) -> Option<Socket> {
         // idiag_rqueue, idiag_wqueue (for a listener: accept backlog and its limit).
         recv_q: Some(read_u32(body, 56)),
         send_q: Some(read_u32(body, 60)),
+        traffic: None,
     })
+}
+
+/// The payload of the first `struct rtattr` of type `kind` in `attributes` (the bytes
+/// after an `inet_diag_msg`); `None` when there is none or the list is malformed.
+fn find_attribute(mut attributes: &[u8], kind: u16) -> Option<&[u8]> {
+    while attributes.len() >= RTATTR_HEADER_LEN {
+        let len = usize::from(read_u16(attributes, 0));
+        // The top two bits of rta_type are flags (nested, byte order), not the type.
+        let found = read_u16(attributes, 2) & 0x3fff;
+        if len < RTATTR_HEADER_LEN || len > attributes.len() {
+            return None;
+        }
+        if found == kind {
+            return Some(&attributes[RTATTR_HEADER_LEN..len]);
+        }
+        attributes = attributes.get((len + 3) & !3..).unwrap_or_default();
+    }
+    None
+}
+
+/// The counters of a `struct tcp_info`, each null when `info` is too short to hold it.
+fn parse_tcp_info(info: &[u8]) -> Traffic {
+    let u32_at = |at: usize| info.get(at..at + 4).map(|_| u64::from(read_u32(info, at)));
+    let u64_at = |at: usize| {
+        info.get(at..at + 8)
+            .map(|b| u64::from_ne_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+    };
+    Traffic {
+        bytes_sent: u64_at(tcp_info::BYTES_ACKED),
+        bytes_received: u64_at(tcp_info::BYTES_RECEIVED),
+        retrans: u32_at(tcp_info::TOTAL_RETRANS),
+        rtt_us: u32_at(tcp_info::RTT),
+    }
 }
 
 /// Whether `socket` is still there, as the same socket (same inode), in the calling
@@ -219,7 +308,7 @@ pub fn still_there(socket: &Socket) -> io::Result<bool> {
     let mut buffer = vec![0u8; 8 * 1024];
     let received = receive(&fd, &mut buffer)?;
     let mut found = Vec::new();
-    match parse_datagram(&buffer[..received], socket.proto, &mut found) {
+    match parse_datagram(&buffer[..received], socket.proto, false, &mut found) {
         Ok(_) => Ok(found.iter().any(|s| s.inode == socket.inode)),
         Err(err) if err.raw_os_error() == Some(libc::ENOENT) => Ok(false),
         Err(err) => Err(err),
@@ -314,7 +403,7 @@ mod tests {
         ));
         let mut out = Vec::new();
         assert_eq!(
-            parse_datagram(&datagram, Proto::Tcp, &mut out).expect("parses"),
+            parse_datagram(&datagram, Proto::Tcp, false, &mut out).expect("parses"),
             Progress::More
         );
         assert_eq!(out.len(), 2);
@@ -329,7 +418,7 @@ mod tests {
 
         let done = with_header(NLMSG_DONE, &[0; 4]);
         assert_eq!(
-            parse_datagram(&done, Proto::Tcp, &mut out).expect("parses"),
+            parse_datagram(&done, Proto::Tcp, false, &mut out).expect("parses"),
             Progress::Done
         );
     }
@@ -338,7 +427,7 @@ mod tests {
     fn udp_close_is_unconn() {
         let datagram = diag_message(2, 7, (&[0, 0, 0, 0], 53), (&[0; 4], 0), 0, 9);
         let mut out = Vec::new();
-        parse_datagram(&datagram, Proto::Udp, &mut out).expect("parses");
+        parse_datagram(&datagram, Proto::Udp, false, &mut out).expect("parses");
         assert_eq!(out[0].state, State::Unconn);
     }
 
@@ -346,7 +435,8 @@ mod tests {
     fn kernel_error_becomes_io_error() {
         let errno = -libc::ENOENT;
         let error = with_header(NLMSG_ERROR, &errno.to_ne_bytes());
-        let err = parse_datagram(&error, Proto::Tcp, &mut Vec::new()).expect_err("is an error");
+        let err =
+            parse_datagram(&error, Proto::Tcp, false, &mut Vec::new()).expect_err("is an error");
         assert_eq!(err.raw_os_error(), Some(libc::ENOENT));
     }
 
@@ -354,20 +444,26 @@ mod tests {
     fn truncated_and_unknown_messages_do_not_panic() {
         let mut message = diag_message(2, 10, (&[127, 0, 0, 1], 1), (&[0; 4], 0), 0, 1);
         message[0..4].copy_from_slice(&1000u32.to_ne_bytes());
-        assert!(parse_datagram(&message, Proto::Tcp, &mut Vec::new()).is_err());
+        assert!(parse_datagram(&message, Proto::Tcp, false, &mut Vec::new()).is_err());
         let unknown_family = diag_message(99, 10, (&[0; 4], 1), (&[0; 4], 0), 0, 1);
         let mut out = Vec::new();
-        parse_datagram(&unknown_family, Proto::Tcp, &mut out).expect("skips");
+        parse_datagram(&unknown_family, Proto::Tcp, false, &mut out).expect("skips");
         assert!(out.is_empty());
         let unknown_state = diag_message(2, 200, (&[0; 4], 1), (&[0; 4], 0), 0, 1);
-        parse_datagram(&unknown_state, Proto::Tcp, &mut out).expect("skips");
+        parse_datagram(&unknown_state, Proto::Tcp, false, &mut out).expect("skips");
         assert!(out.is_empty());
     }
 
     /// The socket of this process with `inode`, from a real dump.
     fn dumped(proto: Proto, family: Family, inode: u64) -> Socket {
         let mut sockets = Vec::new();
-        dump(proto, family, false, &mut sockets).expect("sock_diag answers");
+        let request = Request {
+            proto,
+            family,
+            listening_only: false,
+            counters: false,
+        };
+        dump(request, &mut sockets).expect("sock_diag answers");
         sockets
             .into_iter()
             .find(|s| s.inode == inode)
@@ -405,6 +501,129 @@ mod tests {
         for socket in &sockets {
             assert!(!still_there(socket).expect("lookup"), "{socket:?}");
         }
+    }
+
+    /// A TCP message followed by a `tcp_info` attribute of `info_len` bytes.
+    fn with_tcp_info(info_len: usize) -> Vec<u8> {
+        let mut body = vec![0u8; DIAG_MSG_LEN];
+        body[0] = 2;
+        body[1] = 1;
+        body[68..72].copy_from_slice(&5u32.to_ne_bytes());
+        // Another attribute first (INET_DIAG_SHUTDOWN, one byte, padded), as kernels send.
+        body.extend_from_slice(&5u16.to_ne_bytes());
+        body.extend_from_slice(&8u16.to_ne_bytes());
+        body.extend_from_slice(&[0, 0, 0, 0]);
+        let mut info = vec![0u8; info_len];
+        let mut put = |at: usize, bytes: &[u8]| {
+            if at + bytes.len() <= info.len() {
+                info[at..at + bytes.len()].copy_from_slice(bytes);
+            }
+        };
+        put(tcp_info::RTT, &250u32.to_ne_bytes());
+        put(tcp_info::TOTAL_RETRANS, &3u32.to_ne_bytes());
+        put(tcp_info::BYTES_ACKED, &50_000_001u64.to_ne_bytes());
+        put(tcp_info::BYTES_RECEIVED, &7u64.to_ne_bytes());
+        body.extend_from_slice(&((RTATTR_HEADER_LEN + info_len) as u16).to_ne_bytes());
+        body.extend_from_slice(&INET_DIAG_INFO.to_ne_bytes());
+        body.extend_from_slice(&info);
+        with_header(SOCK_DIAG_BY_FAMILY, &body)
+    }
+
+    #[test]
+    fn tcp_info_counters_are_read_where_the_kernel_sent_them() {
+        let mut out = Vec::new();
+        parse_datagram(&with_tcp_info(232), Proto::Tcp, true, &mut out).expect("parses");
+        assert_eq!(
+            out[0].traffic,
+            Some(Traffic {
+                bytes_sent: Some(50_000_001),
+                bytes_received: Some(7),
+                retrans: Some(3),
+                rtt_us: Some(250),
+            })
+        );
+        // A 4.1 kernel's tcp_info ends after tcpi_bytes_acked; a 3.x one before it.
+        out.clear();
+        parse_datagram(&with_tcp_info(128), Proto::Tcp, true, &mut out).expect("parses");
+        let traffic = out[0].traffic.expect("asked for");
+        assert_eq!(
+            (traffic.bytes_sent, traffic.bytes_received),
+            (Some(50_000_001), None)
+        );
+        out.clear();
+        parse_datagram(&with_tcp_info(104), Proto::Tcp, true, &mut out).expect("parses");
+        let traffic = out[0].traffic.expect("asked for");
+        assert_eq!((traffic.bytes_sent, traffic.retrans), (None, Some(3)));
+        // Not asked for: nothing read, even when present.
+        out.clear();
+        parse_datagram(&with_tcp_info(232), Proto::Tcp, false, &mut out).expect("parses");
+        assert_eq!(out[0].traffic, None);
+        // Asked for, but the message has none (TIME_WAIT): null counters.
+        let plain = diag_message(2, 6, (&[127, 0, 0, 1], 1), (&[127, 0, 0, 1], 2), 0, 0);
+        out.clear();
+        parse_datagram(&plain, Proto::Tcp, true, &mut out).expect("parses");
+        assert_eq!(out[0].traffic, Some(Traffic::default()));
+    }
+
+    #[test]
+    fn a_malformed_attribute_list_gives_null_counters_not_a_panic() {
+        let mut message = with_tcp_info(232);
+        // rta_len past the end of the message.
+        let at = NLMSG_HEADER_LEN + DIAG_MSG_LEN + 8;
+        message[at..at + 2].copy_from_slice(&4000u16.to_ne_bytes());
+        let mut out = Vec::new();
+        parse_datagram(&message, Proto::Tcp, true, &mut out).expect("parses");
+        assert_eq!(out[0].traffic, Some(Traffic::default()));
+        assert_eq!(find_attribute(&[1, 0], INET_DIAG_INFO), None);
+        assert_eq!(find_attribute(&[0, 0, 2, 0], INET_DIAG_INFO), None);
+    }
+
+    #[test]
+    fn a_real_dump_counts_the_bytes_of_a_loopback_connection() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let mut client =
+            std::net::TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+        let (mut server, _) = listener.accept().expect("accept");
+        let payload = vec![7u8; 300_000];
+        let writer = std::thread::spawn(move || {
+            client.write_all(&payload).expect("send");
+            client
+        });
+        let mut received = vec![0u8; 300_000];
+        server.read_exact(&mut received).expect("receive");
+        let client = writer.join().expect("writer");
+        let request = Request {
+            proto: Proto::Tcp,
+            family: Family::V4,
+            listening_only: false,
+            counters: true,
+        };
+        let find = |inode| {
+            let mut sockets = Vec::new();
+            dump(request, &mut sockets).expect("sock_diag answers");
+            sockets
+                .iter()
+                .find(|s| s.inode == inode)
+                .and_then(|s| s.traffic)
+                .expect("listed with counters")
+        };
+        let receiving = find(inode_of(&server));
+        assert_eq!(receiving.bytes_received, Some(300_000));
+        // The last ACK may be delayed a little (delayed ACK is up to 200 ms): wait for it.
+        // The acknowledged count includes the SYN's one sequence number.
+        let mut sending = find(inode_of(&client));
+        for _ in 0..100 {
+            if sending.bytes_sent >= Some(300_000) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            sending = find(inode_of(&client));
+        }
+        assert!(
+            matches!(sending.bytes_sent, Some(300_000 | 300_001)),
+            "{sending:?}"
+        );
     }
 
     #[test]

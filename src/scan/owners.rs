@@ -123,6 +123,7 @@ pub fn attribute(
                 interface: interfaces.name(socket.netns, socket.ifindex),
                 recv_q: socket.recv_q.map(u64::from),
                 send_q: socket.send_q.map(u64::from),
+                traffic: socket.traffic,
             }
         })
         .collect()
@@ -432,6 +433,7 @@ mod tests {
             ifindex: 0,
             recv_q: Some(0),
             send_q: Some(0),
+            traffic: None,
         };
         let entries = attribute(
             &[

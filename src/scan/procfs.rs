@@ -110,6 +110,8 @@ fn parse_line(line: &str, proto: Proto) -> Result<Option<Socket>, &'static str> 
         ifindex: 0,
         recv_q: Some(recv_q),
         send_q,
+        // /proc/net has no byte counters.
+        traffic: None,
     }))
 }
 

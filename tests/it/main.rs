@@ -19,4 +19,5 @@ mod i18n;
 mod kill;
 mod pipeline;
 mod scan;
+mod traffic;
 mod watch;
