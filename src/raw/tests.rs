@@ -1,5 +1,6 @@
 //! Unit tests of `raw`.
 
+use super::parser::{STRING_SPECIAL, skip_plain};
 use super::*;
 
 const LINE: &str = r#"{"proto":"tcp","local_addr":"::1","local_port":8080,"remote_addr":null,"state":"LISTEN","pids":[42,43],"process":"py\"thon\u00e9","suspicious":["a","b"],"extra":{"nested":[1,{"x":null}]}}"#;
