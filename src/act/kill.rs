@@ -10,10 +10,7 @@
 //! Nothing here asks for confirmation or prints; the command line layer does that, and
 //! writes the [`KillResult`] records this module returns.
 
-use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -22,101 +19,8 @@ use super::target::{AimedSocket, Target, TargetSpec, Targets};
 use crate::duration;
 use crate::i18n::{self, Msg};
 use crate::model::{PortEntry, Timestamp};
-use crate::scan::process::{self, BootClock, ProcessInfo};
+use crate::scan::process::{BootClock, ProcessInfo};
 use crate::scan::{self, ScanOptions};
-use crate::sys;
-
-/// A signal, by number, with its conventional name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Signal(i32);
-
-/// The signals with names, as `kill -l` lists them.
-const NAMED: [(&str, i32); 30] = [
-    ("HUP", libc::SIGHUP),
-    ("INT", libc::SIGINT),
-    ("QUIT", libc::SIGQUIT),
-    ("ILL", libc::SIGILL),
-    ("TRAP", libc::SIGTRAP),
-    ("ABRT", libc::SIGABRT),
-    ("BUS", libc::SIGBUS),
-    ("FPE", libc::SIGFPE),
-    ("KILL", libc::SIGKILL),
-    ("USR1", libc::SIGUSR1),
-    ("SEGV", libc::SIGSEGV),
-    ("USR2", libc::SIGUSR2),
-    ("PIPE", libc::SIGPIPE),
-    ("ALRM", libc::SIGALRM),
-    ("TERM", libc::SIGTERM),
-    ("CHLD", libc::SIGCHLD),
-    ("CONT", libc::SIGCONT),
-    ("STOP", libc::SIGSTOP),
-    ("TSTP", libc::SIGTSTP),
-    ("TTIN", libc::SIGTTIN),
-    ("TTOU", libc::SIGTTOU),
-    ("URG", libc::SIGURG),
-    ("XCPU", libc::SIGXCPU),
-    ("XFSZ", libc::SIGXFSZ),
-    ("VTALRM", libc::SIGVTALRM),
-    ("PROF", libc::SIGPROF),
-    ("WINCH", libc::SIGWINCH),
-    ("IO", libc::SIGIO),
-    ("SYS", libc::SIGSYS),
-    ("POLL", libc::SIGIO),
-];
-
-/// The highest signal number (`SIGRTMAX` on Linux).
-const MAX_SIGNAL: i32 = 64;
-
-impl Signal {
-    /// SIGTERM: ask politely.
-    pub const TERM: Signal = Signal(libc::SIGTERM);
-    /// SIGKILL: cannot be caught.
-    pub const KILL: Signal = Signal(libc::SIGKILL);
-
-    /// The signal number.
-    #[must_use]
-    pub fn number(self) -> i32 {
-        self.0
-    }
-}
-
-impl fmt::Display for Signal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match NAMED.iter().find(|&&(_, number)| number == self.0) {
-            Some((name, _)) => f.write_str(name),
-            None => write!(f, "{}", self.0),
-        }
-    }
-}
-
-/// Why a `--signal` value is not a signal.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", i18n::trf(Msg::BadSignal, &[&format!("'{}'", self.0)]))]
-pub struct BadSignal(pub String);
-
-impl FromStr for Signal {
-    type Err = BadSignal;
-
-    /// `TERM`, `SIGTERM`, `term` or `15`. Signal 0 (an existence probe) is not a signal.
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let bad = || BadSignal(text.to_owned());
-        if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-            return text
-                .parse::<i32>()
-                .ok()
-                .filter(|n| (1..=MAX_SIGNAL).contains(n))
-                .map(Signal)
-                .ok_or_else(bad);
-        }
-        let upper = text.to_ascii_uppercase();
-        let name = upper.strip_prefix("SIG").unwrap_or(&upper);
-        NAMED
-            .iter()
-            .find(|&&(known, _)| known == name)
-            .map(|&(_, number)| Signal(number))
-            .ok_or_else(bad)
-    }
-}
 
 /// What happened to one target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -623,101 +527,10 @@ fn send_failure(err: &io::Error, target: &Target) -> (Outcome, String) {
     }
 }
 
-/// Splits `handles` into those whose process ended by `deadline` and those still alive.
-#[allow(clippy::type_complexity)]
-fn wait_for_exit(
-    mut handles: Vec<(usize, Handle)>,
-    deadline: Instant,
-) -> (Vec<(usize, Handle)>, Vec<(usize, Handle)>) {
-    let mut ended = Vec::new();
-    loop {
-        let (done, alive): (Vec<_>, Vec<_>) = handles
-            .into_iter()
-            .partition(|(_, handle)| handle.has_exited());
-        ended.extend(done);
-        handles = alive;
-        let now = Instant::now();
-        if handles.is_empty() || now >= deadline {
-            return (ended, handles);
-        }
-        let step = (deadline - now).min(Duration::from_millis(20));
-        Handle::wait_any(&handles, step);
-    }
-}
-
-/// One process to signal: a pidfd where the kernel has them, else its pid and start time.
-#[derive(Debug)]
-struct Handle {
-    pid: u32,
-    pidfd: Option<OwnedFd>,
-    /// Start time in ticks when the handle was opened: without a pidfd, a changed value
-    /// means the pid was reused.
-    start_ticks: Option<u64>,
-}
-
-impl Handle {
-    /// Opens `pid`. `ESRCH` when there is no such process.
-    fn open(pid: u32) -> io::Result<Handle> {
-        let start_ticks = process::start_ticks(pid);
-        match sys::pidfd_open(pid) {
-            Ok(fd) => Ok(Handle {
-                pid,
-                pidfd: Some(fd),
-                start_ticks,
-            }),
-            // No pidfds here (old kernel, or a seccomp filter): fall back to the pid.
-            Err(err) if matches!(err.raw_os_error(), Some(libc::ENOSYS | libc::EPERM)) => {
-                match start_ticks {
-                    Some(_) => Ok(Handle {
-                        pid,
-                        pidfd: None,
-                        start_ticks,
-                    }),
-                    None => Err(io::Error::from_raw_os_error(libc::ESRCH)),
-                }
-            }
-            Err(err) => Err(err),
-        }
-    }
-
-    /// Sends `signal` to the process the handle was opened on, never to a successor.
-    fn send(&self, signal: Signal) -> io::Result<()> {
-        if let Some(fd) = &self.pidfd {
-            return sys::pidfd_send_signal(fd.as_fd(), signal.number());
-        }
-        if process::start_ticks(self.pid) != self.start_ticks {
-            return Err(io::Error::from_raw_os_error(libc::ESRCH));
-        }
-        sys::kill(self.pid, signal.number())
-    }
-
-    /// Whether the process has ended (a zombie waiting for its parent counts as ended).
-    fn has_exited(&self) -> bool {
-        if let Some(fd) = &self.pidfd {
-            return sys::readable_within(&[fd.as_fd()], Duration::ZERO) > 0;
-        }
-        let Some(stat) = process::read_stat(self.pid) else {
-            return true;
-        };
-        let state = process::stat_field(&stat, 0);
-        let ticks = process::stat_field(&stat, 19).and_then(|t| t.parse().ok());
-        matches!(state, Some("Z" | "X")) || ticks != self.start_ticks
-    }
-
-    /// Sleeps until one of `handles` may have ended, or `timeout`.
-    fn wait_any(handles: &[(usize, Handle)], timeout: Duration) {
-        let fds: Vec<BorrowedFd<'_>> = handles
-            .iter()
-            .filter_map(|(_, h)| h.pidfd.as_ref().map(AsFd::as_fd))
-            .collect();
-        if fds.len() == handles.len() {
-            // Only the wait matters: the caller looks at every handle next.
-            let _ = sys::readable_within(&fds, timeout);
-        } else {
-            std::thread::sleep(timeout);
-        }
-    }
-}
-
+mod handle;
+mod signal;
 #[cfg(test)]
 mod tests;
+
+use handle::{Handle, wait_for_exit};
+pub use signal::{BadSignal, Signal};
