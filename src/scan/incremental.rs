@@ -17,9 +17,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::owners::{self, FdTable, InodeOwners};
 use super::process::{fd_count, parent_pid, start_ticks};
-use super::{
-    Dump, Error, Scan, ScanOptions, Socket, count_hidden_owners, drop_closed, dump, walk_threads,
-};
+use super::{Error, Scan, ScanOptions, Socket, dump, walk_threads};
 
 /// What the scanner remembers of one process.
 #[derive(Debug, Clone, Default)]
@@ -76,30 +74,15 @@ impl Scanner {
     pub fn scan(&mut self) -> Result<Scan, Error> {
         if self.options.backend == super::Backend::Lsof {
             // lsof attributes sockets itself; there is no fd table to keep.
-            return super::lsof::scan(&self.options);
+            return super::scan_with_lsof(&self.options);
         }
-        let Dump {
-            mut sockets,
-            fell_back,
-            namespaces,
-            interfaces,
-        } = dump(&self.options)?;
+        let dumped = dump(&self.options)?;
         self.walked_last = 0;
         if self.options.attribute {
-            self.refresh(&sockets);
+            self.refresh(&dumped.sockets);
         }
         let owners = InodeOwners::from_pairs(self.inode_owners().collect());
-        if self.options.attribute {
-            drop_closed(&mut sockets, &owners);
-        }
-        let entries = owners::attribute(&sockets, &owners, &interfaces);
-        let hidden_owners = count_hidden_owners(&entries);
-        Ok(Scan {
-            entries,
-            hidden_owners,
-            fell_back,
-            namespaces,
-        })
+        Ok(super::attribute(dumped, &owners, self.options.attribute))
     }
 
     /// How many processes the last scan read the fds of.

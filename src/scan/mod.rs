@@ -205,21 +205,7 @@ pub enum Error {
 /// process that exits or denies access during the walk simply owns nothing.
 pub fn scan(options: &ScanOptions) -> Result<Scan, Error> {
     if options.backend == Backend::Lsof {
-        if options.all_netns {
-            return Err(Error::Tool {
-                program: "lsof",
-                message: "--all-netns needs the netlink or proc backend".to_owned(),
-            });
-        }
-        return lsof::scan(options).map(|mut scan| {
-            if options.traffic {
-                // lsof has no byte counters: the fields are there, null.
-                for entry in &mut scan.entries {
-                    entry.traffic.get_or_insert_with(Traffic::default);
-                }
-            }
-            scan
-        });
+        return scan_with_lsof(options);
     }
     let (dumped, owners) = std::thread::scope(|scope| {
         let walker = options
@@ -232,25 +218,52 @@ pub fn scan(options: &ScanOptions) -> Result<Scan, Error> {
         });
         (dumped, owners)
     });
+    Ok(attribute(
+        dumped?,
+        &owners.unwrap_or_default(),
+        options.attribute,
+    ))
+}
+
+/// The lsof backend, which attributes sockets itself: what both [`scan`] and the watch's
+/// scanner run for it.
+fn scan_with_lsof(options: &ScanOptions) -> Result<Scan, Error> {
+    if options.all_netns {
+        return Err(Error::Tool {
+            program: "lsof",
+            message: "--all-netns needs the netlink or proc backend".to_owned(),
+        });
+    }
+    let mut scan = lsof::scan(options)?;
+    if options.traffic {
+        // lsof has no byte counters: the fields are there, null.
+        for entry in &mut scan.entries {
+            entry.traffic.get_or_insert_with(Traffic::default);
+        }
+    }
+    Ok(scan)
+}
+
+/// The ending both scan entry points share: sockets that closed during the scan left out
+/// (when owners were looked for), the rest joined with their owners into records.
+fn attribute(dump: Dump, owners: &owners::InodeOwners, looked_for: bool) -> Scan {
     let Dump {
-        sockets,
+        mut sockets,
         fell_back,
         namespaces,
         interfaces,
-    } = dumped?;
-    let owners = owners.unwrap_or_default();
-    let mut sockets = sockets;
-    if options.attribute {
-        drop_closed(&mut sockets, &owners);
+    } = dump;
+    if looked_for {
+        drop_closed(&mut sockets, owners);
     }
-    let entries = owners::attribute(&sockets, &owners, &interfaces);
+    let entries = owners::attribute(&sockets, owners, &interfaces);
     let hidden_owners = count_hidden_owners(&entries);
-    Ok(Scan {
+    Scan {
         entries,
         hidden_owners,
         fell_back,
         namespaces,
-    })
+    }
 }
 
 /// The backend's sockets, where netlink had to give way to `/proc/net`, and the
