@@ -7,11 +7,32 @@ use super::{RecordSink, json_line};
 use crate::model::PortEntry;
 use crate::raw::RawRecord;
 
+/// The framing of a JSON array written one element per line — `[`, a `,` between elements,
+/// `]` — for every writer of JSON arrays (records, result records).
+#[derive(Debug, Default)]
+pub(crate) struct JsonArray {
+    written: usize,
+}
+
+impl JsonArray {
+    /// Writes what goes before an element: the opening bracket or a separator.
+    pub(crate) fn element(&mut self, out: &mut impl Write) -> io::Result<()> {
+        out.write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Closes the array (an empty one when no element was written).
+    pub(crate) fn close(&self, out: &mut impl Write) -> io::Result<()> {
+        out.write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })
+    }
+}
+
 /// Writes records as the elements of one JSON array.
 pub struct JsonSink<W: Write> {
     out: W,
     buffer: Vec<u8>,
-    written: usize,
+    array: JsonArray,
 }
 
 impl<W: Write> JsonSink<W> {
@@ -20,18 +41,8 @@ impl<W: Write> JsonSink<W> {
         JsonSink {
             out,
             buffer: Vec::with_capacity(512),
-            written: 0,
+            array: JsonArray::default(),
         }
-    }
-}
-
-impl<W: Write> JsonSink<W> {
-    /// Writes what goes before an element: the opening bracket or a separator.
-    fn element(&mut self) -> io::Result<()> {
-        self.out
-            .write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
-        self.written += 1;
-        Ok(())
     }
 }
 
@@ -39,12 +50,12 @@ impl<W: Write> RecordSink for JsonSink<W> {
     fn write_entry(&mut self, entry: &PortEntry) -> io::Result<()> {
         json_line(entry, &mut self.buffer)?;
         self.buffer.pop(); // the separator comes before the next element
-        self.element()?;
+        self.array.element(&mut self.out)?;
         self.out.write_all(&self.buffer)
     }
 
     fn write_raw(&mut self, record: &RawRecord<'_>) -> io::Result<()> {
-        self.element()?;
+        self.array.element(&mut self.out)?;
         self.out.write_all(record.line().trim_ascii())
     }
 
@@ -53,8 +64,7 @@ impl<W: Write> RecordSink for JsonSink<W> {
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        self.out
-            .write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
+        self.array.close(&mut self.out)?;
         self.out.flush()
     }
 }

@@ -10,6 +10,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::json::JsonArray;
 use super::{Format, TableOptions, json_line, sanitize};
 use crate::i18n::Msg;
 
@@ -36,7 +37,7 @@ pub struct ResultSink<W: Write> {
     rows: Vec<Vec<String>>,
     csv_columns: Option<Vec<String>>,
     buffer: Vec<u8>,
-    written: usize,
+    array: JsonArray,
 }
 
 impl<W: Write> ResultSink<W> {
@@ -50,7 +51,7 @@ impl<W: Write> ResultSink<W> {
             rows: Vec::new(),
             csv_columns: None,
             buffer: Vec::with_capacity(512),
-            written: 0,
+            array: JsonArray::default(),
         }
     }
 
@@ -69,9 +70,8 @@ impl<W: Write> ResultSink<W> {
             }
             Format::Json => {
                 json_line(record, &mut self.buffer)?;
-                self.buffer.pop();
-                self.out
-                    .write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
+                self.buffer.pop(); // the separator comes before the next element
+                self.array.element(&mut self.out)?;
                 self.out.write_all(&self.buffer)?;
             }
             Format::Csv => self.write_csv(record)?,
@@ -89,7 +89,6 @@ impl<W: Write> ResultSink<W> {
                 self.rows.push(texts.collect());
             }
         }
-        self.written += 1;
         Ok(())
     }
 
@@ -120,10 +119,7 @@ impl<W: Write> ResultSink<W> {
     /// Completes the output: closes the JSON array, renders the table.
     pub fn finish(&mut self) -> io::Result<()> {
         match self.format {
-            Format::Json => {
-                self.out
-                    .write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
-            }
+            Format::Json => self.array.close(&mut self.out)?,
             #[cfg(feature = "table")]
             Format::Table if !self.rows.is_empty() => {
                 let table = self.render();
