@@ -1,7 +1,8 @@
 //! `prt scan` against `ss -tunapH` and `lsof -nP -i` on sockets this benchmark creates.
 //!
 //! Run: `cargo bench --bench scan` (sizes from `PRT_BENCH_SOCKETS`, default `20000,100000`;
-//! runs per command from `PRT_BENCH_RUNS`, default 11).
+//! runs per command from `PRT_BENCH_RUNS`, default 11). `PRT_BENCH_BASELINE=/path/to/prt`
+//! adds another build of prt to the same interleaved runs: a before/after of a change.
 //!
 //! For each size it starts 20 holder processes (this same executable, re-run with
 //! `PRT_BENCH_HOLDER` set). Each holder listens on 127.0.0.1 and opens loopback
@@ -46,13 +47,14 @@ fn main() {
         .and_then(|r| r.parse().ok())
         .unwrap_or(11);
     let prt = env!("CARGO_BIN_EXE_prt");
+    let baseline = std::env::var("PRT_BENCH_BASELINE").ok();
     for size in sizes {
         let holders = Holders::start(HOLDERS, size);
         let total = count_lines(Command::new("ss").arg("-tunaH"));
         println!(
             "\n== {size} benchmark sockets ({total} on the machine), {runs} runs each, median =="
         );
-        let commands: Vec<(&str, Vec<&str>, usize)> = vec![
+        let mut commands: Vec<(&str, Vec<&str>, usize)> = vec![
             ("ss -tunapH", vec!["ss", "-tunapH"], runs),
             (
                 "prt scan --format ndjson",
@@ -66,6 +68,16 @@ fn main() {
             ),
             ("lsof -nP -i", vec!["lsof", "-nP", "-i"], runs.min(3)),
         ];
+        if let Some(baseline) = baseline.as_deref() {
+            commands.insert(
+                2,
+                (
+                    "baseline scan --format ndjson",
+                    vec![baseline, "scan", "--format", "ndjson"],
+                    runs,
+                ),
+            );
+        }
         let medians = measure(&commands);
         let ss = medians[0].unwrap_or(Duration::MAX);
         for ((label, _, _), median) in commands.iter().zip(&medians) {
