@@ -474,4 +474,4 @@ fn socket_text(proto: Option<&str>, port: Option<u64>) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -1,6 +1,7 @@
 //! Unit tests of `kill`.
 
 use super::*;
+use crate::act::target::tests::target;
 
 #[test]
 fn signals_by_name_and_number() {
@@ -26,18 +27,6 @@ fn signals_by_name_and_number() {
         "40".parse::<Signal>().map(|s| s.to_string()),
         Ok("40".to_owned())
     );
-}
-
-fn target(pid: u32, process: Option<&str>, started: Option<i64>) -> Target {
-    Target {
-        pid,
-        process: process.map(str::to_owned),
-        started: started.map(Timestamp::from_unix),
-        unverifiable: None,
-        holder: false,
-        source: "test".to_owned(),
-        ports: Vec::new(),
-    }
 }
 
 #[test]

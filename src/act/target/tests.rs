@@ -56,7 +56,8 @@ fn records_of_one_process_are_one_target() {
     );
 }
 
-fn target(pid: u32, process: Option<&str>, started: Option<i64>) -> Target {
+/// A target as a record would name it, for the kill and target tests.
+pub(crate) fn target(pid: u32, process: Option<&str>, started: Option<i64>) -> Target {
     Target {
         pid,
         process: process.map(str::to_owned),
