@@ -13,6 +13,7 @@ pub mod exit;
 pub mod filter;
 pub mod fw;
 pub mod kill;
+pub(crate) mod live;
 pub mod scan;
 pub mod watch;
 

@@ -194,5 +194,13 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::KillThread => "{0} is a thread of process {1}, not a process; give the process's pid",
         Msg::JsonNumberRange => "number out of range",
         Msg::JsonSurrogate => "unpaired surrogate in a \\u escape",
+        Msg::LiveSort => "sort {0} {1}",
+        Msg::LivePaused => "PAUSED",
+        Msg::LiveFilter => "filter {0}",
+        Msg::LiveKeys => "q quit  s/S sort  / filter  p pause  ↑↓ select  Enter detail  k kill",
+        Msg::LiveFilterPrompt => "filter (Enter applies, Esc cancels): {0}",
+        Msg::LiveKillAsk => "send {0} to {1}?",
+        Msg::LiveDetailKeys => "Esc back  ↑↓ PgUp PgDn scroll",
+        Msg::LiveNoProcess => "no process of this row can be seen",
     }
 }

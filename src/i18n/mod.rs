@@ -262,11 +262,20 @@ pub enum Msg {
     KillThread,
     JsonNumberRange,
     JsonSurrogate,
+    // Issue 15: the live view's controls line, prompts and its detail page.
+    LiveSort,
+    LivePaused,
+    LiveFilter,
+    LiveKeys,
+    LiveFilterPrompt,
+    LiveKillAsk,
+    LiveDetailKeys,
+    LiveNoProcess,
 }
 
 impl Msg {
     /// Every key, for the completeness test.
-    pub const ALL: [Msg; 164] = [
+    pub const ALL: [Msg; 172] = [
         Msg::HeadProto,
         Msg::HeadLocal,
         Msg::HeadRemote,
@@ -431,6 +440,14 @@ impl Msg {
         Msg::KillThread,
         Msg::JsonNumberRange,
         Msg::JsonSurrogate,
+        Msg::LiveSort,
+        Msg::LivePaused,
+        Msg::LiveFilter,
+        Msg::LiveKeys,
+        Msg::LiveFilterPrompt,
+        Msg::LiveKillAsk,
+        Msg::LiveDetailKeys,
+        Msg::LiveNoProcess,
     ];
 }
 

@@ -196,5 +196,15 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::KillThread => "{0} — поток процесса {1}, а не процесс; укажите pid процесса",
         Msg::JsonNumberRange => "число вне допустимого диапазона",
         Msg::JsonSurrogate => "непарный суррогат в экранировании \\u",
+        Msg::LiveSort => "сортировка {0} {1}",
+        Msg::LivePaused => "ПАУЗА",
+        Msg::LiveFilter => "фильтр {0}",
+        Msg::LiveKeys => {
+            "q выход  s/S сортировка  / фильтр  p пауза  ↑↓ выбор  Enter подробно  k завершить"
+        }
+        Msg::LiveFilterPrompt => "фильтр (Enter применить, Esc отмена): {0}",
+        Msg::LiveKillAsk => "послать {0} процессу {1}?",
+        Msg::LiveDetailKeys => "Esc назад  ↑↓ PgUp PgDn прокрутка",
+        Msg::LiveNoProcess => "процесс этой строки не виден",
     }
 }

@@ -180,5 +180,13 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::KillThread => "{0} 是进程 {1} 的线程，不是进程；请给出进程的 pid",
         Msg::JsonNumberRange => "数字超出范围",
         Msg::JsonSurrogate => "\\u 转义中有未配对的代理项",
+        Msg::LiveSort => "排序 {0} {1}",
+        Msg::LivePaused => "已暂停",
+        Msg::LiveFilter => "过滤 {0}",
+        Msg::LiveKeys => "q 退出  s/S 排序  / 过滤  p 暂停  ↑↓ 选择  Enter 详情  k 终止",
+        Msg::LiveFilterPrompt => "过滤（Enter 应用，Esc 取消）：{0}",
+        Msg::LiveKillAsk => "向 {1} 发送 {0}？",
+        Msg::LiveDetailKeys => "Esc 返回  ↑↓ PgUp PgDn 滚动",
+        Msg::LiveNoProcess => "看不到此行的进程",
     }
 }

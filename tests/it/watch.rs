@@ -517,7 +517,7 @@ fn a_listener_that_changes_hands_is_one_socket_throughout() {
 /// removed (colours stay).
 fn frames(transcript: &str) -> Vec<Vec<String>> {
     transcript
-        .split("\x1b[H")
+        .split("\x1b[1;1H")
         .skip(1)
         .filter(|frame| frame.contains("\x1b[J"))
         .map(|frame| {
@@ -574,7 +574,8 @@ fn the_live_view_fits_the_screen_with_its_header_pinned_and_marks_new_rows() {
         frame[0].starts_with("prt watch") && frame[0].contains("sockets"),
         "header pinned: {frame:?}"
     );
-    assert!(frame[1].contains("PROTO"), "table heading: {frame:?}");
+    assert!(frame[1].contains("sort"), "controls: {frame:?}");
+    assert!(frame[2].contains("PROTO"), "table heading: {frame:?}");
     let last = plain(frame.last().expect("a line"));
     let hidden: usize = last
         .trim()
@@ -624,10 +625,12 @@ fn the_live_view_fits_the_screen_with_its_header_pinned_and_marks_new_rows() {
             .cloned()
             .unwrap_or_else(|| panic!("no {needle} in {frame:?}"))
     };
-    assert!(row(&needle).starts_with('+'), "new: {frame:?}");
+    // After the selection column (`>` or a space): the marker.
+    let marker = |line: &str| line.chars().skip(1).collect::<String>();
+    assert!(marker(&row(&needle)).starts_with('+'), "new: {frame:?}");
     let unchanged = row(&format!("127.0.0.1:{old_port}"));
     assert!(
-        !unchanged.starts_with('+') && !unchanged.starts_with('-'),
+        !marker(&unchanged).starts_with('+') && !marker(&unchanged).starts_with('-'),
         "unchanged: {frame:?}"
     );
     drop(new);
@@ -694,7 +697,7 @@ fn a_narrow_live_view_keeps_the_process_whole() {
     let text = terminal.text();
     let all = frames(&text);
     let frame = all.iter().find(|f| ours(f)).expect("a frame");
-    assert!(frame[1].contains("PROCESS"), "{frame:?}");
+    assert!(frame[2].contains("PROCESS"), "{frame:?}");
     for line in frame {
         assert!(plain(line).chars().count() <= 60, "{line:?}: {frame:?}");
     }
