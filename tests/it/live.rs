@@ -384,7 +384,7 @@ fn keys_sort_filter_pause_scroll_and_quit() {
     pane.keys(&["p"]);
     pane.wait_for("PAUSED", |s| s[1].contains("PAUSED"));
     let opened = TcpListener::bind(("127.0.0.1", late)).expect("bind the chosen port");
-    std::thread::sleep(Duration::from_millis(1000));
+    std::thread::sleep(Duration::from_secs(1));
     let screen = pane.screen();
     assert!(!shown(&screen).contains(&late), "paused: {screen:#?}");
     pane.keys(&["p"]);
