@@ -142,6 +142,11 @@ pub struct TableSink<W: Write> {
 /// The layout of a table written row by row: rows still to come cannot be measured, so
 /// the widths come from the screen's.
 struct Live {
+    /// Every column a row has cells for.
+    all: Vec<Col>,
+    /// Which of them the screen keeps (the others are dropped by [`STEPS`]).
+    keep: Vec<bool>,
+    /// The kept columns and their content widths.
     columns: Vec<Col>,
     widths: Vec<u16>,
     /// Rows written since the heading.
@@ -193,8 +198,23 @@ impl<W: Write> TableSink<W> {
         });
         for pending in rows {
             let heading = live.since_heading == 0 || live.since_heading >= screenful;
-            let texts = cells_for(&live.columns, pending);
-            let row = painted_row(&texts.0, texts.1, self.options.style);
+            let (texts, paint) = cells_for(&live.all, pending);
+            let cells: Vec<String> = texts
+                .into_iter()
+                .zip(live.all.iter().zip(&live.keep))
+                .filter(|(_, (_, keep))| **keep)
+                .zip(&live.widths)
+                .map(|((text, (col, _)), &width)| {
+                    // An address is shortened in the middle, keeping its port; other
+                    // cells are cut at their end by the table.
+                    if col.is_address() {
+                        shorten_middle(&text, usize::from(width))
+                    } else {
+                        text
+                    }
+                })
+                .collect();
+            let row = painted_row(&cells, paint, self.options.style);
             let text = fixed(vec![row], &live.columns, &live.widths, &self.options).to_string();
             // The first line is the heading (kept to one line).
             let mut lines = text.lines();
@@ -295,10 +315,19 @@ impl<W: Write> RecordSink for TableSink<W> {
         if self.rows.is_empty() {
             return Ok(false);
         }
-        let columns = self.columns(&self.rows);
+        let all = self.columns(&self.rows);
+        let (keep, widths) = live_layout(&all, self.options.width.unwrap_or(100));
+        let columns = all
+            .iter()
+            .zip(&keep)
+            .filter(|(_, keep)| **keep)
+            .map(|(col, _)| *col)
+            .collect();
         self.live = Some(Live {
-            widths: live_widths(&columns, self.options.width.unwrap_or(100)),
+            all,
+            keep,
             columns,
+            widths,
             since_heading: 0,
         });
         let rows = std::mem::take(&mut self.rows);
@@ -338,46 +367,96 @@ fn fixed(rows: Vec<Row>, columns: &[Col], widths: &[u16], options: &TableOptions
     table
 }
 
-/// Content widths of a table written row by row on a screen `width` columns wide: what
-/// typical rows need (`tcp`, `127.0.0.1:8080`, `ESTABLISHED`, a pid), the remote, user,
-/// service and local address squeezed first when the screen is narrow (the process
-/// last), and the room left over given to the process and the remote address.
-fn live_widths(columns: &[Col], width: u16) -> Vec<u16> {
-    let mut widths: Vec<u16> = columns.iter().map(|c| c.live_width()).collect();
+/// The columns kept and their content widths for a table written row by row on a screen
+/// `width` columns wide. Rows still to come cannot be measured, so each column starts at
+/// what typical rows need (`tcp`, `127.0.0.1:8080`, `ESTABLISHED`, a pid); a narrow screen
+/// then takes the [`STEPS`] of whole tables (shorter addresses, then SERVICE, USER, REMOTE
+/// dropped; never PROCESS or the port), short of cutting addresses to a stub; what still
+/// does not fit is squeezed ([`live_widths`]), and room left over goes to the process and
+/// the remote address.
+fn live_layout(columns: &[Col], width: u16) -> (Vec<bool>, Vec<u16>) {
+    let mut keep = vec![true; columns.len()];
+    let mut cap: Option<u16> = None;
+    let natural = |col: Col, cap: Option<u16>| match cap {
+        Some(cap) if col.is_address() => col.live_width().min(cap),
+        _ => col.live_width(),
+    };
+    let need = |keep: &[bool], cap: Option<u16>| -> u16 {
+        let kept: Vec<Col> = columns
+            .iter()
+            .zip(keep)
+            .filter(|(_, k)| **k)
+            .map(|(c, _)| *c)
+            .collect();
+        let padding = (kept.len() * 2).saturating_sub(1) as u16;
+        kept.iter().map(|&c| natural(c, cap)).sum::<u16>() + padding
+    };
+    for step in STEPS {
+        if need(&keep, cap) <= width {
+            break;
+        }
+        match step {
+            // An address cut to a stub says nothing: squeezing does better.
+            Step::Shorten(max) if max < 12 => break,
+            Step::Shorten(max) => cap = Some(max as u16),
+            Step::Drop(col) => {
+                if let Some(index) = columns.iter().position(|&c| c == col) {
+                    keep[index] = false;
+                }
+            }
+            // Rows still to come may be connections: a stream keeps REMOTE this long.
+            Step::DropListenersRemote => {}
+        }
+    }
+    let kept: Vec<Col> = columns
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(c, _)| *c)
+        .collect();
+    let starting: Vec<u16> = kept.iter().map(|&c| natural(c, cap)).collect();
+    (keep, live_widths(&kept, starting, width))
+}
+
+/// Content widths of `columns`, starting from `widths`, on a screen `width` columns wide:
+/// the remote, user and service squeezed first, then the state and the local address (the
+/// process last), and the room left over given to the process and the remote address.
+fn live_widths(columns: &[Col], mut widths: Vec<u16>, width: u16) -> Vec<u16> {
     // The first column is padded on its right only, the others on both sides.
     let padding = (columns.len() * 2).saturating_sub(1) as u16;
     let room = width.saturating_sub(padding);
-    let order = [
-        Col::Remote,
-        Col::User,
-        Col::Service,
-        Col::Netns,
-        Col::Local,
-        Col::Process,
+    // Who gives room, in turn, and down to how many columns: the least useful first; a
+    // state keeps `LISTEN`, an address its port; the process last of all.
+    let phases: [(&[Col], u16); 5] = [
+        (&[Col::Remote, Col::User, Col::Service, Col::Netns], 4),
+        (&[Col::State], 8),
+        (&[Col::Local], 9),
+        (&[Col::State, Col::Local, Col::Pid, Col::Proto], 4),
+        (&[Col::Process], 4),
     ];
     let position = |col: Col| columns.iter().position(|&c| c == col);
-    while widths.iter().sum::<u16>() > room {
-        // The widest column that can still give room gives one column of it; the process
-        // only when no other can.
-        let squeezable = |col: &&Col| **col != Col::Process;
-        let widest = order
-            .iter()
-            .filter(squeezable)
-            .filter_map(|&col| position(col))
-            .filter(|&i| widths[i] > 4)
-            .max_by_key(|&i| widths[i]);
-        let Some(index) = widest.or_else(|| position(Col::Process).filter(|&i| widths[i] > 4))
-        else {
-            break;
-        };
-        widths[index] -= 1;
+    for (givers, floor) in phases {
+        while widths.iter().sum::<u16>() > room {
+            // The widest that can still give room gives one column of it.
+            let Some(index) = givers
+                .iter()
+                .filter_map(|&col| position(col))
+                .filter(|&i| widths[i] > floor)
+                .max_by_key(|&i| widths[i])
+            else {
+                break;
+            };
+            widths[index] -= 1;
+        }
     }
     let spare = room.saturating_sub(widths.iter().sum());
-    if let Some(process) = position(Col::Process) {
-        widths[process] += spare / 2;
-    }
-    if let Some(remote) = position(Col::Remote) {
-        widths[remote] += spare - spare / 2;
+    match (position(Col::Process), position(Col::Remote)) {
+        (Some(process), Some(remote)) => {
+            widths[process] += spare / 2;
+            widths[remote] += spare - spare / 2;
+        }
+        (Some(only), None) | (None, Some(only)) => widths[only] += spare,
+        (None, None) => {}
     }
     widths
 }
@@ -798,6 +877,40 @@ fn endpoint_text(addr: &str, port: &str, interface: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The content widths plus padding of a row-by-row layout.
+    fn used(widths: &[u16]) -> u16 {
+        widths.iter().sum::<u16>() + (widths.len() * 2).saturating_sub(1) as u16
+    }
+
+    // See: issue 15 — a table written row by row squeezed every column at narrow widths
+    // instead of dropping the least useful as whole tables do.
+    #[test]
+    fn a_live_layout_drops_columns_by_priority_and_keeps_the_process() {
+        let mut columns = vec![Col::Mark];
+        columns.extend(Col::BASE);
+        let (keep, widths) = live_layout(&columns, 160);
+        assert!(keep.iter().all(|k| *k), "all fit at 160");
+        assert!(used(&widths) <= 160);
+        let (keep, widths) = live_layout(&columns, 60);
+        let kept: Vec<Col> = columns
+            .iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(c, _)| *c)
+            .collect();
+        for gone in [Col::Service, Col::User, Col::Remote] {
+            assert!(!kept.contains(&gone), "{gone:?} goes first at 60: {kept:?}");
+        }
+        for stays in [Col::Mark, Col::Proto, Col::Local, Col::Pid, Col::Process] {
+            assert!(kept.contains(&stays), "{stays:?} stays at 60: {kept:?}");
+        }
+        assert!(used(&widths) <= 60, "{widths:?}");
+        let process = kept.iter().position(|c| *c == Col::Process).unwrap_or(0);
+        assert!(widths[process] >= 15, "a whole process name: {widths:?}");
+        let local = kept.iter().position(|c| *c == Col::Local).unwrap_or(0);
+        assert!(widths[local] >= 12, "an address with its port: {widths:?}");
+    }
 
     #[test]
     fn a_live_table_writes_rows_as_they_come_with_a_heading_per_screenful() {

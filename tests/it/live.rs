@@ -20,6 +20,12 @@ impl Pane {
     /// Runs `prt watch ARGS` in a `columns` x `lines` pane with `env` set. A shell around
     /// it saves `stty -a` before and after and the exit status, and keeps the pane open.
     fn watch(args: &str, columns: u16, lines: u16, env: &str) -> Pane {
+        let line = format!("{env} {} watch {args}", env!("CARGO_BIN_EXE_prt"));
+        Pane::run(&line, columns, lines)
+    }
+
+    /// Runs a shell command line in a `columns` x `lines` pane, as [`Pane::watch`] does.
+    fn run(line: &str, columns: u16, lines: u16) -> Pane {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let server = format!(
             "prt-it-{}-{}",
@@ -29,9 +35,8 @@ impl Pane {
         let dir = tempfile::tempdir().expect("temp dir");
         let at = dir.path().display();
         let script = format!(
-            "stty -a > {at}/before; {env} {prt} watch {args}; echo $? > {at}/status.tmp; \
-             stty -a > {at}/after; mv {at}/status.tmp {at}/status; sleep 600",
-            prt = env!("CARGO_BIN_EXE_prt"),
+            "stty -a > {at}/before; {line}; echo $? > {at}/status.tmp; \
+             stty -a > {at}/after; mv {at}/status.tmp {at}/status; sleep 600"
         );
         let pane = Pane { server, dir };
         pane.tmux(&[
@@ -66,6 +71,14 @@ impl Pane {
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Every line written so far, the scrolled-off ones too.
+    fn history(&self) -> Vec<String> {
+        self.tmux(&["capture-pane", "-p", "-S", "-"])
+            .lines()
+            .map(|l| l.trim_end().to_owned())
+            .collect()
     }
 
     /// The screen's lines now.
@@ -440,4 +453,64 @@ fn ctrl_z_gives_the_shell_back_and_fg_redraws() {
     pane.keys(&["q"]);
     pane.wait_for("the prompt", |s| !s.iter().any(|l| l.contains("PROTO")));
     assert_eq!(pane.format("#{alternate_on} #{cursor_flag}"), "0 1");
+}
+
+// See: issue 15 — `prt watch | prt filter ...` on a terminal printed nothing while
+// listeners opened, and a narrow stream squeezed PROCESS to `…`.
+#[test]
+fn a_filtered_watch_streams_rows_at_60_columns_with_the_heading_each_screenful() {
+    // More listeners than a screenful, so the first scan's rows need the heading twice.
+    let many = listeners(30);
+    let prt = env!("CARGO_BIN_EXE_prt");
+    let pane = Pane::run(
+        &format!(
+            "NO_COLOR=1 {prt} watch --ndjson --interval 1s -tl | NO_COLOR=1 {prt} filter \
+             'new and state=listen and local in 127.0.0.0/8'"
+        ),
+        60,
+        20,
+    );
+    // Addresses may be shortened in the middle at 60 columns; their ports stay whole.
+    let last = format!(
+        ":{} ",
+        many.iter()
+            .map(|l| l.local_addr().expect("addr").port())
+            .max()
+            .unwrap_or_default()
+    );
+    pane.wait_for("the first scan's rows", |s| {
+        s.iter().any(|l| l.contains(&last))
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let opened = Instant::now();
+    let needle = format!(":{} ", listener.local_addr().expect("addr").port());
+    let screen = pane.wait_for("the new listener", |s| {
+        s.iter().any(|l| l.contains(&needle))
+    });
+    let waited = opened.elapsed();
+    // One interval, and the time a debug build takes to scan and pass it on.
+    assert!(waited < Duration::from_millis(2500), "{waited:?}");
+    let row = screen.iter().find(|l| l.contains(&needle)).expect("row");
+    let words: Vec<&str> = row.split_whitespace().collect();
+    let pid = std::process::id().to_string();
+    assert!(words.contains(&pid.as_str()), "{row}");
+    assert!(
+        words.contains(&own_comm().as_str()),
+        "the process whole: {row}"
+    );
+    assert!(screen.iter().all(|l| l.chars().count() <= 60));
+
+    let history = pane.history();
+    let headings: Vec<usize> = history
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.contains("PROTO") && l.contains("PROCESS"))
+        .map(|(i, _)| i)
+        .collect();
+    assert!(headings.len() >= 2, "{history:#?}");
+    assert!(
+        headings.windows(2).all(|w| w[1] - w[0] <= 20),
+        "a heading per screenful: {headings:?}"
+    );
+    drop(many);
 }
