@@ -202,5 +202,8 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::LiveKillAsk => "send {0} to {1}?",
         Msg::LiveDetailKeys => "Esc back  ↑↓ PgUp PgDn scroll",
         Msg::LiveNoProcess => "no process of this row can be seen",
+        Msg::CsvNoColumn => {
+            "CSV row {0}: {1} not written: the header, set by the first record, has no column for it (put such records first, or use --format ndjson)"
+        }
     }
 }

@@ -271,11 +271,12 @@ pub enum Msg {
     LiveKillAsk,
     LiveDetailKeys,
     LiveNoProcess,
+    CsvNoColumn,
 }
 
 impl Msg {
     /// Every key, for the completeness test.
-    pub const ALL: [Msg; 172] = [
+    pub const ALL: [Msg; 173] = [
         Msg::HeadProto,
         Msg::HeadLocal,
         Msg::HeadRemote,
@@ -448,6 +449,7 @@ impl Msg {
         Msg::LiveKillAsk,
         Msg::LiveDetailKeys,
         Msg::LiveNoProcess,
+        Msg::CsvNoColumn,
     ];
 }
 

@@ -206,5 +206,8 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::LiveKillAsk => "послать {0} процессу {1}?",
         Msg::LiveDetailKeys => "Esc назад  ↑↓ PgUp PgDn прокрутка",
         Msg::LiveNoProcess => "процесс этой строки не виден",
+        Msg::CsvNoColumn => {
+            "строка CSV {0}: {1} не записано: в заголовке, заданном первой записью, нет такого столбца (поставьте такие записи первыми или используйте --format ndjson)"
+        }
     }
 }

@@ -188,5 +188,8 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::LiveKillAsk => "向 {1} 发送 {0}？",
         Msg::LiveDetailKeys => "Esc 返回  ↑↓ PgUp PgDn 滚动",
         Msg::LiveNoProcess => "看不到此行的进程",
+        Msg::CsvNoColumn => {
+            "CSV 第 {0} 行：未写入 {1}：表头由第一条记录决定，没有此列（请把这类记录放在前面，或使用 --format ndjson）"
+        }
     }
 }
