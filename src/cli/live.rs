@@ -53,6 +53,9 @@ pub(crate) trait Rows {
     fn table(&self, width: u16) -> String;
     /// The socket behind row `index`, whose process Enter describes and `k` kills.
     fn entry(&self, index: usize) -> Option<&PortEntry>;
+    /// What row `index` is across updates (a socket's inode), so the selection stays on
+    /// it when rows come and go above it; `None` when it has no identity.
+    fn id(&self, index: usize) -> Option<u64>;
 }
 
 /// What the caller does after a key.
@@ -152,19 +155,22 @@ impl<R: Rows> Live<R> {
         })
     }
 
-    /// New rows from the source; kept aside while paused.
+    /// New rows from the source; kept aside while paused. The selection follows its row.
     pub(crate) fn update(&mut self, mut rows: R) {
-        rows.arrange(
-            self.sort,
-            self.reverse,
-            self.filter.as_ref().map(|(_, q)| q),
-        );
+        let filter = self.filter.as_ref().map(|(_, q)| q);
+        rows.arrange(self.sort, self.reverse, filter);
         if self.paused {
             self.held = Some(rows);
-        } else {
-            self.rows = Some(rows);
-            self.clamp();
+            return;
         }
+        let selected = self.rows.as_ref().and_then(|old| old.id(self.selected));
+        if let Some(id) = selected
+            && let Some(index) = (0..rows.len()).find(|&i| rows.id(i) == Some(id))
+        {
+            self.selected = index;
+        }
+        self.rows = Some(rows);
+        self.clamp();
     }
 
     /// Acts on a key; `ctx` serves the detail and the kill.

@@ -310,6 +310,13 @@ impl Rows for View {
     fn entry(&self, index: usize) -> Option<&PortEntry> {
         self.shown.get(index).map(|&i| &self.rows[i].entry)
     }
+
+    fn id(&self, index: usize) -> Option<u64> {
+        // A TIME_WAIT socket has no inode: it has no identity to follow.
+        self.entry(index)
+            .map(|entry| entry.inode)
+            .filter(|&inode| inode != 0)
+    }
 }
 
 /// Ctrl-Z in the live view: the terminal is given back, the process stops, and on `fg`

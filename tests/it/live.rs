@@ -514,3 +514,61 @@ fn a_filtered_watch_streams_rows_at_60_columns_with_the_heading_each_screenful()
     );
     drop(many);
 }
+
+// See: issue 15 — Enter shows the selected row's process, `k` kills it after a y/N.
+#[test]
+fn enter_shows_the_process_and_k_kills_it_after_a_yes() {
+    use std::os::unix::process::ExitStatusExt as _;
+    let (mut child, port) = python_reporting(
+        "import socket, time\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\ns.listen()\n\
+         print(s.getsockname()[1], flush=True)\ntime.sleep(600)",
+    );
+    let pid = child.id().to_string();
+    let pane = Pane::watch(
+        &format!("--interval 200ms -tl --where 'port={port}'"),
+        100,
+        30,
+        "NO_COLOR=1",
+    );
+    let has_pid = |s: &[String]| {
+        rows(s)
+            .iter()
+            .any(|r| r.starts_with('>') && r.split_whitespace().any(|w| w == pid))
+    };
+    pane.wait_for("the helper's row, selected", has_pid);
+
+    pane.keys(&["Enter"]);
+    let detail = pane.wait_for("its detail", |s| {
+        s.iter().any(|l| l.starts_with("pid") && l.ends_with(&pid))
+    });
+    assert!(
+        detail
+            .iter()
+            .any(|l| l.starts_with("cmdline") && l.contains("socket"))
+    );
+    assert!(detail[1].contains("Esc"), "{detail:#?}");
+    pane.keys(&["Escape"]);
+    pane.wait_for("the table again", has_pid);
+
+    pane.keys(&["k"]);
+    let ask = pane.wait_for("the question", |s| s[1].contains("send TERM"));
+    assert!(
+        ask[1].contains(&pid) && ask[1].contains("[y/N]"),
+        "{ask:#?}"
+    );
+    pane.keys(&["n"]);
+    pane.wait_for("a refusal", |s| s[1].contains("not confirmed"));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(child.try_wait().expect("try_wait").is_none(), "no means no");
+
+    pane.keys(&["k"]);
+    pane.wait_for("the question", |s| s[1].contains("send TERM"));
+    pane.keys(&["y"]);
+    pane.wait_for("the result", |s| s[1].contains("signalled"));
+    let status = child.wait().expect("wait");
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status}");
+    pane.wait_for("the row gone", |s| {
+        rows(s).iter().any(|r| r.chars().nth(1) == Some('-'))
+    });
+    end_group(&mut child);
+}
