@@ -41,7 +41,14 @@ Examples:
   prt watch --ndjson | prt filter new         each new socket as it appears
   prt watch --ndjson --interval 500ms --count 10 > changes.ndjson
   prt watch -tl --where 'port<1024'           privileged listeners only
-  prt watch 3000 8080                         UP/DOWN of two ports, a bell on each change";
+  prt watch 3000 8080                         UP/DOWN of two ports, a bell on each change
+
+Keys in the live view: q quits; s steps through the sort columns, S reverses the order;
+/ edits the filter (the language of prt filter; Enter applies, Esc cancels); p pauses the
+view while scans go on; the arrows, PgUp, PgDn, Home and End move the selection (marked >);
+Enter shows the selected row's process as prt detail does (Esc goes back); k sends it TERM
+after a y/N, with the checks of prt kill. Ctrl-C ends the watch (status 130); Ctrl-Z
+suspends it and fg brings the view back.";
 
 /// Seconds a gone socket stays in the live table.
 const GONE_RETENTION_SECS: u64 = 5;
