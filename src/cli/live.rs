@@ -41,8 +41,8 @@ use crate::query::{self, Query};
 
 /// What a live view shows: rows the source can sort, filter and lay out as a table.
 pub(crate) trait Rows {
-    /// The first line: what is shown, when, how much.
-    fn header(&self) -> String;
+    /// The first line for a screen `width` columns wide: what is shown, when, how much.
+    fn header(&self, width: usize) -> String;
     /// Names of the columns `s` steps through, the first the default.
     fn sort_names(&self) -> Vec<&'static str>;
     /// Orders the rows by the `column`th sort column and keeps those `filter` matches.
@@ -348,7 +348,7 @@ impl<R: Rows> Live<R> {
         let Some(rows) = self.rows.as_ref() else {
             return String::new();
         };
-        let mut frame = vec![self.style.bold(&table::clip(&rows.header(), width))];
+        let mut frame = vec![self.style.bold(&table::clip(&rows.header(width), width))];
         frame.push(self.controls(rows, width));
         if let Mode::Detail { lines: detail, top } = &self.mode {
             let room = lines - 2;

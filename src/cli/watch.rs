@@ -240,8 +240,21 @@ impl Args {
                 &interval_text(self.interval()),
             ],
         );
+        // For a narrow screen: the time of day, the counts and the rates, which a clipped
+        // long header would lose.
+        let clock = now.to_string();
+        let short = i18n::trf(
+            Msg::WatchHeaderShort,
+            &[
+                &clock.get(11..19).unwrap_or(&clock),
+                &live,
+                &new,
+                &gone_count,
+                &traffic,
+            ],
+        );
         View {
-            header,
+            headers: [header, short],
             rows,
             shown: Vec::new(),
             now,
@@ -253,7 +266,8 @@ impl Args {
 /// One scan's live view: its header and rows, laid out for the screen only when drawn, so
 /// a resize re-lays it out; the live view sorts and filters it.
 struct View {
-    header: String,
+    /// The header, and a shorter one for narrow screens.
+    headers: [String; 2],
     rows: Vec<TrackedEntry>,
     /// Indexes into `rows` of those shown, in the order shown.
     shown: Vec<usize>,
@@ -275,8 +289,13 @@ const SORTS: [(Msg, Option<SortKey>); 8] = [
 ];
 
 impl Rows for View {
-    fn header(&self) -> String {
-        self.header.clone()
+    fn header(&self, width: usize) -> String {
+        let [long, short] = &self.headers;
+        if unicode_width::UnicodeWidthStr::width(long.as_str()) <= width {
+            long.clone()
+        } else {
+            short.clone()
+        }
     }
 
     fn sort_names(&self) -> Vec<&'static str> {

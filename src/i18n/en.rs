@@ -205,5 +205,6 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::CsvNoColumn => {
             "CSV row {0}: {1} not written: the header, set by the first record, has no column for it (put such records first, or use --format ndjson)"
         }
+        Msg::WatchHeaderShort => "prt watch {0}  {1} sockets +{2} -{3}{4}",
     }
 }

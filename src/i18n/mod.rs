@@ -272,11 +272,13 @@ pub enum Msg {
     LiveDetailKeys,
     LiveNoProcess,
     CsvNoColumn,
+    /// The live view's header on a narrow screen.
+    WatchHeaderShort,
 }
 
 impl Msg {
     /// Every key, for the completeness test.
-    pub const ALL: [Msg; 173] = [
+    pub const ALL: [Msg; 174] = [
         Msg::HeadProto,
         Msg::HeadLocal,
         Msg::HeadRemote,
@@ -450,6 +452,7 @@ impl Msg {
         Msg::LiveDetailKeys,
         Msg::LiveNoProcess,
         Msg::CsvNoColumn,
+        Msg::WatchHeaderShort,
     ];
 }
 

@@ -209,5 +209,6 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::CsvNoColumn => {
             "строка CSV {0}: {1} не записано: в заголовке, заданном первой записью, нет такого столбца (поставьте такие записи первыми или используйте --format ndjson)"
         }
+        Msg::WatchHeaderShort => "prt watch {0}  сокетов {1} +{2} -{3}{4}",
     }
 }

@@ -191,5 +191,6 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::CsvNoColumn => {
             "CSV 第 {0} 行：未写入 {1}：表头由第一条记录决定，没有此列（请把这类记录放在前面，或使用 --format ndjson）"
         }
+        Msg::WatchHeaderShort => "prt watch {0}  {1} 个套接字 +{2} -{3}{4}",
     }
 }

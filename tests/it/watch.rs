@@ -159,7 +159,10 @@ fn on_a_terminal(args: &str) -> Child {
 fn the_live_table_runs_on_the_alternate_screen_and_gives_the_terminal_back() {
     let marker = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = marker.local_addr().expect("addr").port();
-    let child = on_a_terminal("--interval 200ms --count 2 -tl");
+    // Only the marker: other tests' listeners would push it below the screen.
+    let child = on_a_terminal(&format!(
+        "--interval 200ms --count 2 -tl --where 'port={port}'"
+    ));
     let output = child.wait_with_output().expect("wait");
     let transcript = String::from_utf8_lossy(&output.stdout);
     assert!(
