@@ -413,15 +413,29 @@ impl<R: Rows> Live<R> {
                 let prompt = i18n::trf(Msg::LiveFilterPrompt, &[&format!("{text}_")]);
                 return match error {
                     Some(error) => {
-                        let line = format!("{prompt}  {error}");
+                        let mut line = format!("{prompt}  {error}");
+                        if unicode_width::UnicodeWidthStr::width(line.as_str()) > width {
+                            // Narrow: the mistake matters more than the prompt's words.
+                            line = format!("/{text}_  {error}");
+                        }
                         self.style.red(&table::clip(&line, width))
                     }
                     None => table::clip(&prompt, width),
                 };
             }
             Mode::Confirm(target) => {
-                let who = target.describe();
-                let ask = i18n::trf(Msg::LiveKillAsk, &[&Signal::TERM, &who.trim()]);
+                // Short enough for the question to fit a narrow screen: the start time is
+                // checked by the kill itself.
+                let mut who = format!(
+                    "{} {}",
+                    target.pid,
+                    target.process.as_deref().unwrap_or("?")
+                );
+                for port in &target.ports {
+                    who.push(' ');
+                    who.push_str(port);
+                }
+                let ask = i18n::trf(Msg::LiveKillAsk, &[&Signal::TERM, &who]);
                 format!("{ask} {}", i18n::tr(Msg::YesNo))
             }
             Mode::Detail { .. } => i18n::tr(Msg::LiveDetailKeys).to_owned(),
