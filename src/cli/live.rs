@@ -484,12 +484,12 @@ impl<R: Rows> Live<R> {
 fn moved(code: KeyCode, at: usize, len: usize, page: usize) -> usize {
     let last = len.saturating_sub(1);
     match code {
-        KeyCode::Up | KeyCode::Char('K' | 'w') => at.saturating_sub(1),
-        KeyCode::Down | KeyCode::Char('j') => (at + 1).min(last),
+        KeyCode::Up => at.saturating_sub(1),
+        KeyCode::Down => (at + 1).min(last),
         KeyCode::PageUp => at.saturating_sub(page),
         KeyCode::PageDown => (at + page).min(last),
-        KeyCode::Home | KeyCode::Char('g') => 0,
-        KeyCode::End | KeyCode::Char('G') => last,
+        KeyCode::Home => 0,
+        KeyCode::End => last,
         _ => at,
     }
 }
