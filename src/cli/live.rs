@@ -130,6 +130,9 @@ pub(crate) struct Live<R: Rows> {
     top: usize,
     /// Rows that fit on the screen at the last frame: a page for PgUp and PgDn.
     page: usize,
+    /// The table as last laid out, and for which width: moving the selection re-uses it,
+    /// so a key costs no new layout of thousands of rows.
+    laid_out: Option<(u16, String)>,
     mode: Mode,
     /// The last action's result, shown on the controls line until the next key.
     status: Option<String>,
@@ -150,6 +153,7 @@ impl<R: Rows> Live<R> {
             selected: 0,
             top: 0,
             page: 1,
+            laid_out: None,
             mode: Mode::Table,
             status: None,
         })
@@ -170,6 +174,7 @@ impl<R: Rows> Live<R> {
             self.selected = index;
         }
         self.rows = Some(rows);
+        self.laid_out = None;
         self.clamp();
     }
 
@@ -320,6 +325,7 @@ impl<R: Rows> Live<R> {
     }
 
     fn rearrange(&mut self) {
+        self.laid_out = None;
         let filter = self.filter.as_ref().map(|(_, q)| q);
         if let Some(rows) = self.rows.as_mut() {
             rows.arrange(self.sort, self.reverse, filter);
@@ -363,8 +369,19 @@ impl<R: Rows> Live<R> {
             return frame.join("\n");
         }
         // One column for the selection marker.
-        let table = rows.table(columns.saturating_sub(1).max(1));
-        let table: Vec<&str> = table.lines().collect();
+        let table_width = columns.saturating_sub(1).max(1);
+        if self
+            .laid_out
+            .as_ref()
+            .is_none_or(|(w, _)| *w != table_width)
+        {
+            self.laid_out = Some((table_width, rows.table(table_width)));
+        }
+        let table: Vec<&str> = self
+            .laid_out
+            .as_ref()
+            .map(|(_, text)| text.lines().collect())
+            .unwrap_or_default();
         let count = rows.len();
         let heading = table.len().saturating_sub(count);
         let below = lines.saturating_sub(2 + heading);

@@ -91,7 +91,8 @@ impl Pane {
 
     /// Waits until the screen satisfies `wanted`; returns that screen.
     fn wait_for(&self, what: &str, wanted: impl Fn(&[String]) -> bool) -> Vec<String> {
-        let deadline = Instant::now() + Duration::from_secs(15);
+        // Generous: the suite shares two cores with builds.
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let screen = self.screen();
             if wanted(&screen) {
@@ -136,9 +137,13 @@ impl Pane {
 
     /// The watch's exit status, once it has ended.
     fn status(&self) -> i32 {
-        let deadline = Instant::now() + Duration::from_secs(15);
+        let deadline = Instant::now() + Duration::from_secs(30);
         while !self.file("status").exists() {
-            assert!(Instant::now() < deadline, "the watch goes on");
+            assert!(
+                Instant::now() < deadline,
+                "the watch goes on:\n{}",
+                self.screen().join("\n")
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         let text = std::fs::read_to_string(self.file("status")).expect("status");
