@@ -19,6 +19,7 @@
 //! (hook), and Ctrl-Z (given back before stopping, taken again on `fg`).
 
 use std::io::{self, Write};
+use std::ops::Range;
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -49,8 +50,9 @@ pub(crate) trait Rows {
     fn arrange(&mut self, column: usize, reverse: bool, filter: Option<&Query>);
     /// How many rows there are after [`Rows::arrange`].
     fn len(&self) -> usize;
-    /// The whole table for `width` columns: its heading, then exactly one line per row.
-    fn table(&self, width: u16) -> String;
+    /// The table for `width` columns, laid out for all rows but holding only those in
+    /// `window`: its heading, then exactly one line per row.
+    fn table(&self, width: u16, window: Range<usize>) -> String;
     /// The socket behind row `index`, whose process Enter describes and `k` kills.
     fn entry(&self, index: usize) -> Option<&PortEntry>;
     /// What row `index` is across updates (a socket's inode), so the selection stays on
@@ -130,9 +132,9 @@ pub(crate) struct Live<R: Rows> {
     top: usize,
     /// Rows that fit on the screen at the last frame: a page for PgUp and PgDn.
     page: usize,
-    /// The table as last laid out, and for which width: moving the selection re-uses it,
-    /// so a key costs no new layout of thousands of rows.
-    laid_out: Option<(u16, String)>,
+    /// The table as last laid out, for which width and rows: a redraw with nothing
+    /// changed (a resize to the same width, a key that moved nothing) re-uses it.
+    laid_out: Option<(u16, Range<usize>, String)>,
     mode: Mode,
     /// The last action's result, shown on the controls line until the next key.
     status: Option<String>,
@@ -368,23 +370,10 @@ impl<R: Rows> Live<R> {
             );
             return frame.join("\n");
         }
-        // One column for the selection marker.
+        // One column for the selection marker; the heading takes one line.
         let table_width = columns.saturating_sub(1).max(1);
-        if self
-            .laid_out
-            .as_ref()
-            .is_none_or(|(w, _)| *w != table_width)
-        {
-            self.laid_out = Some((table_width, rows.table(table_width)));
-        }
-        let table: Vec<&str> = self
-            .laid_out
-            .as_ref()
-            .map(|(_, text)| text.lines().collect())
-            .unwrap_or_default();
         let count = rows.len();
-        let heading = table.len().saturating_sub(count);
-        let below = lines.saturating_sub(2 + heading);
+        let below = lines.saturating_sub(3);
         let room = if count <= below {
             count
         } else {
@@ -398,15 +387,23 @@ impl<R: Rows> Live<R> {
             .min(self.selected)
             .max((self.selected + 1).saturating_sub(room));
         self.top = self.top.min(count.saturating_sub(room));
+        let window = self.top..(self.top + room).min(count);
+        let fresh =
+            |(w, rows, _): &(u16, Range<usize>, String)| *w == table_width && *rows == window;
+        if !self.laid_out.as_ref().is_some_and(fresh) {
+            let text = rows.table(table_width, window.clone());
+            self.laid_out = Some((table_width, window.clone(), text));
+        }
+        let table: Vec<&str> = self
+            .laid_out
+            .as_ref()
+            .map(|(_, _, text)| text.lines().collect())
+            .unwrap_or_default();
+        let heading = table.len().saturating_sub(window.len());
         for line in &table[..heading] {
             frame.push(table::cut(&format!(" {line}"), width));
         }
-        for (index, line) in table[heading..]
-            .iter()
-            .enumerate()
-            .skip(self.top)
-            .take(room)
-        {
+        for (line, index) in table[heading..].iter().zip(window.clone()) {
             let line = if index == self.selected {
                 self.style.reverse(&format!(">{line}"))
             } else {

@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -326,11 +327,11 @@ impl Rows for View {
         self.shown.len()
     }
 
-    fn table(&self, width: u16) -> String {
+    fn table(&self, width: u16, window: Range<usize>) -> String {
         let mut options = self.options.clone();
         options.width = Some(width);
         let rows: Vec<&TrackedEntry> = self.shown.iter().map(|&i| &self.rows[i]).collect();
-        table::render_tracked(&rows, self.now, &options)
+        table::render_tracked_window(&rows, window, self.now, &options)
     }
 
     fn entry(&self, index: usize) -> Option<&PortEntry> {

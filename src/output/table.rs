@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::io::{self, Write};
+use std::ops::Range;
 
 use comfy_table::{Cell, ColumnConstraint, ContentArrangement, Row, Table};
 use unicode_width::UnicodeWidthChar as _;
@@ -817,13 +818,28 @@ pub const TRACKED_HEADERS: [Msg; 10] = [
 /// `-` gone, `!` suspicious (`+!` both).
 #[must_use]
 pub fn render_tracked(records: &[&TrackedEntry], now: Timestamp, options: &TableOptions) -> String {
+    render_tracked_window(records, 0..records.len(), now, options)
+}
+
+/// Rows `window` of [`render_tracked`]'s table of all `records`, laid out as the whole
+/// table would be (the same columns kept, addresses cut alike, the same widths), its
+/// heading first. Only the rows in the window are rendered, with the few that decide the
+/// layout (each column's widest cell, a row with a remote end) rendered unseen after
+/// them: a screenful of 20 000 sockets costs about what one of 20 does.
+#[must_use]
+pub fn render_tracked_window(
+    records: &[&TrackedEntry],
+    window: Range<usize>,
+    now: Timestamp,
+    options: &TableOptions,
+) -> String {
     let mut columns = vec![Col::Mark];
     columns.extend(Col::BASE);
     columns.push(Col::Age);
     if options.netns_names.is_some() {
         columns.push(Col::Netns);
     }
-    let rows = records
+    let rows: Vec<(Vec<String>, Paint)> = records
         .iter()
         .map(|record| {
             let age = record.first_seen.until(now);
@@ -840,7 +856,32 @@ pub fn render_tracked(records: &[&TrackedEntry], now: Timestamp, options: &Table
             (texts, paint)
         })
         .collect();
-    fitted(&columns, rows, options).to_string()
+    let window = window.start.min(rows.len())..window.end.min(rows.len());
+    // What the layout depends on: the widest cell of each column, and whether every row
+    // is a listener (REMOTE `*`).
+    let width_of = |row: usize, col: usize| rows[row].0.get(col).map_or(0, |t| visible_width(t));
+    let mut deciding: Vec<usize> = (0..columns.len())
+        .filter_map(|col| (0..rows.len()).max_by_key(|&row| width_of(row, col)))
+        .collect();
+    if let Some(remote) = columns.iter().position(|&c| c == Col::Remote)
+        && let Some(row) = rows
+            .iter()
+            .position(|(texts, _)| texts.get(remote).is_some_and(|t| t != "*"))
+    {
+        deciding.push(row);
+    }
+    deciding.retain(|row| !window.contains(row));
+    deciding.sort_unstable();
+    deciding.dedup();
+    let picked: Vec<(Vec<String>, Paint)> = window
+        .clone()
+        .chain(deciding.iter().copied())
+        .map(|row| rows[row].clone())
+        .collect();
+    let text = fitted(&columns, picked, options).to_string();
+    // Every row is one line: the unseen ones are the last lines.
+    let lines: Vec<&str> = text.lines().collect();
+    lines[..lines.len().saturating_sub(deciding.len())].join("\n")
 }
 
 /// The marker cell of a tracked row: `+` new, `-` gone, then `!` when suspicious.

@@ -164,3 +164,46 @@ fn tracked_and_alerted_rows_are_marked() {
         .collect();
     assert_eq!(marks, ["+", "-", "*"], "{text}");
 }
+
+/// A tracked socket from its wire form, the fields that vary filled in.
+fn tracked(port: u16, remote: Option<(&str, u16)>, process: &str) -> TrackedEntry {
+    let (state, remote_addr, remote_port) = match remote {
+        Some((addr, port)) => ("ESTABLISHED", format!("\"{addr}\""), port.to_string()),
+        None => ("LISTEN", "null".to_owned(), "null".to_owned()),
+    };
+    let json = format!(
+        r#"{{"proto":"tcp","local_addr":"127.0.0.1","local_port":{port},"remote_addr":{remote_addr},"remote_port":{remote_port},"state":"{state}","inode":{port},"uid":0,"pid":{port},"pids":[{port}],"process":"{process}","cmdline":null,"user":"root","ppid":1,"started":null,"service":null,"suspicious":[],"container":null,"netns":null,"interface":null,"recv_q":0,"send_q":0,"status":"unchanged","first_seen":"2026-01-01T00:00:00Z","seq":1,"ts":"2026-01-01T00:00:00Z"}}"#
+    );
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
+}
+
+// See: issue 15 — the live view renders only the rows on screen; they must look exactly as
+// in the table of every row (same columns kept, same widths, addresses cut alike).
+#[test]
+fn a_window_of_the_live_table_is_laid_out_as_the_whole_table() {
+    let mut records: Vec<TrackedEntry> =
+        (0..50).map(|i| tracked(1000 + i, None, "nginx")).collect();
+    records[41] = tracked(
+        1041,
+        Some(("2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff", 443)),
+        "nginx",
+    );
+    records[45] = tracked(1045, None, "a-much-longer-process");
+    let refs: Vec<&TrackedEntry> = records.iter().collect();
+    let now = Timestamp::from_unix(1_767_225_600);
+    for width in [60, 100, 200] {
+        let options = TableOptions {
+            width: Some(width),
+            ..TableOptions::default()
+        };
+        let whole = render_tracked(&refs, now, &options);
+        let whole: Vec<&str> = whole.lines().collect();
+        assert_eq!(whole.len(), 51, "a heading and one line per row");
+        for window in [0..10, 20..30, 40..50, 45..46] {
+            let part = render_tracked_window(&refs, window.clone(), now, &options);
+            let mut want = vec![whole[0]];
+            want.extend(&whole[window.start + 1..=window.end]);
+            assert_eq!(part.lines().collect::<Vec<_>>(), want, "{width} {window:?}");
+        }
+    }
+}
