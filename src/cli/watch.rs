@@ -258,6 +258,7 @@ impl Args {
             headers: [header, short],
             rows,
             shown: Vec::new(),
+            cells: None,
             now,
             options: options.clone(),
         }
@@ -272,6 +273,8 @@ struct View {
     rows: Vec<TrackedEntry>,
     /// Indexes into `rows` of those shown, in the order shown.
     shown: Vec<usize>,
+    /// The cells of the shown rows, in order, made by `arrange`.
+    cells: Option<table::TrackedTable>,
     now: Timestamp,
     options: TableOptions,
 }
@@ -321,6 +324,9 @@ impl Rows for View {
             };
             if reverse { order.reverse() } else { order }
         });
+        // The cells once per arrangement; each frame lays out only its window of them.
+        let shown: Vec<&TrackedEntry> = self.shown.iter().map(|&i| &self.rows[i]).collect();
+        self.cells = Some(table::TrackedTable::new(&shown, self.now, &self.options));
     }
 
     fn len(&self) -> usize {
@@ -330,8 +336,10 @@ impl Rows for View {
     fn table(&self, width: u16, window: Range<usize>) -> String {
         let mut options = self.options.clone();
         options.width = Some(width);
-        let rows: Vec<&TrackedEntry> = self.shown.iter().map(|&i| &self.rows[i]).collect();
-        table::render_tracked_window(&rows, window, self.now, &options)
+        self.cells
+            .as_ref()
+            .map(|cells| cells.window(window, &options))
+            .unwrap_or_default()
     }
 
     fn entry(&self, index: usize) -> Option<&PortEntry> {

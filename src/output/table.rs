@@ -818,70 +818,90 @@ pub const TRACKED_HEADERS: [Msg; 10] = [
 /// `-` gone, `!` suspicious (`+!` both).
 #[must_use]
 pub fn render_tracked(records: &[&TrackedEntry], now: Timestamp, options: &TableOptions) -> String {
-    render_tracked_window(records, 0..records.len(), now, options)
+    TrackedTable::new(records, now, options).window(0..records.len(), options)
 }
 
-/// Rows `window` of [`render_tracked`]'s table of all `records`, laid out as the whole
-/// table would be (the same columns kept, addresses cut alike, the same widths), its
-/// heading first. Only the rows in the window are rendered, with the few that decide the
-/// layout (each column's widest cell, a row with a remote end) rendered unseen after
-/// them: a screenful of 20 000 sockets costs about what one of 20 does.
-#[must_use]
-pub fn render_tracked_window(
-    records: &[&TrackedEntry],
-    window: Range<usize>,
-    now: Timestamp,
-    options: &TableOptions,
-) -> String {
-    let mut columns = vec![Col::Mark];
-    columns.extend(Col::BASE);
-    columns.push(Col::Age);
-    if options.netns_names.is_some() {
-        columns.push(Col::Netns);
-    }
-    let rows: Vec<(Vec<String>, Paint)> = records
-        .iter()
-        .map(|record| {
-            let age = record.first_seen.until(now);
-            let mut texts = row_texts(&super::csv::cells(&record.entry), options);
-            texts.insert(Col::BASE.len(), short_duration(age));
-            texts.insert(0, marker(record));
-            let paint = match record.status {
-                Status::New => Paint::Green,
-                Status::Gone => Paint::Red,
-                Status::Unchanged if age.as_secs() >= 86_400 => Paint::Red,
-                Status::Unchanged if age.as_secs() >= 3_600 => Paint::Yellow,
-                Status::Unchanged => Paint::Plain,
-            };
-            (texts, paint)
-        })
-        .collect();
-    let window = window.start.min(rows.len())..window.end.min(rows.len());
-    // What the layout depends on: the widest cell of each column, and whether every row
-    // is a listener (REMOTE `*`).
-    let width_of = |row: usize, col: usize| rows[row].0.get(col).map_or(0, |t| visible_width(t));
-    let mut deciding: Vec<usize> = (0..columns.len())
-        .filter_map(|col| (0..rows.len()).max_by_key(|&row| width_of(row, col)))
-        .collect();
-    if let Some(remote) = columns.iter().position(|&c| c == Col::Remote)
-        && let Some(row) = rows
+/// The cells of [`render_tracked`]'s table, made once, from which any window of rows can
+/// be laid out as the whole table would be ([`TrackedTable::window`]).
+pub struct TrackedTable {
+    columns: Vec<Col>,
+    rows: Vec<(Vec<String>, Paint)>,
+    /// The rows the layout depends on: the widest cell of each column, and a row with a
+    /// remote end (whether every row is a listener).
+    deciding: Vec<usize>,
+}
+
+impl TrackedTable {
+    /// The cells of `records` as of `now`.
+    #[must_use]
+    pub fn new(records: &[&TrackedEntry], now: Timestamp, options: &TableOptions) -> Self {
+        let mut columns = vec![Col::Mark];
+        columns.extend(Col::BASE);
+        columns.push(Col::Age);
+        if options.netns_names.is_some() {
+            columns.push(Col::Netns);
+        }
+        let rows: Vec<(Vec<String>, Paint)> = records
             .iter()
-            .position(|(texts, _)| texts.get(remote).is_some_and(|t| t != "*"))
-    {
-        deciding.push(row);
+            .map(|record| {
+                let age = record.first_seen.until(now);
+                let mut texts = row_texts(&super::csv::cells(&record.entry), options);
+                texts.insert(Col::BASE.len(), short_duration(age));
+                texts.insert(0, marker(record));
+                let paint = match record.status {
+                    Status::New => Paint::Green,
+                    Status::Gone => Paint::Red,
+                    Status::Unchanged if age.as_secs() >= 86_400 => Paint::Red,
+                    Status::Unchanged if age.as_secs() >= 3_600 => Paint::Yellow,
+                    Status::Unchanged => Paint::Plain,
+                };
+                (texts, paint)
+            })
+            .collect();
+        let width_of =
+            |row: usize, col: usize| rows[row].0.get(col).map_or(0, |t| visible_width(t));
+        let mut deciding: Vec<usize> = (0..columns.len())
+            .filter_map(|col| (0..rows.len()).max_by_key(|&row| width_of(row, col)))
+            .collect();
+        if let Some(remote) = columns.iter().position(|&c| c == Col::Remote)
+            && let Some(row) = rows
+                .iter()
+                .position(|(texts, _)| texts.get(remote).is_some_and(|t| t != "*"))
+        {
+            deciding.push(row);
+        }
+        deciding.sort_unstable();
+        deciding.dedup();
+        TrackedTable {
+            columns,
+            rows,
+            deciding,
+        }
     }
-    deciding.retain(|row| !window.contains(row));
-    deciding.sort_unstable();
-    deciding.dedup();
-    let picked: Vec<(Vec<String>, Paint)> = window
-        .clone()
-        .chain(deciding.iter().copied())
-        .map(|row| rows[row].clone())
-        .collect();
-    let text = fitted(&columns, picked, options).to_string();
-    // Every row is one line: the unseen ones are the last lines.
-    let lines: Vec<&str> = text.lines().collect();
-    lines[..lines.len().saturating_sub(deciding.len())].join("\n")
+
+    /// Rows `window` laid out for `options`' width as the whole table would be (the same
+    /// columns kept, addresses cut alike, the same widths), its heading first. Only those
+    /// rows are rendered, and the deciding ones unseen after them: a screenful of 20 000
+    /// sockets costs about what one of 20 does.
+    #[must_use]
+    pub fn window(&self, window: Range<usize>, options: &TableOptions) -> String {
+        let window = window.start.min(self.rows.len())..window.end.min(self.rows.len());
+        let unseen: Vec<usize> = self
+            .deciding
+            .iter()
+            .copied()
+            .filter(|row| !window.contains(row))
+            .collect();
+        let picked: Vec<(Vec<String>, Paint)> = window
+            .clone()
+            .chain(unseen.iter().copied())
+            .map(|row| self.rows[row].clone())
+            .collect();
+        let text = fitted(&self.columns, picked, options).to_string();
+        // Every row is one line: the unseen ones are the last lines.
+        let lines: Vec<&str> = text.lines().collect();
+        lines[..lines.len().saturating_sub(unseen.len())].join("\n")
+    }
 }
 
 /// The marker cell of a tracked row: `+` new, `-` gone, then `!` when suspicious.

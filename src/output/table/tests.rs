@@ -200,7 +200,7 @@ fn a_window_of_the_live_table_is_laid_out_as_the_whole_table() {
         let whole: Vec<&str> = whole.lines().collect();
         assert_eq!(whole.len(), 51, "a heading and one line per row");
         for window in [0..10, 20..30, 40..50, 45..46] {
-            let part = render_tracked_window(&refs, window.clone(), now, &options);
+            let part = TrackedTable::new(&refs, now, &options).window(window.clone(), &options);
             let mut want = vec![whole[0]];
             want.extend(&whole[window.start + 1..=window.end]);
             assert_eq!(part.lines().collect::<Vec<_>>(), want, "{width} {window:?}");
