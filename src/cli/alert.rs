@@ -231,6 +231,9 @@ impl Alerting {
             let annotated = RawRecord::parse(&self.annotated)
                 .map_err(|e| anyhow::anyhow!("annotating a record: {e}"))?;
             sink.write_raw_marked(&annotated, !fired.is_empty())?;
+            if let Some(note) = sink.take_note() {
+                ctx.note(&note);
+            }
         }
         if fired.is_empty() {
             return Ok(());

@@ -190,6 +190,9 @@ impl Stage for Args {
             }
             if let Some(sink) = sink.as_mut() {
                 sink.write_raw(&record)?;
+                if let Some(note) = sink.take_note() {
+                    ctx.note(&note);
+                }
             }
         }
         if let Some(sink) = sink.as_mut() {

@@ -15,6 +15,7 @@ pub mod exit;
 pub mod filter;
 pub mod fw;
 pub mod kill;
+pub(crate) mod live;
 pub mod messages;
 pub mod prompt;
 pub mod records;

@@ -3,6 +3,8 @@
 //! On a terminal: a live table, redrawn in place on the alternate screen and laid out for
 //! the terminal's size on every frame (header pinned, rows fitted to the height with a
 //! "+N more" line), new rows green and marked `+`, gone rows red and marked `-` for 5 s.
+//! Keys steer it (`q` quit, `s`/`S` sort, `/` filter, `p` pause, arrows select, Enter
+//! detail, `k` kill: see [`super::live`], which holds the view; this module feeds it rows).
 //! Ctrl-C and SIGTERM give the terminal back as it was; Ctrl-Z gives it back before
 //! stopping and `fg` redraws. Otherwise (or with `--ndjson`): a changelog of TrackedEntry
 //! records — the first scan as `new`, then only `new`, `gone` and state changes (`--full`:
@@ -15,22 +17,25 @@ mod by;
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use crossterm::event::KeyEvent;
 use signal_hook::consts::{SIGCONT, SIGINT, SIGTERM, SIGTSTP, SIGWINCH};
 
 use super::common::{ColorChoice, ConfigArgs, Ctx, SocketArgs, netns_note};
 use super::exit::{Exit, Stage};
+use super::live::{self, Flow, Input, Live, Rows};
 use crate::bandwidth;
 use crate::duration;
 use crate::i18n::{self, Msg};
 use crate::model::{PortEntry, Status, Timestamp, TrackedEntry};
 use crate::output::{Style, TableOptions, ndjson, sanitize, table};
 use crate::query::{self, Query};
-use crate::scan::ScanOptions;
+use crate::scan::{self, ScanOptions, SortKey};
 use crate::session::{Options, Session};
 use crate::track::{Change, PortEvent, PortStatus, PortWatch, Tracker};
 use crate::traffic::GroupBy;
@@ -44,7 +49,14 @@ Examples:
   prt watch 3000 8080                         UP/DOWN of two ports, a bell on each change
   prt watch --traffic --by process            which process uses the network, live
   prt watch --traffic --by remote --ndjson    bytes per remote host, one record each per scan
-  prt watch --traffic --full --ndjson | jq 'select(.rate_sent > 1e6)'";
+  prt watch --traffic --full --ndjson | jq 'select(.rate_sent > 1e6)'
+
+Keys in the live view: q quits; s steps through the sort columns, S reverses the order;
+/ edits the filter (the language of prt filter; Enter applies, Esc cancels); p pauses the
+view while scans go on; the arrows, PgUp, PgDn, Home and End move the selection (marked >);
+Enter shows the selected row's process as prt detail does (Esc goes back); k sends it TERM
+after a y/N, with the checks of prt kill. Ctrl-C ends the watch (status 130); Ctrl-Z
+suspends it and fg brings the view back.";
 
 /// Seconds a gone socket stays in the live table.
 const GONE_RETENTION_SECS: u64 = 5;
@@ -143,15 +155,23 @@ impl Stage for Args {
         }
         let mut options = ctx.table_options(self.color);
         ticks.follow_the_terminal()?;
-        let mut screen = LiveScreen::enter(ctx.stdout())?;
+        let mut screen = Live::enter(ctx.stdout(), options.style)?;
         // Without /proc/net/dev the header simply shows no rate.
         let mut counters = bandwidth::Sample::read().ok();
-        let mut view = None;
         loop {
             match ticks.next() {
                 Tick::End => break,
-                Tick::Suspend => screen.suspend()?,
+                Tick::Suspend => suspend(&mut screen)?,
                 Tick::Redraw => {}
+                Tick::Key(key) => match screen.key(key, ctx) {
+                    Flow::Go => {}
+                    Flow::Quit => break,
+                    Flow::Interrupt => {
+                        STOPPED_BY.store(SIGINT as usize, Ordering::SeqCst);
+                        break;
+                    }
+                    Flow::Suspend => suspend(&mut screen)?,
+                },
                 Tick::Scan => {
                     let now = Timestamp::now();
                     let changes = source.next(ctx, now)?;
@@ -162,13 +182,16 @@ impl Stage for Args {
                         .zip(latest.as_ref())
                         .map(|(a, b)| bandwidth::rates(a, b));
                     counters = latest;
-                    view =
-                        Some(self.view(source.tracker(), changes, now, rates.as_ref(), &options));
+                    screen.update(self.view(
+                        source.tracker(),
+                        changes,
+                        now,
+                        rates.as_ref(),
+                        &options,
+                    ));
                 }
             }
-            if let Some(view) = &view {
-                screen.draw(&view.frame(screen_size(ctx)))?;
-            }
+            screen.draw(screen_size(ctx))?;
         }
         screen.leave()?;
         Ok(Ticks::exit())
@@ -268,63 +291,125 @@ impl Args {
                 &duration::exact(self.interval()),
             ],
         );
+        // For a narrow screen: the time of day, the counts and the rates, which a clipped
+        // long header would lose.
+        let clock = now.to_string();
+        let short = i18n::trf(
+            Msg::WatchHeaderShort,
+            &[
+                &clock.get(11..19).unwrap_or(&clock),
+                &live,
+                &new,
+                &gone_count,
+                &traffic,
+            ],
+        );
         View {
-            header,
+            headers: [header, short],
             rows,
+            shown: Vec::new(),
+            cells: None,
             now,
             options: options.clone(),
         }
     }
 }
 
-/// One scan's live view, ready to be laid out for a screen of any size.
+/// One scan's live view: its header and rows, laid out for the screen only when drawn, so
+/// a resize re-lays it out; the live view sorts and filters it.
 struct View {
-    header: String,
+    /// The header, and a shorter one for narrow screens.
+    headers: [String; 2],
     rows: Vec<TrackedEntry>,
+    /// Indexes into `rows` of those shown, in the order shown.
+    shown: Vec<usize>,
+    /// The cells of the shown rows, in order, made by `arrange`.
+    cells: Option<table::TrackedTable>,
     now: Timestamp,
     options: TableOptions,
 }
 
-impl View {
-    /// The screenful for a terminal of `columns` x `lines`: the header pinned on the first
-    /// line, then as many rows as fit, and a "+N more" line for the rest.
-    fn frame(&self, (columns, lines): (u16, u16)) -> String {
-        let lines = usize::from(lines.max(3));
-        let mut options = self.options.clone();
-        options.width = Some(columns);
-        let header = table::clip(&self.header, usize::from(columns));
-        // The header line, the table's heading, and a line kept for "+N more".
-        let room = lines.saturating_sub(3);
-        let shown = if self.rows.len() + 2 <= lines {
-            self.rows.len()
+/// The columns the live view sorts by (`s` steps through them): a scan sort key, or the
+/// age (first seen, then port) for `None`.
+const SORTS: [(Msg, Option<SortKey>); 8] = [
+    (Msg::HeadLocal, Some(SortKey::Port)),
+    (Msg::HeadProto, Some(SortKey::Proto)),
+    (Msg::HeadState, Some(SortKey::State)),
+    (Msg::HeadPid, Some(SortKey::Pid)),
+    (Msg::HeadProcess, Some(SortKey::Process)),
+    (Msg::HeadUser, Some(SortKey::User)),
+    (Msg::HeadService, Some(SortKey::Service)),
+    (Msg::HeadAge, None),
+];
+
+impl Rows for View {
+    fn header(&self, width: usize) -> String {
+        let [long, short] = &self.headers;
+        if unicode_width::UnicodeWidthStr::width(long.as_str()) <= width {
+            long.clone()
         } else {
-            room
-        };
-        let rows: Vec<&TrackedEntry> = self.rows.iter().take(shown).collect();
-        let table = table::render_tracked(&rows, self.now, &options);
-        let mut table_lines: Vec<&str> = table.lines().collect();
-        // A heading that wrapped takes rows' places: each row is one line, the rest is heading.
-        let heading = table_lines.len().saturating_sub(rows.len());
-        let mut hidden = self.rows.len() - rows.len();
-        let fit = if hidden > 0 { lines - 2 } else { lines - 1 };
-        if table_lines.len() > fit {
-            hidden += table_lines.len() - fit.max(heading);
-            table_lines.truncate(fit.max(heading));
+            short.clone()
         }
-        let mut frame = options.style.bold(&header);
-        frame.push('\n');
-        for line in table_lines {
-            // A table squeezed below its narrowest layout overflows: cut it at the edge.
-            frame.push_str(&table::cut(line, usize::from(columns)));
-            frame.push('\n');
-        }
-        if hidden > 0 {
-            let more = i18n::trf(Msg::MoreRows, &[&hidden]);
-            frame.push_str(&options.style.dim(&table::clip(&more, usize::from(columns))));
-            frame.push('\n');
-        }
-        frame
     }
+
+    fn sort_names(&self) -> Vec<&'static str> {
+        SORTS.iter().map(|(name, _)| i18n::tr(*name)).collect()
+    }
+
+    fn arrange(&mut self, column: usize, reverse: bool, filter: Option<&Query>) {
+        let rows = &self.rows;
+        self.shown = (0..rows.len())
+            .filter(|&i| filter.is_none_or(|q| q.matches(&rows[i])))
+            .collect();
+        let key = SORTS.get(column).and_then(|(_, key)| *key);
+        self.shown.sort_by(|&a, &b| {
+            let (a, b) = (&rows[a], &rows[b]);
+            let order = match key {
+                Some(key) => scan::compare(&a.entry, &b.entry, key),
+                // Oldest first: the longest-lived sockets lead, as AGE counts down.
+                None => a
+                    .first_seen
+                    .cmp(&b.first_seen)
+                    .then_with(|| scan::compare(&a.entry, &b.entry, SortKey::Port)),
+            };
+            if reverse { order.reverse() } else { order }
+        });
+        // The cells once per arrangement; each frame lays out only its window of them.
+        let shown: Vec<&TrackedEntry> = self.shown.iter().map(|&i| &self.rows[i]).collect();
+        self.cells = Some(table::TrackedTable::new(&shown, self.now, &self.options));
+    }
+
+    fn len(&self) -> usize {
+        self.shown.len()
+    }
+
+    fn table(&self, width: u16, window: Range<usize>) -> String {
+        let mut options = self.options.clone();
+        options.width = Some(width);
+        self.cells
+            .as_ref()
+            .map(|cells| cells.window(window, &options))
+            .unwrap_or_default()
+    }
+
+    fn entry(&self, index: usize) -> Option<&PortEntry> {
+        self.shown.get(index).map(|&i| &self.rows[i].entry)
+    }
+
+    fn id(&self, index: usize) -> Option<u64> {
+        // A TIME_WAIT socket has no inode: it has no identity to follow.
+        self.entry(index)
+            .map(|entry| entry.inode)
+            .filter(|&inode| inode != 0)
+    }
+}
+
+/// Ctrl-Z in the live view: the terminal is given back, the process stops, and on `fg`
+/// the view takes the terminal again; the SIGCONT that woke it needs no second redraw.
+fn suspend<R: Rows>(screen: &mut Live<R>) -> std::io::Result<()> {
+    screen.suspend()?;
+    CONTINUED.store(false, Ordering::SeqCst);
+    Ok(())
 }
 
 /// The terminal's size now, read on every frame; the width the context saw at start and
@@ -421,6 +506,8 @@ enum Tick {
     Suspend,
     /// Continued (SIGCONT) or resized (SIGWINCH): draw the last view again.
     Redraw,
+    /// A key pressed in the live view.
+    Key(KeyEvent),
     /// The count is reached, or SIGINT / SIGTERM arrived.
     End,
 }
@@ -485,8 +572,17 @@ impl Ticks {
                 }
                 return Tick::Scan;
             }
-            // Sleep in short steps so a signal is seen promptly.
-            std::thread::sleep((self.next_at - now).min(Duration::from_millis(50)));
+            // Wait in short steps so a signal is seen promptly; the live view waits for keys.
+            let step = (self.next_at - now).min(Duration::from_millis(50));
+            if !self.live {
+                std::thread::sleep(step);
+                continue;
+            }
+            match live::next_input(step) {
+                Some(Input::Key(key)) => return Tick::Key(key),
+                Some(Input::Resize) => return Tick::Redraw,
+                None => {}
+            }
         }
     }
 
@@ -508,69 +604,3 @@ static SUSPENDED: AtomicBool = AtomicBool::new(false);
 static CONTINUED: AtomicBool = AtomicBool::new(false);
 /// Set when the terminal changes size (SIGWINCH).
 static RESIZED: AtomicBool = AtomicBool::new(false);
-
-/// The alternate screen with the cursor hidden; left again on [`LiveScreen::leave`], or on
-/// drop if an error cuts the watch short, so the terminal is always given back.
-struct LiveScreen {
-    out: Box<dyn Write>,
-    active: bool,
-}
-
-const ENTER: &str = "\x1b[?1049h\x1b[?25l";
-const LEAVE: &str = "\x1b[?25h\x1b[?1049l";
-
-impl LiveScreen {
-    fn enter(mut out: Box<dyn Write>) -> std::io::Result<LiveScreen> {
-        out.write_all(ENTER.as_bytes())?;
-        out.flush()?;
-        Ok(LiveScreen { out, active: true })
-    }
-
-    /// Replaces the screen's contents in one write: home, the frame line by line with each
-    /// line's rest cleared, then everything below cleared. No blank flash between frames.
-    fn draw(&mut self, frame: &str) -> std::io::Result<()> {
-        let mut text = String::with_capacity(frame.len() + 256);
-        text.push_str("\x1b[H");
-        for (index, line) in frame.lines().enumerate() {
-            if index > 0 {
-                // No line break after the last line: on the bottom line it would scroll.
-                text.push_str("\r\n");
-            }
-            text.push_str(line);
-            text.push_str("\x1b[K");
-        }
-        text.push_str("\x1b[J");
-        self.out.write_all(text.as_bytes())?;
-        self.out.flush()
-    }
-
-    /// Ctrl-Z: leaves the alternate screen and shows the cursor, stops the process as
-    /// SIGTSTP would have, and when continued (`fg`) comes back to the alternate screen;
-    /// the caller then redraws.
-    fn suspend(&mut self) -> std::io::Result<()> {
-        self.out.write_all(LEAVE.as_bytes())?;
-        self.out.flush()?;
-        self.active = false;
-        signal_hook::low_level::emulate_default_handler(SIGTSTP)?;
-        CONTINUED.store(false, Ordering::SeqCst);
-        self.out.write_all(ENTER.as_bytes())?;
-        self.active = true;
-        self.out.flush()
-    }
-
-    fn leave(mut self) -> std::io::Result<()> {
-        self.active = false;
-        self.out.write_all(LEAVE.as_bytes())?;
-        self.out.flush()
-    }
-}
-
-impl Drop for LiveScreen {
-    fn drop(&mut self) {
-        if self.active {
-            // Best effort: the terminal may be gone already.
-            let _ = self.out.write_all(LEAVE.as_bytes());
-            let _ = self.out.flush();
-        }
-    }
-}

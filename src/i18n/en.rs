@@ -206,5 +206,17 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::HeadTotalOut => "TOTAL OUT",
         Msg::HiddenOwner => "(hidden, uid {0})",
         Msg::TrafficHeader => "prt watch --traffic  {0}  scan {1}  {2} groups  every {3}",
+        Msg::LiveSort => "sort {0} {1}",
+        Msg::LivePaused => "PAUSED",
+        Msg::LiveFilter => "filter {0}",
+        Msg::LiveKeys => "q quit  s/S sort  / filter  p pause  ↑↓ select  Enter detail  k kill",
+        Msg::LiveFilterPrompt => "filter (Enter applies, Esc cancels): {0}",
+        Msg::LiveKillAsk => "send {0} to {1}?",
+        Msg::LiveDetailKeys => "Esc back  ↑↓ PgUp PgDn scroll",
+        Msg::LiveNoProcess => "no process of this row can be seen",
+        Msg::CsvNoColumn => {
+            "CSV row {0}: {1} not written: the header, set by the first record, has no column for it (put such records first, or use --format ndjson)"
+        }
+        Msg::WatchHeaderShort => "prt watch {0}  {1} sockets +{2} -{3}{4}",
     }
 }

@@ -277,11 +277,23 @@ pub enum Msg {
     /// The header of `prt watch --traffic --by`: time {0}, scan {1}, groups {2},
     /// interval {3}.
     TrafficHeader,
+    // Issue 15: the live view's controls line, prompts and its detail page.
+    LiveSort,
+    LivePaused,
+    LiveFilter,
+    LiveKeys,
+    LiveFilterPrompt,
+    LiveKillAsk,
+    LiveDetailKeys,
+    LiveNoProcess,
+    CsvNoColumn,
+    /// The live view's header on a narrow screen.
+    WatchHeaderShort,
 }
 
 impl Msg {
     /// Every key, for the completeness test.
-    pub const ALL: [Msg; 173] = [
+    pub const ALL: [Msg; 183] = [
         Msg::HeadProto,
         Msg::HeadLocal,
         Msg::HeadRemote,
@@ -455,6 +467,16 @@ impl Msg {
         Msg::HeadTotalOut,
         Msg::HiddenOwner,
         Msg::TrafficHeader,
+        Msg::LiveSort,
+        Msg::LivePaused,
+        Msg::LiveFilter,
+        Msg::LiveKeys,
+        Msg::LiveFilterPrompt,
+        Msg::LiveKillAsk,
+        Msg::LiveDetailKeys,
+        Msg::LiveNoProcess,
+        Msg::CsvNoColumn,
+        Msg::WatchHeaderShort,
     ];
 }
 

@@ -208,5 +208,19 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::HeadTotalOut => "ПЕРЕДАНО",
         Msg::HiddenOwner => "(скрыт, uid {0})",
         Msg::TrafficHeader => "prt watch --traffic  {0}  скан {1}  групп: {2}  каждые {3}",
+        Msg::LiveSort => "сортировка {0} {1}",
+        Msg::LivePaused => "ПАУЗА",
+        Msg::LiveFilter => "фильтр {0}",
+        Msg::LiveKeys => {
+            "q выход  s/S сортировка  / фильтр  p пауза  ↑↓ выбор  Enter подробно  k завершить"
+        }
+        Msg::LiveFilterPrompt => "фильтр (Enter применить, Esc отмена): {0}",
+        Msg::LiveKillAsk => "послать {0} процессу {1}?",
+        Msg::LiveDetailKeys => "Esc назад  ↑↓ PgUp PgDn прокрутка",
+        Msg::LiveNoProcess => "процесс этой строки не виден",
+        Msg::CsvNoColumn => {
+            "строка CSV {0}: {1} не записано: в заголовке, заданном первой записью, нет такого столбца (поставьте такие записи первыми или используйте --format ndjson)"
+        }
+        Msg::WatchHeaderShort => "prt watch {0}  сокетов {1} +{2} -{3}{4}",
     }
 }

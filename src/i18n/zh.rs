@@ -190,5 +190,17 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::HeadTotalOut => "发送总量",
         Msg::HiddenOwner => "（隐藏，uid {0}）",
         Msg::TrafficHeader => "prt watch --traffic  {0}  第 {1} 次扫描  {2} 组  每 {3}",
+        Msg::LiveSort => "排序 {0} {1}",
+        Msg::LivePaused => "已暂停",
+        Msg::LiveFilter => "过滤 {0}",
+        Msg::LiveKeys => "q 退出  s/S 排序  / 过滤  p 暂停  ↑↓ 选择  Enter 详情  k 终止",
+        Msg::LiveFilterPrompt => "过滤（Enter 应用，Esc 取消）：{0}",
+        Msg::LiveKillAsk => "向 {1} 发送 {0}？",
+        Msg::LiveDetailKeys => "Esc 返回  ↑↓ PgUp PgDn 滚动",
+        Msg::LiveNoProcess => "看不到此行的进程",
+        Msg::CsvNoColumn => {
+            "CSV 第 {0} 行：未写入 {1}：表头由第一条记录决定，没有此列（请把这类记录放在前面，或使用 --format ndjson）"
+        }
+        Msg::WatchHeaderShort => "prt watch {0}  {1} 个套接字 +{2} -{3}{4}",
     }
 }

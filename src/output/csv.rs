@@ -5,13 +5,18 @@
 //!
 //! The header is decided by the first record: one carrying `status` (a TrackedEntry from
 //! `prt watch`) adds [`TRACKED`] columns after the PortEntry ones, one carrying `alerts`
-//! (from `prt alert`) adds `alerts`; later records fill them or leave them empty.
+//! (from `prt alert`) adds `alerts`; later records fill them or leave them empty. A later
+//! record carrying such a field the header has no column for (a scan's records, then a
+//! watch's) loses it in the CSV, never silently: the sink notes it once
+//! ([`RecordSink::take_note`]). A stream of one kind — what `prt watch` and `prt alert`
+//! write — never loses a field.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::RecordSink;
 use super::sanitize;
+use crate::i18n::{self, Msg};
 use crate::model::PortEntry;
 use crate::raw::{Key, RawRecord, RawValue};
 
@@ -58,6 +63,12 @@ pub struct CsvSink<W: Write> {
     extra: Vec<Key>,
     /// The first record carried TCP counters: [`TRAFFIC`] columns follow [`HEADER`].
     traffic: bool,
+    /// Rows written so far.
+    rows: u64,
+    /// Whether a record's field went without a column (noted once).
+    lost: bool,
+    /// The note about it, until taken.
+    note: Option<String>,
 }
 
 impl<W: Write> CsvSink<W> {
@@ -69,6 +80,9 @@ impl<W: Write> CsvSink<W> {
             for_terminal,
             extra: Vec::new(),
             traffic: false,
+            rows: 0,
+            lost: false,
+            note: None,
         }
     }
 
@@ -118,6 +132,20 @@ impl<W: Write> RecordSink for CsvSink<W> {
                 self.extra.push(Key::Alerts);
             }
         }
+        if !self.lost {
+            let missing: Vec<&str> = [Key::Status, Key::Alerts]
+                .into_iter()
+                .filter(|&key| record.get(key).is_some() && !self.extra.contains(&key))
+                .map(Key::name)
+                .collect();
+            if !missing.is_empty() {
+                self.lost = true;
+                self.note = Some(i18n::trf(
+                    Msg::CsvNoColumn,
+                    &[&(self.rows + 1), &missing.join(", ")],
+                ));
+            }
+        }
         let mut cells = raw_cells(record);
         cells.extend(
             self.extra
@@ -143,11 +171,16 @@ impl<W: Write> RecordSink for CsvSink<W> {
         self.write_header()?;
         self.out.flush()
     }
+
+    fn take_note(&mut self) -> Option<String> {
+        self.note.take()
+    }
 }
 
 impl<W: Write> CsvSink<W> {
     fn write_row(&mut self, cells: &[Cow<'_, str>]) -> io::Result<()> {
         self.write_header()?;
+        self.rows += 1;
         let for_terminal = self.for_terminal;
         let record = cells.iter().map(|cell| {
             let cell = if for_terminal {

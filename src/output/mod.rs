@@ -92,6 +92,11 @@ pub trait RecordSink {
     }
     /// Completes the output (closing bracket, table rendering) and flushes.
     fn finish(&mut self) -> io::Result<()>;
+    /// A note for the person running the stage, given once when it arises: data the
+    /// format could not carry (a CSV header decided before a record with more fields).
+    fn take_note(&mut self) -> Option<String> {
+        None
+    }
 }
 
 /// The writer for `format` over `out`.

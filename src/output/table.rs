@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::io::{self, Write};
+use std::ops::Range;
 
 use comfy_table::{Cell, ColumnConstraint, ContentArrangement, Row, Table};
 use unicode_width::UnicodeWidthChar as _;
@@ -149,6 +150,11 @@ pub struct TableSink<W: Write> {
 /// The layout of a table written row by row: rows still to come cannot be measured, so
 /// the widths come from the screen's.
 struct Live {
+    /// Every column a row has cells for.
+    all: Vec<Col>,
+    /// Which of them the screen keeps (the others are dropped by [`STEPS`]).
+    keep: Vec<bool>,
+    /// The kept columns and their content widths.
     columns: Vec<Col>,
     widths: Vec<u16>,
     /// Rows written since the heading.
@@ -203,8 +209,23 @@ impl<W: Write> TableSink<W> {
         });
         for pending in rows {
             let heading = live.since_heading == 0 || live.since_heading >= screenful;
-            let texts = cells_for(&live.columns, pending);
-            let row = painted_row(&texts.0, texts.1, self.options.style);
+            let (texts, paint) = cells_for(&live.all, pending);
+            let cells: Vec<String> = texts
+                .into_iter()
+                .zip(live.all.iter().zip(&live.keep))
+                .filter(|(_, (_, keep))| **keep)
+                .zip(&live.widths)
+                .map(|((text, (col, _)), &width)| {
+                    // An address is shortened in the middle, keeping its port; other
+                    // cells are cut at their end by the table.
+                    if col.is_address() {
+                        shorten_middle(&text, usize::from(width))
+                    } else {
+                        text
+                    }
+                })
+                .collect();
+            let row = painted_row(&cells, paint, self.options.style);
             let text = fixed(vec![row], &live.columns, &live.widths, &self.options).to_string();
             // The first line is the heading (kept to one line).
             let mut lines = text.lines();
@@ -317,10 +338,19 @@ impl<W: Write> RecordSink for TableSink<W> {
         if self.rows.is_empty() {
             return Ok(false);
         }
-        let columns = self.columns(&self.rows);
+        let all = self.columns(&self.rows);
+        let (keep, widths) = live_layout(&all, self.options.width.unwrap_or(100));
+        let columns = all
+            .iter()
+            .zip(&keep)
+            .filter(|(_, keep)| **keep)
+            .map(|(col, _)| *col)
+            .collect();
         self.live = Some(Live {
-            widths: live_widths(&columns, self.options.width.unwrap_or(100)),
+            all,
+            keep,
             columns,
+            widths,
             since_heading: 0,
         });
         let rows = std::mem::take(&mut self.rows);
@@ -360,46 +390,96 @@ fn fixed(rows: Vec<Row>, columns: &[Col], widths: &[u16], options: &TableOptions
     table
 }
 
-/// Content widths of a table written row by row on a screen `width` columns wide: what
-/// typical rows need (`tcp`, `127.0.0.1:8080`, `ESTABLISHED`, a pid), the remote, user,
-/// service and local address squeezed first when the screen is narrow (the process
-/// last), and the room left over given to the process and the remote address.
-fn live_widths(columns: &[Col], width: u16) -> Vec<u16> {
-    let mut widths: Vec<u16> = columns.iter().map(|c| c.live_width()).collect();
+/// The columns kept and their content widths for a table written row by row on a screen
+/// `width` columns wide. Rows still to come cannot be measured, so each column starts at
+/// what typical rows need (`tcp`, `127.0.0.1:8080`, `ESTABLISHED`, a pid); a narrow screen
+/// then takes the [`STEPS`] of whole tables (shorter addresses, then SERVICE, USER, REMOTE
+/// dropped; never PROCESS or the port), short of cutting addresses to a stub; what still
+/// does not fit is squeezed ([`live_widths`]), and room left over goes to the process and
+/// the remote address.
+fn live_layout(columns: &[Col], width: u16) -> (Vec<bool>, Vec<u16>) {
+    let mut keep = vec![true; columns.len()];
+    let mut cap: Option<u16> = None;
+    let natural = |col: Col, cap: Option<u16>| match cap {
+        Some(cap) if col.is_address() => col.live_width().min(cap),
+        _ => col.live_width(),
+    };
+    let need = |keep: &[bool], cap: Option<u16>| -> u16 {
+        let kept: Vec<Col> = columns
+            .iter()
+            .zip(keep)
+            .filter(|(_, k)| **k)
+            .map(|(c, _)| *c)
+            .collect();
+        let padding = (kept.len() * 2).saturating_sub(1) as u16;
+        kept.iter().map(|&c| natural(c, cap)).sum::<u16>() + padding
+    };
+    for step in STEPS {
+        if need(&keep, cap) <= width {
+            break;
+        }
+        match step {
+            // An address cut to a stub says nothing: squeezing does better.
+            Step::Shorten(max) if max < 12 => break,
+            Step::Shorten(max) => cap = Some(max as u16),
+            Step::Drop(col) => {
+                if let Some(index) = columns.iter().position(|&c| c == col) {
+                    keep[index] = false;
+                }
+            }
+            // Rows still to come may be connections: a stream keeps REMOTE this long.
+            Step::DropListenersRemote => {}
+        }
+    }
+    let kept: Vec<Col> = columns
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(c, _)| *c)
+        .collect();
+    let starting: Vec<u16> = kept.iter().map(|&c| natural(c, cap)).collect();
+    (keep, live_widths(&kept, starting, width))
+}
+
+/// Content widths of `columns`, starting from `widths`, on a screen `width` columns wide:
+/// the remote, user and service squeezed first, then the state and the local address (the
+/// process last), and the room left over given to the process and the remote address.
+fn live_widths(columns: &[Col], mut widths: Vec<u16>, width: u16) -> Vec<u16> {
     // The first column is padded on its right only, the others on both sides.
     let padding = (columns.len() * 2).saturating_sub(1) as u16;
     let room = width.saturating_sub(padding);
-    let order = [
-        Col::Remote,
-        Col::User,
-        Col::Service,
-        Col::Netns,
-        Col::Local,
-        Col::Process,
+    // Who gives room, in turn, and down to how many columns: the least useful first; a
+    // state keeps `LISTEN`, an address its port; the process last of all.
+    let phases: [(&[Col], u16); 5] = [
+        (&[Col::Remote, Col::User, Col::Service, Col::Netns], 4),
+        (&[Col::State], 8),
+        (&[Col::Local], 9),
+        (&[Col::State, Col::Local, Col::Pid, Col::Proto], 4),
+        (&[Col::Process], 4),
     ];
     let position = |col: Col| columns.iter().position(|&c| c == col);
-    while widths.iter().sum::<u16>() > room {
-        // The widest column that can still give room gives one column of it; the process
-        // only when no other can.
-        let squeezable = |col: &&Col| **col != Col::Process;
-        let widest = order
-            .iter()
-            .filter(squeezable)
-            .filter_map(|&col| position(col))
-            .filter(|&i| widths[i] > 4)
-            .max_by_key(|&i| widths[i]);
-        let Some(index) = widest.or_else(|| position(Col::Process).filter(|&i| widths[i] > 4))
-        else {
-            break;
-        };
-        widths[index] -= 1;
+    for (givers, floor) in phases {
+        while widths.iter().sum::<u16>() > room {
+            // The widest that can still give room gives one column of it.
+            let Some(index) = givers
+                .iter()
+                .filter_map(|&col| position(col))
+                .filter(|&i| widths[i] > floor)
+                .max_by_key(|&i| widths[i])
+            else {
+                break;
+            };
+            widths[index] -= 1;
+        }
     }
     let spare = room.saturating_sub(widths.iter().sum());
-    if let Some(process) = position(Col::Process) {
-        widths[process] += spare / 2;
-    }
-    if let Some(remote) = position(Col::Remote) {
-        widths[remote] += spare - spare / 2;
+    match (position(Col::Process), position(Col::Remote)) {
+        (Some(process), Some(remote)) => {
+            widths[process] += spare / 2;
+            widths[remote] += spare - spare / 2;
+        }
+        (Some(only), None) | (None, Some(only)) => widths[only] += spare,
+        (None, None) => {}
     }
     widths
 }
@@ -760,30 +840,90 @@ pub const TRACKED_HEADERS: [Msg; 10] = [
 /// `-` gone, `!` suspicious (`+!` both).
 #[must_use]
 pub fn render_tracked(records: &[&TrackedEntry], now: Timestamp, options: &TableOptions) -> String {
-    let mut columns = vec![Col::Mark];
-    columns.extend(Col::BASE);
-    columns.push(Col::Age);
-    if options.netns_names.is_some() {
-        columns.push(Col::Netns);
+    TrackedTable::new(records, now, options).window(0..records.len(), options)
+}
+
+/// The cells of [`render_tracked`]'s table, made once, from which any window of rows can
+/// be laid out as the whole table would be ([`TrackedTable::window`]).
+pub struct TrackedTable {
+    columns: Vec<Col>,
+    rows: Vec<(Vec<String>, Paint)>,
+    /// The rows the layout depends on: the widest cell of each column, and a row with a
+    /// remote end (whether every row is a listener).
+    deciding: Vec<usize>,
+}
+
+impl TrackedTable {
+    /// The cells of `records` as of `now`.
+    #[must_use]
+    pub fn new(records: &[&TrackedEntry], now: Timestamp, options: &TableOptions) -> Self {
+        let mut columns = vec![Col::Mark];
+        columns.extend(Col::BASE);
+        columns.push(Col::Age);
+        if options.netns_names.is_some() {
+            columns.push(Col::Netns);
+        }
+        let rows: Vec<(Vec<String>, Paint)> = records
+            .iter()
+            .map(|record| {
+                let age = record.first_seen.until(now);
+                let mut texts = row_texts(&super::csv::cells(&record.entry), options);
+                texts.insert(Col::BASE.len(), short_duration(age));
+                texts.insert(0, marker(record));
+                let paint = match record.status {
+                    Status::New => Paint::Green,
+                    Status::Gone => Paint::Red,
+                    Status::Unchanged if age.as_secs() >= 86_400 => Paint::Red,
+                    Status::Unchanged if age.as_secs() >= 3_600 => Paint::Yellow,
+                    Status::Unchanged => Paint::Plain,
+                };
+                (texts, paint)
+            })
+            .collect();
+        let width_of =
+            |row: usize, col: usize| rows[row].0.get(col).map_or(0, |t| visible_width(t));
+        let mut deciding: Vec<usize> = (0..columns.len())
+            .filter_map(|col| (0..rows.len()).max_by_key(|&row| width_of(row, col)))
+            .collect();
+        if let Some(remote) = columns.iter().position(|&c| c == Col::Remote)
+            && let Some(row) = rows
+                .iter()
+                .position(|(texts, _)| texts.get(remote).is_some_and(|t| t != "*"))
+        {
+            deciding.push(row);
+        }
+        deciding.sort_unstable();
+        deciding.dedup();
+        TrackedTable {
+            columns,
+            rows,
+            deciding,
+        }
     }
-    let rows = records
-        .iter()
-        .map(|record| {
-            let age = record.first_seen.until(now);
-            let mut texts = row_texts(&super::csv::cells(&record.entry), options);
-            texts.insert(Col::BASE.len(), short_duration(age));
-            texts.insert(0, marker(record));
-            let paint = match record.status {
-                Status::New => Paint::Green,
-                Status::Gone => Paint::Red,
-                Status::Unchanged if age.as_secs() >= 86_400 => Paint::Red,
-                Status::Unchanged if age.as_secs() >= 3_600 => Paint::Yellow,
-                Status::Unchanged => Paint::Plain,
-            };
-            (texts, paint)
-        })
-        .collect();
-    fitted(&columns, rows, options).to_string()
+
+    /// Rows `window` laid out for `options`' width as the whole table would be (the same
+    /// columns kept, addresses cut alike, the same widths), its heading first. Only those
+    /// rows are rendered, and the deciding ones unseen after them: a screenful of 20 000
+    /// sockets costs about what one of 20 does.
+    #[must_use]
+    pub fn window(&self, window: Range<usize>, options: &TableOptions) -> String {
+        let window = window.start.min(self.rows.len())..window.end.min(self.rows.len());
+        let unseen: Vec<usize> = self
+            .deciding
+            .iter()
+            .copied()
+            .filter(|row| !window.contains(row))
+            .collect();
+        let picked: Vec<(Vec<String>, Paint)> = window
+            .clone()
+            .chain(unseen.iter().copied())
+            .map(|row| self.rows[row].clone())
+            .collect();
+        let text = fitted(&self.columns, picked, options).to_string();
+        // Every row is one line: the unseen ones are the last lines.
+        let lines: Vec<&str> = text.lines().collect();
+        lines[..lines.len().saturating_sub(unseen.len())].join("\n")
+    }
 }
 
 /// The marker cell of a tracked row: `+` new, `-` gone, then `!` when suspicious.
@@ -818,136 +958,4 @@ fn endpoint_text(addr: &str, port: &str, interface: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_live_table_writes_rows_as_they_come_with_a_heading_per_screenful() {
-        let options = TableOptions {
-            width: Some(80),
-            height: Some(4),
-            ..TableOptions::default()
-        };
-        let mut out = Vec::new();
-        let mut sink = TableSink::new(&mut out, options);
-        let line =
-            br#"{"proto":"tcp","local_addr":"127.0.0.1","local_port":8080,"state":"LISTEN"}"#;
-        let record = RawRecord::parse(line).expect("valid");
-        assert!(
-            !sink.go_live().expect("writes"),
-            "no rows yet: keep collecting"
-        );
-        sink.write_raw(&record).expect("writes");
-        assert!(sink.go_live().expect("writes"));
-        let after_first = sink.out.len();
-        assert!(after_first > 0, "the kept rows are written at once");
-        for _ in 0..4 {
-            sink.write_raw(&record).expect("writes");
-        }
-        sink.finish().expect("writes");
-        let text = String::from_utf8(out).expect("utf-8");
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 5 + 2, "{text}");
-        assert!(
-            lines[0].starts_with("PROTO") && lines[4].starts_with("PROTO"),
-            "{text}"
-        );
-        assert!(lines.iter().all(|l| l.chars().count() <= 80), "{text}");
-        let columns = |l: &str| l.find("LISTEN");
-        assert_eq!(
-            columns(lines[1]),
-            columns(lines[5]),
-            "fixed columns: {text}"
-        );
-    }
-
-    #[test]
-    fn lines_are_cut_at_the_screen_edge_keeping_colour_escapes() {
-        assert_eq!(cut("abcdef", 4), "abcd\x1b[0m");
-        assert_eq!(cut("abc", 4), "abc");
-        assert_eq!(cut("\x1b[32mabcdef\x1b[0m", 2), "\x1b[32mab\x1b[0m");
-        assert_eq!(cut("时长x", 3), "时\x1b[0m");
-        assert_eq!(clip("prt watch header", 8), "prt wat…");
-        assert_eq!(clip("short", 8), "short");
-    }
-
-    #[test]
-    fn endpoints_are_written_as_ss_writes_them() {
-        assert_eq!(endpoint_text("0.0.0.0", "80", ""), "0.0.0.0:80");
-        assert_eq!(endpoint_text("::1", "80", ""), "[::1]:80");
-        assert_eq!(endpoint_text("0.0.0.0", "9444", "v0"), "0.0.0.0%v0:9444");
-        assert_eq!(endpoint_text("fe80::1", "9444", "v0"), "[fe80::1]%v0:9444");
-        assert_eq!(endpoint_text("::", "1", "e\x1b[0m"), "[::]%e\\x1b[0m:1");
-    }
-    // See: issue 15
-    #[test]
-    fn long_addresses_are_shortened_in_the_middle_keeping_the_port() {
-        let text = "[2001:db8:85a3:0:0:8a2e:370:7334]:443";
-        let short = shorten_middle(text, 20);
-        assert_eq!(visible_width(&short), 20, "{short}");
-        assert!(
-            short.starts_with("[2001:db") && short.ends_with("7334]:443"),
-            "{short}"
-        );
-        assert_eq!(shorten_middle("127.0.0.1:80", 20), "127.0.0.1:80");
-    }
-
-    // See: issue 15
-    #[test]
-    fn a_narrow_table_drops_columns_by_priority_and_keeps_the_process() {
-        let line = br#"{"proto":"tcp","local_addr":"127.0.0.1","local_port":8080,"state":"LISTEN","pid":4242,"process":"a-long-process1","user":"someone","service":"http-alt"}"#;
-        let record = RawRecord::parse(line).expect("valid");
-        for width in [40u16, 50, 60, 80, 120] {
-            let options = TableOptions {
-                width: Some(width),
-                ..TableOptions::default()
-            };
-            let mut out = Vec::new();
-            let mut sink = TableSink::new(&mut out, options);
-            sink.write_raw(&record).expect("writes");
-            sink.finish().expect("writes");
-            let text = String::from_utf8(out).expect("utf-8");
-            assert!(text.contains("a-long-process1"), "{width}: {text}");
-            assert!(
-                text.lines().all(|l| visible_width(l) <= usize::from(width)),
-                "{width}: {text}"
-            );
-            if width == 60 {
-                assert!(
-                    !text.contains("SERVICE") && !text.contains("REMOTE"),
-                    "{text}"
-                );
-            }
-            if width == 120 {
-                assert!(
-                    text.contains("SERVICE") && text.contains("someone"),
-                    "{text}"
-                );
-            }
-        }
-    }
-
-    // See: issue 15
-    #[test]
-    fn tracked_and_alerted_rows_are_marked() {
-        let lines: [&[u8]; 3] = [
-            br#"{"proto":"tcp","local_addr":"127.0.0.1","local_port":1,"state":"LISTEN","status":"new"}"#,
-            br#"{"proto":"tcp","local_addr":"127.0.0.1","local_port":2,"state":"LISTEN","status":"gone"}"#,
-            br#"{"proto":"tcp","local_addr":"127.0.0.1","local_port":3,"state":"LISTEN","alerts":["x"]}"#,
-        ];
-        let mut out = Vec::new();
-        let mut sink = TableSink::new(&mut out, TableOptions::default());
-        for line in lines {
-            sink.write_raw(&RawRecord::parse(line).expect("valid"))
-                .expect("writes");
-        }
-        sink.finish().expect("writes");
-        let text = String::from_utf8(out).expect("utf-8");
-        let marks: Vec<&str> = text
-            .lines()
-            .skip(1)
-            .filter_map(|l| l.split_whitespace().next())
-            .collect();
-        assert_eq!(marks, ["+", "-", "*"], "{text}");
-    }
-}
+mod tests;

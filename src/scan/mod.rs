@@ -518,18 +518,25 @@ pub enum SortKey {
 /// order is the same from run to run. `reverse` reverses the whole order.
 pub fn sort(entries: &mut [PortEntry], key: SortKey, reverse: bool) {
     entries.sort_unstable_by(|a, b| {
-        let primary = match key {
-            SortKey::Port => Ordering::Equal,
-            SortKey::Proto => a.proto.cmp(&b.proto),
-            SortKey::State => a.state.cmp(&b.state),
-            SortKey::Pid => none_last(a.pid.as_ref(), b.pid.as_ref()),
-            SortKey::Process => none_last(a.process.as_ref(), b.process.as_ref()),
-            SortKey::User => none_last(a.user.as_ref(), b.user.as_ref()),
-            SortKey::Service => none_last(a.service.as_ref(), b.service.as_ref()),
-        };
-        let order = primary.then_with(|| by_socket(a, b));
+        let order = compare(a, b, key);
         if reverse { order.reverse() } else { order }
     });
+}
+
+/// The order [`sort`] puts two entries in (ascending), for callers that sort records
+/// holding entries (the live view's tracked rows).
+#[must_use]
+pub fn compare(a: &PortEntry, b: &PortEntry, key: SortKey) -> Ordering {
+    let primary = match key {
+        SortKey::Port => Ordering::Equal,
+        SortKey::Proto => a.proto.cmp(&b.proto),
+        SortKey::State => a.state.cmp(&b.state),
+        SortKey::Pid => none_last(a.pid.as_ref(), b.pid.as_ref()),
+        SortKey::Process => none_last(a.process.as_ref(), b.process.as_ref()),
+        SortKey::User => none_last(a.user.as_ref(), b.user.as_ref()),
+        SortKey::Service => none_last(a.service.as_ref(), b.service.as_ref()),
+    };
+    primary.then_with(|| by_socket(a, b))
 }
 
 fn none_last<T: Ord>(a: Option<&T>, b: Option<&T>) -> Ordering {

@@ -380,3 +380,38 @@ pub fn end_group(leader: &mut std::process::Child) {
     let _ = leader.kill();
     let _ = leader.wait();
 }
+
+/// The screens drawn so far, each as its lines with the terminal's escapes for clearing
+/// removed (colours stay).
+pub fn frames(transcript: &str) -> Vec<Vec<String>> {
+    transcript
+        .split("\x1b[1;1H")
+        .skip(1)
+        .filter(|frame| frame.contains("\x1b[J"))
+        .map(|frame| {
+            let frame = frame.split("\x1b[J").next().unwrap_or_default();
+            frame
+                .split('\n')
+                .map(|line| line.replace("\x1b[K", "").replace('\r', ""))
+                .collect()
+        })
+        .collect()
+}
+
+/// `line` without SGR colour sequences.
+pub fn plain(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

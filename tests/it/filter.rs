@@ -685,6 +685,34 @@ fn csv_of_tracked_records_has_their_status_seq_and_times() {
     assert_eq!(cell(1, "first_seen"), "2026-01-01T00:00:00Z");
     assert_eq!(cell(2, "status"), "", "a record without it: empty");
     assert_eq!(cell(2, "local_port"), "7");
+    assert!(
+        stderr(&output).is_empty(),
+        "nothing lost: {}",
+        stderr(&output)
+    );
+}
+
+// See: issue 15 — a CSV stream whose first record lacks `status` dropped the status of the
+// records after it without a word.
+#[test]
+fn csv_says_when_a_later_record_has_a_field_the_header_lacks() {
+    let input = br#"{"proto":"tcp","local_addr":"127.0.0.1","local_port":7,"state":"LISTEN"}
+{"proto":"tcp","local_addr":"127.0.0.1","local_port":7,"state":"LISTEN","status":"new","first_seen":"2026-01-01T00:00:00Z","seq":3,"ts":"2026-01-01T00:00:05Z"}
+{"proto":"tcp","local_addr":"127.0.0.1","local_port":7,"state":"LISTEN","status":"gone","first_seen":"2026-01-01T00:00:00Z","seq":4,"ts":"2026-01-01T00:00:07Z"}
+"#;
+    let output = filter(&["--format", "csv", "port=7"], input);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).lines().count(),
+        4,
+        "the header and every row"
+    );
+    let note = stderr(&output);
+    assert_eq!(note.lines().count(), 1, "said once: {note}");
+    assert!(
+        note.contains("CSV row 2") && note.contains("status") && note.contains("ndjson"),
+        "{note}"
+    );
 }
 
 // See: issue 15

@@ -17,6 +17,7 @@ mod fw;
 mod generated;
 mod i18n;
 mod kill;
+mod live;
 mod pipeline;
 mod scan;
 mod traffic;

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::common::{TestNetns, command, end_group, ip, ndjson, prt, run_ok, world_runnable_copy};
+use crate::common::{frames, plain};
 use crate::require_root;
 
 /// What the big transfer sends: 50 MB.
@@ -351,38 +352,6 @@ fn a_paced_transfer_has_the_rate_it_was_paced_at() {
     assert!(loopback.is_some(), "{remotes:?}");
 }
 
-/// The frames `prt watch` drew on the terminal, each as its lines without escapes.
-fn frames(transcript: &str) -> Vec<Vec<String>> {
-    transcript
-        .split("\x1b[H")
-        .skip(1)
-        .map(|frame| {
-            frame
-                .split("\r\n")
-                .map(|line| {
-                    // The terminal turns each line feed into CR LF as well.
-                    let line = line.trim_end_matches('\r');
-                    let mut plain = String::new();
-                    let mut chars = line.chars();
-                    while let Some(c) = chars.next() {
-                        if c == '\x1b' {
-                            // Skip to the end of the escape sequence.
-                            for c in chars.by_ref() {
-                                if c.is_ascii_alphabetic() {
-                                    break;
-                                }
-                            }
-                        } else {
-                            plain.push(c);
-                        }
-                    }
-                    plain
-                })
-                .collect()
-        })
-        .collect()
-}
-
 /// Two namespaces joined by a veth pair: 10.231.0.1 in the first, 10.231.0.2 in the second.
 fn joined_namespaces() -> (TestNetns, TestNetns) {
     let here = TestNetns::create();
@@ -459,13 +428,21 @@ while True:
         .expect("script runs");
     let transcript = String::from_utf8_lossy(&output.stdout);
     let frames = frames(&transcript);
-    let last = frames.last().expect("frames were drawn");
+    let last: Vec<String> = frames
+        .last()
+        .expect("frames were drawn")
+        .iter()
+        .map(|line| plain(line))
+        .collect();
+    // The header, the live view's sort and keys line, the heading, then the busiest.
     assert!(last[0].contains("prt watch --traffic"), "{last:?}");
+    assert!(last[1].contains("RATE OUT"), "sorted by rate out: {last:?}");
+    let heading = last[2].trim_start_matches(['>', ' ']);
     assert!(
-        last[1].contains("RATE OUT") && last[1].trim_start().starts_with("PID"),
+        heading.contains("RATE OUT") && heading.starts_with("PID"),
         "{last:?}"
     );
-    let first_row = last[2].trim_start();
+    let first_row = last[3].trim_start_matches(['>', ' ']);
     assert!(
         first_row.starts_with(&format!("{} ", sending.pid())),
         "the sender ({}) first: {last:#?}",
@@ -477,9 +454,12 @@ while True:
     );
     let idle_row = last
         .iter()
-        .position(|row| row.trim_start().starts_with(&format!("{} ", idle.pid())))
+        .position(|row| {
+            row.trim_start_matches(['>', ' '])
+                .starts_with(&format!("{} ", idle.pid()))
+        })
         .expect("the idle process is listed");
-    assert!(idle_row > 2, "{last:#?}");
+    assert!(idle_row > 3, "{last:#?}");
 }
 
 #[test]

@@ -2,18 +2,26 @@
 //! instead of per socket.
 //!
 //! A child of the watch command so it shares its pacing, signals and full-screen handling
-//! (`Ticks`, `LiveScreen`, `Source`) without widening their visibility. The grouping is the
+//! (`Ticks`, `Source`, the live view of [`crate::cli::live`]) without widening their
+//! visibility. The grouping is the
 //! library's ([`crate::traffic`]); the table is [`crate::output::traffic`]. On a terminal:
-//! a live table, busiest group first, redrawn every scan. Otherwise (or with `--ndjson`):
+//! a live table, busiest group first, redrawn every scan, with the live view's keys. Otherwise (or with `--ndjson`):
 //! one [`crate::traffic::Group`] record per group per scan, flushed after each scan.
 
 use std::io::Write as _;
 
-use super::{Args, LiveScreen, Source, Tick, Ticks, screen_size};
+use std::net::{IpAddr, SocketAddr};
+use std::ops::Range;
+use std::sync::atomic::Ordering;
+
+use signal_hook::consts::SIGINT;
+
+use super::{Args, STOPPED_BY, Source, Tick, Ticks, screen_size, suspend};
 use crate::cli::common::Ctx;
 use crate::cli::exit::Exit;
+use crate::cli::live::{Flow, Live, Rows};
 use crate::i18n::{self, Msg};
-use crate::model::Timestamp;
+use crate::model::{PortEntry, Proto, State, Timestamp};
 use crate::output::{Style, ndjson, table, traffic as traffic_table};
 use crate::query::Query;
 use crate::traffic::{Aggregator, Group, GroupBy};
@@ -53,59 +61,155 @@ pub(super) fn run(
         enabled: ctx.colour(args.color),
     };
     ticks.follow_the_terminal()?;
-    let mut screen = LiveScreen::enter(ctx.stdout())?;
-    let mut last: Option<(Vec<Group>, Timestamp, u64)> = None;
+    let mut screen = Live::enter(ctx.stdout(), style)?;
     loop {
         match ticks.next() {
             Tick::End => break,
-            Tick::Suspend => screen.suspend()?,
+            Tick::Suspend => suspend(&mut screen)?,
             Tick::Redraw => {}
-            Tick::Scan => last = Some(observe(&mut source)?),
+            Tick::Key(key) => match screen.key(key, ctx) {
+                Flow::Go => {}
+                Flow::Quit => break,
+                Flow::Interrupt => {
+                    STOPPED_BY.store(SIGINT as usize, Ordering::SeqCst);
+                    break;
+                }
+                Flow::Suspend => suspend(&mut screen)?,
+            },
+            Tick::Scan => {
+                let (groups, now, seq) = observe(&mut source)?;
+                let header = i18n::trf(
+                    Msg::TrafficHeader,
+                    &[
+                        &now,
+                        &seq,
+                        &groups.len(),
+                        &crate::duration::exact(args.interval()),
+                    ],
+                );
+                screen.update(GroupRows::new(groups, by, header, style));
+            }
         }
-        if let Some((groups, now, seq)) = &last {
-            let header = i18n::trf(
-                Msg::TrafficHeader,
-                &[
-                    now,
-                    seq,
-                    &groups.len(),
-                    &crate::duration::exact(args.interval()),
-                ],
-            );
-            screen.draw(&frame(&header, groups, by, screen_size(ctx), style))?;
-        }
+        screen.draw(screen_size(ctx))?;
     }
     screen.leave()?;
     Ok(Ticks::exit())
 }
 
-/// One screenful: the header, the table's heading and as many groups as fit, then a
-/// "+N more" line for the rest.
-fn frame(
-    header: &str,
-    groups: &[Group],
+/// The sort columns of the grouped view, its first the default. Unreversed, each puts the
+/// most first: the busiest group leads, as in bandwhich.
+const SORTS: [Msg; 5] = [
+    Msg::HeadRateOut,
+    Msg::HeadRateIn,
+    Msg::HeadTotalOut,
+    Msg::HeadTotalIn,
+    Msg::HeadConns,
+];
+
+/// One scan's groups as rows of the live view: sorted, filtered, selected like sockets.
+/// Each group stands for a record of its process (or remote address), so the filter
+/// language, Enter (detail) and `k` (kill) work on it as on a socket's row.
+struct GroupRows {
+    groups: Vec<Group>,
+    /// A record per group: its pid, process, user, container and remote address.
+    records: Vec<PortEntry>,
+    shown: Vec<usize>,
     by: GroupBy,
-    (columns, lines): (u16, u16),
+    header: String,
     style: Style,
-) -> String {
-    let lines = usize::from(lines.max(3));
-    let width = usize::from(columns);
-    // The header, the heading, and a line kept for "+N more" when not all fit.
-    let shown = if groups.len() + 2 <= lines {
-        groups.len()
-    } else {
-        lines - 3
-    };
-    let mut frame = style.bold(&table::clip(header, width));
-    frame.push('\n');
-    for line in traffic_table::render(&groups[..shown], by, Some(columns), style).lines() {
-        frame.push_str(&table::cut(line, width));
-        frame.push('\n');
+}
+
+impl GroupRows {
+    fn new(groups: Vec<Group>, by: GroupBy, header: String, style: Style) -> GroupRows {
+        let records = groups.iter().map(record_of).collect();
+        GroupRows {
+            shown: (0..groups.len()).collect(),
+            groups,
+            records,
+            by,
+            header,
+            style,
+        }
     }
-    if shown < groups.len() {
-        let more = i18n::trf(Msg::MoreRows, &[&(groups.len() - shown)]);
-        frame.push_str(&style.dim(&table::clip(&more, width)));
-        frame.push('\n');
+}
+
+/// What a group is, as a record the filter language and the acting keys understand.
+fn record_of(group: &Group) -> PortEntry {
+    let unspecified = SocketAddr::from(([0, 0, 0, 0], 0));
+    let mut record = PortEntry::new(Proto::Tcp, unspecified, State::Established);
+    record.pid = group.pid;
+    record.pids.clone_from(&group.pids);
+    record.process.clone_from(&group.process);
+    record.user.clone_from(&group.user);
+    record.uid = group.uid;
+    record.container.clone_from(&group.container);
+    record.remote_addr = group.remote_addr;
+    record
+}
+
+impl Rows for GroupRows {
+    fn header(&self, width: usize) -> String {
+        table::clip(&self.header, width)
     }
-    frame
+
+    fn sort_names(&self) -> Vec<&'static str> {
+        SORTS.iter().map(|&name| i18n::tr(name)).collect()
+    }
+
+    fn arrange(&mut self, column: usize, reverse: bool, filter: Option<&Query>) {
+        let records = &self.records;
+        self.shown = (0..records.len())
+            .filter(|&i| filter.is_none_or(|q| q.matches(&records[i])))
+            .collect();
+        let key = |g: &Group| match SORTS.get(column) {
+            Some(Msg::HeadRateIn) => g.rate_received.unwrap_or(0),
+            Some(Msg::HeadTotalOut) => g.bytes_sent,
+            Some(Msg::HeadTotalIn) => g.bytes_received,
+            Some(Msg::HeadConns) => g.connections as u64,
+            _ => g.rate_sent.unwrap_or(0),
+        };
+        let groups = &self.groups;
+        // The most first; ties in the order the library gave (busiest overall first).
+        self.shown
+            .sort_by(|&a, &b| key(&groups[b]).cmp(&key(&groups[a])));
+        if reverse {
+            self.shown.reverse();
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.shown.len()
+    }
+
+    fn table(&self, width: u16, window: Range<usize>) -> String {
+        let rows: Vec<Group> = self.shown[window]
+            .iter()
+            .map(|&i| self.groups[i].clone())
+            .collect();
+        let text = traffic_table::render(&rows, self.by, Some(width), self.style);
+        if rows.is_empty() {
+            // The heading alone: a window with no rows still has one.
+            text.lines().next().unwrap_or_default().to_owned()
+        } else {
+            text
+        }
+    }
+
+    fn entry(&self, index: usize) -> Option<&PortEntry> {
+        self.shown.get(index).map(|&i| &self.records[i])
+    }
+
+    fn id(&self, index: usize) -> Option<u64> {
+        let group = &self.groups[*self.shown.get(index)?];
+        match (group.pid, group.remote_addr, group.uid) {
+            (Some(pid), _, _) => Some(u64::from(pid)),
+            (None, Some(IpAddr::V4(v4)), _) => Some(u64::from(v4.to_bits())),
+            // Folded to 64 bits: an identity for the selection to follow, nothing more.
+            (None, Some(IpAddr::V6(v6)), _) => {
+                let bits = v6.to_bits();
+                Some((bits >> 64) as u64 ^ bits as u64)
+            }
+            (None, None, uid) => uid.map(|uid| u64::from(uid) | 1 << 63),
+        }
+    }
 }

@@ -114,7 +114,7 @@ fn exit_status(stage: &str) -> &'static [(&'static str, &'static str)] {
         "watch" => &[
             (
                 "0",
-                "Success: --count scans were made, or the output's reader went away.",
+                "Success: --count scans were made, q ended the live view, or the output's reader went away.",
             ),
             ("2", "An error."),
             (
