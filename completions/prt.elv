@@ -29,6 +29,7 @@ set edit:completion:arg-completer[prt] = {|@words|
             cand kill 'Signal the processes that hold ports (records on stdin, PIDs or :PORT), safely'
             cand fw 'Turn records into firewall commands that block their addresses or ports'
             cand detail 'Everything about the processes behind records or PIDs: files, parents, cgroup, env'
+            cand metrics 'Turn records into Prometheus metrics: a textfile for node_exporter, or /metrics'
             cand config 'Show where the configuration file is, or check one'
             cand completions 'Print the shell completion script for prt'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -189,6 +190,19 @@ set edit:completion:arg-completer[prt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'prt;metrics'= {
+            cand -o 'Write the metrics to FILE instead of stdout, atomically (a temporary file in the same directory, then renamed), rewritten after every complete scan of a live stream'
+            cand --output 'Write the metrics to FILE instead of stdout, atomically (a temporary file in the same directory, then renamed), rewritten after every complete scan of a live stream'
+            cand -l 'Serve the latest complete scan at http://ADDR/metrics (e.g. 127.0.0.1:9977) instead of writing to stdout; it goes on serving after the input ends, until stopped'
+            cand --listen 'Serve the latest complete scan at http://ADDR/metrics (e.g. 127.0.0.1:9977) instead of writing to stdout; it goes on serving after the input ends, until stopped'
+            cand --config 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]'
+            cand --lang 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration''s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change'
+            cand --skip-invalid 'Report malformed lines on stderr and go on, instead of stopping with status 2'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'prt;config'= {
             cand --config 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]'
             cand --lang 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration''s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change'
@@ -213,6 +227,7 @@ set edit:completion:arg-completer[prt] = {|@words|
             cand kill 'Signal the processes that hold ports (records on stdin, PIDs or :PORT), safely'
             cand fw 'Turn records into firewall commands that block their addresses or ports'
             cand detail 'Everything about the processes behind records or PIDs: files, parents, cgroup, env'
+            cand metrics 'Turn records into Prometheus metrics: a textfile for node_exporter, or /metrics'
             cand config 'Show where the configuration file is, or check one'
             cand completions 'Print the shell completion script for prt'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -230,6 +245,8 @@ set edit:completion:arg-completer[prt] = {|@words|
         &'prt;help;fw'= {
         }
         &'prt;help;detail'= {
+        }
+        &'prt;help;metrics'= {
         }
         &'prt;help;config'= {
         }

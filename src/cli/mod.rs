@@ -13,6 +13,7 @@ pub mod exit;
 pub mod filter;
 pub mod fw;
 pub mod kill;
+pub mod metrics;
 pub mod scan;
 pub mod watch;
 
@@ -58,6 +59,8 @@ pub enum Command {
     Fw(fw::Args),
     /// Everything about the processes behind records or PIDs: files, parents, cgroup, env.
     Detail(detail::Args),
+    /// Turn records into Prometheus metrics: a textfile for node_exporter, or /metrics.
+    Metrics(metrics::Args),
     /// Show where the configuration file is, or check one.
     Config(config::Args),
     /// Print the shell completion script for prt.
@@ -97,6 +100,7 @@ mod tests {
         kill::Args::command().debug_assert();
         fw::Args::command().debug_assert();
         detail::Args::command().debug_assert();
+        metrics::Args::command().debug_assert();
         completions::Args::command().debug_assert();
     }
 }

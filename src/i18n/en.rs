@@ -194,5 +194,9 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::KillThread => "{0} is a thread of process {1}, not a process; give the process's pid",
         Msg::JsonNumberRange => "number out of range",
         Msg::JsonSurrogate => "unpaired surrogate in a \\u escape",
+        // Issue 19 (metrics).
+        Msg::MetricsListen => "cannot serve metrics on {0}: {1}",
+        Msg::MetricsWrite => "cannot write the metrics to {0}: {1}",
+        Msg::MetricsNoInput => "no records: pipe them in (prt scan | {0}) or name files to read",
     }
 }

@@ -262,11 +262,15 @@ pub enum Msg {
     KillThread,
     JsonNumberRange,
     JsonSurrogate,
+    // Issue 19 (metrics): prt metrics.
+    MetricsListen,
+    MetricsWrite,
+    MetricsNoInput,
 }
 
 impl Msg {
     /// Every key, for the completeness test.
-    pub const ALL: [Msg; 164] = [
+    pub const ALL: [Msg; 167] = [
         Msg::HeadProto,
         Msg::HeadLocal,
         Msg::HeadRemote,
@@ -431,6 +435,9 @@ impl Msg {
         Msg::KillThread,
         Msg::JsonNumberRange,
         Msg::JsonSurrogate,
+        Msg::MetricsListen,
+        Msg::MetricsWrite,
+        Msg::MetricsNoInput,
     ];
 }
 

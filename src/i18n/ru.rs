@@ -196,5 +196,11 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::KillThread => "{0} — поток процесса {1}, а не процесс; укажите pid процесса",
         Msg::JsonNumberRange => "число вне допустимого диапазона",
         Msg::JsonSurrogate => "непарный суррогат в экранировании \\u",
+        // Issue 19 (metrics).
+        Msg::MetricsListen => "не удалось отдавать метрики на {0}: {1}",
+        Msg::MetricsWrite => "не удалось записать метрики в {0}: {1}",
+        Msg::MetricsNoInput => {
+            "нет записей: передайте их через канал (prt scan | {0}) или укажите файлы"
+        }
     }
 }

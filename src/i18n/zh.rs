@@ -180,5 +180,9 @@ pub(super) fn text(msg: Msg) -> &'static str {
         Msg::KillThread => "{0} 是进程 {1} 的线程，不是进程；请给出进程的 pid",
         Msg::JsonNumberRange => "数字超出范围",
         Msg::JsonSurrogate => "\\u 转义中有未配对的代理项",
+        // Issue 19 (metrics).
+        Msg::MetricsListen => "无法在 {0} 上提供指标：{1}",
+        Msg::MetricsWrite => "无法将指标写入 {0}：{1}",
+        Msg::MetricsNoInput => "没有记录：请用管道传入（prt scan | {0}）或给出要读取的文件",
     }
 }

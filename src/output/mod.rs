@@ -9,6 +9,7 @@
 
 pub mod csv;
 pub mod json;
+pub mod metrics;
 pub mod ndjson;
 pub mod reader;
 pub mod results;
