@@ -16,6 +16,7 @@ mod fw;
 mod generated;
 mod i18n;
 mod kill;
+mod metrics;
 mod pipeline;
 mod scan;
 mod watch;
