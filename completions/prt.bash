@@ -555,7 +555,7 @@ _prt() {
             return 0
             ;;
         prt__subcmd__scan)
-            opts="-t -u -l -4 -6 -n -p -a -r -h -V --tcp --udp --listen --ipv4 --ipv6 --all-netns --backend --numeric --processes --all --where --sort --reverse --format --color --config --lang --help --version"
+            opts="-t -u -l -4 -6 -n -p -a -r -h -V --tcp --udp --listen --ipv4 --ipv6 --all-netns --backend --numeric --processes --all --where --sort --reverse --format --color --host --config --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -581,6 +581,10 @@ _prt() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -597,7 +601,7 @@ _prt() {
             return 0
             ;;
         prt__subcmd__watch)
-            opts="-t -u -l -4 -6 -n -p -a -i -c -h -V --tcp --udp --listen --ipv4 --ipv6 --all-netns --backend --numeric --processes --all --interval --count --ndjson --full --where --color --config --lang --help --version"
+            opts="-t -u -l -4 -6 -n -p -a -i -c -h -V --tcp --udp --listen --ipv4 --ipv6 --all-netns --backend --numeric --processes --all --interval --count --ndjson --full --where --color --host --config --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -629,6 +633,10 @@ _prt() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)

@@ -55,6 +55,7 @@ csv\t'Comma-separated values with a header row'"
 complete -c prt -n "__fish_prt_using_subcommand scan" -l color -d 'When to colour the table [default: auto]' -r -f -a "auto\t'Colour when writing a table to a terminal, unless NO_COLOR is set'
 always\t'Always colour (also CLICOLOR_FORCE=1)'
 never\t'Never colour'"
+complete -c prt -n "__fish_prt_using_subcommand scan" -l host -d 'Add a "host" field to every NDJSON record: NAME, or this machine\'s hostname when NAME is left out. Without it records are unchanged' -r
 complete -c prt -n "__fish_prt_using_subcommand scan" -l config -d 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]' -r -F
 complete -c prt -n "__fish_prt_using_subcommand scan" -l lang -d 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration\'s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change' -r -f -a "en\t'English'
 ru\t'Русский'
@@ -97,6 +98,7 @@ complete -c prt -n "__fish_prt_using_subcommand watch" -l where -d 'Only the soc
 complete -c prt -n "__fish_prt_using_subcommand watch" -l color -d 'When to colour the live table [default: auto]' -r -f -a "auto\t'Colour when writing a table to a terminal, unless NO_COLOR is set'
 always\t'Always colour (also CLICOLOR_FORCE=1)'
 never\t'Never colour'"
+complete -c prt -n "__fish_prt_using_subcommand watch" -l host -d 'Add a "host" field to every NDJSON record: NAME, or this machine\'s hostname when NAME is left out. Without it records are unchanged' -r
 complete -c prt -n "__fish_prt_using_subcommand watch" -l config -d 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]' -r -F
 complete -c prt -n "__fish_prt_using_subcommand watch" -l lang -d 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration\'s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change' -r -f -a "en\t'English'
 ru\t'Русский'
@@ -198,7 +200,7 @@ complete -c prt -n "__fish_prt_using_subcommand detail" -l skip-invalid -d 'Repo
 complete -c prt -n "__fish_prt_using_subcommand detail" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c prt -n "__fish_prt_using_subcommand detail" -s V -l version -d 'Print version'
 complete -c prt -n "__fish_prt_using_subcommand metrics" -s o -l output -d 'Write the metrics to FILE instead of stdout, atomically (a temporary file in the same directory, then renamed), rewritten after every complete scan of a live stream' -r -F
-complete -c prt -n "__fish_prt_using_subcommand metrics" -s l -l listen -d 'Serve the latest complete scan at http://ADDR/metrics (e.g. 127.0.0.1:9977) instead of writing to stdout; it goes on serving after the input ends, until stopped' -r
+complete -c prt -n "__fish_prt_using_subcommand metrics" -s l -l listen -d 'Serve the latest complete scan at http://ADDR/metrics (e.g. 127.0.0.1:9977) instead of writing to stdout. When a live stream (prt watch) ends, so does the server; after finished input (prt scan) it goes on serving until stopped' -r
 complete -c prt -n "__fish_prt_using_subcommand metrics" -l config -d 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]' -r -F
 complete -c prt -n "__fish_prt_using_subcommand metrics" -l lang -d 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration\'s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change' -r -f -a "en\t'English'
 ru\t'Русский'

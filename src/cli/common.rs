@@ -104,6 +104,46 @@ pub struct SocketArgs {
     pub all: bool,
 }
 
+/// `--host [NAME]`: shared by `scan` and `watch`, for records that leave the machine.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct HostArgs {
+    /// Add a "host" field to every NDJSON record: NAME, or this machine's hostname when
+    /// NAME is left out. Without it records are unchanged.
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
+    pub host: Option<String>,
+}
+
+impl HostArgs {
+    /// The host name to add, if asked for: the one given, else the machine's.
+    pub fn name(&self) -> anyhow::Result<Option<String>> {
+        match self.host.as_deref() {
+            None => Ok(None),
+            Some("") => hostname().map(Some),
+            Some(name) => Ok(Some(name.to_owned())),
+        }
+    }
+
+    /// `out`, adding the host field to each NDJSON line when asked for.
+    pub fn wrap<'a>(&self, out: Box<dyn Write + 'a>) -> anyhow::Result<Box<dyn Write + 'a>> {
+        Ok(match self.name()? {
+            Some(host) => Box::new(output::ndjson::WithHost::new(out, &host)),
+            None => out,
+        })
+    }
+}
+
+/// This machine's hostname, from gethostname(2).
+fn hostname() -> anyhow::Result<String> {
+    let mut buffer = [0u8; 256];
+    // SAFETY: the buffer is writable for its whole length, which is what we pass.
+    let rc = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) };
+    if rc != 0 {
+        return Err(anyhow::Error::new(io::Error::last_os_error()).context("reading the hostname"));
+    }
+    let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
+    Ok(String::from_utf8_lossy(&buffer[..end]).into_owned())
+}
+
 /// `--backend` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BackendArg {

@@ -6,7 +6,8 @@
 //! served at `http://ADDR/metrics` with `--listen ADDR`. A scan is complete when the input
 //! ends, or when a live producer pauses between ticks (as `prt kill --yes` batches a
 //! stream). Exit: 0, or 2 on bad input, an address that cannot be listened on, or a file
-//! that cannot be written.
+//! that cannot be written. With `--listen`, finished input is served until a signal;
+//! the end of a live stream ends the server too.
 //!
 //! The HTTP server is tiny_http: a small, synchronous, well-kept crate with no async runtime,
 //! which is all one `GET /metrics` every few seconds needs.
@@ -28,9 +29,8 @@ const EXAMPLES: &str = "\
 Examples:
   prt scan | prt metrics                                   the metrics, on stdout
   prt scan | prt metrics --output /var/lib/prometheus/node-exporter/prt.prom
-  prt watch --ndjson | prt metrics --listen 127.0.0.1:9977 an exporter for Prometheus
-  prt scan --host web1 | prt metrics                        (--host only marks the records)
-  promtool check metrics < <(prt scan | prt metrics)
+  prt watch --ndjson --full | prt metrics --listen 127.0.0.1:9977   an exporter
+  prt scan | prt metrics | promtool check metrics
 
 Metrics (gauges): prt_listening, prt_sockets, prt_established_connections,
 prt_suspicious_sockets, prt_processes, prt_scan_sockets, prt_scan_duration_seconds,
@@ -49,7 +49,8 @@ pub struct Args {
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Serve the latest complete scan at http://ADDR/metrics (e.g. 127.0.0.1:9977) instead of
-    /// writing to stdout; it goes on serving after the input ends, until stopped.
+    /// writing to stdout. When a live stream (prt watch) ends, so does the server; after
+    /// finished input (prt scan) it goes on serving until stopped.
     #[arg(short = 'l', long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
     /// Report malformed lines on stderr and go on, instead of stopping with status 2.
@@ -75,10 +76,12 @@ impl Stage for Args {
         // together, so that is the scan's time. Later ticks from their first record.
         let mut tick_start = Some(Instant::now());
         let mut pending = false;
+        let mut live = false;
         loop {
             if pending && input.would_wait() && input.is_live() {
                 self.publish(ctx, &mut inventory, tick_start.take(), exporter.as_ref())?;
                 pending = false;
+                live = true;
             }
             let record = match input.next(ctx)? {
                 Next::Record(record) => record,
@@ -92,7 +95,12 @@ impl Stage for Args {
         if pending || tick_start.is_some() {
             self.publish(ctx, &mut inventory, tick_start.take(), exporter.as_ref())?;
         }
-        if let Some(exporter) = exporter {
+        // A live stream that ends means its producer stopped: serving its last tick on
+        // would hide that, so the exporter stops too (and a service manager restarts the
+        // pipeline). Finished input (`prt scan | prt metrics --listen`) is served on.
+        if let Some(exporter) = exporter
+            && !live
+        {
             exporter.serve_forever();
         }
         Ok(Exit::Success)

@@ -6,8 +6,9 @@
 use anyhow::Context as _;
 use clap::ValueEnum;
 
-use super::common::{ConfigArgs, Ctx, OutputArgs, SocketArgs};
+use super::common::{ConfigArgs, Ctx, HostArgs, OutputArgs, SocketArgs};
 use super::exit::{Exit, Stage};
+use crate::output::{self, Format};
 use std::sync::Arc;
 
 use crate::enrich::Enricher;
@@ -49,6 +50,9 @@ pub struct Args {
     pub output: OutputArgs,
     #[command(flatten)]
     #[allow(missing_docs)]
+    pub host: HostArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
     pub config: ConfigArgs,
 }
 
@@ -86,7 +90,11 @@ impl Stage for Args {
             let names = enricher.namespace_names(&result.namespaces.listed);
             table.netns_names = Some(Arc::new(names));
         }
-        let mut sink = ctx.sink_with(&self.output, table);
+        let mut sink = if ctx.format(&self.output) == Format::Ndjson && self.host.host.is_some() {
+            output::sink(Format::Ndjson, self.host.wrap(ctx.stdout())?, table)
+        } else {
+            ctx.sink_with(&self.output, table)
+        };
         sink.write_entries(&entries)?;
         sink.finish()?;
 

@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use signal_hook::consts::{SIGCONT, SIGINT, SIGTERM, SIGTSTP, SIGWINCH};
 
-use super::common::{ColorChoice, ConfigArgs, Ctx, SocketArgs, netns_note, parse_duration};
+use super::common::{
+    ColorChoice, ConfigArgs, Ctx, HostArgs, SocketArgs, netns_note, parse_duration,
+};
 use super::exit::{Exit, Stage};
 use crate::bandwidth;
 use crate::enrich::Enricher;
@@ -72,6 +74,9 @@ pub struct Args {
     pub color: Option<ColorChoice>,
     #[command(flatten)]
     #[allow(missing_docs)]
+    pub host: HostArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
     pub config: ConfigArgs,
 }
 
@@ -92,7 +97,7 @@ impl Stage for Args {
         let mut tracker = Tracker::new(GONE_RETENTION_SECS);
         let mut source = Source::new(self.sockets.options(), ctx, query);
         if self.ndjson || !ctx.stdout_tty {
-            let mut out = ctx.stdout();
+            let mut out = self.host.wrap(ctx.stdout())?;
             let mut buffer = Vec::with_capacity(512);
             while ticks.next() == Tick::Scan {
                 let changes = tracker.observe(source.next(ctx)?, Timestamp::now());
@@ -150,9 +155,13 @@ impl Args {
         let mut options = self.sockets.options();
         options.listening_only = true;
         let mut source = Source::new(options, ctx, query);
-        let mut out = ctx.stdout();
-        let mut buffer = Vec::with_capacity(256);
         let board = !self.ndjson && ctx.stdout_tty;
+        let mut out = if board {
+            ctx.stdout()
+        } else {
+            self.host.wrap(ctx.stdout())?
+        };
+        let mut buffer = Vec::with_capacity(256);
         let style = Style {
             enabled: ctx.colour(self.color),
         };

@@ -465,3 +465,33 @@ fn output_is_replaced_whole_and_bad_input_is_an_error() {
     assert_eq!(busy.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&busy.stderr).contains(&addr));
 }
+
+#[test]
+fn host_marks_records_only_when_asked() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let own = |records: &str| -> Value {
+        records
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).expect("a JSON line"))
+            .find(|r| r["local_port"] == port && r["state"] == "LISTEN")
+            .expect("the test's listener")
+    };
+    let plain = own(&run_ok(prt().args(["scan", "--format", "ndjson", "-tl"])));
+    assert!(plain.get("host").is_none(), "{plain}");
+    let named = run_ok(prt().args(["scan", "--format", "ndjson", "-tl", "--host", "web\"1"]));
+    assert!(
+        named.lines().all(|l| l.ends_with(r#","host":"web\"1"}"#)),
+        "the last field of every line: {named}"
+    );
+    let named = own(&named);
+    assert_eq!(named["host"], "web\"1");
+    let mut without = named.clone();
+    without.as_object_mut().expect("an object").remove("host");
+    assert_eq!(without["inode"], plain["inode"]);
+
+    // Without a NAME: the machine's hostname, in a watch too.
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("hostname");
+    let watched = run_ok(prt().args(["watch", "--ndjson", "--count", "1", "-tl", "--host"]));
+    assert_eq!(own(&watched)["host"], hostname.trim());
+}
