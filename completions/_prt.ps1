@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'prt' -ScriptBlock {
             [CompletionResult]::new('kill', 'kill', [CompletionResultType]::ParameterValue, 'Signal the processes that hold ports (records on stdin, PIDs or :PORT), safely')
             [CompletionResult]::new('fw', 'fw', [CompletionResultType]::ParameterValue, 'Turn records into firewall commands that block their addresses or ports')
             [CompletionResult]::new('detail', 'detail', [CompletionResultType]::ParameterValue, 'Everything about the processes behind records or PIDs: files, parents, cgroup, env')
+            [CompletionResult]::new('metrics', 'metrics', [CompletionResultType]::ParameterValue, 'Turn records into Prometheus metrics: a textfile for node_exporter, or /metrics')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show where the configuration file is, or check one')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for prt')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -43,6 +44,7 @@ Register-ArgumentCompleter -Native -CommandName 'prt' -ScriptBlock {
             [CompletionResult]::new('--sort', '--sort', [CompletionResultType]::ParameterName, 'Sort by this column (unknown values last) [default: port]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal (or the configuration''s format there), ndjson otherwise]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the table [default: auto]')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Add a "host" field to every NDJSON record: NAME, or this machine''s hostname when NAME is left out. Without it records are unchanged')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration''s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Only TCP sockets (with --udp: both)')
@@ -98,6 +100,7 @@ Register-ArgumentCompleter -Native -CommandName 'prt' -ScriptBlock {
             [CompletionResult]::new('--where', '--where', [CompletionResultType]::ParameterName, 'Only the sockets that match this filter expression (see `prt filter --help`)')
             [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Traffic per process (sockets whose owner is hidden: per uid) or per remote address, busiest first: a live table on a terminal, one record per group per scan otherwise. Implies --traffic')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the live table [default: auto]')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Add a "host" field to every NDJSON record: NAME, or this machine''s hostname when NAME is left out. Without it records are unchanged')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration''s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Only TCP sockets (with --udp: both)')
@@ -203,6 +206,20 @@ Register-ArgumentCompleter -Native -CommandName 'prt' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'prt;metrics' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the metrics to FILE instead of stdout, atomically (a temporary file in the same directory, then renamed), rewritten after every complete scan of a live stream')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the metrics to FILE instead of stdout, atomically (a temporary file in the same directory, then renamed), rewritten after every complete scan of a live stream')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Serve the latest complete scan at http://ADDR/metrics (e.g. 127.0.0.1:9977) instead of writing to stdout. When a live stream (prt watch) ends, so does the server; after finished input (prt scan) it goes on serving until stopped')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Serve the latest complete scan at http://ADDR/metrics (e.g. 127.0.0.1:9977) instead of writing to stdout. When a live stream (prt watch) ends, so does the server; after finished input (prt scan) it goes on serving until stopped')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]')
+            [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration''s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change')
+            [CompletionResult]::new('--skip-invalid', '--skip-invalid', [CompletionResultType]::ParameterName, 'Report malformed lines on stderr and go on, instead of stopping with status 2')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'prt;config' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration''s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change')
@@ -229,6 +246,7 @@ Register-ArgumentCompleter -Native -CommandName 'prt' -ScriptBlock {
             [CompletionResult]::new('kill', 'kill', [CompletionResultType]::ParameterValue, 'Signal the processes that hold ports (records on stdin, PIDs or :PORT), safely')
             [CompletionResult]::new('fw', 'fw', [CompletionResultType]::ParameterValue, 'Turn records into firewall commands that block their addresses or ports')
             [CompletionResult]::new('detail', 'detail', [CompletionResultType]::ParameterValue, 'Everything about the processes behind records or PIDs: files, parents, cgroup, env')
+            [CompletionResult]::new('metrics', 'metrics', [CompletionResultType]::ParameterValue, 'Turn records into Prometheus metrics: a textfile for node_exporter, or /metrics')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show where the configuration file is, or check one')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for prt')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -253,6 +271,9 @@ Register-ArgumentCompleter -Native -CommandName 'prt' -ScriptBlock {
             break
         }
         'prt;help;detail' {
+            break
+        }
+        'prt;help;metrics' {
             break
         }
         'prt;help;config' {

@@ -40,6 +40,9 @@ _prt() {
             prt,kill)
                 cmd="prt__subcmd__kill"
                 ;;
+            prt,metrics)
+                cmd="prt__subcmd__metrics"
+                ;;
             prt,scan)
                 cmd="prt__subcmd__scan"
                 ;;
@@ -70,6 +73,9 @@ _prt() {
             prt__subcmd__help,kill)
                 cmd="prt__subcmd__help__subcmd__kill"
                 ;;
+            prt__subcmd__help,metrics)
+                cmd="prt__subcmd__help__subcmd__metrics"
+                ;;
             prt__subcmd__help,scan)
                 cmd="prt__subcmd__help__subcmd__scan"
                 ;;
@@ -83,7 +89,7 @@ _prt() {
 
     case "${cmd}" in
         prt)
-            opts="-h -V --help --version scan filter watch alert kill fw detail config completions help"
+            opts="-h -V --help --version scan filter watch alert kill fw detail metrics config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -297,7 +303,7 @@ _prt() {
             return 0
             ;;
         prt__subcmd__help)
-            opts="scan filter watch alert kill fw detail config completions help"
+            opts="scan filter watch alert kill fw detail metrics config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -422,6 +428,20 @@ _prt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        prt__subcmd__help__subcmd__metrics)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         prt__subcmd__help__subcmd__scan)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -496,8 +516,46 @@ _prt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        prt__subcmd__metrics)
+            opts="-o -l -h -V --output --listen --skip-invalid --config --lang --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lang)
+                    COMPREPLY=($(compgen -W "en ru zh" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         prt__subcmd__scan)
-            opts="-t -u -l -4 -6 -n -p -a -r -h -V --tcp --udp --listen --ipv4 --ipv6 --all-netns --backend --numeric --processes --all --where --sort --reverse --traffic --format --color --config --lang --help --version"
+            opts="-t -u -l -4 -6 -n -p -a -r -h -V --tcp --udp --listen --ipv4 --ipv6 --all-netns --backend --numeric --processes --all --where --sort --reverse --traffic --format --color --host --config --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -523,6 +581,10 @@ _prt() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -539,7 +601,7 @@ _prt() {
             return 0
             ;;
         prt__subcmd__watch)
-            opts="-t -u -l -4 -6 -n -p -a -i -c -h -V --tcp --udp --listen --ipv4 --ipv6 --all-netns --backend --numeric --processes --all --interval --count --ndjson --full --where --traffic --by --color --config --lang --help --version"
+            opts="-t -u -l -4 -6 -n -p -a -i -c -h -V --tcp --udp --listen --ipv4 --ipv6 --all-netns --backend --numeric --processes --all --interval --count --ndjson --full --where --traffic --by --color --host --config --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -575,6 +637,10 @@ _prt() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)

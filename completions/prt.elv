@@ -29,6 +29,7 @@ set edit:completion:arg-completer[prt] = {|@words|
             cand kill 'Signal the processes that hold ports (records on stdin, PIDs or :PORT), safely'
             cand fw 'Turn records into firewall commands that block their addresses or ports'
             cand detail 'Everything about the processes behind records or PIDs: files, parents, cgroup, env'
+            cand metrics 'Turn records into Prometheus metrics: a textfile for node_exporter, or /metrics'
             cand config 'Show where the configuration file is, or check one'
             cand completions 'Print the shell completion script for prt'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -39,6 +40,7 @@ set edit:completion:arg-completer[prt] = {|@words|
             cand --sort 'Sort by this column (unknown values last) [default: port]'
             cand --format 'Output format [default: table on a terminal (or the configuration''s format there), ndjson otherwise]'
             cand --color 'When to colour the table [default: auto]'
+            cand --host 'Add a "host" field to every NDJSON record: NAME, or this machine''s hostname when NAME is left out. Without it records are unchanged'
             cand --config 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]'
             cand --lang 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration''s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change'
             cand -t 'Only TCP sockets (with --udp: both)'
@@ -92,6 +94,7 @@ set edit:completion:arg-completer[prt] = {|@words|
             cand --where 'Only the sockets that match this filter expression (see `prt filter --help`)'
             cand --by 'Traffic per process (sockets whose owner is hidden: per uid) or per remote address, busiest first: a live table on a terminal, one record per group per scan otherwise. Implies --traffic'
             cand --color 'When to colour the live table [default: auto]'
+            cand --host 'Add a "host" field to every NDJSON record: NAME, or this machine''s hostname when NAME is left out. Without it records are unchanged'
             cand --config 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]'
             cand --lang 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration''s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change'
             cand -t 'Only TCP sockets (with --udp: both)'
@@ -192,6 +195,19 @@ set edit:completion:arg-completer[prt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'prt;metrics'= {
+            cand -o 'Write the metrics to FILE instead of stdout, atomically (a temporary file in the same directory, then renamed), rewritten after every complete scan of a live stream'
+            cand --output 'Write the metrics to FILE instead of stdout, atomically (a temporary file in the same directory, then renamed), rewritten after every complete scan of a live stream'
+            cand -l 'Serve the latest complete scan at http://ADDR/metrics (e.g. 127.0.0.1:9977) instead of writing to stdout. When a live stream (prt watch) ends, so does the server; after finished input (prt scan) it goes on serving until stopped'
+            cand --listen 'Serve the latest complete scan at http://ADDR/metrics (e.g. 127.0.0.1:9977) instead of writing to stdout. When a live stream (prt watch) ends, so does the server; after finished input (prt scan) it goes on serving until stopped'
+            cand --config 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]'
+            cand --lang 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration''s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change'
+            cand --skip-invalid 'Report malformed lines on stderr and go on, instead of stopping with status 2'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'prt;config'= {
             cand --config 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]'
             cand --lang 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration''s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change'
@@ -216,6 +232,7 @@ set edit:completion:arg-completer[prt] = {|@words|
             cand kill 'Signal the processes that hold ports (records on stdin, PIDs or :PORT), safely'
             cand fw 'Turn records into firewall commands that block their addresses or ports'
             cand detail 'Everything about the processes behind records or PIDs: files, parents, cgroup, env'
+            cand metrics 'Turn records into Prometheus metrics: a textfile for node_exporter, or /metrics'
             cand config 'Show where the configuration file is, or check one'
             cand completions 'Print the shell completion script for prt'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -233,6 +250,8 @@ set edit:completion:arg-completer[prt] = {|@words|
         &'prt;help;fw'= {
         }
         &'prt;help;detail'= {
+        }
+        &'prt;help;metrics'= {
         }
         &'prt;help;config'= {
         }

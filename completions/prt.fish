@@ -33,6 +33,7 @@ complete -c prt -n "__fish_prt_needs_command" -f -a "alert" -d 'Evaluate alert r
 complete -c prt -n "__fish_prt_needs_command" -f -a "kill" -d 'Signal the processes that hold ports (records on stdin, PIDs or :PORT), safely'
 complete -c prt -n "__fish_prt_needs_command" -f -a "fw" -d 'Turn records into firewall commands that block their addresses or ports'
 complete -c prt -n "__fish_prt_needs_command" -f -a "detail" -d 'Everything about the processes behind records or PIDs: files, parents, cgroup, env'
+complete -c prt -n "__fish_prt_needs_command" -f -a "metrics" -d 'Turn records into Prometheus metrics: a textfile for node_exporter, or /metrics'
 complete -c prt -n "__fish_prt_needs_command" -f -a "config" -d 'Show where the configuration file is, or check one'
 complete -c prt -n "__fish_prt_needs_command" -f -a "completions" -d 'Print the shell completion script for prt'
 complete -c prt -n "__fish_prt_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -54,6 +55,7 @@ csv\t'Comma-separated values with a header row'"
 complete -c prt -n "__fish_prt_using_subcommand scan" -l color -d 'When to colour the table [default: auto]' -r -f -a "auto\t'Colour when writing a table to a terminal, unless NO_COLOR is set'
 always\t'Always colour (also CLICOLOR_FORCE=1)'
 never\t'Never colour'"
+complete -c prt -n "__fish_prt_using_subcommand scan" -l host -d 'Add a "host" field to every NDJSON record: NAME, or this machine\'s hostname when NAME is left out. Without it records are unchanged' -r
 complete -c prt -n "__fish_prt_using_subcommand scan" -l config -d 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]' -r -F
 complete -c prt -n "__fish_prt_using_subcommand scan" -l lang -d 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration\'s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change' -r -f -a "en\t'English'
 ru\t'Русский'
@@ -99,6 +101,7 @@ remote\t'The remote address'"
 complete -c prt -n "__fish_prt_using_subcommand watch" -l color -d 'When to colour the live table [default: auto]' -r -f -a "auto\t'Colour when writing a table to a terminal, unless NO_COLOR is set'
 always\t'Always colour (also CLICOLOR_FORCE=1)'
 never\t'Never colour'"
+complete -c prt -n "__fish_prt_using_subcommand watch" -l host -d 'Add a "host" field to every NDJSON record: NAME, or this machine\'s hostname when NAME is left out. Without it records are unchanged' -r
 complete -c prt -n "__fish_prt_using_subcommand watch" -l config -d 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]' -r -F
 complete -c prt -n "__fish_prt_using_subcommand watch" -l lang -d 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration\'s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change' -r -f -a "en\t'English'
 ru\t'Русский'
@@ -200,6 +203,15 @@ complete -c prt -n "__fish_prt_using_subcommand detail" -l env-values -d 'Show e
 complete -c prt -n "__fish_prt_using_subcommand detail" -l skip-invalid -d 'Report malformed lines and bad values on stderr and go on, instead of exit status 2'
 complete -c prt -n "__fish_prt_using_subcommand detail" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c prt -n "__fish_prt_using_subcommand detail" -s V -l version -d 'Print version'
+complete -c prt -n "__fish_prt_using_subcommand metrics" -s o -l output -d 'Write the metrics to FILE instead of stdout, atomically (a temporary file in the same directory, then renamed), rewritten after every complete scan of a live stream' -r -F
+complete -c prt -n "__fish_prt_using_subcommand metrics" -s l -l listen -d 'Serve the latest complete scan at http://ADDR/metrics (e.g. 127.0.0.1:9977) instead of writing to stdout. When a live stream (prt watch) ends, so does the server; after finished input (prt scan) it goes on serving until stopped' -r
+complete -c prt -n "__fish_prt_using_subcommand metrics" -l config -d 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]' -r -F
+complete -c prt -n "__fish_prt_using_subcommand metrics" -l lang -d 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration\'s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change' -r -f -a "en\t'English'
+ru\t'Русский'
+zh\t'中文'"
+complete -c prt -n "__fish_prt_using_subcommand metrics" -l skip-invalid -d 'Report malformed lines on stderr and go on, instead of stopping with status 2'
+complete -c prt -n "__fish_prt_using_subcommand metrics" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c prt -n "__fish_prt_using_subcommand metrics" -s V -l version -d 'Print version'
 complete -c prt -n "__fish_prt_using_subcommand config" -l config -d 'Read the configuration from FILE [default: $PRT_CONFIG, else $XDG_CONFIG_HOME/prt/config.toml, else ~/.config/prt/config.toml]' -r -F
 complete -c prt -n "__fish_prt_using_subcommand config" -l lang -d 'Language for tables, messages and prompts: en, ru or zh [default: $PRT_LANG, the configuration\'s `lang`, else $LC_ALL / $LC_MESSAGES / $LANG]. Records never change' -r -f -a "en\t'English'
 ru\t'Русский'
@@ -210,13 +222,14 @@ complete -c prt -n "__fish_prt_using_subcommand config" -s h -l help -d 'Print h
 complete -c prt -n "__fish_prt_using_subcommand config" -s V -l version -d 'Print version'
 complete -c prt -n "__fish_prt_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c prt -n "__fish_prt_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c prt -n "__fish_prt_using_subcommand help; and not __fish_seen_subcommand_from scan filter watch alert kill fw detail config completions help" -f -a "scan" -d 'One snapshot of every TCP and UDP socket with its owning process'
-complete -c prt -n "__fish_prt_using_subcommand help; and not __fish_seen_subcommand_from scan filter watch alert kill fw detail config completions help" -f -a "filter" -d 'Keep the records that match an expression, like grep for port records'
-complete -c prt -n "__fish_prt_using_subcommand help; and not __fish_seen_subcommand_from scan filter watch alert kill fw detail config completions help" -f -a "watch" -d 'Scan every interval and report what changed: a live table, or an NDJSON changelog'
-complete -c prt -n "__fish_prt_using_subcommand help; and not __fish_seen_subcommand_from scan filter watch alert kill fw detail config completions help" -f -a "alert" -d 'Evaluate alert rules over records: pass on what fired, ring, or run a command'
-complete -c prt -n "__fish_prt_using_subcommand help; and not __fish_seen_subcommand_from scan filter watch alert kill fw detail config completions help" -f -a "kill" -d 'Signal the processes that hold ports (records on stdin, PIDs or :PORT), safely'
-complete -c prt -n "__fish_prt_using_subcommand help; and not __fish_seen_subcommand_from scan filter watch alert kill fw detail config completions help" -f -a "fw" -d 'Turn records into firewall commands that block their addresses or ports'
-complete -c prt -n "__fish_prt_using_subcommand help; and not __fish_seen_subcommand_from scan filter watch alert kill fw detail config completions help" -f -a "detail" -d 'Everything about the processes behind records or PIDs: files, parents, cgroup, env'
-complete -c prt -n "__fish_prt_using_subcommand help; and not __fish_seen_subcommand_from scan filter watch alert kill fw detail config completions help" -f -a "config" -d 'Show where the configuration file is, or check one'
-complete -c prt -n "__fish_prt_using_subcommand help; and not __fish_seen_subcommand_from scan filter watch alert kill fw detail config completions help" -f -a "completions" -d 'Print the shell completion script for prt'
-complete -c prt -n "__fish_prt_using_subcommand help; and not __fish_seen_subcommand_from scan filter watch alert kill fw detail config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c prt -n "__fish_prt_using_subcommand help; and not __fish_seen_subcommand_from scan filter watch alert kill fw detail metrics config completions help" -f -a "scan" -d 'One snapshot of every TCP and UDP socket with its owning process'
+complete -c prt -n "__fish_prt_using_subcommand help; and not __fish_seen_subcommand_from scan filter watch alert kill fw detail metrics config completions help" -f -a "filter" -d 'Keep the records that match an expression, like grep for port records'
+complete -c prt -n "__fish_prt_using_subcommand help; and not __fish_seen_subcommand_from scan filter watch alert kill fw detail metrics config completions help" -f -a "watch" -d 'Scan every interval and report what changed: a live table, or an NDJSON changelog'
+complete -c prt -n "__fish_prt_using_subcommand help; and not __fish_seen_subcommand_from scan filter watch alert kill fw detail metrics config completions help" -f -a "alert" -d 'Evaluate alert rules over records: pass on what fired, ring, or run a command'
+complete -c prt -n "__fish_prt_using_subcommand help; and not __fish_seen_subcommand_from scan filter watch alert kill fw detail metrics config completions help" -f -a "kill" -d 'Signal the processes that hold ports (records on stdin, PIDs or :PORT), safely'
+complete -c prt -n "__fish_prt_using_subcommand help; and not __fish_seen_subcommand_from scan filter watch alert kill fw detail metrics config completions help" -f -a "fw" -d 'Turn records into firewall commands that block their addresses or ports'
+complete -c prt -n "__fish_prt_using_subcommand help; and not __fish_seen_subcommand_from scan filter watch alert kill fw detail metrics config completions help" -f -a "detail" -d 'Everything about the processes behind records or PIDs: files, parents, cgroup, env'
+complete -c prt -n "__fish_prt_using_subcommand help; and not __fish_seen_subcommand_from scan filter watch alert kill fw detail metrics config completions help" -f -a "metrics" -d 'Turn records into Prometheus metrics: a textfile for node_exporter, or /metrics'
+complete -c prt -n "__fish_prt_using_subcommand help; and not __fish_seen_subcommand_from scan filter watch alert kill fw detail metrics config completions help" -f -a "config" -d 'Show where the configuration file is, or check one'
+complete -c prt -n "__fish_prt_using_subcommand help; and not __fish_seen_subcommand_from scan filter watch alert kill fw detail metrics config completions help" -f -a "completions" -d 'Print the shell completion script for prt'
+complete -c prt -n "__fish_prt_using_subcommand help; and not __fish_seen_subcommand_from scan filter watch alert kill fw detail metrics config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -31,6 +31,12 @@ pub fn is_root() -> bool {
     euid() == 0
 }
 
+/// This machine's hostname (`gethostname(2)`).
+pub fn hostname() -> io::Result<String> {
+    let name = nix::unistd::gethostname().map_err(io::Error::from)?;
+    Ok(name.to_string_lossy().into_owned())
+}
+
 /// Clock ticks per second (`_SC_CLK_TCK`): the unit of `/proc/<pid>/stat` times.
 #[must_use]
 pub fn clock_ticks_per_second() -> u64 {

@@ -1,5 +1,6 @@
 //! Flags shared by the stages: sockets, output, configuration, language.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 pub use crate::config::ColorChoice;
@@ -81,6 +82,36 @@ impl SocketArgs {
             all_netns: self.all_netns,
             traffic: false,
         }
+    }
+}
+
+/// `--host [NAME]`: shared by `scan` and `watch`, for records that leave the machine.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct HostArgs {
+    /// Add a "host" field to every NDJSON record: NAME, or this machine's hostname when
+    /// NAME is left out. Without it records are unchanged.
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
+    pub host: Option<String>,
+}
+
+impl HostArgs {
+    /// The host name to add, if asked for: the one given, else the machine's.
+    pub fn name(&self) -> anyhow::Result<Option<String>> {
+        match self.host.as_deref() {
+            None => Ok(None),
+            Some("") => crate::sys::hostname()
+                .map(Some)
+                .map_err(|err| anyhow::Error::new(err).context("reading the hostname")),
+            Some(name) => Ok(Some(name.to_owned())),
+        }
+    }
+
+    /// `out`, adding the host field to each NDJSON line when asked for.
+    pub fn wrap<'a>(&self, out: Box<dyn Write + 'a>) -> anyhow::Result<Box<dyn Write + 'a>> {
+        Ok(match self.name()? {
+            Some(host) => Box::new(crate::output::ndjson::WithHost::new(out, &host)),
+            None => out,
+        })
     }
 }
 

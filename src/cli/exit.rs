@@ -72,6 +72,7 @@ pub fn main() -> ExitCode {
         Command::Kill(args) => run_stage(args, "prt kill"),
         Command::Fw(args) => run_stage(args, "prt fw"),
         Command::Detail(args) => run_stage(args, "prt detail"),
+        Command::Metrics(args) => run_stage(args, "prt metrics"),
         Command::Completions(args) => run_stage(args, "prt completions"),
         Command::External(args) => external(&args),
     }

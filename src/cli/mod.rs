@@ -17,6 +17,7 @@ pub mod fw;
 pub mod kill;
 pub(crate) mod live;
 pub mod messages;
+pub mod metrics;
 pub mod prompt;
 pub mod records;
 pub mod scan;
@@ -64,6 +65,8 @@ pub enum Command {
     Fw(fw::Args),
     /// Everything about the processes behind records or PIDs: files, parents, cgroup, env.
     Detail(detail::Args),
+    /// Turn records into Prometheus metrics: a textfile for node_exporter, or /metrics.
+    Metrics(metrics::Args),
     /// Show where the configuration file is, or check one.
     Config(config::Args),
     /// Print the shell completion script for prt.
@@ -103,6 +106,7 @@ mod tests {
         kill::Args::command().debug_assert();
         fw::Args::command().debug_assert();
         detail::Args::command().debug_assert();
+        metrics::Args::command().debug_assert();
         completions::Args::command().debug_assert();
     }
 }

@@ -5,8 +5,9 @@
 
 use anyhow::Context as _;
 
-use super::common::{ConfigArgs, Ctx, OutputArgs, SocketArgs};
+use super::common::{ConfigArgs, Ctx, HostArgs, OutputArgs, SocketArgs};
 use super::exit::{Exit, Stage};
+use crate::output::{self, Format};
 use std::sync::Arc;
 
 use crate::i18n::{self, Msg};
@@ -54,6 +55,9 @@ pub struct Args {
     pub output: OutputArgs,
     #[command(flatten)]
     #[allow(missing_docs)]
+    pub host: HostArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
     pub config: ConfigArgs,
 }
 
@@ -78,7 +82,11 @@ impl Stage for Args {
         if options.scan.all_netns {
             table.netns_names = Some(Arc::new(result.namespace_names));
         }
-        let mut sink = ctx.sink_with(&self.output, table);
+        let mut sink = if ctx.format(&self.output) == Format::Ndjson && self.host.host.is_some() {
+            output::sink(Format::Ndjson, self.host.wrap(ctx.stdout())?, table)
+        } else {
+            ctx.sink_with(&self.output, table)
+        };
         sink.write_entries(&result.entries)?;
         sink.finish()?;
 

@@ -4,14 +4,14 @@
 //! the terminal's size on every frame (header pinned, rows fitted to the height with a
 //! "+N more" line), new rows green and marked `+`, gone rows red and marked `-` for 5 s.
 //! Keys steer it (`q` quit, `s`/`S` sort, `/` filter, `p` pause, arrows select, Enter
-//! detail, `k` kill: see [`super::live`], which holds the view; this module feeds it rows).
+//! detail, `k` kill: see `cli::live`, which holds the view; this module feeds it rows).
 //! Ctrl-C and SIGTERM give the terminal back as it was; Ctrl-Z gives it back before
 //! stopping and `fg` redraws. Otherwise (or with `--ndjson`): a changelog of TrackedEntry
 //! records — the first scan as `new`, then only `new`, `gone` and state changes (`--full`:
 //! every socket every scan) — flushed after each scan so the next stage sees it at once.
 //! Exit: 0, 2 on error, 128 + the signal's number when SIGINT (130) or SIGTERM (143) ended
 //! it, as a shell expects. With `--traffic` records carry TCP counters and rates; `--by`
-//! groups them per process or remote address ([`by`]).
+//! groups them per process or remote address (`watch::by`).
 
 mod by;
 
@@ -26,7 +26,7 @@ use anyhow::Context as _;
 use crossterm::event::KeyEvent;
 use signal_hook::consts::{SIGCONT, SIGINT, SIGTERM, SIGTSTP, SIGWINCH};
 
-use super::common::{ColorChoice, ConfigArgs, Ctx, SocketArgs, netns_note};
+use super::common::{ColorChoice, ConfigArgs, Ctx, HostArgs, SocketArgs, netns_note};
 use super::exit::{Exit, Stage};
 use super::live::{self, Flow, Input, Live, Rows};
 use crate::bandwidth;
@@ -101,6 +101,9 @@ pub struct Args {
     pub color: Option<ColorChoice>,
     #[command(flatten)]
     #[allow(missing_docs)]
+    pub host: HostArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
     pub config: ConfigArgs,
 }
 
@@ -142,7 +145,7 @@ impl Stage for Args {
         options.traffic = self.traffic;
         let mut source = Source::new(options, ctx, query);
         if !live {
-            let mut out = ctx.stdout();
+            let mut out = self.host.wrap(ctx.stdout())?;
             let mut buffer = Vec::with_capacity(512);
             while ticks.next() == Tick::Scan {
                 let changes = source.next(ctx, Timestamp::now())?;
@@ -212,9 +215,13 @@ impl Args {
         let mut options = self.sockets.options();
         options.listening_only = true;
         let mut source = Source::new(options, ctx, query);
-        let mut out = ctx.stdout();
-        let mut buffer = Vec::with_capacity(256);
         let board = !self.ndjson && ctx.stdout_tty;
+        let mut out = if board {
+            ctx.stdout()
+        } else {
+            self.host.wrap(ctx.stdout())?
+        };
+        let mut buffer = Vec::with_capacity(256);
         let style = Style {
             enabled: ctx.colour(self.color),
         };

@@ -218,5 +218,9 @@ pub(super) fn text(msg: Msg) -> &'static str {
             "CSV row {0}: {1} not written: the header, set by the first record, has no column for it (put such records first, or use --format ndjson)"
         }
         Msg::WatchHeaderShort => "prt watch {0}  {1} sockets +{2} -{3}{4}",
+        // Issue 19 (metrics).
+        Msg::MetricsListen => "cannot serve metrics on {0}: {1}",
+        Msg::MetricsWrite => "cannot write the metrics to {0}: {1}",
+        Msg::MetricsNoInput => "no records: pipe them in (prt scan | {0}) or name files to read",
     }
 }

@@ -289,11 +289,15 @@ pub enum Msg {
     CsvNoColumn,
     /// The live view's header on a narrow screen.
     WatchHeaderShort,
+    // Issue 19 (metrics): prt metrics.
+    MetricsListen,
+    MetricsWrite,
+    MetricsNoInput,
 }
 
 impl Msg {
     /// Every key, for the completeness test.
-    pub const ALL: [Msg; 183] = [
+    pub const ALL: [Msg; 186] = [
         Msg::HeadProto,
         Msg::HeadLocal,
         Msg::HeadRemote,
@@ -477,6 +481,9 @@ impl Msg {
         Msg::LiveNoProcess,
         Msg::CsvNoColumn,
         Msg::WatchHeaderShort,
+        Msg::MetricsListen,
+        Msg::MetricsWrite,
+        Msg::MetricsNoInput,
     ];
 }
 

@@ -202,5 +202,9 @@ pub(super) fn text(msg: Msg) -> &'static str {
             "CSV 第 {0} 行：未写入 {1}：表头由第一条记录决定，没有此列（请把这类记录放在前面，或使用 --format ndjson）"
         }
         Msg::WatchHeaderShort => "prt watch {0}  {1} 个套接字 +{2} -{3}{4}",
+        // Issue 19 (metrics).
+        Msg::MetricsListen => "无法在 {0} 上提供指标：{1}",
+        Msg::MetricsWrite => "无法将指标写入 {0}：{1}",
+        Msg::MetricsNoInput => "没有记录：请用管道传入（prt scan | {0}）或给出要读取的文件",
     }
 }

@@ -12,6 +12,7 @@ pub mod detail_view;
 pub mod json;
 #[cfg(feature = "table")]
 pub mod key_values;
+pub mod metrics;
 pub mod ndjson;
 pub mod reader;
 pub mod results;

@@ -91,3 +91,83 @@ pub fn write_line<W: Write, T: serde::Serialize>(
     json_line(value, buffer)?;
     out.write_all(buffer)
 }
+
+/// Adds a `"host"` field at the end of every NDJSON line written through it (`--host`),
+/// so records that leave the machine say where they come from. Lines pass otherwise
+/// byte for byte. A raw line feed ends a line only outside JSON strings (inside, it is
+/// escaped), so a `}` just before one is a record's last byte.
+pub struct WithHost<W: Write> {
+    out: W,
+    /// `,"host":"NAME"`, ready to splice in.
+    field: Vec<u8>,
+    /// A `}` that ended the last write, held back until we know whether a line ends there.
+    held: bool,
+}
+
+impl<W: Write> WithHost<W> {
+    /// A writer adding `"host":host` to each line before passing it to `out`.
+    pub fn new(out: W, host: &str) -> Self {
+        let mut field = b",\"host\":".to_vec();
+        // A string always serializes.
+        field.extend_from_slice(serde_json::to_string(host).unwrap_or_default().as_bytes());
+        WithHost {
+            out,
+            field,
+            held: false,
+        }
+    }
+
+    fn release(&mut self, line_ends: bool) -> io::Result<()> {
+        if std::mem::take(&mut self.held) {
+            if line_ends {
+                self.out.write_all(&self.field)?;
+            }
+            self.out.write_all(b"}")?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for WithHost<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.release(buf.first() == Some(&b'\n'))?;
+        let mut rest = buf;
+        while let Some(end) = memchr::memmem::find(rest, b"}\n") {
+            self.out.write_all(&rest[..end])?;
+            self.out.write_all(&self.field)?;
+            self.out.write_all(b"}\n")?;
+            rest = &rest[end + 2..];
+        }
+        if let Some(before) = rest.strip_suffix(b"}") {
+            self.out.write_all(before)?;
+            self.held = true;
+        } else {
+            self.out.write_all(rest)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        // prt's writers end every line before flushing: a `}` held now is not a line's end.
+        self.release(false)?;
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_host_goes_at_the_end_of_each_line_however_the_writes_fall() {
+        let input = b"{\"a\":\"}\"}\n{\"b\":{\"c\":1}}\n";
+        let want = "{\"a\":\"}\",\"host\":\"web\\\"1\"}\n{\"b\":{\"c\":1},\"host\":\"web\\\"1\"}\n";
+        for split in 0..=input.len() {
+            let mut out = WithHost::new(Vec::new(), "web\"1");
+            out.write_all(&input[..split]).expect("write");
+            out.write_all(&input[split..]).expect("write");
+            out.flush().expect("flush");
+            assert_eq!(String::from_utf8_lossy(&out.out), want, "split at {split}");
+        }
+    }
+}

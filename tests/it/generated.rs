@@ -78,7 +78,7 @@ fn every_man_page_has_every_section_and_names_prt_and_its_version() {
     let pages = files(fresh.path());
     assert_eq!(
         pages.len(),
-        10,
+        11,
         "prt.1 and one page per stage: {:?}",
         pages.keys()
     );

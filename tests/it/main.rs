@@ -18,6 +18,7 @@ mod generated;
 mod i18n;
 mod kill;
 mod live;
+mod metrics;
 mod pipeline;
 mod scan;
 mod traffic;

@@ -46,7 +46,7 @@ pub(super) fn run(
         Ok((aggregator.observe(&changes, seq, now), now, seq))
     };
     if args.ndjson || !ctx.stdout_tty {
-        let mut out = ctx.stdout();
+        let mut out = args.host.wrap(ctx.stdout())?;
         let mut buffer = Vec::with_capacity(256);
         while ticks.next() == Tick::Scan {
             let (groups, _, _) = observe(&mut source)?;

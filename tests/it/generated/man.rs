@@ -164,6 +164,18 @@ fn exit_status(stage: &str) -> &'static [(&'static str, &'static str)] {
             ("1", "A process was gone, or none was named."),
             ("2", "Bad input: a malformed record, a pid that is not one."),
         ],
+        "metrics" => &[
+            (
+                "0",
+                "The metrics were written. With --listen it serves until a signal ends it \
+                 (SIGTERM: a shell sees 143).",
+            ),
+            (
+                "2",
+                "An error: a malformed line (without --skip-invalid), an ADDR that cannot \
+                 be listened on, a --output FILE that cannot be written.",
+            ),
+        ],
         "config" => &[
             ("0", "The file is valid, or absent from its default place."),
             (
