@@ -163,6 +163,8 @@ struct Socket {
     listening: bool,
     established: bool,
     suspicious: Vec<Sym>,
+    /// TCP counters (`prt scan --traffic`): bytes sent and received over the socket's life.
+    bytes: Option<(u64, u64)>,
 }
 
 /// What a socket is across the records of a watch: namespace, protocol and inode, or its
@@ -278,8 +280,18 @@ impl Inventory {
         let mut suspicious: QuickMap<[u32; 2], u64> = QuickMap::default();
         let mut pids: Vec<u32> = Vec::new();
         let mut total: u64 = 0;
+        // Per process (name, user, container): bytes sent and received; present only when
+        // the records carry counters.
+        let mut traffic: QuickMap<[u32; 3], (u64, u64)> = QuickMap::default();
         for socket in self.sockets() {
             total += 1;
+            if let Some((sent, received)) = socket.bytes {
+                let sums = traffic
+                    .entry([socket.process, socket.user, socket.container])
+                    .or_default();
+                sums.0 = sums.0.saturating_add(sent);
+                sums.1 = sums.1.saturating_add(received);
+            }
             *sockets.entry([socket.proto, socket.state]).or_default() += 1;
             pids.extend(socket.pid);
             if socket.listening {
@@ -366,6 +378,24 @@ impl Inventory {
             &["reason", "process"],
             suspicious.iter().map(|(k, &n)| (text(k, None), n)),
         );
+        if !traffic.is_empty() {
+            family(
+                &mut out,
+                "prt_process_sent_bytes",
+                "Bytes sent (acknowledged by the peer) over the life of the TCP sockets a process holds now, by process, user and container (records from prt scan --traffic). A gauge: a connection that closes leaves the sum.",
+                &["process", "user", "container"],
+                traffic.iter().map(|(k, &(sent, _))| (text(k, None), sent)),
+            );
+            family(
+                &mut out,
+                "prt_process_received_bytes",
+                "Bytes received over the life of the TCP sockets a process holds now, by process, user and container (records from prt scan --traffic).",
+                &["process", "user", "container"],
+                traffic
+                    .iter()
+                    .map(|(k, &(_, received))| (text(k, None), received)),
+            );
+        }
         pids.sort_unstable();
         pids.dedup();
         scan_gauges(&mut out, pids.len(), total, meta);
@@ -413,6 +443,9 @@ impl Inventory {
             port: port(Key::LocalPort),
             remote_port: port(Key::RemotePort),
             pid: record.u64(Key::Pid).and_then(|p| u32::try_from(p).ok()),
+            bytes: record
+                .u64(Key::BytesSent)
+                .zip(record.u64(Key::BytesReceived)),
         }
     }
 
@@ -637,6 +670,34 @@ mod tests {
                 &"prt_established_connections{proto=\"tcp\",process=\"curl\",remote_port_class=\"well_known\"}"
                     .to_owned()
             )
+        );
+    }
+
+    #[test]
+    fn bytes_are_summed_per_process_only_when_records_carry_counters() {
+        let mut plain = Inventory::new();
+        add(&mut plain, &listener(22, 1, ""));
+        plain.complete();
+        assert!(!plain.render(&meta()).contains("_bytes"));
+
+        let mut counted = Inventory::new();
+        let connection = |inode: u64, sent: u64| {
+            format!(
+                r#"{{"proto":"tcp","local_addr":"10.0.0.1","local_port":40000,"remote_addr":"10.0.0.2","remote_port":443,"state":"ESTABLISHED","inode":{inode},"pid":7,"process":"curl","user":"alice","bytes_sent":{sent},"bytes_received":{}}}"#,
+                sent * 2
+            )
+        };
+        add(&mut counted, &connection(1, 100));
+        add(&mut counted, &connection(2, 50));
+        counted.complete();
+        let text = counted.render(&meta());
+        assert!(
+            text.contains("prt_process_sent_bytes{process=\"curl\",user=\"alice\"} 150\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("prt_process_received_bytes{process=\"curl\",user=\"alice\"} 300\n"),
+            "{text}"
         );
     }
 }

@@ -187,7 +187,12 @@ fn within(secs: u64, what: &str, mut tick: impl FnMut(), mut done: impl FnMut() 
 
 /// `prt scan | prt metrics ARGS`: the metrics' stdout.
 fn scan_to_metrics(args: &[&str]) -> String {
-    let records = run_ok(prt().args(["scan", "--format", "ndjson"]));
+    scan_with_to_metrics(&[], args)
+}
+
+/// `prt scan SCAN_ARGS | prt metrics ARGS`.
+fn scan_with_to_metrics(scan_args: &[&str], args: &[&str]) -> String {
+    let records = run_ok(prt().args(["scan", "--format", "ndjson"]).args(scan_args));
     let output = with_input(prt().arg("metrics").args(args), records.as_bytes());
     assert!(
         output.status.success(),
@@ -221,6 +226,21 @@ fn promtool_accepts_the_metrics_and_the_rules() {
             .any(|l| l.starts_with("prt_listening{") && l.contains(&format!("port=\"{port}\""))),
         "{text}"
     );
+    promtool_check_metrics(&promtool, &text);
+
+    // With counters (issue 18): bytes by process, which promtool accepts too. The bytes
+    // this test moves over its own connection are in its process's sums.
+    let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let (mut server, _) = listener.accept().expect("accept");
+    std::io::Write::write_all(&mut client, &[7; 4096]).expect("send");
+    std::io::Read::read_exact(&mut server, &mut [0; 4096]).expect("receive");
+    let text = scan_with_to_metrics(&["--traffic"], &[]);
+    let sent: u64 = text
+        .lines()
+        .filter(|l| l.starts_with("prt_process_sent_bytes{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert!(sent >= 4096, "{text}");
     promtool_check_metrics(&promtool, &text);
     let rules = Command::new(&promtool)
         .args(["check", "rules"])
