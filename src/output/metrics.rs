@@ -378,28 +378,36 @@ impl Inventory {
             &["reason", "process"],
             suspicious.iter().map(|(k, &n)| (text(k, None), n)),
         );
-        if !traffic.is_empty() {
-            family(
-                &mut out,
-                "prt_process_sent_bytes",
-                "Bytes sent (acknowledged by the peer) over the life of the TCP sockets a process holds now, by process, user and container (records from prt scan --traffic). A gauge: a connection that closes leaves the sum.",
-                &["process", "user", "container"],
-                traffic.iter().map(|(k, &(sent, _))| (text(k, None), sent)),
-            );
-            family(
-                &mut out,
-                "prt_process_received_bytes",
-                "Bytes received over the life of the TCP sockets a process holds now, by process, user and container (records from prt scan --traffic).",
-                &["process", "user", "container"],
-                traffic
-                    .iter()
-                    .map(|(k, &(_, received))| (text(k, None), received)),
-            );
-        }
+        self.byte_families(&mut out, &traffic);
         pids.sort_unstable();
         pids.dedup();
         scan_gauges(&mut out, pids.len(), total, meta);
         out
+    }
+
+    /// `prt_process_sent_bytes` and `prt_process_received_bytes`, when any record carried
+    /// counters.
+    fn byte_families(&self, out: &mut String, traffic: &QuickMap<[u32; 3], (u64, u64)>) {
+        if traffic.is_empty() {
+            return;
+        }
+        let labels = |key: &[u32; 3]| key.iter().map(|&s| self.names.get(s).to_owned()).collect();
+        family(
+            out,
+            "prt_process_sent_bytes",
+            "Bytes sent (acknowledged by the peer) over the life of the TCP sockets a process holds now, by process, user and container (records from prt scan --traffic). A gauge: a connection that closes leaves the sum.",
+            &["process", "user", "container"],
+            traffic.iter().map(|(k, &(sent, _))| (labels(k), sent)),
+        );
+        family(
+            out,
+            "prt_process_received_bytes",
+            "Bytes received over the life of the TCP sockets a process holds now, by process, user and container (records from prt scan --traffic).",
+            &["process", "user", "container"],
+            traffic
+                .iter()
+                .map(|(k, &(_, received))| (labels(k), received)),
+        );
     }
 
     /// The facts of one record. Missing service and suspicious reasons are worked out from
