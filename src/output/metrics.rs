@@ -280,18 +280,8 @@ impl Inventory {
         let mut suspicious: QuickMap<[u32; 2], u64> = QuickMap::default();
         let mut pids: Vec<u32> = Vec::new();
         let mut total: u64 = 0;
-        // Per process (name, user, container): bytes sent and received; present only when
-        // the records carry counters.
-        let mut traffic: QuickMap<[u32; 3], (u64, u64)> = QuickMap::default();
         for socket in self.sockets() {
             total += 1;
-            if let Some((sent, received)) = socket.bytes {
-                let sums = traffic
-                    .entry([socket.process, socket.user, socket.container])
-                    .or_default();
-                sums.0 = sums.0.saturating_add(sent);
-                sums.1 = sums.1.saturating_add(received);
-            }
             *sockets.entry([socket.proto, socket.state]).or_default() += 1;
             pids.extend(socket.pid);
             if socket.listening {
@@ -378,7 +368,7 @@ impl Inventory {
             &["reason", "process"],
             suspicious.iter().map(|(k, &n)| (text(k, None), n)),
         );
-        self.byte_families(&mut out, &traffic);
+        self.byte_families(&mut out);
         pids.sort_unstable();
         pids.dedup();
         scan_gauges(&mut out, pids.len(), total, meta);
@@ -387,7 +377,18 @@ impl Inventory {
 
     /// `prt_process_sent_bytes` and `prt_process_received_bytes`, when any record carried
     /// counters.
-    fn byte_families(&self, out: &mut String, traffic: &QuickMap<[u32; 3], (u64, u64)>) {
+    fn byte_families(&self, out: &mut String) {
+        // Per process (name, user, container): bytes sent and received.
+        let mut traffic: QuickMap<[u32; 3], (u64, u64)> = QuickMap::default();
+        for socket in self.sockets() {
+            if let Some((sent, received)) = socket.bytes {
+                let sums = traffic
+                    .entry([socket.process, socket.user, socket.container])
+                    .or_default();
+                sums.0 = sums.0.saturating_add(sent);
+                sums.1 = sums.1.saturating_add(received);
+            }
+        }
         if traffic.is_empty() {
             return;
         }
