@@ -177,6 +177,29 @@ pub fn sock_diag_socket() -> io::Result<OwnedFd> {
     .map_err(io::Error::from)
 }
 
+/// A non-blocking `NETLINK_SOCK_DIAG` socket bound to the multicast `groups` (bit `n - 1`
+/// for group `n` of `linux/sock_diag.h`): the kernel sends it one message per socket it
+/// destroys, in the calling thread's network namespace.
+#[cfg(target_os = "linux")]
+pub fn sock_diag_subscriber(groups: u32) -> io::Result<OwnedFd> {
+    use rustix::net::{AddressFamily, SocketFlags, SocketType, netlink};
+    let fd = rustix::net::socket_with(
+        AddressFamily::NETLINK,
+        SocketType::DGRAM,
+        SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
+        Some(netlink::SOCK_DIAG),
+    )?;
+    // Port id 0: the kernel assigns one.
+    rustix::net::bind(&fd, &netlink::SocketAddrNetlink::new(0, groups))?;
+    Ok(fd)
+}
+
+/// Asks for a receive buffer of `bytes` (`SO_RCVBUF`; the kernel doubles it and caps it at
+/// `net.core.rmem_max`): room for a burst of events before the kernel drops them.
+pub fn set_receive_buffer(fd: BorrowedFd<'_>, bytes: usize) -> io::Result<()> {
+    rustix::net::sockopt::set_socket_recv_buffer_size(fd, bytes).map_err(io::Error::from)
+}
+
 /// Sends one netlink message to the kernel (netlink port 0), again if a signal
 /// interrupted it.
 #[cfg(target_os = "linux")]

@@ -38,6 +38,9 @@ const DIAG_MSG_LEN: usize = 72;
 /// `INET_DIAG_INFO` from `linux/inet_diag.h`: the attribute that carries `struct tcp_info`,
 /// and (as bit `1 << (INET_DIAG_INFO - 1)` of `idiag_ext`) the request for it.
 const INET_DIAG_INFO: u16 = 2;
+/// `INET_DIAG_PROTOCOL` from `linux/inet_diag.h`: a response-only attribute, one byte, the
+/// socket's `IPPROTO_*`.
+const INET_DIAG_PROTOCOL: u16 = 10;
 /// `struct rtattr`: `rta_len` and `rta_type`, both u16.
 const RTATTR_HEADER_LEN: usize = 4;
 
@@ -160,8 +163,27 @@ enum Progress {
 /// Parses one datagram of a dump reply, appending its sockets to `out`; with `counters`,
 /// each with its `tcp_info` counters (null ones where the message has none).
 fn parse_datagram(
-    mut data: &[u8],
+    data: &[u8],
     proto: Proto,
+    counters: bool,
+    out: &mut Vec<Socket>,
+) -> io::Result<Progress> {
+    parse_messages(data, Some(proto), counters, out)
+}
+
+/// Parses one datagram of socket destroy events (the `SKNLGRP_*_DESTROY` multicast groups),
+/// appending each socket to `out` with its protocol from the message's
+/// `INET_DIAG_PROTOCOL` attribute and, for TCP, the final `tcp_info` counters the kernel
+/// attaches. A message without that attribute, or of another protocol, is skipped.
+pub(crate) fn parse_destroy_datagram(data: &[u8], out: &mut Vec<Socket>) -> io::Result<()> {
+    parse_messages(data, None, true, out).map(|_| ())
+}
+
+/// The walk over one datagram's messages shared by dumps and destroy events: `proto` is
+/// the dump's protocol, or `None` to read it from each message.
+fn parse_messages(
+    mut data: &[u8],
+    proto: Option<Proto>,
     counters: bool,
     out: &mut Vec<Socket>,
 ) -> io::Result<Progress> {
@@ -191,8 +213,10 @@ fn parse_datagram(
                 });
             }
             SOCK_DIAG_BY_FAMILY => {
-                if let Some(mut socket) = parse_diag_msg(body, proto) {
-                    if counters {
+                let proto = proto.or_else(|| message_protocol(body));
+                if let Some(mut socket) = proto.and_then(|proto| parse_diag_msg(body, proto)) {
+                    // Only TCP has a tcp_info; a UDP socket's counters stay unasked for.
+                    if counters && socket.proto == Proto::Tcp {
                         socket.traffic = Some(
                             find_attribute(&body[DIAG_MSG_LEN..], INET_DIAG_INFO)
                                 .map(parse_tcp_info)
@@ -240,6 +264,17 @@ fn parse_diag_msg(body: &[u8], proto: Proto) -> Option<Socket> {
         send_q: Some(read_u32(body, 60)),
         traffic: None,
     })
+}
+
+/// The protocol a message names in its `INET_DIAG_PROTOCOL` attribute, which destroy
+/// events carry (they come from one socket for every protocol); `None` without one.
+fn message_protocol(body: &[u8]) -> Option<Proto> {
+    let attribute = find_attribute(body.get(DIAG_MSG_LEN..)?, INET_DIAG_PROTOCOL)?;
+    match i32::from(*attribute.first()?) {
+        libc::IPPROTO_TCP => Some(Proto::Tcp),
+        libc::IPPROTO_UDP => Some(Proto::Udp),
+        _ => None,
+    }
 }
 
 /// The payload of the first `struct rtattr` of type `kind` in `attributes` (the bytes
@@ -624,6 +659,75 @@ mod tests {
             matches!(sending.bytes_sent, Some(300_000 | 300_001)),
             "{sending:?}"
         );
+    }
+
+    /// A destroy event as the kernel broadcasts it (`inet_diag_handler_get_info`): the
+    /// message, then `INET_DIAG_PROTOCOL`, then (TCP) the final `tcp_info`.
+    fn destroy_message(family: u8, protocol: Option<u8>, info_len: usize) -> Vec<u8> {
+        let mut message = diag_message(
+            family,
+            7,
+            (&[127, 0, 0, 1], 40000),
+            (&[127, 0, 0, 2], 8080),
+            65534,
+            0,
+        );
+        if let Some(protocol) = protocol {
+            message.extend_from_slice(&5u16.to_ne_bytes());
+            message.extend_from_slice(&INET_DIAG_PROTOCOL.to_ne_bytes());
+            message.extend_from_slice(&[protocol, 0, 0, 0]);
+        }
+        if info_len > 0 {
+            let mut info = vec![0u8; info_len];
+            info[tcp_info::BYTES_ACKED..tcp_info::BYTES_ACKED + 8]
+                .copy_from_slice(&4096u64.to_ne_bytes());
+            info[tcp_info::BYTES_RECEIVED..tcp_info::BYTES_RECEIVED + 8]
+                .copy_from_slice(&17u64.to_ne_bytes());
+            message.extend_from_slice(&((RTATTR_HEADER_LEN + info_len) as u16).to_ne_bytes());
+            message.extend_from_slice(&INET_DIAG_INFO.to_ne_bytes());
+            message.extend_from_slice(&info);
+        }
+        let len = message.len() as u32;
+        message[0..4].copy_from_slice(&len.to_ne_bytes());
+        message
+    }
+
+    #[test]
+    fn destroy_events_carry_their_protocol_and_final_counters() {
+        let tcp = libc::IPPROTO_TCP as u8;
+        let udp = libc::IPPROTO_UDP as u8;
+        let mut datagram = destroy_message(2, Some(tcp), 232);
+        datagram.extend(destroy_message(2, Some(udp), 0));
+        let mut out = Vec::new();
+        parse_destroy_datagram(&datagram, &mut out).expect("parses");
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].proto, Proto::Tcp);
+        assert_eq!(out[0].state, State::Close);
+        assert_eq!(out[0].local, "127.0.0.1:40000".parse().expect("literal"));
+        assert_eq!(out[0].remote, "127.0.0.2:8080".parse().expect("literal"));
+        assert_eq!((out[0].uid, out[0].inode), (65534, 0));
+        let traffic = out[0].traffic.expect("TCP has counters");
+        assert_eq!(
+            (traffic.bytes_sent, traffic.bytes_received),
+            (Some(4096), Some(17))
+        );
+        assert_eq!((out[1].proto, out[1].state), (Proto::Udp, State::Unconn));
+        assert_eq!(out[1].traffic, None);
+    }
+
+    #[test]
+    fn destroy_events_without_a_known_protocol_are_skipped() {
+        let mut datagram = destroy_message(2, None, 232);
+        // IPPROTO_UDPLITE: not a protocol prt reports.
+        datagram.extend(destroy_message(2, Some(136), 0));
+        // Too short to hold the attributes at all.
+        datagram.extend(with_header(SOCK_DIAG_BY_FAMILY, &[2, 7]));
+        let mut out = Vec::new();
+        parse_destroy_datagram(&datagram, &mut out).expect("parses");
+        assert!(out.is_empty(), "{out:?}");
+        let mut truncated = destroy_message(2, Some(6), 232);
+        truncated[0..4].copy_from_slice(&4000u32.to_ne_bytes());
+        assert!(parse_destroy_datagram(&truncated, &mut out).is_err());
     }
 
     #[test]
