@@ -194,9 +194,14 @@ pub fn sock_diag_subscriber(groups: u32) -> io::Result<OwnedFd> {
     Ok(fd)
 }
 
-/// Asks for a receive buffer of `bytes` (`SO_RCVBUF`; the kernel doubles it and caps it at
-/// `net.core.rmem_max`): room for a burst of events before the kernel drops them.
+/// Asks for a receive buffer of `bytes`: room for a burst of events before the kernel
+/// drops them. With `CAP_NET_ADMIN`, `SO_RCVBUFFORCE` passes `net.core.rmem_max` (212992
+/// on a default Debian, too small for a burst of closes); without it, `SO_RCVBUF`, capped.
 pub fn set_receive_buffer(fd: BorrowedFd<'_>, bytes: usize) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    if rustix::net::sockopt::set_socket_recv_buffer_size_force(fd, bytes).is_ok() {
+        return Ok(());
+    }
     rustix::net::sockopt::set_socket_recv_buffer_size(fd, bytes).map_err(io::Error::from)
 }
 

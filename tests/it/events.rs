@@ -209,3 +209,52 @@ fn a_subscription_sees_its_own_network_namespace_only() {
         }
     }
 }
+
+#[test]
+fn a_burst_of_a_thousand_connections_is_reported_once_each() {
+    let mut events = DestroyEvents::open().expect("subscribes to destroy events");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let server = listener.local_addr().expect("addr");
+    // The reader drains while the connections churn, as a watch would.
+    let reader = std::thread::spawn(move || {
+        let mut ours: Vec<(SocketAddr, SocketAddr)> = Vec::new();
+        let mut lost = false;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while ours.len() < 2000 && Instant::now() < deadline {
+            match events.next_within(Duration::from_millis(200)) {
+                Ok(Some(SocketEvent::Destroyed(socket)))
+                    if socket.local == server || socket.remote == server =>
+                {
+                    ours.push((socket.local, socket.remote));
+                }
+                Ok(Some(SocketEvent::Lost)) => lost = true,
+                Ok(_) => {}
+                Err(err) => panic!("reading events: {err}"),
+            }
+        }
+        (ours, lost)
+    });
+    let mut clients = Vec::new();
+    for _ in 0..1000 {
+        let mut client = TcpStream::connect(server).expect("connect");
+        let (mut accepted, _) = listener.accept().expect("accept");
+        client.write_all(b"ping").expect("send");
+        let mut request = [0u8; 4];
+        accepted.read_exact(&mut request).expect("receive");
+        clients.push(client.local_addr().expect("addr"));
+    }
+    let (ours, lost) = reader.join().expect("reader");
+    let mut unique = ours.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), ours.len(), "an event was reported twice");
+    // Both ends of every connection: the client's, and the server's accepted socket.
+    let missing = clients
+        .iter()
+        .filter(|c| !ours.contains(&(**c, server)) || !ours.contains(&(server, **c)))
+        .count();
+    assert!(
+        missing <= 1,
+        "{missing} of 1000 connections unreported (lost reported: {lost})"
+    );
+}
