@@ -8,6 +8,9 @@
 //!   socket (IPv4 and IPv6) as the kernel destroys it, with its last addresses, owner uid
 //!   and, for TCP, the final byte counters — the `sock_diag` multicast groups `ss -E`
 //!   listens to. Per network namespace: the one of the thread that opens it.
+//! - [`process::ProcessEvents`]: fork, exec and exit of every process as it happens (the
+//!   proc connector), so attribution can follow a new process and drop an exited one at
+//!   once. The initial network namespace only; non-root on Linux 6.6 and later.
 //!
 //! The periodic scan stays the reconciliation pass: a source can lose events (the kernel
 //! drops them when the reader falls behind, reported as
@@ -16,3 +19,4 @@
 //! Linux only.
 
 pub mod destroy;
+pub mod process;

@@ -7,6 +7,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use prt::events::destroy::{DestroyEvents, SocketEvent};
+use prt::events::process::{ProcessEvent, ProcessEvents};
 use prt::model::{Proto, Traffic};
 use prt::scan::Socket;
 
@@ -257,4 +258,146 @@ fn a_burst_of_a_thousand_connections_is_reported_once_each() {
         missing <= 1,
         "{missing} of 1000 connections unreported (lost reported: {lost})"
     );
+}
+
+/// The proc connector's events about `pid` until `done` says enough, waiting up to 10 s.
+fn process_events_about(
+    events: &mut ProcessEvents,
+    pid: u32,
+    mut done: impl FnMut(&[ProcessEvent]) -> bool,
+) -> Vec<ProcessEvent> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = Vec::new();
+    while !done(&seen) && Instant::now() < deadline {
+        match events.next_within(Duration::from_millis(200)) {
+            Ok(Some(event)) => {
+                let about = match event {
+                    ProcessEvent::Fork {
+                        child_tgid: tgid, ..
+                    }
+                    | ProcessEvent::Exec { tgid }
+                    | ProcessEvent::Exit { tgid, .. } => tgid == pid,
+                    _ => false,
+                };
+                if about {
+                    seen.push(event);
+                }
+            }
+            Ok(None) => {}
+            Err(err) => panic!("reading process events: {err}"),
+        }
+    }
+    seen
+}
+
+#[test]
+fn a_child_and_its_thread_are_told_apart_from_fork_to_exit() {
+    let mut events = ProcessEvents::open().expect("subscribes to the proc connector");
+    // A child that starts a thread, which ends before the process does.
+    let mut child = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import threading; t = threading.Thread(target=lambda: None); t.start(); t.join()",
+        ])
+        .spawn()
+        .expect("python3 runs");
+    let pid = child.id();
+    assert!(child.wait().expect("waits").success());
+    let seen = process_events_about(&mut events, pid, |seen| {
+        seen.iter().any(|e| e.ends_process() == Some(pid))
+    });
+    let starts = seen
+        .iter()
+        .filter(|e| e.starts_process() == Some(pid))
+        .count();
+    let execs = seen
+        .iter()
+        .filter(|e| matches!(e, ProcessEvent::Exec { tgid } if *tgid == pid))
+        .count();
+    let threads = seen
+        .iter()
+        .filter(|e| matches!(e, ProcessEvent::Fork { child_pid, child_tgid, .. } if child_pid != child_tgid))
+        .count();
+    let ends = seen
+        .iter()
+        .filter(|e| e.ends_process() == Some(pid))
+        .count();
+    assert_eq!((starts, ends), (1, 1), "{seen:?}");
+    // A launcher (a pyenv shim, env) may exec more than once in the same process.
+    assert!(execs >= 1, "{seen:?}");
+    assert!(
+        threads >= 1,
+        "the thread is a fork within the process: {seen:?}"
+    );
+    // Exactly once each, and in the order they happened.
+    let order: Vec<usize> = [
+        seen.iter().position(|e| e.starts_process() == Some(pid)),
+        seen.iter()
+            .position(|e| matches!(e, ProcessEvent::Exec { .. })),
+        seen.iter().position(|e| e.ends_process() == Some(pid)),
+    ]
+    .into_iter()
+    .map(|p| p.expect("seen"))
+    .collect();
+    assert!(order.is_sorted(), "{seen:?}");
+}
+
+#[test]
+#[allow(clippy::print_stderr, reason = "says why the test is skipped")]
+fn nobody_sees_another_users_process_start_and_end() {
+    require_root!();
+    let (_dir, binary) = world_runnable_copy(&crate::examples::built("process_events"));
+    let mut watcher = {
+        use std::os::unix::process::CommandExt;
+        std::process::Command::new(&binary)
+            .arg("30")
+            .uid(65534)
+            .gid(65534)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("runs as nobody")
+    };
+    let mut lines = BufReader::new(watcher.stdout.take().expect("stdout")).lines();
+    match lines.next() {
+        Some(Ok(line)) if line == "watching" => {}
+        other => {
+            let _ = watcher.kill();
+            let output = watcher.wait_with_output().expect("ends");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            eprintln!(
+                "skipped: this kernel keeps the proc connector from nobody ({other:?}, {stderr})"
+            );
+            return;
+        }
+    }
+    let mut child = std::process::Command::new("sh")
+        .args(["-c", "exit 3"])
+        .spawn()
+        .expect("sh runs");
+    let pid = child.id();
+    assert_eq!(child.wait().expect("waits").code(), Some(3));
+    let wanted = [
+        format!("fork {} {pid}", std::process::id()),
+        format!("exec {pid}"),
+        // exit_code is the wait status: 3 << 8.
+        format!("exit {pid} {}", 3 << 8),
+    ];
+    let started = Instant::now();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("text");
+        if wanted.contains(&line) {
+            seen.push(line);
+            if seen.len() == wanted.len() {
+                break;
+            }
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            break;
+        }
+    }
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+    assert_eq!(seen, wanted);
 }

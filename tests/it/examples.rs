@@ -15,12 +15,13 @@ use crate::common::{end_group, python_reporting};
 
 /// Every example and the test that runs it; a new example without a test fails
 /// `every_example_is_run`.
-const EXAMPLES: [&str; 5] = [
+const EXAMPLES: [&str; 6] = [
     "scan_json",
     "new_listeners",
     "match_filter",
     "kill_port",
     "closed_sockets",
+    "process_events",
 ];
 
 fn repo() -> &'static Path {
