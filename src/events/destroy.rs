@@ -74,6 +74,23 @@ impl DestroyEvents {
         })
     }
 
+    /// Subscribes in the network namespace `namespace` names (an open `/proc/<pid>/ns/net`
+    /// or `/run/netns/<name>`), from a short-lived thread that joins it: the subscription
+    /// stays bound to that namespace whichever thread reads it. Needs `CAP_SYS_ADMIN` to
+    /// join the namespace.
+    pub fn open_in(namespace: &std::fs::File) -> io::Result<DestroyEvents> {
+        let namespace = namespace.try_clone()?;
+        std::thread::scope(|scope| {
+            scope
+                .spawn(move || {
+                    sys::enter_net_namespace(&namespace)?;
+                    DestroyEvents::open()
+                })
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the namespace thread panicked")))
+        })
+    }
+
     /// The next event if one arrives within `timeout` (`Duration::ZERO`: only one already
     /// waiting); `Ok(None)` when none did.
     pub fn next_within(&mut self, timeout: Duration) -> io::Result<Option<SocketEvent>> {

@@ -188,7 +188,8 @@ fn in_netns<T: Send + 'static>(netns: &TestNetns, work: impl FnOnce() -> T + Sen
 fn a_subscription_sees_its_own_network_namespace_only() {
     require_root!();
     let netns = TestNetns::create();
-    let mut inside = in_netns(&netns, || DestroyEvents::open().expect("subscribes inside"));
+    let file = std::fs::File::open(format!("/run/netns/{}", netns.name)).expect("namespace");
+    let mut inside = DestroyEvents::open_in(&file).expect("subscribes inside");
     let mut outside = DestroyEvents::open().expect("subscribes outside");
     let (client, server) = in_netns(&netns, || {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind inside");
