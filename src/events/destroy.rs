@@ -63,9 +63,16 @@ impl DestroyEvents {
     /// Fails when the kernel refuses (`EPERM` on kernels that keep these groups to root,
     /// `EPROTONOSUPPORT` without `inet_diag`); the caller then does without events.
     pub fn open() -> io::Result<DestroyEvents> {
+        DestroyEvents::open_with_buffer(RECEIVE_BUFFER)
+    }
+
+    /// [`DestroyEvents::open`] with a kernel receive buffer of about `bytes` (4 MiB by
+    /// default; the kernel may grant less): how large a burst of closes can wait unread
+    /// before the kernel drops events and [`SocketEvent::Lost`] says so.
+    pub fn open_with_buffer(bytes: usize) -> io::Result<DestroyEvents> {
         let fd = sys::sock_diag_subscriber(ALL_DESTROY_GROUPS)?;
         // A smaller buffer only means events are lost sooner, which `Lost` reports.
-        let _ = sys::set_receive_buffer(fd.as_fd(), RECEIVE_BUFFER);
+        let _ = sys::set_receive_buffer(fd.as_fd(), bytes);
         Ok(DestroyEvents {
             fd,
             buffer: vec![0; DATAGRAM_BUFFER],
@@ -217,6 +224,23 @@ mod tests {
         drop(udp);
         let socket = destroyed_at(&mut events, local);
         assert_eq!((socket.proto, socket.traffic), (Proto::Udp, None));
+    }
+
+    #[test]
+    fn a_reader_that_falls_behind_is_told_events_were_lost() {
+        // The kernel's smallest buffer holds a handful of messages.
+        let mut events = DestroyEvents::open_with_buffer(1).expect("subscribes");
+        for _ in 0..200 {
+            drop(UdpSocket::bind("127.0.0.1:0").expect("bind"));
+        }
+        let mut lost = false;
+        while let Some(event) = events
+            .next_within(Duration::from_millis(100))
+            .expect("reads")
+        {
+            lost |= event == SocketEvent::Lost;
+        }
+        assert!(lost, "200 unread closes fit a minimal buffer");
     }
 
     #[test]
