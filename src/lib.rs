@@ -77,6 +77,8 @@ pub mod config;
 pub mod detail;
 pub mod duration;
 pub mod enrich;
+#[cfg(target_os = "linux")]
+pub mod events;
 pub mod i18n;
 pub mod model;
 pub mod output;

@@ -183,6 +183,51 @@ pub fn sock_diag_socket() -> io::Result<OwnedFd> {
     .map_err(io::Error::from)
 }
 
+/// A non-blocking `NETLINK_SOCK_DIAG` socket bound to the multicast `groups` (bit `n - 1`
+/// for group `n` of `linux/sock_diag.h`): the kernel sends it one message per socket it
+/// destroys, in the calling thread's network namespace.
+#[cfg(target_os = "linux")]
+pub fn sock_diag_subscriber(groups: u32) -> io::Result<OwnedFd> {
+    use rustix::net::{AddressFamily, SocketFlags, SocketType, netlink};
+    let fd = rustix::net::socket_with(
+        AddressFamily::NETLINK,
+        SocketType::DGRAM,
+        SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
+        Some(netlink::SOCK_DIAG),
+    )?;
+    // Port id 0: the kernel assigns one.
+    rustix::net::bind(&fd, &netlink::SocketAddrNetlink::new(0, groups))?;
+    Ok(fd)
+}
+
+/// A non-blocking `NETLINK_CONNECTOR` socket bound to the multicast `groups` (bit `n - 1`
+/// for connector index `n`; the proc connector is `CN_IDX_PROC`, 1). Events flow once a
+/// listen request is sent ([`send_to_kernel`]). The connector exists in the initial
+/// network namespace only.
+#[cfg(target_os = "linux")]
+pub fn connector_subscriber(groups: u32) -> io::Result<OwnedFd> {
+    use rustix::net::{AddressFamily, SocketFlags, SocketType, netlink};
+    let fd = rustix::net::socket_with(
+        AddressFamily::NETLINK,
+        SocketType::DGRAM,
+        SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
+        Some(netlink::CONNECTOR),
+    )?;
+    rustix::net::bind(&fd, &netlink::SocketAddrNetlink::new(0, groups))?;
+    Ok(fd)
+}
+
+/// Asks for a receive buffer of `bytes`: room for a burst of events before the kernel
+/// drops them. With `CAP_NET_ADMIN`, `SO_RCVBUFFORCE` passes `net.core.rmem_max` (212992
+/// on a default Debian, too small for a burst of closes); without it, `SO_RCVBUF`, capped.
+pub fn set_receive_buffer(fd: BorrowedFd<'_>, bytes: usize) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    if rustix::net::sockopt::set_socket_recv_buffer_size_force(fd, bytes).is_ok() {
+        return Ok(());
+    }
+    rustix::net::sockopt::set_socket_recv_buffer_size(fd, bytes).map_err(io::Error::from)
+}
+
 /// Sends one netlink message to the kernel (netlink port 0), again if a signal
 /// interrupted it.
 #[cfg(target_os = "linux")]

@@ -38,6 +38,9 @@ const DIAG_MSG_LEN: usize = 72;
 /// `INET_DIAG_INFO` from `linux/inet_diag.h`: the attribute that carries `struct tcp_info`,
 /// and (as bit `1 << (INET_DIAG_INFO - 1)` of `idiag_ext`) the request for it.
 const INET_DIAG_INFO: u16 = 2;
+/// `INET_DIAG_PROTOCOL` from `linux/inet_diag.h`: a response-only attribute, one byte, the
+/// socket's `IPPROTO_*`.
+const INET_DIAG_PROTOCOL: u16 = 10;
 /// `struct rtattr`: `rta_len` and `rta_type`, both u16.
 const RTATTR_HEADER_LEN: usize = 4;
 
@@ -160,8 +163,27 @@ enum Progress {
 /// Parses one datagram of a dump reply, appending its sockets to `out`; with `counters`,
 /// each with its `tcp_info` counters (null ones where the message has none).
 fn parse_datagram(
-    mut data: &[u8],
+    data: &[u8],
     proto: Proto,
+    counters: bool,
+    out: &mut Vec<Socket>,
+) -> io::Result<Progress> {
+    parse_messages(data, Some(proto), counters, out)
+}
+
+/// Parses one datagram of socket destroy events (the `SKNLGRP_*_DESTROY` multicast groups),
+/// appending each socket to `out` with its protocol from the message's
+/// `INET_DIAG_PROTOCOL` attribute and, for TCP, the final `tcp_info` counters the kernel
+/// attaches. A message without that attribute, or of another protocol, is skipped.
+pub(crate) fn parse_destroy_datagram(data: &[u8], out: &mut Vec<Socket>) -> io::Result<()> {
+    parse_messages(data, None, true, out).map(|_| ())
+}
+
+/// The walk over one datagram's messages shared by dumps and destroy events: `proto` is
+/// the dump's protocol, or `None` to read it from each message.
+fn parse_messages(
+    mut data: &[u8],
+    proto: Option<Proto>,
     counters: bool,
     out: &mut Vec<Socket>,
 ) -> io::Result<Progress> {
@@ -191,8 +213,10 @@ fn parse_datagram(
                 });
             }
             SOCK_DIAG_BY_FAMILY => {
-                if let Some(mut socket) = parse_diag_msg(body, proto) {
-                    if counters {
+                let proto = proto.or_else(|| message_protocol(body));
+                if let Some(mut socket) = proto.and_then(|proto| parse_diag_msg(body, proto)) {
+                    // Only TCP has a tcp_info; a UDP socket's counters stay unasked for.
+                    if counters && socket.proto == Proto::Tcp {
                         socket.traffic = Some(
                             find_attribute(&body[DIAG_MSG_LEN..], INET_DIAG_INFO)
                                 .map(parse_tcp_info)
@@ -240,6 +264,17 @@ fn parse_diag_msg(body: &[u8], proto: Proto) -> Option<Socket> {
         send_q: Some(read_u32(body, 60)),
         traffic: None,
     })
+}
+
+/// The protocol a message names in its `INET_DIAG_PROTOCOL` attribute, which destroy
+/// events carry (they come from one socket for every protocol); `None` without one.
+fn message_protocol(body: &[u8]) -> Option<Proto> {
+    let attribute = find_attribute(body.get(DIAG_MSG_LEN..)?, INET_DIAG_PROTOCOL)?;
+    match i32::from(*attribute.first()?) {
+        libc::IPPROTO_TCP => Some(Proto::Tcp),
+        libc::IPPROTO_UDP => Some(Proto::Udp),
+        _ => None,
+    }
 }
 
 /// The payload of the first `struct rtattr` of type `kind` in `attributes` (the bytes

@@ -166,7 +166,15 @@ pub fn world_runnable_copy(binary: &Path) -> (tempfile::TempDir, std::path::Path
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
         .expect("chmod dir");
     let copy = dir.path().join(binary.file_name().expect("file name"));
-    std::fs::copy(binary, &copy).expect("copy binary");
+    // Copied by a `cp` process, not std::fs::copy: a child another test forks while this
+    // process holds the copy open for writing inherits that fd until it execs, and exec of
+    // the copy fails with ETXTBSY meanwhile (tests run in parallel threads).
+    let copied = Command::new("cp")
+        .arg(binary)
+        .arg(&copy)
+        .status()
+        .expect("run cp");
+    assert!(copied.success(), "cp {}", binary.display());
     std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).expect("chmod binary");
     (dir, copy)
 }

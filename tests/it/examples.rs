@@ -15,7 +15,14 @@ use crate::common::{end_group, python_reporting};
 
 /// Every example and the test that runs it; a new example without a test fails
 /// `every_example_is_run`.
-const EXAMPLES: [&str; 4] = ["scan_json", "new_listeners", "match_filter", "kill_port"];
+const EXAMPLES: [&str; 6] = [
+    "scan_json",
+    "new_listeners",
+    "match_filter",
+    "kill_port",
+    "closed_sockets",
+    "process_events",
+];
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -39,6 +46,12 @@ fn cargo() -> Command {
 /// The built example `name`; the examples are built (once per run) if `cargo test --test
 /// it` alone did not build them.
 fn example(name: &str) -> Command {
+    Command::new(built(name))
+}
+
+/// The path of the built example `name` (built first if need be); for tests that run it
+/// another way (as another user, from a copy).
+pub fn built(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         let mut build = cargo();
@@ -49,7 +62,7 @@ fn example(name: &str) -> Command {
         let status = build.status().expect("cargo runs");
         assert!(status.success(), "cargo build --examples failed");
     });
-    Command::new(profile_dir().join("examples").join(name))
+    profile_dir().join("examples").join(name)
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod common;
 mod daemons;
 mod detail;
 mod enrich;
+mod events;
 mod examples;
 mod filter;
 mod fw;

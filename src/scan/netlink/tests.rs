@@ -280,3 +280,72 @@ fn request_asks_for_a_dump_of_one_family_and_protocol() {
     assert_eq!(request[17], libc::IPPROTO_UDP as u8);
     assert_eq!(read_u32(&request, 20), ALL_STATES);
 }
+
+/// A destroy event as the kernel broadcasts it (`inet_diag_handler_get_info`): the
+/// message, then `INET_DIAG_PROTOCOL`, then (TCP) the final `tcp_info`.
+fn destroy_message(family: u8, protocol: Option<u8>, info_len: usize) -> Vec<u8> {
+    let mut message = diag_message(
+        family,
+        7,
+        (&[127, 0, 0, 1], 40000),
+        (&[127, 0, 0, 2], 8080),
+        65534,
+        0,
+    );
+    if let Some(protocol) = protocol {
+        message.extend_from_slice(&5u16.to_ne_bytes());
+        message.extend_from_slice(&INET_DIAG_PROTOCOL.to_ne_bytes());
+        message.extend_from_slice(&[protocol, 0, 0, 0]);
+    }
+    if info_len > 0 {
+        let mut info = vec![0u8; info_len];
+        info[tcp_info::BYTES_ACKED..tcp_info::BYTES_ACKED + 8]
+            .copy_from_slice(&4096u64.to_ne_bytes());
+        info[tcp_info::BYTES_RECEIVED..tcp_info::BYTES_RECEIVED + 8]
+            .copy_from_slice(&17u64.to_ne_bytes());
+        message.extend_from_slice(&((RTATTR_HEADER_LEN + info_len) as u16).to_ne_bytes());
+        message.extend_from_slice(&INET_DIAG_INFO.to_ne_bytes());
+        message.extend_from_slice(&info);
+    }
+    let len = message.len() as u32;
+    message[0..4].copy_from_slice(&len.to_ne_bytes());
+    message
+}
+
+#[test]
+fn destroy_events_carry_their_protocol_and_final_counters() {
+    let tcp = libc::IPPROTO_TCP as u8;
+    let udp = libc::IPPROTO_UDP as u8;
+    let mut datagram = destroy_message(2, Some(tcp), 232);
+    datagram.extend(destroy_message(2, Some(udp), 0));
+    let mut out = Vec::new();
+    parse_destroy_datagram(&datagram, &mut out).expect("parses");
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[0].proto, Proto::Tcp);
+    assert_eq!(out[0].state, State::Close);
+    assert_eq!(out[0].local, "127.0.0.1:40000".parse().expect("literal"));
+    assert_eq!(out[0].remote, "127.0.0.2:8080".parse().expect("literal"));
+    assert_eq!((out[0].uid, out[0].inode), (65534, 0));
+    let traffic = out[0].traffic.expect("TCP has counters");
+    assert_eq!(
+        (traffic.bytes_sent, traffic.bytes_received),
+        (Some(4096), Some(17))
+    );
+    assert_eq!((out[1].proto, out[1].state), (Proto::Udp, State::Unconn));
+    assert_eq!(out[1].traffic, None);
+}
+
+#[test]
+fn destroy_events_without_a_known_protocol_are_skipped() {
+    let mut datagram = destroy_message(2, None, 232);
+    // IPPROTO_UDPLITE: not a protocol prt reports.
+    datagram.extend(destroy_message(2, Some(136), 0));
+    // Too short to hold the attributes at all.
+    datagram.extend(with_header(SOCK_DIAG_BY_FAMILY, &[2, 7]));
+    let mut out = Vec::new();
+    parse_destroy_datagram(&datagram, &mut out).expect("parses");
+    assert!(out.is_empty(), "{out:?}");
+    let mut truncated = destroy_message(2, Some(6), 232);
+    truncated[0..4].copy_from_slice(&4000u32.to_ne_bytes());
+    assert!(parse_destroy_datagram(&truncated, &mut out).is_err());
+}

@@ -1,0 +1,291 @@
+//! Short-lived connections against the socket destroy events (`prt::events::destroy`) and
+//! against `ss -tunap` polled every 2 s, on connections this benchmark makes.
+//!
+//! Run: `cargo bench --bench events` (connections from `PRT_BENCH_CONNECTIONS`, default
+//! 1000; needs root to run the `nobody` subscriber, else it runs the root one only).
+//!
+//! The benchmark runs itself as subscribers (`--subscribe SECONDS`): one as this user and,
+//! as root, one as `nobody` from a world-runnable copy. Each prints one line per destroyed
+//! socket. Meanwhile two threads open loopback TCP connections at 100 per second each (200
+//! in all), each living about 5 ms and moving 100 bytes each way, while a third runs
+//! `ss -tunap` every 2 s. It then counts the client ends each one saw with the right
+//! addresses and both byte counters, and prints the subscribers' CPU time and peak RSS.
+
+#![allow(
+    clippy::print_stdout,
+    reason = "a benchmark reports its figures on stdout"
+)]
+#![allow(
+    clippy::cast_precision_loss,
+    reason = "counts and rates are printed to a few digits"
+)]
+
+/// Socket destroy events are Linux only; elsewhere there is nothing to measure.
+fn main() {
+    #[cfg(target_os = "linux")]
+    linux::main();
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::collections::{HashMap, HashSet};
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{SocketAddr, TcpListener, TcpStream};
+    use std::process::{Child, Command, Stdio};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    use prt::events::destroy::{DestroyEvents, SocketEvent};
+
+    const PAYLOAD: usize = 100;
+
+    pub fn main() {
+        let args: Vec<String> = std::env::args().collect();
+        if let Some(at) = args.iter().position(|a| a == "--subscribe") {
+            let seconds = args.get(at + 1).and_then(|s| s.parse().ok()).unwrap_or(60);
+            subscribe(Duration::from_secs(seconds));
+            return;
+        }
+        let connections: usize = std::env::var("PRT_BENCH_CONNECTIONS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000);
+        let exe = std::env::current_exe().expect("own path");
+        let root = prt::sys::is_root();
+        let copy = root.then(|| runnable_copy(&exe));
+        let budget = (connections / 200 + 30).to_string();
+        let mut subscribers = vec![("this user", start(Command::new(&exe), &budget))];
+        if let Some((_, copy)) = &copy {
+            use std::os::unix::process::CommandExt;
+            let mut nobody = Command::new(copy);
+            nobody.uid(65534).gid(65534);
+            subscribers.push(("nobody", start(nobody, &budget)));
+        }
+
+        let listener = Arc::new(TcpListener::bind("127.0.0.1:0").expect("bind"));
+        let server = listener.local_addr().expect("addr");
+        let done = Arc::new(AtomicBool::new(false));
+        let ss_seen = Arc::new(Mutex::new(HashSet::new()));
+        let poller = {
+            let (done, ss_seen) = (Arc::clone(&done), Arc::clone(&ss_seen));
+            std::thread::spawn(move || poll_ss(server, &done, &ss_seen))
+        };
+        let started = Instant::now();
+        let makers: Vec<_> = (0..2)
+            .map(|_| {
+                let listener = Arc::clone(&listener);
+                std::thread::spawn(move || churn(&listener, connections / 2))
+            })
+            .collect();
+        let mut clients = Vec::new();
+        for maker in makers {
+            clients.extend(maker.join().expect("connection maker"));
+        }
+        let churn_time = started.elapsed();
+        std::thread::sleep(Duration::from_millis(500));
+        done.store(true, Ordering::Relaxed);
+        poller.join().expect("ss poller");
+
+        println!(
+            "\n== {} loopback TCP connections, ~5 ms each, {:.0}/s, 100 bytes each way ==",
+            clients.len(),
+            clients.len() as f64 / churn_time.as_secs_f64()
+        );
+        let mut made: HashMap<SocketAddr, usize> = HashMap::new();
+        for client in &clients {
+            *made.entry(*client).or_insert(0) += 1;
+        }
+        for (who, child) in subscribers {
+            let (seen, duplicates, lost, cpu, rss) = finish(child, server, &made);
+            println!(
+                "destroy events as {who:<9}: {seen:>5} of {} ({:.2}%) with addresses and bytes; \
+                 {duplicates} twice; lost notices {lost}; CPU {cpu:.3} s; peak RSS {rss} kB",
+                clients.len(),
+                100.0 * seen as f64 / clients.len() as f64
+            );
+        }
+        let ss_count = ss_seen
+            .lock()
+            .map_or(0, |s| s.iter().filter(|a| made.contains_key(a)).count());
+        println!(
+            "ss -tunap every 2 s      : {ss_count:>5} of {} ({:.2}%)",
+            clients.len(),
+            100.0 * ss_count as f64 / clients.len() as f64
+        );
+    }
+
+    /// The subscriber: one line per destroyed socket until `budget` passes or stdin closes.
+    fn subscribe(budget: Duration) {
+        let mut events = DestroyEvents::open().expect("subscribes");
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "ready").expect("stdout");
+        out.flush().expect("stdout");
+        let deadline = Instant::now() + budget;
+        while Instant::now() < deadline {
+            match events.next_within(Duration::from_millis(100)) {
+                Ok(Some(SocketEvent::Destroyed(socket))) => {
+                    let traffic = socket.traffic.unwrap_or_default();
+                    let line = format!(
+                        "{} {} {} {}",
+                        socket.local,
+                        socket.remote,
+                        traffic.bytes_sent.unwrap_or(0),
+                        traffic.bytes_received.unwrap_or(0)
+                    );
+                    if writeln!(out, "{line}").is_err() {
+                        return;
+                    }
+                }
+                Ok(Some(SocketEvent::Lost)) => {
+                    let _ = writeln!(out, "lost");
+                }
+                Ok(_) => {}
+                Err(err) => panic!("reading events: {err}"),
+            }
+            let _ = out.flush();
+        }
+    }
+
+    /// A running subscriber and the thread that collects its lines as they come (a full pipe
+    /// would stall it).
+    type Subscriber = (Child, std::thread::JoinHandle<Vec<String>>);
+
+    /// Starts a subscriber and waits for its "ready".
+    fn start(mut command: Command, budget: &str) -> Subscriber {
+        let mut child = command
+            .args(["--subscribe", budget])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("subscriber starts");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let first = lines.next().and_then(Result::ok);
+        assert_eq!(first.as_deref(), Some("ready"), "subscriber did not start");
+        (
+            child,
+            std::thread::spawn(move || lines.map_while(Result::ok).collect()),
+        )
+    }
+
+    /// Ends a subscriber and reads what it wrote: how many of the connections `made` (counted
+    /// per client address) it saw with the server's address and both counters; how many it
+    /// reported more often than they were made; its lost notices, CPU seconds, peak RSS (kB).
+    fn finish(
+        (mut child, lines): Subscriber,
+        server: SocketAddr,
+        made: &HashMap<SocketAddr, usize>,
+    ) -> (usize, usize, usize, f64, u64) {
+        let (cpu, rss) = usage(child.id());
+        let _ = child.kill();
+        let (mut seen, mut lost) = (HashMap::new(), 0);
+        let lines = lines.join().expect("line reader");
+        for line in lines {
+            if line == "lost" {
+                lost += 1;
+                continue;
+            }
+            let words: Vec<&str> = line.split(' ').collect();
+            let (Some(local), Some(remote), Some(sent), Some(received)) = (
+                words.first().and_then(|w| w.parse::<SocketAddr>().ok()),
+                words.get(1).and_then(|w| w.parse::<SocketAddr>().ok()),
+                words.get(2).and_then(|w| w.parse::<u64>().ok()),
+                words.get(3).and_then(|w| w.parse::<u64>().ok()),
+            ) else {
+                continue;
+            };
+            let complete = remote == server && sent >= PAYLOAD as u64 && received >= PAYLOAD as u64;
+            if made.contains_key(&local) && complete {
+                *seen.entry(local).or_insert(0) += 1;
+            }
+        }
+        let _ = child.wait();
+        // A client port is reused after its connection ends: compare counts per address.
+        let (mut matched, mut extra) = (0, 0);
+        for (address, &count) in made {
+            let got = seen.get(address).copied().unwrap_or(0);
+            matched += got.min(count);
+            extra += got.saturating_sub(count);
+        }
+        (matched, extra, lost, cpu, rss)
+    }
+
+    /// CPU seconds (user + system) and peak RSS in kB of a running process.
+    fn usage(pid: u32) -> (f64, u64) {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let after_comm = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after_comm.split(' ').collect();
+        let ticks: u64 = [11, 12]
+            .iter()
+            .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
+            .sum();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let rss = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+            .unwrap_or(0);
+        (
+            ticks as f64 / prt::sys::clock_ticks_per_second() as f64,
+            rss,
+        )
+    }
+
+    /// `count` connections at 100 per second, each living about 5 ms with 100 bytes each way;
+    /// their client addresses.
+    fn churn(listener: &TcpListener, count: usize) -> Vec<SocketAddr> {
+        let server = listener.local_addr().expect("addr");
+        let start = Instant::now();
+        let mut clients = Vec::with_capacity(count);
+        for n in 0..count {
+            let slot = start + Duration::from_millis(10 * n as u64);
+            std::thread::sleep(slot.saturating_duration_since(Instant::now()));
+            let mut client = TcpStream::connect(server).expect("connect");
+            // Two makers share the listener: whichever accepts, the pair is a connection of ours.
+            let (mut accepted, _) = listener.accept().expect("accept");
+            let opened = Instant::now();
+            let mut buffer = [0u8; PAYLOAD];
+            client.write_all(&[1; PAYLOAD]).expect("send");
+            accepted.read_exact(&mut buffer).expect("receive");
+            accepted.write_all(&[2; PAYLOAD]).expect("reply");
+            client.read_exact(&mut buffer).expect("receive reply");
+            std::thread::sleep(Duration::from_millis(5).saturating_sub(opened.elapsed()));
+            clients.push(client.local_addr().expect("addr"));
+        }
+        clients
+    }
+
+    /// `ss -tunap` every 2 s until `done`: the local addresses of connections to `server`.
+    fn poll_ss(server: SocketAddr, done: &AtomicBool, seen: &Mutex<HashSet<SocketAddr>>) {
+        let peer = server.to_string();
+        while !done.load(Ordering::Relaxed) {
+            if let Ok(output) = Command::new("ss").args(["-tunapH"]).output() {
+                let text = String::from_utf8_lossy(&output.stdout);
+                for line in text.lines() {
+                    let columns: Vec<&str> = line.split_whitespace().collect();
+                    if columns.get(5) == Some(&peer.as_str())
+                        && let Some(local) = columns.get(4).and_then(|c| c.parse().ok())
+                        && let Ok(mut seen) = seen.lock()
+                    {
+                        seen.insert(local);
+                    }
+                }
+            }
+            let next = Instant::now() + Duration::from_secs(2);
+            while Instant::now() < next && !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+
+    /// A copy of `exe` in a world-readable temporary directory, so `nobody` can run it.
+    fn runnable_copy(exe: &std::path::Path) -> (tempfile::TempDir, std::path::PathBuf) {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+        let copy = dir.path().join("events-bench");
+        std::fs::copy(exe, &copy).expect("copy");
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        (dir, copy)
+    }
+}
