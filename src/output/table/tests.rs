@@ -1,6 +1,7 @@
 //! Layouts of whole tables and of tables written row by row, marks, cuts and clips.
 
 use super::*;
+use crate::model::{Timestamp, TrackedEntry};
 
 /// The content widths plus padding of a row-by-row layout.
 fn used(widths: &[u16]) -> u16 {

@@ -1,0 +1,62 @@
+//! Unit tests of `scan`.
+
+use super::*;
+
+fn entry(port: u16, pid: Option<u32>, process: Option<&str>) -> PortEntry {
+    PortEntry {
+        proto: Proto::Tcp,
+        local_addr: "127.0.0.1".parse().expect("literal"),
+        local_port: port,
+        remote_addr: None,
+        remote_port: None,
+        state: State::Listen,
+        inode: u64::from(port),
+        uid: None,
+        pid,
+        pids: pid.into_iter().collect(),
+        process: process.map(str::to_owned),
+        cmdline: None,
+        user: None,
+        ppid: None,
+        started: None,
+        service: None,
+        suspicious: vec![],
+        container: None,
+        netns: None,
+        interface: None,
+        recv_q: None,
+        send_q: None,
+        traffic: None,
+    }
+}
+
+fn ports(entries: &[PortEntry]) -> Vec<u16> {
+    entries.iter().map(|e| e.local_port).collect()
+}
+
+#[test]
+fn sort_by_port_and_reverse() {
+    let mut entries = vec![
+        entry(80, None, None),
+        entry(22, None, None),
+        entry(443, None, None),
+    ];
+    sort(&mut entries, SortKey::Port, false);
+    assert_eq!(ports(&entries), [22, 80, 443]);
+    sort(&mut entries, SortKey::Port, true);
+    assert_eq!(ports(&entries), [443, 80, 22]);
+}
+
+#[test]
+fn unknown_owners_sort_last_and_ties_break_by_port() {
+    let mut entries = vec![
+        entry(1, None, None),
+        entry(9, Some(7), Some("sshd")),
+        entry(3, Some(7), Some("sshd")),
+        entry(5, Some(2), Some("nginx")),
+    ];
+    sort(&mut entries, SortKey::Pid, false);
+    assert_eq!(ports(&entries), [5, 3, 9, 1]);
+    sort(&mut entries, SortKey::Process, false);
+    assert_eq!(ports(&entries), [5, 3, 9, 1]);
+}
