@@ -96,7 +96,7 @@ lsof\t'lsof -F and one ps call'"
 complete -c prt -n "__fish_prt_using_subcommand watch" -s i -l interval -d 'Time between scans: 500ms, 2s, 1m [default: the configuration\'s interval, else 2s]' -r
 complete -c prt -n "__fish_prt_using_subcommand watch" -s c -l count -d 'Stop after this many scans' -r
 complete -c prt -n "__fish_prt_using_subcommand watch" -l where -d 'Only the sockets that match this filter expression (see `prt filter --help`)' -r
-complete -c prt -n "__fish_prt_using_subcommand watch" -l by -d 'Traffic per process (sockets whose owner is hidden: per uid) or per remote address, busiest first: a live table on a terminal, one record per group per scan otherwise. Implies --traffic' -r -f -a "process\t'The owning process'
+complete -c prt -n "__fish_prt_using_subcommand watch" -l by -d 'Traffic per process (sockets whose owner is hidden: per uid) or per remote address, busiest first: a live table on a terminal, one record per group per scan otherwise. Implies --traffic' -r -f -a "process\t'The owning process; sockets whose owner is hidden, by their uid'
 remote\t'The remote address'"
 complete -c prt -n "__fish_prt_using_subcommand watch" -l color -d 'When to colour the live table [default: auto]' -r -f -a "auto\t'Colour when writing a table to a terminal, unless NO_COLOR is set'
 always\t'Always colour (also CLICOLOR_FORCE=1)'

@@ -90,9 +90,10 @@ pub fn rates_between(before: Traffic, after: Traffic, elapsed: std::time::Durati
     }
 }
 
-/// What sockets are grouped by.
+/// What sockets are grouped by (`prt watch --by`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum GroupBy {
     /// The owning process; sockets whose owner is hidden, by their uid.
     Process,

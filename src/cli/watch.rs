@@ -95,7 +95,7 @@ pub struct Args {
     /// busiest first: a live table on a terminal, one record per group per scan otherwise.
     /// Implies --traffic.
     #[arg(long, value_enum, value_name = "GROUP")]
-    pub by: Option<ByArg>,
+    pub by: Option<GroupBy>,
     /// When to colour the live table [default: auto].
     #[arg(long, value_enum, value_name = "WHEN")]
     pub color: Option<ColorChoice>,
@@ -105,15 +105,6 @@ pub struct Args {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub config: ConfigArgs,
-}
-
-/// `--by` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ByArg {
-    /// The owning process.
-    Process,
-    /// The remote address.
-    Remote,
 }
 
 /// The time between scans when neither the flag nor the configuration sets one.
@@ -132,8 +123,7 @@ impl Stage for Args {
         }
         let live = !self.ndjson && ctx.stdout_tty;
         let grouped = match self.by {
-            Some(ByArg::Process) => Some(GroupBy::Process),
-            Some(ByArg::Remote) => Some(GroupBy::Remote),
+            Some(by) => Some(by),
             // The socket table has no rate columns: on a terminal, traffic is per process.
             None if self.traffic && live => Some(GroupBy::Process),
             None => None,
