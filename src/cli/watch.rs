@@ -148,46 +148,21 @@ impl Stage for Args {
         }
         let mut options = ctx.table_options(self.color);
         ticks.follow_the_terminal()?;
-        let mut screen = Live::enter(ctx.stdout(), options.style)?;
         // Without /proc/net/dev the header simply shows no rate.
         let mut counters = bandwidth::Sample::read().ok();
-        loop {
-            match ticks.next() {
-                Tick::End => break,
-                Tick::Suspend => suspend(&mut screen)?,
-                Tick::Redraw => {}
-                Tick::Key(key) => match screen.key(key, ctx) {
-                    Flow::Go => {}
-                    Flow::Quit => break,
-                    Flow::Interrupt => {
-                        STOPPED_BY.store(SIGINT as usize, Ordering::SeqCst);
-                        break;
-                    }
-                    Flow::Suspend => suspend(&mut screen)?,
-                },
-                Tick::Scan => {
-                    let now = Timestamp::now();
-                    let changes = source.next(ctx, now)?;
-                    options.netns_names = source.namespace_names();
-                    let latest = bandwidth::Sample::read().ok();
-                    let rates = counters
-                        .as_ref()
-                        .zip(latest.as_ref())
-                        .map(|(a, b)| bandwidth::rates(a, b));
-                    counters = latest;
-                    screen.update(self.view(
-                        source.tracker(),
-                        changes,
-                        now,
-                        rates.as_ref(),
-                        &options,
-                    ));
-                }
-            }
-            screen.draw(screen_size(ctx))?;
-        }
-        screen.leave()?;
-        Ok(Ticks::exit())
+        let style = options.style;
+        run_live(&mut ticks, ctx, style, || {
+            let now = Timestamp::now();
+            let changes = source.next(ctx, now)?;
+            options.netns_names = source.namespace_names();
+            let latest = bandwidth::Sample::read().ok();
+            let rates = counters
+                .as_ref()
+                .zip(latest.as_ref())
+                .map(|(a, b)| bandwidth::rates(a, b));
+            counters = latest;
+            Ok(self.view(source.tracker(), changes, now, rates.as_ref(), &options))
+        })
     }
 }
 
@@ -407,6 +382,38 @@ fn suspend<R: Rows>(screen: &mut Live<R>) -> std::io::Result<()> {
     screen.suspend()?;
     CONTINUED.store(false, Ordering::SeqCst);
     Ok(())
+}
+
+/// The live view on the terminal until the count, `q`, Ctrl-C or SIGTERM: `scan` gives the
+/// rows of each tick; keys, Ctrl-Z and resizes are handled between ticks. Shared by the
+/// socket view and the traffic groups (`watch::by`).
+fn run_live<R: Rows>(
+    ticks: &mut Ticks,
+    ctx: &Ctx,
+    style: Style,
+    mut scan: impl FnMut() -> anyhow::Result<R>,
+) -> anyhow::Result<Exit> {
+    let mut screen = Live::enter(ctx.stdout(), style)?;
+    loop {
+        match ticks.next() {
+            Tick::End => break,
+            Tick::Suspend => suspend(&mut screen)?,
+            Tick::Redraw => {}
+            Tick::Key(key) => match screen.key(key, ctx) {
+                Flow::Go => {}
+                Flow::Quit => break,
+                Flow::Interrupt => {
+                    STOPPED_BY.store(SIGINT as usize, Ordering::SeqCst);
+                    break;
+                }
+                Flow::Suspend => suspend(&mut screen)?,
+            },
+            Tick::Scan => screen.update(scan()?),
+        }
+        screen.draw(screen_size(ctx))?;
+    }
+    screen.leave()?;
+    Ok(Ticks::exit())
 }
 
 /// The terminal's size now, read on every frame; the width the context saw at start and

@@ -12,14 +12,11 @@ use std::io::Write as _;
 
 use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
-use std::sync::atomic::Ordering;
 
-use signal_hook::consts::SIGINT;
-
-use super::{Args, STOPPED_BY, Source, Tick, Ticks, screen_size, suspend};
+use super::{Args, Source, Tick, Ticks, run_live};
 use crate::cli::common::Ctx;
 use crate::cli::exit::Exit;
-use crate::cli::live::{Flow, Live, Rows};
+use crate::cli::live::Rows;
 use crate::i18n::{self, Msg};
 use crate::model::{PortEntry, Proto, State, Timestamp};
 use crate::output::{Style, ndjson, table, traffic as traffic_table};
@@ -61,39 +58,12 @@ pub(super) fn run(
         enabled: ctx.colour(args.color),
     };
     ticks.follow_the_terminal()?;
-    let mut screen = Live::enter(ctx.stdout(), style)?;
-    loop {
-        match ticks.next() {
-            Tick::End => break,
-            Tick::Suspend => suspend(&mut screen)?,
-            Tick::Redraw => {}
-            Tick::Key(key) => match screen.key(key, ctx) {
-                Flow::Go => {}
-                Flow::Quit => break,
-                Flow::Interrupt => {
-                    STOPPED_BY.store(SIGINT as usize, Ordering::SeqCst);
-                    break;
-                }
-                Flow::Suspend => suspend(&mut screen)?,
-            },
-            Tick::Scan => {
-                let (groups, now, seq) = observe(&mut source)?;
-                let header = i18n::trf(
-                    Msg::TrafficHeader,
-                    &[
-                        &now,
-                        &seq,
-                        &groups.len(),
-                        &crate::duration::exact(args.interval()),
-                    ],
-                );
-                screen.update(GroupRows::new(groups, by, header, style));
-            }
-        }
-        screen.draw(screen_size(ctx))?;
-    }
-    screen.leave()?;
-    Ok(Ticks::exit())
+    run_live(ticks, ctx, style, || {
+        let (groups, now, seq) = observe(&mut source)?;
+        let interval = crate::duration::exact(args.interval());
+        let header = i18n::trf(Msg::TrafficHeader, &[&now, &seq, &groups.len(), &interval]);
+        Ok(GroupRows::new(groups, by, header, style))
+    })
 }
 
 /// The sort columns of the grouped view, its first the default. Unreversed, each puts the
