@@ -18,5 +18,5 @@ fuzz_target!(|data: &[u8]| {
     for rule in &config.alerts {
         let _ = Rule::from_config(rule, Some(Path::new("fuzz.toml")));
     }
-    let _ = prt::config::parse_duration(text);
+    let _ = prt::duration::parse(text);
 });
