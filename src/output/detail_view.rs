@@ -1,5 +1,5 @@
 //! `prt detail` for people: a process's detail as labelled, translated sections with
-//! human units, for [`super::key_values`] (or any other layout) to show.
+//! human units, for `output::key_values` (or any other layout) to show.
 
 use std::time::Duration;
 
