@@ -243,24 +243,28 @@ impl<W: Write> TableSink<W> {
 
     /// A pending row from a record read from NDJSON.
     fn raw_row(&self, record: &RawRecord<'_>, marked: bool) -> Pending {
-        let mut texts = row_texts(&super::csv::raw_cells(record), &self.options);
+        let cells = super::csv::raw_cells(record);
+        let status = record.str(Key::Status);
+        let alerts = record.get(Key::Alerts);
+        let has_mark = status.is_some() || alerts.is_some();
+        let suspicious = !cells.get(16).is_none_or(|cell| cell.is_empty());
+        let mut texts = row_texts(&cells, &self.options, !has_mark);
         if self.options.traffic {
             // Records read back are shown without their counters (not yet known fields).
             texts.extend([self.options.style.dim("-"), self.options.style.dim("-")]);
         }
-        let status = record.str(Key::Status);
-        let alerts = record.get(Key::Alerts);
         let fired = marked
             || alerts.is_some_and(|value| {
                 matches!(value, RawValue::Array(_)) && !value.cells().is_empty()
             });
-        let mark = (status.is_some() || alerts.is_some()).then(|| {
+        let mark = has_mark.then(|| {
             let status = match status.as_deref() {
                 Some("new") => "+",
                 Some("gone") => "-",
                 _ => "",
             };
-            format!("{status}{}", if fired { "*" } else { "" })
+            let flag = if suspicious { "!" } else { "" };
+            format!("{status}{flag}{}", if fired { "*" } else { "" })
         });
         let paint = if marked {
             Paint::Reverse
@@ -297,7 +301,7 @@ fn painted_row(texts: &[String], paint: Paint, style: Style) -> Row {
 
 impl<W: Write> RecordSink for TableSink<W> {
     fn write_entry(&mut self, entry: &PortEntry) -> io::Result<()> {
-        let mut texts = row_texts(&super::csv::cells(entry), &self.options);
+        let mut texts = row_texts(&super::csv::cells(entry), &self.options, true);
         if self.options.traffic {
             let traffic = entry.traffic.unwrap_or_default();
             for bytes in [traffic.bytes_sent, traffic.bytes_received] {
@@ -499,7 +503,7 @@ fn shorten_middle(text: &str, max: usize) -> String {
 /// A record's cells in CSV [`HEADER`](super::csv::HEADER) order as the texts of the
 /// [`HEADERS`] columns (and NETNS when asked for), so typed entries and records read from
 /// NDJSON look the same.
-fn row_texts(cells: &[Cow<'_, str>], options: &TableOptions) -> Vec<String> {
+fn row_texts(cells: &[Cow<'_, str>], options: &TableOptions, flag: bool) -> Vec<String> {
     let style = options.style;
     let cell = |index: usize| cells.get(index).map_or("", |c| c.as_ref());
     let placeholder = style.dim("-");
@@ -516,7 +520,9 @@ fn row_texts(cells: &[Cow<'_, str>], options: &TableOptions) -> Vec<String> {
         other => sanitize::terminal(other).into_owned(),
     };
     let mut process = text(10);
-    if !cell(16).is_empty() {
+    // Without a marker column, PROCESS carries the suspicious flag; with one, the marker
+    // says `!` and PROCESS keeps its width for the name.
+    if flag && !cell(16).is_empty() {
         process = format!("{} {process}", style.red("[!]"));
     }
     let mut texts = vec![

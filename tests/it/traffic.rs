@@ -427,13 +427,17 @@ while True:
         .output()
         .expect("script runs");
     let transcript = String::from_utf8_lossy(&output.stdout);
-    let frames = frames(&transcript);
-    let last: Vec<String> = frames
-        .last()
-        .expect("frames were drawn")
+    // The last frame in which the busiest row has a rate: a rate needs two scans, and on a
+    // loaded machine the last frames drawn may still be early ones.
+    let frames: Vec<Vec<String>> = frames(&transcript)
         .iter()
-        .map(|line| plain(line))
+        .map(|frame| frame.iter().map(|line| plain(line)).collect())
         .collect();
+    let last: &Vec<String> = frames
+        .iter()
+        .rev()
+        .find(|frame| frame.get(3).is_some_and(|row| row.contains("/s")))
+        .expect("a frame with rates was drawn");
     // The header, the live view's sort and keys line, the heading, then the busiest.
     assert!(last[0].contains("prt watch --traffic"), "{last:?}");
     assert!(last[1].contains("RATE OUT"), "sorted by rate out: {last:?}");

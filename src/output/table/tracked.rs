@@ -54,7 +54,8 @@ impl TrackedTable {
             .iter()
             .map(|record| {
                 let age = record.first_seen.until(now);
-                let mut texts = row_texts(&crate::output::csv::cells(&record.entry), options);
+                let mut texts =
+                    row_texts(&crate::output::csv::cells(&record.entry), options, false);
                 texts.insert(Col::BASE.len(), short_duration(age));
                 texts.insert(0, marker(record));
                 let paint = match record.status {
