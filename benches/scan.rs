@@ -34,7 +34,7 @@ use support::Holders;
 const HOLDERS: usize = 20;
 
 fn main() {
-    if support::hold_if_asked() || probe_if_asked() {
+    if support::hold_if_asked() || support::probe_if_asked() {
         return;
     }
     let sizes: Vec<usize> = std::env::var("PRT_BENCH_SOCKETS")
@@ -196,7 +196,8 @@ fn programs_cost(prt: &str, runs: usize) {
     let mut samples: Vec<Vec<(Duration, u64)>> = vec![Vec::new(); commands.len()];
     for round in 0..=runs {
         for (index, (_, argv)) in commands.iter().enumerate() {
-            if let Some(sample) = run_with_rss(argv)
+            if let Some(sample) =
+                support::run_measured(argv, None).map(|usage| (usage.wall, usage.max_rss_kib))
                 && round > 0
             {
                 samples[index].push(sample);
@@ -222,62 +223,6 @@ fn programs_cost(prt: &str, runs: usize) {
             None => println!("{label:<28} not available"),
         }
     }
-}
-
-/// Set to run as the probe of [`run_with_rss`].
-const PROBE_ENV: &str = "PRT_BENCH_RSS_PROBE";
-
-/// Runs `argv` with output to /dev/null: its wall time and peak RSS (KiB), `None` when it
-/// could not run or failed.
-///
-/// Measured by a probe (this executable re-run, small when it starts) that spawns the
-/// command and reads its rusage: a child forked from this benchmark, which holds every
-/// scanned record, would count this process's memory as its own peak.
-fn run_with_rss(argv: &[&str]) -> Option<(Duration, u64)> {
-    let output = Command::new(std::env::current_exe().ok()?)
-        .env(PROBE_ENV, "1")
-        .args(argv)
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    let text = String::from_utf8(output.stdout).ok()?;
-    let (nanos, rss) = text.trim().split_once(' ')?;
-    Some((Duration::from_nanos(nanos.parse().ok()?), rss.parse().ok()?))
-}
-
-/// As the probe: runs the command given as arguments and prints its wall time in
-/// nanoseconds and its peak RSS in KiB; prints nothing when it failed.
-fn probe_if_asked() -> bool {
-    use std::os::unix::process::ExitStatusExt as _;
-    if std::env::var_os(PROBE_ENV).is_none() {
-        return false;
-    }
-    let command: Vec<String> = std::env::args().skip(1).collect();
-    let Some((program, args)) = command.split_first() else {
-        return true;
-    };
-    let start = Instant::now();
-    let Ok(child) = Command::new(program)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-    else {
-        return true;
-    };
-    let mut status = 0;
-    // SAFETY: wait4 on our own child, filling a local rusage; the child is reaped here and
-    // its `Child` handle is not waited on again.
-    let (reaped, usage) = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        let reaped = libc::wait4(child.id() as i32, &raw mut status, 0, &raw mut usage);
-        (reaped, usage)
-    };
-    let elapsed = start.elapsed();
-    if reaped > 0 && std::process::ExitStatus::from_raw(status).success() {
-        println!("{} {}", elapsed.as_nanos(), usage.ru_maxrss);
-    }
-    true
 }
 
 fn median(mut times: Vec<Duration>) -> Duration {

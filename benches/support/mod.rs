@@ -3,7 +3,8 @@
 //! A benchmark re-runs its own executable with `PRT_BENCH_HOLDER=N` set; [`hold_if_asked`]
 //! then turns that process into a holder: a listener on 127.0.0.1 and N connections to it
 //! (2N sockets), kept until stdin closes. A line `more K` on its stdin opens K more
-//! connections and answers `ok`.
+//! connections and answers `ok`; `churn K` closes its K oldest connections, opens K new
+//! ones and answers `ok`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -51,9 +52,20 @@ impl Holders {
     /// Asks every holder for `each` more connections and waits until they are open.
     #[allow(dead_code, reason = "not every benchmark adds connections")]
     pub fn more(&mut self, each: usize) {
+        self.ask(&format!("more {each}"));
+    }
+
+    /// Asks every holder to replace its `each` oldest connections with new ones and waits
+    /// until they have.
+    #[allow(dead_code, reason = "not every benchmark churns")]
+    pub fn churn(&mut self, each: usize) {
+        self.ask(&format!("churn {each}"));
+    }
+
+    fn ask(&mut self, line: &str) {
         for (child, _) in &mut self.children {
             let stdin = child.stdin.as_mut().expect("holder stdin");
-            writeln!(stdin, "more {each}").expect("ask holder");
+            writeln!(stdin, "{line}").expect("ask holder");
             stdin.flush().expect("flush");
         }
         for (_, stdout) in &mut self.children {
@@ -97,6 +109,15 @@ fn hold(connections: usize) {
             connect(address, &listener, &mut keep, count);
             let _ = writeln!(stdout, "ok");
             let _ = stdout.flush();
+        } else if let Some(count) = line
+            .strip_prefix("churn ")
+            .and_then(|n| n.trim().parse::<usize>().ok())
+        {
+            // Both ends of the oldest connections sit at the front, in pairs.
+            keep.drain(..(count * 2).min(keep.len()));
+            connect(address, &listener, &mut keep, count);
+            let _ = writeln!(stdout, "ok");
+            let _ = stdout.flush();
         }
     }
 }
@@ -110,4 +131,108 @@ fn raise_fd_limit() {
             libc::setrlimit(libc::RLIMIT_NOFILE, &raw const limit);
         }
     }
+}
+
+/// Set (to a file's path, or empty for none) to run this executable as the probe of
+/// [`run_measured`].
+const PROBE_ENV: &str = "PRT_BENCH_PROBE_STDIN";
+
+/// What one run of a whole program cost, from its rusage.
+#[derive(Debug, Clone, Copy)]
+#[allow(dead_code, reason = "not every benchmark reads every figure")]
+pub struct Usage {
+    /// Wall time from spawn to exit.
+    pub wall: std::time::Duration,
+    /// User plus system time, all threads.
+    pub cpu: std::time::Duration,
+    /// Peak resident set size, KiB.
+    pub max_rss_kib: u64,
+}
+
+/// Runs `argv` (stdin from `stdin` or /dev/null, output to /dev/null) and returns its
+/// cost; `None` when it could not run or did not exit 0.
+///
+/// Measured by a probe — this executable re-run, small when it starts — that spawns the
+/// command and reads its rusage: a child forked straight from a benchmark holding many
+/// records would count the benchmark's pages in its own peak RSS until it execs.
+#[allow(dead_code, reason = "not every benchmark runs programs")]
+pub fn run_measured(argv: &[&str], stdin: Option<&std::path::Path>) -> Option<Usage> {
+    let stdin = stdin.map(|p| p.display().to_string()).unwrap_or_default();
+    let output = Command::new(std::env::current_exe().ok()?)
+        .env(PROBE_ENV, stdin)
+        .args(argv)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8(output.stdout).ok()?;
+    let mut fields = text.split_whitespace().map(str::parse::<u64>);
+    let (Some(Ok(wall)), Some(Ok(cpu)), Some(Ok(rss))) =
+        (fields.next(), fields.next(), fields.next())
+    else {
+        return None;
+    };
+    Some(Usage {
+        wall: std::time::Duration::from_nanos(wall),
+        cpu: std::time::Duration::from_nanos(cpu),
+        max_rss_kib: rss,
+    })
+}
+
+/// As the probe of [`run_measured`]: runs the command given as arguments and prints its
+/// wall and CPU time in nanoseconds and its peak RSS in KiB; prints nothing when it failed.
+/// Returns whether this process was the probe.
+#[allow(dead_code, reason = "not every benchmark runs programs")]
+pub fn probe_if_asked() -> bool {
+    use std::os::unix::process::ExitStatusExt as _;
+    let Some(stdin) = std::env::var_os(PROBE_ENV) else {
+        return false;
+    };
+    let command: Vec<String> = std::env::args().skip(1).collect();
+    let Some((program, args)) = command.split_first() else {
+        return true;
+    };
+    let input = if stdin.is_empty() {
+        Stdio::null()
+    } else {
+        match std::fs::File::open(&stdin) {
+            Ok(file) => Stdio::from(file),
+            Err(_) => return true,
+        }
+    };
+    let start = std::time::Instant::now();
+    let Ok(child) = Command::new(program)
+        .args(args)
+        .stdin(input)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        return true;
+    };
+    let mut status = 0;
+    // SAFETY: wait4 on our own child, filling a local rusage; the child is reaped here and
+    // its `Child` handle is not waited on again.
+    let (reaped, usage) = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        let reaped = libc::wait4(child.id() as i32, &raw mut status, 0, &raw mut usage);
+        (reaped, usage)
+    };
+    let wall = start.elapsed();
+    let time = |t: libc::timeval| {
+        std::time::Duration::from_secs(t.tv_sec as u64)
+            + std::time::Duration::from_micros(t.tv_usec as u64)
+    };
+    if reaped > 0 && std::process::ExitStatus::from_raw(status).success() {
+        let cpu = time(usage.ru_utime) + time(usage.ru_stime);
+        let mut stdout = std::io::stdout();
+        let _ = writeln!(
+            stdout,
+            "{} {} {}",
+            wall.as_nanos(),
+            cpu.as_nanos(),
+            usage.ru_maxrss
+        );
+    }
+    true
 }
