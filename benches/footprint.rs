@@ -190,14 +190,10 @@ fn records_file(prt: &str, lines: usize) -> Option<tempfile::NamedTempFile> {
 /// `prt filter` against `jq -c 'select(...)'` on the same records, the same selection.
 fn filter_row(prt: &str, input: &Path, runs: usize) -> Option<Row> {
     let lines = memchr::memchr_iter(b'\n', &std::fs::read(input).ok()?).count();
-    let ours = median_usage(runs, &[prt, "filter", "port=22 and proto=tcp"], Some(input))?;
+    let ours = median_usage(runs, &[prt, "filter", "state=listen"], Some(input))?;
     let jq = median_usage(
         runs,
-        &[
-            "jq",
-            "-c",
-            "select(.local_port == 22 and .proto == \"tcp\")",
-        ],
+        &["jq", "-c", "select(.state == \"LISTEN\")"],
         Some(input),
     )?;
     let speedup = ratio(jq.wall, ours.wall);

@@ -201,6 +201,12 @@ impl<R: Rows> Live<R> {
     }
 
     fn table_key(&mut self, key: KeyEvent, ctx: &Ctx) -> Flow {
+        // The commands are plain letters. A control chord is not one of them: a NUL byte
+        // reaches us as Ctrl-Space (`script` writes one when its input ends) and must not
+        // pause the view as Space does; nor may Ctrl-S sort or Ctrl-K kill.
+        if key.modifiers.contains(KeyModifiers::CONTROL) {
+            return Flow::Go;
+        }
         match key.code {
             KeyCode::Char('q' | 'Q') => return Flow::Quit,
             KeyCode::Char('s') => {

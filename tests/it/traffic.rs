@@ -437,7 +437,12 @@ while True:
         .iter()
         .rev()
         .find(|frame| frame.get(3).is_some_and(|row| row.contains("/s")))
-        .expect("a frame with rates was drawn");
+        .unwrap_or_else(|| {
+            panic!(
+                "a frame with rates was drawn; the frames were {frames:#?} (stderr: {})",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
     // The header, the live view's sort and keys line, the heading, then the busiest.
     assert!(last[0].contains("prt watch --traffic"), "{last:?}");
     assert!(last[1].contains("RATE OUT"), "sorted by rate out: {last:?}");
