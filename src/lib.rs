@@ -79,6 +79,7 @@ pub mod duration;
 pub mod enrich;
 #[cfg(target_os = "linux")]
 pub mod events;
+mod hashing;
 pub mod i18n;
 pub mod model;
 pub mod output;

@@ -14,8 +14,8 @@
 //! counters of every socket that closed, so a group's totals include connections that
 //! ended between ticks instead of dropping when they close.
 
+use crate::hashing::Map;
 use std::cmp::Ordering;
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Instant;
 
@@ -28,7 +28,7 @@ use crate::track::{Change, Identity};
 #[derive(Debug, Default)]
 pub struct Meter {
     /// The counters of each live socket at its last observation, and when that was.
-    last: HashMap<Identity, (Instant, Traffic)>,
+    last: Map<Identity, (Instant, Traffic)>,
 }
 
 impl Meter {
@@ -42,7 +42,8 @@ impl Meter {
     /// made from a dump taken at `at`) whose entry carries counters. Gone sockets get null
     /// rates: nothing is known of them since their last observation.
     pub fn observe(&mut self, changes: &mut [Change], at: Instant) {
-        let mut seen = HashMap::with_capacity(self.last.len());
+        let mut seen =
+            Map::with_capacity_and_hasher(self.last.len(), foldhash::fast::RandomState::default());
         for change in changes.iter_mut() {
             let record = &mut change.record;
             let Some(traffic) = record.entry.traffic else {
@@ -174,7 +175,7 @@ struct Closed {
 #[derive(Debug)]
 pub struct Aggregator {
     by: GroupBy,
-    closed: HashMap<Key, Closed>,
+    closed: Map<Key, Closed>,
 }
 
 impl Aggregator {
@@ -183,7 +184,7 @@ impl Aggregator {
     pub fn new(by: GroupBy) -> Aggregator {
         Aggregator {
             by,
-            closed: HashMap::new(),
+            closed: Map::default(),
         }
     }
 
@@ -191,7 +192,7 @@ impl Aggregator {
     /// current rate, highest first, then by total bytes. Gone sockets add their last
     /// counters to their group's totals for the rest of the watch.
     pub fn observe(&mut self, changes: &[Change], seq: u64, ts: Timestamp) -> Vec<Group> {
-        let mut groups: HashMap<Key, Group> = HashMap::new();
+        let mut groups: Map<Key, Group> = Map::default();
         for change in changes {
             let record = &change.record;
             let entry = &record.entry;

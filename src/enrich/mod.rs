@@ -11,7 +11,9 @@ pub mod containers;
 pub mod services;
 pub mod suspicious;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use crate::hashing::{Map, Set};
 use std::net::IpAddr;
 use std::os::unix::fs::MetadataExt;
 
@@ -33,7 +35,7 @@ pub struct Enricher {
     ports: PortNames,
     rules: Rules,
     containers: Option<Containers>,
-    processes: HashMap<ProcessKey, ProcessFacts>,
+    processes: Map<ProcessKey, ProcessFacts>,
 }
 
 /// A process as enrichment remembers it: pid and start time, so a reused pid is new.
@@ -96,7 +98,7 @@ impl Enricher {
             ports,
             rules: Rules::new(&config.suspicious),
             containers: Some(Containers::new()),
-            processes: HashMap::new(),
+            processes: Map::default(),
         }
     }
 
@@ -173,7 +175,7 @@ impl Enricher {
     /// Reads the facts of owning processes not seen before, forgets processes that are no
     /// longer in the scan, and asks for the names of containers not named yet — once.
     fn learn_processes(&mut self, entries: &[PortEntry]) {
-        let mut present: HashSet<ProcessKey> = HashSet::new();
+        let mut present: Set<ProcessKey> = Set::default();
         let mut last = None;
         for key in entries.iter().filter_map(|e| Some((e.pid?, e.started))) {
             if last != Some(key) {
@@ -192,7 +194,7 @@ impl Enricher {
                 .processes
                 .values()
                 .filter_map(|facts| facts.container.as_ref())
-                .collect::<HashSet<_>>()
+                .collect::<Set<_>>()
                 .into_iter()
                 .collect();
             if !ids.is_empty() {
@@ -255,7 +257,7 @@ impl Enricher {
 struct Listening {
     /// `(netns, proto, address, port)`; the address is `None` for a wildcard listener
     /// (`0.0.0.0` or `::`, which on a dual-stack socket takes IPv4 too).
-    endpoints: HashSet<(Option<u64>, Proto, Option<IpAddr>, u16)>,
+    endpoints: Set<(Option<u64>, Proto, Option<IpAddr>, u16)>,
 }
 
 impl Listening {

@@ -12,63 +12,16 @@
 //! series, as are ten — fleets pay per series.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::time::{Duration, SystemTime};
 
+use crate::hashing::Map;
 use crate::model::{State, Status};
 use crate::query::{Field, Fields as _};
 use crate::raw::{Key, RawRecord, RawValue};
 
 /// The `Content-Type` of the exposition, for an HTTP server to send.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
-
-/// A multiply-and-rotate hasher (the scheme of rustc's FxHash) for the maps here: their
-/// keys are a few small integers or short names, hashed once per socket, where SipHash's
-/// resistance to crafted collisions buys nothing and cost about a twentieth of the run
-/// (perf, 100k records).
-#[derive(Debug, Default, Clone, Copy)]
-struct Quick(u64);
-
-impl Quick {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
-impl Hasher for Quick {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u8(&mut self, n: u8) {
-        self.add(u64::from(n));
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.add(u64::from(n));
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.add(n);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// A map hashed with [`Quick`].
-type QuickMap<K, V> = HashMap<K, V, BuildHasherDefault<Quick>>;
 
 /// A label value, interned: records repeat a few names (processes, users, services)
 /// thousands of times, so each is stored once and sockets hold numbers.
@@ -77,7 +30,7 @@ type Sym = u32;
 /// The label values seen so far. Grows only with distinct names, which a machine has few of.
 #[derive(Debug)]
 struct Names {
-    ids: QuickMap<Box<str>, Sym>,
+    ids: Map<Box<str>, Sym>,
     texts: Vec<Box<str>>,
     /// The last name looked up in each [`Slot`]: records of one process come in runs, so
     /// most lookups end at one comparison instead of a hash (measured: a third of the
@@ -102,7 +55,7 @@ const SLOTS: usize = 7;
 impl Default for Names {
     fn default() -> Names {
         let mut names = Names {
-            ids: QuickMap::default(),
+            ids: Map::default(),
             texts: Vec::new(),
             recent: Default::default(),
         };
@@ -189,7 +142,7 @@ pub struct ScanMeta {
 pub struct Inventory {
     names: Names,
     /// Sockets of a changelog (records with a `status`), by identity.
-    tracked: HashMap<Identity, Socket>,
+    tracked: Map<Identity, Socket>,
     /// Sockets of plain scan records since the last [`Inventory::complete`].
     snapshot: Vec<Socket>,
     /// Plain records are coming in: the next complete scan replaces everything.
@@ -274,10 +227,10 @@ impl Inventory {
     /// series of each in sorted order (so two renderings of one scan are byte-identical).
     #[must_use]
     pub fn render(&self, meta: &ScanMeta) -> String {
-        let mut listening: QuickMap<[u32; 7], u64> = QuickMap::default();
-        let mut sockets: QuickMap<[u32; 2], u64> = QuickMap::default();
-        let mut established: QuickMap<[u32; 3], u64> = QuickMap::default();
-        let mut suspicious: QuickMap<[u32; 2], u64> = QuickMap::default();
+        let mut listening: Map<[u32; 7], u64> = Map::default();
+        let mut sockets: Map<[u32; 2], u64> = Map::default();
+        let mut established: Map<[u32; 3], u64> = Map::default();
+        let mut suspicious: Map<[u32; 2], u64> = Map::default();
         let mut pids: Vec<u32> = Vec::new();
         let mut total: u64 = 0;
         for socket in self.sockets() {
@@ -379,7 +332,7 @@ impl Inventory {
     /// counters.
     fn byte_families(&self, out: &mut String) {
         // Per process (name, user, container): bytes sent and received.
-        let mut traffic: QuickMap<[u32; 3], (u64, u64)> = QuickMap::default();
+        let mut traffic: Map<[u32; 3], (u64, u64)> = Map::default();
         for socket in self.sockets() {
             if let Some((sent, received)) = socket.bytes {
                 let sums = traffic

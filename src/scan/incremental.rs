@@ -13,7 +13,7 @@
 //! user's, without privileges) is remembered as unfindable until it goes away, so it does
 //! not cost a full walk every tick.
 
-use std::collections::{HashMap, HashSet};
+use crate::hashing::{Map, Set};
 
 use super::owners::{self, FdTable, InodeOwners};
 use super::process::{fd_count, parent_pid, start_ticks};
@@ -51,8 +51,8 @@ enum Reread {
 pub struct Scanner {
     options: ScanOptions,
     threads: usize,
-    processes: HashMap<u32, Known>,
-    unfindable: HashSet<u64>,
+    processes: Map<u32, Known>,
+    unfindable: Set<u64>,
     /// Processes whose fds were read in the last scan (for tests and benchmarks).
     walked_last: usize,
 }
@@ -64,8 +64,8 @@ impl Scanner {
         Scanner {
             options,
             threads: walk_threads(),
-            processes: HashMap::new(),
-            unfindable: HashSet::new(),
+            processes: Map::default(),
+            unfindable: Set::default(),
             walked_last: 0,
         }
     }
@@ -99,10 +99,10 @@ impl Scanner {
 
     fn refresh(&mut self, sockets: &[Socket]) {
         let pids = owners::list_pids();
-        let present: HashSet<u32> = pids.iter().copied().collect();
+        let present: Set<u32> = pids.iter().copied().collect();
         self.processes.retain(|pid, _| present.contains(pid));
         // Processes read in full this tick: the later searches need not read them again.
-        let mut read_in_full: HashSet<u32> = HashSet::new();
+        let mut read_in_full: Set<u32> = Set::default();
 
         let mut changed = Vec::new();
         for &pid in &pids {
@@ -127,14 +127,14 @@ impl Scanner {
             .map(|&(pid, _)| pid)
             .filter(|pid| !self.processes.contains_key(pid))
             .collect();
-        let held_before: HashSet<u64> = if newcomers.is_empty() {
-            HashSet::new()
+        let held_before: Set<u64> = if newcomers.is_empty() {
+            Set::default()
         } else {
             self.inode_owners().map(|(inode, _)| inode).collect()
         };
         self.reread(&changed, &mut read_in_full);
         self.read_parents_of(&newcomers, &held_before, &mut read_in_full);
-        let read_now: HashSet<u32> = changed.iter().map(|&(pid, _)| pid).collect();
+        let read_now: Set<u32> = changed.iter().map(|&(pid, _)| pid).collect();
         self.recheck_shared(&read_now, &mut read_in_full);
 
         let mut unknown = self.unknown_inodes(sockets);
@@ -142,8 +142,8 @@ impl Scanner {
             return;
         }
         // First the processes holding sockets on the same local ports.
-        let known_by_inode: HashMap<u64, u32> = self.inode_owners().collect();
-        let ports: HashSet<u16> = sockets
+        let known_by_inode: Map<u64, u32> = self.inode_owners().collect();
+        let ports: Set<u16> = sockets
             .iter()
             .filter(|s| unknown.contains(&s.inode))
             .map(|s| s.local.port())
@@ -153,7 +153,7 @@ impl Scanner {
             .filter(|s| ports.contains(&s.local.port()))
             .filter_map(|s| known_by_inode.get(&s.inode).copied())
             .filter(|pid| !read_in_full.contains(pid))
-            .collect::<HashSet<u32>>()
+            .collect::<Set<u32>>()
             .into_iter()
             .map(|pid| (pid, Reread::All))
             .collect();
@@ -170,7 +170,7 @@ impl Scanner {
             unknown = self.unknown_inodes(sockets);
         }
         // Forget unfindable sockets that have gone, remember the new ones.
-        let live: HashSet<u64> = sockets.iter().map(|s| s.inode).collect();
+        let live: Set<u64> = sockets.iter().map(|s| s.inode).collect();
         self.unfindable.retain(|inode| live.contains(inode));
         self.unfindable.extend(unknown);
     }
@@ -184,10 +184,10 @@ impl Scanner {
     fn read_parents_of(
         &mut self,
         newcomers: &[u32],
-        held_before: &HashSet<u64>,
-        read_in_full: &mut HashSet<u32>,
+        held_before: &Set<u64>,
+        read_in_full: &mut Set<u32>,
     ) {
-        let parents: HashSet<u32> = newcomers
+        let parents: Set<u32> = newcomers
             .iter()
             .filter(|pid| {
                 self.processes
@@ -209,15 +209,15 @@ impl Scanner {
     /// means another process holds it too: a socket handed to a child, or a forked server's
     /// listener. So where a process read this tick shares a socket with others, every
     /// holder's fds for that socket are read again — a few `readlinkat`s, not a walk.
-    fn recheck_shared(&mut self, read_now: &HashSet<u32>, read_in_full: &mut HashSet<u32>) {
+    fn recheck_shared(&mut self, read_now: &Set<u32>, read_in_full: &mut Set<u32>) {
         if read_now.is_empty() {
             return;
         }
-        let mut holders: HashMap<u64, Vec<u32>> = HashMap::new();
+        let mut holders: Map<u64, Vec<u32>> = Map::default();
         for (inode, pid) in self.inode_owners() {
             holders.entry(inode).or_default().push(pid);
         }
-        let doubtful: HashSet<u64> = holders
+        let doubtful: Set<u64> = holders
             .iter()
             .filter(|(_, pids)| pids.len() > 1 && pids.iter().any(|pid| read_now.contains(pid)))
             .map(|(&inode, _)| inode)
@@ -242,7 +242,7 @@ impl Scanner {
 
     /// Reads the fds of `pids` again. The fd count and start time are taken before the
     /// read, so a change during it shows up as a difference on the next tick.
-    fn reread(&mut self, pids: &[(u32, Reread)], read_in_full: &mut HashSet<u32>) {
+    fn reread(&mut self, pids: &[(u32, Reread)], read_in_full: &mut Set<u32>) {
         if pids.is_empty() {
             return;
         }
@@ -271,8 +271,8 @@ impl Scanner {
 
     /// Socket inodes in `sockets` that no known process holds and that are not known to be
     /// unfindable.
-    fn unknown_inodes(&self, sockets: &[Socket]) -> HashSet<u64> {
-        let held: HashSet<u64> = self.inode_owners().map(|(inode, _)| inode).collect();
+    fn unknown_inodes(&self, sockets: &[Socket]) -> Set<u64> {
+        let held: Set<u64> = self.inode_owners().map(|(inode, _)| inode).collect();
         sockets
             .iter()
             .map(|s| s.inode)
