@@ -53,6 +53,15 @@ const TRACEFS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
 /// The event's directory under tracefs.
 const EVENT_DIR: &str = "events/sock/inet_sock_set_state";
 
+/// How long an event is held before it is handed out. Each CPU has its own ring, read one
+/// after the other: a record stamped just before another on a different CPU can reach its
+/// ring after that ring was read, and come a read later. Events are handed out in time
+/// order once this much older than the read, so one socket's changes (and a freed
+/// socket's CLOSE before the next socket at its address) never come out of order unless a
+/// CPU takes longer than this between stamping a record and publishing it (a virtual CPU
+/// the host stopped, at worst).
+pub const REORDER_WINDOW: Duration = Duration::from_millis(2);
+
 /// Ring buffer pages per CPU (256 KiB with 4 KiB pages): about 2,300 state changes, a
 /// burst of a few hundred connections, before the kernel drops records.
 const DEFAULT_PAGES: usize = 64;
@@ -362,8 +371,9 @@ pub struct TcpStateEvents {
     rings: Vec<sys::PerfRing>,
     layout: Layout,
     scratch: Vec<u8>,
-    /// Drained records, ordered by time (records of different CPUs interleave).
-    batch: Vec<(Duration, TcpStateEvent)>,
+    /// Drained records not yet due, ordered by time (records of different CPUs
+    /// interleave).
+    held: Vec<(Duration, TcpStateEvent)>,
     pending: VecDeque<TcpStateEvent>,
 }
 
@@ -402,7 +412,7 @@ impl TcpStateEvents {
             rings,
             layout,
             scratch: Vec::new(),
-            batch: Vec::new(),
+            held: Vec::new(),
             pending: VecDeque::new(),
         })
     }
@@ -415,8 +425,9 @@ impl TcpStateEvents {
     }
 
     /// The next event if one arrives within `timeout` (`Duration::ZERO`: only one already
-    /// waiting); `Ok(None)` when none did. Records read together from all CPUs come out in
-    /// time order.
+    /// waiting); `Ok(None)` when none did. Events come out in time order across CPUs, each
+    /// held [`REORDER_WINDOW`] after it happened so that a slightly earlier record still
+    /// being written on another CPU comes out before it.
     pub fn next_within(&mut self, timeout: Duration) -> io::Result<Option<TcpStateEvent>> {
         let deadline = Instant::now().checked_add(timeout);
         loop {
@@ -433,22 +444,34 @@ impl TcpStateEvents {
             if left.is_zero() {
                 return Ok(None);
             }
+            // Sleep until a record arrives, or the oldest held one is due.
+            let wait = match self.held.first() {
+                Some((time, _)) => {
+                    let due = (*time + REORDER_WINDOW).saturating_sub(sys::monotonic_now());
+                    left.min(due.max(Duration::from_micros(50)))
+                }
+                None => left,
+            };
             // A wake-up without a TCP record (or a poll error) only goes round the loop,
             // which ends at the deadline.
-            let _ = sys::readable_within(&self.fds(), left);
+            let _ = sys::readable_within(&self.fds(), wait);
         }
     }
 
-    /// Drains every ring into `pending`, in time order; whether anything came.
+    /// Drains every ring into `held`, and moves the events old enough that nothing
+    /// earlier can still be unwritten into `pending`, in time order; whether any came.
     fn fill(&mut self) -> bool {
         let TcpStateEvents {
             rings,
             layout,
             scratch,
-            batch,
+            held,
             pending,
         } = self;
-        batch.clear();
+        // Taken before reading: whatever happened before `now - REORDER_WINDOW` is in the
+        // rings by the time they are read.
+        let now = sys::monotonic_now();
+        let before = held.len();
         for ring in rings.iter_mut() {
             let mut last = Duration::ZERO;
             ring.drain(scratch, |record| {
@@ -457,12 +480,15 @@ impl TcpStateEvents {
                         last = change.time;
                     }
                     // A loss sorts after the last record before it on its CPU.
-                    batch.push((last, event));
+                    held.push((last, event));
                 }
             });
         }
-        batch.sort_by_key(|(time, _)| *time);
-        pending.extend(batch.drain(..).map(|(_, event)| event));
+        if held.len() > before {
+            held.sort_by_key(|(time, _)| *time);
+        }
+        let due = held.partition_point(|(time, _)| *time + REORDER_WINDOW <= now);
+        pending.extend(held.drain(..due).map(|(_, event)| event));
         !pending.is_empty()
     }
 }
@@ -549,6 +575,30 @@ pub struct Connection {
     pub began: Option<Duration>,
     /// When it ended; `None` while it lives.
     pub ended: Option<Duration>,
+}
+
+impl Connection {
+    /// A socket first seen at `change`, after its beginning: the change's pid, if any.
+    fn unknown(change: &StateChange) -> Connection {
+        Connection {
+            sk: change.sk,
+            role: if change.old == State::Listen {
+                Role::Listener
+            } else {
+                Role::Unknown
+            },
+            pid: change.pid,
+            pid_source: if change.pid.is_some() {
+                PidSource::Owner
+            } else {
+                PidSource::Unknown
+            },
+            local: change.local,
+            remote: change.remote,
+            began: None,
+            ended: None,
+        }
+    }
 }
 
 /// A socket's life as [`Connections`] tells it.
@@ -649,38 +699,23 @@ impl Connections {
             _ => None,
         };
         if let Some(role) = began {
-            let (pid, pid_source) = match role {
-                Role::Server => {
-                    let pid = self.listener_pid(change.local);
-                    (pid, PidSource::Listener)
-                }
-                _ => (change.pid, PidSource::Owner),
-            };
-            let connection = Connection {
-                sk: change.sk,
-                role,
-                pid,
-                pid_source: if pid.is_some() {
-                    pid_source
-                } else {
-                    PidSource::Unknown
-                },
-                local: change.local,
-                remote: change.remote,
-                began: Some(change.time),
-                ended: None,
-            };
-            if role == Role::Listener {
-                self.listeners
-                    .entry(change.local.port())
-                    .or_default()
-                    .push((change.local.ip(), change.sk, pid));
-            }
-            // A client's local port is not chosen yet: told at its next change.
-            let announced = role != Role::Client || change.local.port() != 0;
-            self.remember(connection, announced);
-            if announced {
+            if let Some(connection) = self.begin(role, change) {
                 emit(Lifecycle::Began(connection));
+            }
+            return;
+        }
+        // A change older than the socket remembered at this address belongs to the socket
+        // that was there before (records come a little out of order across CPUs).
+        let stale = self
+            .live
+            .get(&change.sk)
+            .is_some_and(|live| live.connection.began > Some(change.time));
+        if stale {
+            if change.new == State::Close {
+                emit(Lifecycle::Ended(Connection {
+                    ended: Some(change.time),
+                    ..Connection::unknown(change)
+                }));
             }
             return;
         }
@@ -694,20 +729,7 @@ impl Connections {
         if change.new == State::Close {
             let mut connection = match self.live.remove(&change.sk) {
                 Some(live) => live.connection,
-                None => Connection {
-                    sk: change.sk,
-                    role: if change.old == State::Listen {
-                        Role::Listener
-                    } else {
-                        Role::Unknown
-                    },
-                    pid: None,
-                    pid_source: PidSource::Unknown,
-                    local: change.local,
-                    remote: change.remote,
-                    began: None,
-                    ended: None,
-                },
+                None => Connection::unknown(change),
             };
             if let Some(pid) = change.pid {
                 connection.pid = Some(pid);
@@ -726,19 +748,41 @@ impl Connections {
                 live.connection.pid = Some(pid);
                 live.connection.pid_source = PidSource::Owner;
             } else {
-                let connection = Connection {
-                    sk: change.sk,
-                    role: Role::Unknown,
-                    pid: Some(pid),
-                    pid_source: PidSource::Owner,
-                    local: change.local,
-                    remote: change.remote,
-                    began: None,
-                    ended: None,
-                };
-                self.remember(connection, true);
+                self.remember(Connection::unknown(change), true);
             }
         }
+    }
+
+    /// Remembers a socket that begins as `role`; the connection to tell now, unless its
+    /// local port is not chosen yet (a client at SYN_SENT: told at its next change).
+    fn begin(&mut self, role: Role, change: &StateChange) -> Option<Connection> {
+        let (pid, pid_source) = match role {
+            Role::Server => (self.listener_pid(change.local), PidSource::Listener),
+            _ => (change.pid, PidSource::Owner),
+        };
+        let connection = Connection {
+            sk: change.sk,
+            role,
+            pid,
+            pid_source: if pid.is_some() {
+                pid_source
+            } else {
+                PidSource::Unknown
+            },
+            local: change.local,
+            remote: change.remote,
+            began: Some(change.time),
+            ended: None,
+        };
+        if role == Role::Listener {
+            self.listeners
+                .entry(change.local.port())
+                .or_default()
+                .push((change.local.ip(), change.sk, pid));
+        }
+        let announced = role != Role::Client || change.local.port() != 0;
+        self.remember(connection, announced);
+        announced.then_some(connection)
     }
 
     /// The pid of the listener a connection to `local` was accepted from: one bound to
@@ -1206,6 +1250,34 @@ print fmt: "family=%s protocol=%s sport=%hu dport=%hu saddr=%pI4 daddr=%pI4 sadd
         assert!(matches!(out[..], [Lifecycle::Ended(e)] if e.began.is_none() && e.pid.is_none()));
     }
 
+    #[test]
+    fn a_late_close_of_the_socket_before_at_the_same_address_leaves_the_new_one_alone() {
+        let mut connections = Connections::default();
+        let syn = change(&SYN_SENT);
+        let mut out = Vec::new();
+        connections.observe(&syn, |e| out.push(e));
+        // The previous socket at this address closed just before, read just after.
+        let old_close = StateChange {
+            old: State::FinWait2,
+            new: State::Close,
+            pid: None,
+            local: addr("127.0.0.1:50000"),
+            time: syn.time.saturating_sub(Duration::from_micros(10)),
+            ..syn
+        };
+        connections.observe(&old_close, |e| out.push(e));
+        assert!(
+            matches!(out[..], [Lifecycle::Ended(e)] if e.local.port() == 50000 && e.began.is_none()),
+            "{out:?}"
+        );
+        out.clear();
+        connections.observe(&change(&CLIENT_ESTABLISHED), |e| out.push(e));
+        assert!(
+            matches!(out[..], [Lifecycle::Began(b)] if b.pid == Some(PID) && b.local.port() == 33194),
+            "{out:?}"
+        );
+    }
+
     /// Reads `events` until `done` says so or 5 s pass; every change, in order.
     fn collect(
         events: &mut TcpStateEvents,
@@ -1245,6 +1317,13 @@ print fmt: "family=%s protocol=%s sport=%hu dport=%hu saddr=%pI4 daddr=%pI4 sadd
             while let Some(event) = events.next_within(Duration::ZERO).expect("reads") {
                 seen.push(event);
             }
+        }
+        // The last few are held for the reorder window.
+        while let Some(event) = events
+            .next_within(Duration::from_millis(50))
+            .expect("reads")
+        {
+            seen.push(event);
         }
         let established = |seen: &[TcpStateEvent]| {
             seen.iter()
