@@ -242,6 +242,20 @@ mod linux {
                     })
                     .sum()
             };
+            if std::env::var_os("PRT_BENCH_DEBUG").is_some() {
+                for client in made.keys() {
+                    let has = |word: &str, role: &str| {
+                        seen.contains_key(&(word.to_owned(), role.to_owned(), *client))
+                    };
+                    if !(has("began", "client") && has("ended", "client")) {
+                        println!("missed {client} (made {}):", made[client]);
+                        let text = client.to_string();
+                        for line in lines.iter().filter(|l| l.contains(&text)) {
+                            println!("  {line}");
+                        }
+                    }
+                }
+            }
             let twice = seen
                 .iter()
                 .map(|((_, _, client), &n)| n.saturating_sub(made[client]))
