@@ -603,3 +603,105 @@ fn lifecycles_have_our_pid(
         (pid, PidSource::Owner)
     );
 }
+
+// The TCP state source's ring buffers, as root: records that wrap around the end of a
+// small ring, and the kernel's loss notice when it overflows.
+use prt::events::tcp_state::{TcpStateEvent, TcpStateEvents};
+use prt::model::State as TcpState;
+
+/// Reads the TCP state `events` until `done` says so or 5 s pass; every change, in order.
+fn collect_states(
+    events: &mut TcpStateEvents,
+    mut done: impl FnMut(&[TcpStateEvent]) -> bool,
+) -> Vec<TcpStateEvent> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut seen = Vec::new();
+    while !done(&seen) && Instant::now() < deadline {
+        if let Some(event) = events
+            .next_within(Duration::from_millis(100))
+            .expect("reads")
+        {
+            seen.push(event);
+        }
+    }
+    seen
+}
+
+#[test]
+#[allow(clippy::print_stderr, reason = "says why the test is skipped")]
+fn tcp_states_a_one_page_ring_wraps_and_a_full_one_reports_its_losses() {
+    require_root!();
+    // 4 KiB rings: 104-byte records straddle the end again and again.
+    let mut events = TcpStateEvents::open_with_pages(1).expect("opens");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let server = listener.local_addr().expect("addr");
+    let mut clients = Vec::new();
+    let mut seen = Vec::new();
+    for _ in 0..200 {
+        let client = std::net::TcpStream::connect(server).expect("connect");
+        clients.push(client.local_addr().expect("addr"));
+        drop(listener.accept().expect("accept"));
+        drop(client);
+        while let Some(event) = events.next_within(Duration::ZERO).expect("reads") {
+            seen.push(event);
+        }
+    }
+    // The last few are held for the reorder window; other tests' traffic may go on.
+    let deadline = Instant::now() + Duration::from_millis(200);
+    while Instant::now() < deadline {
+        if let Some(event) = events
+            .next_within(Duration::from_millis(20))
+            .expect("reads")
+        {
+            seen.push(event);
+        }
+    }
+    let established = |seen: &[TcpStateEvent]| {
+        seen.iter()
+            .filter(|e| {
+                matches!(e, TcpStateEvent::StateChange(c)
+                if c.new == TcpState::Established && c.old == TcpState::SynSent
+                    && c.remote == server && clients.contains(&c.local))
+            })
+            .count()
+    };
+    let lost: u64 = seen
+        .iter()
+        .map(|e| match e {
+            TcpStateEvent::Lost { count } => *count,
+            _ => 0,
+        })
+        .sum();
+    // Read after each connection, nothing is lost, unless other tests' traffic on
+    // this shared machine filled a ring meanwhile.
+    if lost == 0 {
+        assert_eq!(established(&seen), clients.len());
+    } else {
+        assert!(established(&seen) > 0, "lost {lost}, nothing parsed");
+    }
+
+    // Unread, a burst overflows the ring. The kernel writes its loss notice with the
+    // next record it has room for: one more connection after the reader caught up.
+    for _ in 0..100 {
+        let client = std::net::TcpStream::connect(server).expect("connect");
+        drop(listener.accept().expect("accept"));
+        drop(client);
+    }
+    let mut nudged = false;
+    let after = collect_states(&mut events, |seen| {
+        if !nudged && seen.len() > 20 {
+            nudged = true;
+            let client = std::net::TcpStream::connect(server).expect("connect");
+            drop(listener.accept().expect("accept"));
+            drop(client);
+        }
+        seen.iter().any(|e| matches!(e, TcpStateEvent::Lost { .. }))
+    });
+    assert!(
+        after
+            .iter()
+            .any(|e| matches!(e, TcpStateEvent::Lost { count } if *count > 0)),
+        "{} events, no loss",
+        after.len()
+    );
+}
