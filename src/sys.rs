@@ -550,7 +550,10 @@ impl PerfRing {
             ring.meta_u64(PERF_DATA_OFFSET),
             ring.meta_u64(PERF_DATA_SIZE),
         );
-        if offset != 0 && size != 0 && (offset + size) as usize <= len {
+        let fits = offset
+            .checked_add(size)
+            .is_some_and(|end| end <= len as u64 && size.is_power_of_two());
+        if offset != 0 && fits {
             ring.data_offset = offset as usize;
             ring.data_size = size as usize;
         }

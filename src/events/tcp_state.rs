@@ -417,11 +417,22 @@ impl TcpStateEvents {
         })
     }
 
-    /// The descriptors to `poll(2)` for input, one per CPU: when one is readable,
-    /// [`TcpStateEvents::next_within`] with `Duration::ZERO` has events.
+    /// The descriptors to `poll(2)` for input, one per CPU: when one is readable, records
+    /// wait. They come out of [`TcpStateEvents::next_within`] once [`REORDER_WINDOW`] old,
+    /// so a caller's own `poll` also needs a timeout no longer than
+    /// [`TcpStateEvents::next_due`].
     #[must_use]
     pub fn fds(&self) -> Vec<BorrowedFd<'_>> {
         self.rings.iter().map(AsFd::as_fd).collect()
+    }
+
+    /// How long until the oldest record already read is handed out (zero when it is due
+    /// now); `None` when none is held. A caller polling [`TcpStateEvents::fds`] itself
+    /// waits no longer than this, then calls `next_within(Duration::ZERO)`.
+    #[must_use]
+    pub fn next_due(&self) -> Option<Duration> {
+        let (time, _) = self.held.first()?;
+        Some((*time + REORDER_WINDOW).saturating_sub(sys::monotonic_now()))
     }
 
     /// The next event if one arrives within `timeout` (`Duration::ZERO`: only one already
@@ -444,10 +455,9 @@ impl TcpStateEvents {
             if left.is_zero() {
                 return Ok(None);
             }
-            if let Some((time, _)) = self.held.first() {
+            if let Some(due) = self.next_due() {
                 // Records arriving meanwhile are later still: sleep until the oldest held
                 // one is due and read them all then, one wake-up for a whole burst.
-                let due = (*time + REORDER_WINDOW).saturating_sub(sys::monotonic_now());
                 std::thread::sleep(left.min(due.max(Duration::from_micros(50))));
                 continue;
             }
