@@ -46,7 +46,10 @@
 //! - `Began`/`Ended` of [`tcp_state::Connections`] (as root) are the `new` and `gone`
 //!   records of connections with their pid; a `Destroyed` for the same addresses then
 //!   adds only the final counters. Seed the helper's listeners from the first scan
-//!   ([`tcp_state::Connections::note_listener`]) so accepted sockets get a pid.
+//!   ([`tcp_state::Connections::note_listener`]) so accepted sockets get a pid. Its
+//!   records are held [`tcp_state::REORDER_WINDOW`] (2 ms) to come out in time order:
+//!   a loop polling [`tcp_state::TcpStateEvents::fds`] itself uses
+//!   [`tcp_state::TcpStateEvents::next_due`] as the longest timeout.
 //! - `--all-netns`: one [`destroy::DestroyEvents::open_in`] per namespace, new namespaces
 //!   at each scan; the proc connector is global (one, in the initial namespace).
 

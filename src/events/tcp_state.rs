@@ -35,6 +35,10 @@
 //! reference is dropped by a kernel thread (an fd passed in a message that is never
 //! received) is closed in that thread's context.
 //!
+//! The pid is the process (thread group) id, as the reader's pid namespace sees it. At
+//! CLOSE -> SYN_SENT the local port is still 0: the kernel picks it just after changing
+//! the state; the socket's next change has it.
+//!
 //! [`Connections`] turns the stream into connections that begin and end, with the best pid
 //! known for each.
 
