@@ -359,3 +359,308 @@ pub(crate) fn share_with_child(command: &mut std::process::Command, fd: Borrowed
         });
     }
 }
+
+/// Mounts tracefs at `target` (`mount -t tracefs nodev TARGET`): where the kernel's
+/// tracepoints are named and described. Root only.
+#[cfg(target_os = "linux")]
+pub fn mount_tracefs(target: &CStr) -> io::Result<()> {
+    // SAFETY: every pointer is a NUL-terminated string that outlives the call; tracefs
+    // takes no data argument.
+    let result = unsafe {
+        libc::mount(
+            c"nodev".as_ptr(),
+            target.as_ptr(),
+            c"tracefs".as_ptr(),
+            0,
+            std::ptr::null(),
+        )
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// `CLOCK_MONOTONIC` now: the clock [`PerfRing`] samples are stamped with, so an event's
+/// age is `monotonic_now() - time`.
+#[cfg(target_os = "linux")]
+#[must_use]
+pub fn monotonic_now() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid, writable timespec; CLOCK_MONOTONIC always exists on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut now) };
+    Duration::new(
+        u64::try_from(now.tv_sec).unwrap_or(0),
+        u32::try_from(now.tv_nsec).unwrap_or(0),
+    )
+}
+
+/// `struct perf_event_attr` up to `sample_max_stack` (`PERF_ATTR_SIZE_VER5`, 112 bytes,
+/// Linux 4.8): libc does not declare it, and nothing prt asks for is newer.
+#[cfg(target_os = "linux")]
+#[repr(C)]
+#[derive(Default)]
+struct PerfEventAttr {
+    kind: u32,
+    size: u32,
+    config: u64,
+    sample_period: u64,
+    sample_type: u64,
+    read_format: u64,
+    /// The bit fields: `disabled` (bit 0), `use_clockid` (bit 25), ...
+    flags: u64,
+    wakeup_events: u32,
+    bp_type: u32,
+    config1: u64,
+    config2: u64,
+    branch_sample_type: u64,
+    sample_regs_user: u64,
+    sample_stack_user: u32,
+    clockid: i32,
+    sample_regs_intr: u64,
+    aux_watermark: u32,
+    sample_max_stack: u16,
+    reserved_2: u16,
+}
+
+/// What a [`PerfRing`] records with each sample (`PERF_SAMPLE_*` bits).
+#[cfg(target_os = "linux")]
+pub const PERF_SAMPLE_TID: u64 = 1 << 1;
+/// The sample's time (with [`PerfRing`], `CLOCK_MONOTONIC`).
+#[cfg(target_os = "linux")]
+pub const PERF_SAMPLE_TIME: u64 = 1 << 2;
+/// The CPU the sample was taken on.
+#[cfg(target_os = "linux")]
+pub const PERF_SAMPLE_CPU: u64 = 1 << 7;
+/// The tracepoint's own record (its `format` file describes it).
+#[cfg(target_os = "linux")]
+pub const PERF_SAMPLE_RAW: u64 = 1 << 10;
+
+/// One perf event counting a tracepoint on one CPU, and its ring buffer mapped into this
+/// process: the kernel writes a record per hit, the reader copies them out and hands the
+/// space back (`perf_event_open(2)`, "MMAP layout").
+#[cfg(target_os = "linux")]
+#[derive(Debug)]
+pub struct PerfRing {
+    fd: OwnedFd,
+    /// The mapping: one metadata page (`struct perf_event_mmap_page`), then the data.
+    base: std::ptr::NonNull<u8>,
+    len: usize,
+    data_offset: usize,
+    /// A power of two: positions wrap with a mask.
+    data_size: usize,
+}
+
+// SAFETY: the mapping belongs to this value alone (no other handle to it escapes), and the
+// kernel's side of the ring is safe against any thread reading it.
+#[cfg(target_os = "linux")]
+unsafe impl Send for PerfRing {}
+
+/// Offsets in `struct perf_event_mmap_page`.
+#[cfg(target_os = "linux")]
+const PERF_DATA_HEAD: usize = 1024;
+#[cfg(target_os = "linux")]
+const PERF_DATA_TAIL: usize = 1032;
+#[cfg(target_os = "linux")]
+const PERF_DATA_OFFSET: usize = 1040;
+#[cfg(target_os = "linux")]
+const PERF_DATA_SIZE: usize = 1048;
+
+#[cfg(target_os = "linux")]
+impl PerfRing {
+    /// Opens tracepoint `id` (from tracefs) on `cpu` for every process (`pid` -1), with
+    /// samples of `sample_type` stamped with `CLOCK_MONOTONIC`, and maps a ring of
+    /// `data_pages` pages (rounded up to a power of two). The event starts disabled
+    /// ([`PerfRing::enable`]); each record wakes a poller at once (`wakeup_events` 1).
+    ///
+    /// `EACCES`/`EPERM` without `CAP_PERFMON` (or root) when `perf_event_paranoid` forbids.
+    pub fn open_tracepoint(
+        id: u64,
+        cpu: u32,
+        sample_type: u64,
+        data_pages: usize,
+    ) -> io::Result<PerfRing> {
+        use std::os::fd::FromRawFd as _;
+        const PERF_TYPE_TRACEPOINT: u32 = 2;
+        const DISABLED: u64 = 1;
+        const USE_CLOCKID: u64 = 1 << 25;
+        const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 1 << 3;
+        let attr = PerfEventAttr {
+            kind: PERF_TYPE_TRACEPOINT,
+            size: std::mem::size_of::<PerfEventAttr>() as u32,
+            config: id,
+            sample_period: 1,
+            sample_type,
+            flags: DISABLED | USE_CLOCKID,
+            wakeup_events: 1,
+            clockid: libc::CLOCK_MONOTONIC,
+            ..PerfEventAttr::default()
+        };
+        let cpu =
+            libc::c_int::try_from(cpu).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        // SAFETY: `attr` is a valid perf_event_attr of the size it states, read during the
+        // call only; the other arguments are plain integers.
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_perf_event_open,
+                &raw const attr,
+                -1 as libc::pid_t,
+                cpu,
+                -1 as libc::c_int,
+                PERF_FLAG_FD_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: the kernel just returned this new descriptor, owned by no one else.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) };
+        let page = rustix::param::page_size();
+        let len = page * (1 + data_pages.max(1).next_power_of_two());
+        // SAFETY: a fresh shared mapping of the event's fd, of the size perf requires
+        // (1 + 2^n pages); nothing else refers to that memory.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                std::os::fd::AsRawFd::as_raw_fd(&fd),
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let base = std::ptr::NonNull::new(base.cast::<u8>())
+            .ok_or_else(|| io::Error::other("mmap returned null"))?;
+        let mut ring = PerfRing {
+            fd,
+            base,
+            len,
+            data_offset: page,
+            data_size: len - page,
+        };
+        // Kernels since 4.1 say where the data is; older ones leave zeros: the defaults.
+        let (offset, size) = (
+            ring.meta_u64(PERF_DATA_OFFSET),
+            ring.meta_u64(PERF_DATA_SIZE),
+        );
+        let fits = offset
+            .checked_add(size)
+            .is_some_and(|end| end <= len as u64 && size.is_power_of_two());
+        if offset != 0 && fits {
+            ring.data_offset = offset as usize;
+            ring.data_size = size as usize;
+        }
+        Ok(ring)
+    }
+
+    /// A u64 of the metadata page.
+    #[allow(
+        clippy::cast_ptr_alignment,
+        reason = "the mapping is page-aligned and the field offsets are multiples of 8"
+    )]
+    fn meta_u64(&self, at: usize) -> u64 {
+        // SAFETY: `at` is one of the metadata page's aligned u64 fields, inside the mapping.
+        unsafe { self.base.as_ptr().add(at).cast::<u64>().read_volatile() }
+    }
+
+    /// The metadata page's `data_head` or `data_tail`, as the atomic the kernel shares.
+    #[allow(
+        clippy::cast_ptr_alignment,
+        reason = "the mapping is page-aligned and the field offsets are multiples of 8"
+    )]
+    fn position(&self, at: usize) -> &std::sync::atomic::AtomicU64 {
+        // SAFETY: an 8-aligned u64 inside the mapping, alive as long as `self`; the kernel
+        // writes `data_head` and reads `data_tail` concurrently, hence the atomic.
+        unsafe { std::sync::atomic::AtomicU64::from_ptr(self.base.as_ptr().add(at).cast()) }
+    }
+
+    /// Starts counting (`PERF_EVENT_IOC_ENABLE`).
+    pub fn enable(&self) -> io::Result<()> {
+        self.ioctl(0x2400)
+    }
+
+    /// Stops counting (`PERF_EVENT_IOC_DISABLE`); what is in the ring stays readable.
+    pub fn disable(&self) -> io::Result<()> {
+        self.ioctl(0x2401)
+    }
+
+    fn ioctl(&self, request: libc::c_ulong) -> io::Result<()> {
+        use std::os::fd::AsRawFd as _;
+        // SAFETY: an argument-less perf ioctl on the event's own descriptor.
+        let result = unsafe { libc::ioctl(self.fd.as_raw_fd(), request as _, 0) };
+        if result == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+
+    /// Hands every record waiting in the ring to `each` (header included: type u32, misc
+    /// u16, size u16, then the body), in the order written, and gives the space back to the
+    /// kernel. A record that wraps past the ring's end is joined in `scratch` first. Returns
+    /// how many records were read.
+    pub fn drain(&mut self, scratch: &mut Vec<u8>, mut each: impl FnMut(&[u8])) -> usize {
+        use std::sync::atomic::Ordering;
+        // Acquire: the records up to `head` are fully written before they are read.
+        let head = self.position(PERF_DATA_HEAD).load(Ordering::Acquire);
+        let mut tail = self.position(PERF_DATA_TAIL).load(Ordering::Relaxed);
+        let mask = self.data_size as u64 - 1;
+        let mut count = 0;
+        while head.wrapping_sub(tail) >= 8 {
+            let at = (tail & mask) as usize;
+            let mut header = [0u8; 8];
+            self.copy_out(at, &mut header);
+            let size = usize::from(u16::from_ne_bytes([header[6], header[7]]));
+            if size < 8 || size as u64 > head.wrapping_sub(tail) {
+                // Not a record the kernel wrote: skip what is there rather than loop.
+                tail = head;
+                break;
+            }
+            scratch.clear();
+            scratch.resize(size, 0);
+            self.copy_out(at, scratch);
+            each(scratch);
+            tail = tail.wrapping_add(size as u64);
+            count += 1;
+        }
+        // Release: the reads above are done before the kernel may overwrite the space.
+        self.position(PERF_DATA_TAIL).store(tail, Ordering::Release);
+        count
+    }
+
+    /// Copies `out.len()` bytes of the data area from position `at`, wrapping at its end.
+    fn copy_out(&self, at: usize, out: &mut [u8]) {
+        let first = out.len().min(self.data_size - at);
+        // SAFETY: `at < data_size` and both spans lie inside the data area of the mapping;
+        // `out` is a distinct buffer of this process.
+        unsafe {
+            let data = self.base.as_ptr().add(self.data_offset);
+            std::ptr::copy_nonoverlapping(data.add(at), out.as_mut_ptr(), first);
+            std::ptr::copy_nonoverlapping(data, out.as_mut_ptr().add(first), out.len() - first);
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl AsFd for PerfRing {
+    /// The event's descriptor: readable (`poll`) when a record waits.
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for PerfRing {
+    fn drop(&mut self) {
+        let _ = self.disable();
+        // SAFETY: the mapping this value made, unmapped once; nothing borrows it any more.
+        unsafe { libc::munmap(self.base.as_ptr().cast(), self.len) };
+    }
+}

@@ -11,6 +11,12 @@
 //! - [`process::ProcessEvents`]: fork, exec and exit of every process as it happens (the
 //!   proc connector), so attribution can follow a new process and drop an exited one at
 //!   once. The initial network namespace only; non-root on Linux 6.6 and later.
+//! - [`tcp_state::TcpStateEvents`]: every TCP state change (`connect`, `listen`, handshake,
+//!   close) as it happens, from the `sock:inet_sock_set_state` tracepoint through
+//!   `perf_event_open`, with the pid where the owner made the change itself; every network
+//!   namespace at once. Root only. [`tcp_state::Connections`] turns the changes into
+//!   connections that begin and end, for `new` and `gone` records of connections shorter
+//!   than a scan interval.
 //!
 //! The periodic scan stays the reconciliation pass: a source can lose events (the kernel
 //! drops them when the reader falls behind, reported as
@@ -37,8 +43,16 @@
 //!   still open, the short-lived ones are gone for good. Say so once on stderr.
 //! - `Fork`/`Exec`/`Exit` update the pid -> process cache (drop an exited pid's fd table
 //!   and name at once; read a new or exec'd pid's on first need).
+//! - `Began`/`Ended` of [`tcp_state::Connections`] (as root) are the `new` and `gone`
+//!   records of connections with their pid; a `Destroyed` for the same addresses then
+//!   adds only the final counters. Seed the helper's listeners from the first scan
+//!   ([`tcp_state::Connections::note_listener`]) so accepted sockets get a pid. Its
+//!   records are held [`tcp_state::REORDER_WINDOW`] (2 ms) to come out in time order:
+//!   a loop polling [`tcp_state::TcpStateEvents::fds`] itself uses
+//!   [`tcp_state::TcpStateEvents::next_due`] as the longest timeout.
 //! - `--all-netns`: one [`destroy::DestroyEvents::open_in`] per namespace, new namespaces
 //!   at each scan; the proc connector is global (one, in the initial namespace).
 
 pub mod destroy;
 pub mod process;
+pub mod tcp_state;

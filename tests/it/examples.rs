@@ -15,13 +15,14 @@ use crate::common::{end_group, python_reporting};
 
 /// Every example and the test that runs it; a new example without a test fails
 /// `every_example_is_run`.
-const EXAMPLES: [&str; 6] = [
+const EXAMPLES: [&str; 7] = [
     "scan_json",
     "new_listeners",
     "match_filter",
     "kill_port",
     "closed_sockets",
     "process_events",
+    "tcp_states",
 ];
 
 fn repo() -> &'static Path {
@@ -261,4 +262,46 @@ fn readme_program_builds_outside_the_repository_without_default_features() {
             "{crate_name} is built without the cli feature:\n{tree}"
         );
     }
+}
+
+#[test]
+#[allow(clippy::print_stderr, reason = "says why the test is skipped")]
+fn tcp_states_prints_our_listener_and_connection_as_they_begin_and_end() {
+    crate::require_root!();
+    let mut child = example("tcp_states")
+        .arg("30")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = lines.next().and_then(Result::ok);
+    assert_eq!(first.as_deref(), Some("watching"));
+    let pid = std::process::id();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let server = listener.local_addr().expect("addr");
+    let client = std::net::TcpStream::connect(server).expect("connect");
+    let client_addr = client.local_addr().expect("addr");
+    drop(listener.accept().expect("accept"));
+    drop(client);
+    drop(listener);
+    let wanted = [
+        format!("change CLOSE LISTEN {server} 0.0.0.0:0 {pid}"),
+        format!("began listener {server} 0.0.0.0:0 {pid}"),
+        format!("began client {client_addr} {server} {pid}"),
+        format!("began server {server} {client_addr} {pid}"),
+        format!("ended client {client_addr} {server} {pid}"),
+        format!("ended listener {server} 0.0.0.0:0 {pid}"),
+    ];
+    let started = Instant::now();
+    let mut missing: Vec<&String> = wanted.iter().collect();
+    for line in lines.by_ref() {
+        let line = line.expect("text");
+        missing.retain(|w| **w != line);
+        if missing.is_empty() || started.elapsed() > Duration::from_secs(20) {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(missing.is_empty(), "never printed: {missing:?}");
 }
