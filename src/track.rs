@@ -9,11 +9,22 @@
 //! without an inode (TIME_WAIT, orphans, request sockets) have nothing else to go by and
 //! are identified by namespace, protocol and addresses. The clock is passed in (`now`), so
 //! tests pin it.
+//!
+//! Between scans a watch may learn of a socket's end from the kernel at once
+//! ([`Tracker::destroyed`], fed by [`crate::events::destroy`]). Such a socket is reported
+//! gone then, and leaves the table, so the scan that follows does not report it again. The
+//! event names the socket by its cookie (its inode is usually 0 by then), or, where the
+//! scan had no cookie (`/proc/net`), by namespace, protocol and addresses. Two races are
+//! closed here: a scan that still lists a socket an event already reported (its dump began
+//! before the close, or the socket lingers as TIME_WAIT under the same cookie) does not
+//! bring it back as `new` — a destroyed cookie stays a tombstone while scans list it, a
+//! destroyed address pair until the next scan; and an event that arrives after a scan
+//! already reported the socket gone is not reported twice.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
-use crate::model::{PortEntry, Proto, Status, Timestamp, TrackedEntry};
+use crate::model::{PortEntry, Proto, Source, Status, Timestamp, TrackedEntry};
 
 /// What makes two records from different scans the same socket.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -61,6 +72,32 @@ impl Identity {
     }
 }
 
+/// How a destroy event finds the socket a scan saw: by cookie when the scan had one, else
+/// by where it was.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum EventKey {
+    /// The kernel's socket cookie, unique for the boot.
+    Cookie(u64),
+    /// Namespace, protocol, local and remote address.
+    Tuple(Option<u64>, Proto, (IpAddr, u16), (Option<IpAddr>, Option<u16>)),
+}
+
+impl EventKey {
+    /// The key a scanned `entry` is found by: its cookie, else its addresses.
+    fn of(entry: &PortEntry) -> EventKey {
+        entry.cookie.map_or_else(|| EventKey::tuple(entry), EventKey::Cookie)
+    }
+
+    fn tuple(entry: &PortEntry) -> EventKey {
+        EventKey::Tuple(
+            entry.netns,
+            entry.proto,
+            (entry.local_addr, entry.local_port),
+            (entry.remote_addr, entry.remote_port),
+        )
+    }
+}
+
 /// One record of an observation, and what moved since the previous scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -97,6 +134,12 @@ pub struct Tracker {
     /// Sockets gone, with when they went, kept for [`Tracker::retained_gone`].
     gone: Vec<(Timestamp, TrackedEntry)>,
     retention: u64,
+    /// The live sockets by what a destroy event names them by.
+    by_event: HashMap<EventKey, Identity>,
+    /// Sockets destroy events reported: not to be reported again, by scan or event.
+    tombstones: HashSet<EventKey>,
+    /// Sockets the last scan reported gone: a destroy event about one comes late.
+    scan_gone: HashSet<EventKey>,
 }
 
 impl Tracker {
@@ -108,6 +151,9 @@ impl Tracker {
             live: HashMap::new(),
             gone: Vec::new(),
             retention: retention_secs,
+            by_event: HashMap::new(),
+            tombstones: HashSet::new(),
+            scan_gone: HashSet::new(),
         }
     }
 
@@ -118,11 +164,26 @@ impl Tracker {
         let seq = self.seq;
         let mut previous = std::mem::take(&mut self.live);
         let mut changes = Vec::with_capacity(entries.len());
+        self.by_event.clear();
+        // Cookies stay tombstones while scans list them (a TIME_WAIT remnant keeps its
+        // socket's cookie); addresses only until this scan, as another socket may take them.
+        let mut still_listed = HashSet::new();
         for entry in entries {
             let identity = Identity::of(&entry);
             if self.live.contains_key(&identity) {
                 continue; // the same socket twice in one scan: keep the first
             }
+            let key = EventKey::of(&entry);
+            if self.tombstones.contains(&key) {
+                // An event reported it gone: what the scan saw was from before that, or its
+                // remnant.
+                previous.remove(&identity);
+                if matches!(key, EventKey::Cookie(_)) {
+                    still_listed.insert(key);
+                }
+                continue;
+            }
+            self.by_event.insert(key, identity.clone());
             let (status, first_seen, state_changed, owners_changed) =
                 match previous.remove(&identity) {
                     Some(before) => (
@@ -144,25 +205,30 @@ impl Tracker {
                 record: TrackedEntry {
                     entry,
                     status,
-                    first_seen,
+                    first_seen: Some(first_seen),
                     seq,
                     ts: now,
                     rates: None,
+                    source: None,
                 },
                 state_changed,
                 owners_changed,
             });
         }
+        self.tombstones = still_listed;
         self.gone
             .retain(|(when, _)| when.until(now).as_secs() < self.retention);
+        self.scan_gone.clear();
         for (_, before) in previous {
+            self.scan_gone.insert(EventKey::of(&before.entry));
             let record = TrackedEntry {
                 entry: before.entry,
                 status: Status::Gone,
-                first_seen: before.first_seen,
+                first_seen: Some(before.first_seen),
                 seq,
                 ts: now,
                 rates: None,
+                source: None,
             };
             self.gone.push((now, record.clone()));
             changes.push(Change {
@@ -172,6 +238,57 @@ impl Tracker {
             });
         }
         changes
+    }
+
+    /// Takes in a socket the kernel reported destroyed at `now` (`destroyed`: what the
+    /// event says, with its namespace, cookie and final counters), and returns its `gone`
+    /// record, made from what the scans knew of it (owner, `first_seen`) with the event's
+    /// state and counters; or, for a socket no scan saw, from the event alone with
+    /// `first_seen` null. `None` when it was reported already: by an earlier event, or gone
+    /// in the last scan. The record's `seq` is the last scan's; it leaves the table, so the
+    /// next scan does not report it gone again.
+    pub fn destroyed(&mut self, destroyed: PortEntry, now: Timestamp) -> Option<TrackedEntry> {
+        let cookie = destroyed.cookie.map(EventKey::Cookie);
+        let tuple = EventKey::tuple(&destroyed);
+        let keys = || cookie.iter().chain(std::iter::once(&tuple));
+        // A second event about one socket: by its cookie, where it has one (another socket
+        // may have had the same addresses since).
+        let primary = cookie.as_ref().unwrap_or(&tuple);
+        if self.tombstones.contains(primary) || keys().any(|key| self.scan_gone.contains(key)) {
+            return None;
+        }
+        self.tombstones.extend(keys().cloned());
+        let known = keys()
+            .find_map(|key| self.by_event.remove(key))
+            .and_then(|identity| self.live.remove(&identity));
+        let record = match known {
+            Some(Live { first_seen, entry }) => TrackedEntry {
+                entry: PortEntry {
+                    state: destroyed.state,
+                    traffic: destroyed.traffic,
+                    recv_q: destroyed.recv_q,
+                    send_q: destroyed.send_q,
+                    ..entry
+                },
+                status: Status::Gone,
+                first_seen: Some(first_seen),
+                seq: self.seq,
+                ts: now,
+                rates: None,
+                source: Some(Source::Event),
+            },
+            None => TrackedEntry {
+                entry: destroyed,
+                status: Status::Gone,
+                first_seen: None,
+                seq: self.seq,
+                ts: now,
+                rates: None,
+                source: Some(Source::Event),
+            },
+        };
+        self.gone.push((now, record.clone()));
+        Some(record)
     }
 
     /// Sockets gone within the retention time before `now`, most recent last.
@@ -327,6 +444,7 @@ mod tests {
             recv_q: Some(0),
             send_q: Some(0),
             traffic: None,
+            cookie: None,
         }
     }
 
@@ -356,8 +474,8 @@ mod tests {
             summary(&second),
             [(22, Status::Unchanged, false), (80, Status::New, false)]
         );
-        assert_eq!(second[0].record.first_seen, at(0));
-        assert_eq!(second[1].record.first_seen, at(2));
+        assert_eq!(second[0].record.first_seen, Some(at(0)));
+        assert_eq!(second[1].record.first_seen, Some(at(2)));
         assert!(
             second
                 .iter()
@@ -369,7 +487,7 @@ mod tests {
             summary(&third),
             [(80, Status::Unchanged, false), (22, Status::Gone, false)]
         );
-        assert_eq!(third[1].record.first_seen, at(0), "gone keeps first_seen");
+        assert_eq!(third[1].record.first_seen, Some(at(0)), "gone keeps first_seen");
         assert_eq!(third[1].record.seq, 3);
         assert_eq!(tracker.live_count(), 1);
     }
@@ -380,7 +498,7 @@ mod tests {
         tracker.observe(vec![socket(5000, State::SynSent)], at(0));
         let next = tracker.observe(vec![socket(5000, State::Established)], at(1));
         assert_eq!(summary(&next), [(5000, Status::Unchanged, true)]);
-        assert_eq!(next[0].record.first_seen, at(0));
+        assert_eq!(next[0].record.first_seen, Some(at(0)));
         assert!(next[0].is_reportable());
         let again = tracker.observe(vec![socket(5000, State::Established)], at(2));
         assert!(!again[0].is_reportable());
@@ -397,7 +515,7 @@ mod tests {
         let next = tracker.observe(vec![reloaded.clone()], at(1));
         assert_eq!(summary(&next), [(22, Status::Unchanged, false)]);
         assert!(next[0].owners_changed && next[0].is_reportable());
-        assert_eq!(next[0].record.first_seen, at(0));
+        assert_eq!(next[0].record.first_seen, Some(at(0)));
         // The owner invisible for a tick (the walk missed it while the socket closed).
         let mut ownerless = reloaded;
         ownerless.pid = None;

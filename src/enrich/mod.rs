@@ -312,6 +312,7 @@ mod tests {
             recv_q: None,
             send_q: None,
             traffic: None,
+            cookie: None,
         }
     }
 
