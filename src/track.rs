@@ -140,6 +140,9 @@ pub struct Tracker {
     tombstones: HashSet<EventKey>,
     /// Sockets the last scan reported gone: a destroy event about one comes late.
     scan_gone: HashSet<EventKey>,
+    /// Whether a socket is followed by its cookie when it loses its inode (see
+    /// [`Tracker::following_cookies`]).
+    cookies: bool,
 }
 
 impl Tracker {
@@ -154,7 +157,19 @@ impl Tracker {
             by_event: HashMap::new(),
             tombstones: HashSet::new(),
             scan_gone: HashSet::new(),
+            cookies: false,
         }
+    }
+
+    /// The same tracker, following a socket by its cookie when its file closes and it
+    /// lingers without an inode (an orphan in FIN_WAIT, LAST_ACK): one socket, whose state
+    /// changed, rather than one gone and another new. For a watch fed destroy events, which
+    /// end a socket by its cookie: without this a connection closing under a scan would be
+    /// gone twice, once as its inode and once as its remnant.
+    #[must_use]
+    pub fn following_cookies(mut self) -> Tracker {
+        self.cookies = true;
+        self
     }
 
     /// Takes in one scan made at `now`. Returns every socket of the scan (new or unchanged)
@@ -163,6 +178,14 @@ impl Tracker {
         self.seq += 1;
         let seq = self.seq;
         let mut previous = std::mem::take(&mut self.live);
+        let previous_cookies: HashMap<u64, Identity> = if self.cookies {
+            previous
+                .iter()
+                .filter_map(|(identity, live)| Some((live.entry.cookie?, identity.clone())))
+                .collect()
+        } else {
+            HashMap::new()
+        };
         let mut changes = Vec::with_capacity(entries.len());
         self.by_event.clear();
         // Cookies stay tombstones while scans list them (a TIME_WAIT remnant keeps its
@@ -184,8 +207,12 @@ impl Tracker {
                 continue;
             }
             self.by_event.insert(key, identity.clone());
+            let before = previous.remove(&identity).or_else(|| {
+                let other = previous_cookies.get(&entry.cookie?)?;
+                previous.remove(other)
+            });
             let (status, first_seen, state_changed, owners_changed) =
-                match previous.remove(&identity) {
+                match before {
                     Some(before) => (
                         Status::Unchanged,
                         before.first_seen,
@@ -266,8 +293,8 @@ impl Tracker {
                 entry: PortEntry {
                     state: destroyed.state,
                     traffic: destroyed.traffic,
-                    recv_q: destroyed.recv_q,
-                    send_q: destroyed.send_q,
+                    recv_q: None,
+                    send_q: None,
                     ..entry
                 },
                 status: Status::Gone,

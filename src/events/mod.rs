@@ -196,6 +196,12 @@ impl Sources {
         self.namespaces.contains(&netns)
     }
 
+    /// Marks namespace `netns` as handled without a subscription (it could not be made),
+    /// so [`Sources::watches`] does not have it tried again.
+    pub fn add_none(&mut self, netns: Option<u64>) {
+        self.namespaces.insert(netns);
+    }
+
     /// Adds any other source (the proc connector, a tracepoint).
     pub fn add(&mut self, feed: Box<dyn Feed>) {
         self.feeds.push(feed);

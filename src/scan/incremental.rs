@@ -85,6 +85,13 @@ impl Scanner {
         Ok(super::attribute(dumped, &owners, self.options.attribute))
     }
 
+    /// Forgets process `pid`'s fd table at once (it exited): its pid may be reused before
+    /// the next scan, and a table kept would name the wrong sockets until the start times
+    /// were compared.
+    pub fn forget(&mut self, pid: u32) {
+        self.processes.remove(&pid);
+    }
+
     /// How many processes the last scan read the fds of.
     #[must_use]
     pub fn walked_last(&self) -> usize {
