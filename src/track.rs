@@ -79,13 +79,20 @@ enum EventKey {
     /// The kernel's socket cookie, unique for the boot.
     Cookie(u64),
     /// Namespace, protocol, local and remote address.
-    Tuple(Option<u64>, Proto, (IpAddr, u16), (Option<IpAddr>, Option<u16>)),
+    Tuple(
+        Option<u64>,
+        Proto,
+        (IpAddr, u16),
+        (Option<IpAddr>, Option<u16>),
+    ),
 }
 
 impl EventKey {
     /// The key a scanned `entry` is found by: its cookie, else its addresses.
     fn of(entry: &PortEntry) -> EventKey {
-        entry.cookie.map_or_else(|| EventKey::tuple(entry), EventKey::Cookie)
+        entry
+            .cookie
+            .map_or_else(|| EventKey::tuple(entry), EventKey::Cookie)
     }
 
     fn tuple(entry: &PortEntry) -> EventKey {
@@ -188,39 +195,48 @@ impl Tracker {
         };
         let mut changes = Vec::with_capacity(entries.len());
         self.by_event.clear();
-        // Cookies stay tombstones while scans list them (a TIME_WAIT remnant keeps its
-        // socket's cookie); addresses only until this scan, as another socket may take them.
+        // A destroyed socket's remnant (TIME_WAIT, which has no inode) is not reported: its
+        // cookie and addresses stay tombstones while scans list it. The remnant keeps the
+        // socket's cookie only when one was made before it (a dump asked), so the addresses
+        // serve too. Addresses of a socket with an inode are a tombstone only until this
+        // scan, as another socket may take them.
         let mut still_listed = HashSet::new();
         for entry in entries {
             let identity = Identity::of(&entry);
             if self.live.contains_key(&identity) {
                 continue; // the same socket twice in one scan: keep the first
             }
-            let key = EventKey::of(&entry);
-            if self.tombstones.contains(&key) {
-                // An event reported it gone: what the scan saw was from before that, or its
-                // remnant.
-                previous.remove(&identity);
-                if matches!(key, EventKey::Cookie(_)) {
-                    still_listed.insert(key);
+            if !self.tombstones.is_empty() {
+                let cookie = entry
+                    .cookie
+                    .map(EventKey::Cookie)
+                    .filter(|key| self.tombstones.contains(key));
+                let tuple = (entry.cookie.is_none() || entry.inode == 0)
+                    .then(|| EventKey::tuple(&entry))
+                    .filter(|key| self.tombstones.contains(key));
+                if cookie.is_some() || tuple.is_some() {
+                    // An event reported it gone: what the scan saw was from before that,
+                    // or its remnant.
+                    previous.remove(&identity);
+                    still_listed.extend(cookie);
+                    still_listed.extend(tuple.filter(|_| entry.inode == 0));
+                    continue;
                 }
-                continue;
             }
-            self.by_event.insert(key, identity.clone());
+            self.by_event.insert(EventKey::of(&entry), identity.clone());
             let before = previous.remove(&identity).or_else(|| {
                 let other = previous_cookies.get(&entry.cookie?)?;
                 previous.remove(other)
             });
-            let (status, first_seen, state_changed, owners_changed) =
-                match before {
-                    Some(before) => (
-                        Status::Unchanged,
-                        before.first_seen,
-                        before.entry.state != entry.state,
-                        before.entry.pids != entry.pids,
-                    ),
-                    None => (Status::New, now, false, false),
-                };
+            let (status, first_seen, state_changed, owners_changed) = match before {
+                Some(before) => (
+                    Status::Unchanged,
+                    before.first_seen,
+                    before.entry.state != entry.state,
+                    before.entry.pids != entry.pids,
+                ),
+                None => (Status::New, now, false, false),
+            };
             self.live.insert(
                 identity,
                 Live {
@@ -514,7 +530,11 @@ mod tests {
             summary(&third),
             [(80, Status::Unchanged, false), (22, Status::Gone, false)]
         );
-        assert_eq!(third[1].record.first_seen, Some(at(0)), "gone keeps first_seen");
+        assert_eq!(
+            third[1].record.first_seen,
+            Some(at(0)),
+            "gone keeps first_seen"
+        );
         assert_eq!(third[1].record.seq, 3);
         assert_eq!(tracker.live_count(), 1);
     }

@@ -156,9 +156,9 @@ impl Iterator for DestroyEvents {
 mod tests {
     use super::*;
     use crate::model::Proto;
-    use std::time::Instant;
     use std::io::{Read, Write};
     use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+    use std::time::Instant;
 
     /// Events until one is about a socket at `local`, or 10 s pass.
     fn destroyed_at(events: &mut DestroyEvents, local: SocketAddr) -> Socket {

@@ -27,7 +27,7 @@ fn sample() -> PortEntry {
         recv_q: Some(0),
         send_q: Some(128),
         traffic: None,
-            cookie: None,
+        cookie: None,
     }
 }
 

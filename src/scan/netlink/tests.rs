@@ -400,7 +400,10 @@ fn a_captured_destroy_datagram_carries_the_dumped_cookie() {
                 }
             }
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                let _ = sys::readable_within(&[subscriber.as_fd()], std::time::Duration::from_millis(100));
+                let _ = sys::readable_within(
+                    &[subscriber.as_fd()],
+                    std::time::Duration::from_millis(100),
+                );
             }
             Err(err) => panic!("receive: {err}"),
         }
