@@ -334,11 +334,11 @@ impl Session {
         entry.remote_port = connected.then(|| socket.remote.port());
         entry.inode = socket.inode;
         entry.uid = Some(socket.uid);
-        entry.user = self
-            .users
-            .entry(socket.uid)
-            .or_insert_with(|| crate::sys::user_name(socket.uid))
-            .clone();
+        entry.user.clone_from(
+            self.users
+                .entry(socket.uid)
+                .or_insert_with(|| crate::sys::user_name(socket.uid)),
+        );
         entry.netns = netns;
         entry.cookie = socket.cookie;
         // The queues of a socket being freed mean nothing (the kernel leaves what it

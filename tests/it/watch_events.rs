@@ -109,21 +109,21 @@ fn at(record: &Value, local: SocketAddr, remote: Option<SocketAddr>) -> bool {
 }
 
 /// The records about one socket, in arrival order.
-fn about<'a>(
-    seen: &'a [(Instant, Value)],
+fn about(
+    seen: &[(Instant, Value)],
     local: SocketAddr,
     remote: Option<SocketAddr>,
-) -> Vec<&'a (Instant, Value)> {
+) -> Vec<&(Instant, Value)> {
     seen.iter().filter(|(_, r)| at(r, local, remote)).collect()
 }
 
 /// The one `gone` record of a socket, checked to come from an event, to be its only gone
 /// and to have no `new` after it; with its arrival.
-fn the_gone<'a>(
-    seen: &'a [(Instant, Value)],
+fn the_gone(
+    seen: &[(Instant, Value)],
     local: SocketAddr,
     remote: Option<SocketAddr>,
-) -> &'a (Instant, Value) {
+) -> &(Instant, Value) {
     let records = about(seen, local, remote);
     let gone: Vec<usize> = (0..records.len())
         .filter(|&i| records[i].1["status"] == "gone")
