@@ -76,7 +76,13 @@ mod linux {
             if let Some((_, copy)) = &watch_copy {
                 use std::os::unix::process::CommandExt;
                 let mut nobody = Command::new(copy);
-                nobody.uid(65534).gid(65534).current_dir("/");
+                // Its own home: root's configuration is not nobody's to read.
+                nobody
+                    .uid(65534)
+                    .gid(65534)
+                    .current_dir("/")
+                    .env("HOME", std::env::temp_dir())
+                    .env_remove("XDG_CONFIG_HOME");
                 subscribers.push(("nobody", start_watch(nobody)));
             }
         }
