@@ -650,6 +650,113 @@ mod tests {
         assert_eq!(tracker.seq(), 4);
     }
 
+    /// A connection from 127.0.0.1:`port` to 127.0.0.1:80 with `cookie`.
+    fn connection(port: u16, cookie: Option<u64>) -> PortEntry {
+        let mut entry = socket(port, State::Established);
+        entry.remote_addr = "127.0.0.1".parse().ok();
+        entry.remote_port = Some(80);
+        entry.cookie = cookie;
+        entry
+    }
+
+    /// What a destroy event says of `entry`: no inode, no owner, final state and counters.
+    fn destroyed(entry: &PortEntry) -> PortEntry {
+        let mut event = entry.clone();
+        event.inode = 0;
+        event.pid = None;
+        event.pids = vec![];
+        event.process = None;
+        event.state = State::Close;
+        event.traffic = Some(crate::model::Traffic {
+            bytes_sent: Some(100),
+            ..Default::default()
+        });
+        event
+    }
+
+    #[test]
+    fn a_destroyed_socket_a_scan_saw_is_gone_once_with_its_owner() {
+        let mut tracker = Tracker::new(5);
+        let open = connection(40000, Some(7));
+        tracker.observe(vec![open.clone()], at(0));
+        let gone = tracker
+            .destroyed(destroyed(&open), at(1))
+            .expect("a gone record");
+        assert_eq!(gone.status, Status::Gone);
+        assert_eq!(gone.source, Some(Source::Event));
+        assert_eq!((gone.first_seen, gone.seq), (Some(at(0)), 1));
+        assert_eq!((gone.entry.pid, gone.entry.inode), (Some(10), 40000));
+        assert_eq!(gone.entry.state, State::Close);
+        assert_eq!(gone.entry.traffic.and_then(|t| t.bytes_sent), Some(100));
+        assert!(tracker.destroyed(destroyed(&open), at(1)).is_none(), "once");
+        // The next scan neither reports it gone nor (its dump began before the close)
+        // brings it back; nor its TIME_WAIT remnant, which keeps the cookie.
+        let mut remnant = destroyed(&open);
+        remnant.state = State::TimeWait;
+        assert!(tracker.observe(vec![open], at(2)).is_empty());
+        assert!(tracker.observe(vec![remnant.clone()], at(3)).is_empty());
+        assert!(tracker.observe(vec![remnant], at(4)).is_empty());
+        assert_eq!(tracker.retained_gone(at(4)).len(), 1);
+    }
+
+    #[test]
+    fn a_socket_no_scan_saw_is_gone_with_first_seen_null() {
+        let mut tracker = Tracker::new(5);
+        tracker.observe(vec![], at(0));
+        let event = destroyed(&connection(40001, Some(8)));
+        let gone = tracker.destroyed(event.clone(), at(1)).expect("a record");
+        assert_eq!((gone.first_seen, gone.entry.pid), (None, None));
+        // Its remnant, whose cookie the kernel made afresh: known by its addresses.
+        let mut remnant = event;
+        remnant.cookie = Some(9);
+        remnant.state = State::TimeWait;
+        assert!(tracker.observe(vec![remnant], at(2)).is_empty());
+        // Another connection on the same addresses later (a reused port) is reported.
+        let again = destroyed(&connection(40001, Some(10)));
+        assert!(tracker.destroyed(again, at(3)).is_some());
+    }
+
+    #[test]
+    fn an_event_after_the_scan_reported_it_gone_is_not_reported() {
+        let mut tracker = Tracker::new(5);
+        let open = connection(40002, Some(11));
+        tracker.observe(vec![open.clone()], at(0));
+        let next = tracker.observe(vec![], at(1));
+        assert_eq!(summary(&next), [(40002, Status::Gone, false)]);
+        assert!(tracker.destroyed(destroyed(&open), at(1)).is_none());
+    }
+
+    #[test]
+    fn without_cookies_the_addresses_match() {
+        let mut tracker = Tracker::new(5);
+        let open = connection(40003, None);
+        tracker.observe(vec![open.clone()], at(0));
+        let mut event = destroyed(&open);
+        event.cookie = Some(12);
+        let gone = tracker
+            .destroyed(event, at(1))
+            .expect("matched by addresses");
+        assert_eq!(gone.first_seen, Some(at(0)));
+        assert!(
+            tracker.observe(vec![open], at(2)).is_empty(),
+            "not new again"
+        );
+    }
+
+    #[test]
+    fn following_cookies_a_socket_that_lost_its_inode_is_the_same() {
+        let mut tracker = Tracker::new(5).following_cookies();
+        let open = connection(40004, Some(13));
+        tracker.observe(vec![open.clone()], at(0));
+        let mut orphan = open;
+        orphan.inode = 0;
+        orphan.state = State::FinWait2;
+        let next = tracker.observe(vec![orphan.clone()], at(1));
+        assert_eq!(summary(&next), [(40004, Status::Unchanged, true)]);
+        let gone = tracker.destroyed(destroyed(&orphan), at(2)).expect("gone");
+        assert_eq!(gone.first_seen, Some(at(0)));
+    }
+
     #[test]
     fn gone_sockets_are_retained_for_the_retention_time() {
         let mut tracker = Tracker::new(5);
