@@ -362,10 +362,13 @@ impl Rows for View {
             let (a, b) = (&rows[a], &rows[b]);
             let order = match key {
                 Some(key) => scan::compare(&a.entry, &b.entry, key),
-                // Oldest first: the longest-lived sockets lead, as AGE counts down.
+                // Oldest first: the longest-lived sockets lead, as AGE counts down; those of
+                // unknown age (known only from their destroy event) come last.
                 None => a
                     .first_seen
-                    .cmp(&b.first_seen)
+                    .is_none()
+                    .cmp(&b.first_seen.is_none())
+                    .then_with(|| a.first_seen.cmp(&b.first_seen))
                     .then_with(|| scan::compare(&a.entry, &b.entry, SortKey::Port)),
             };
             if reverse { order.reverse() } else { order }

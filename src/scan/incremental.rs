@@ -316,6 +316,23 @@ mod tests {
         scan.entries.iter().find(|e| e.inode == inode)
     }
 
+    // See: issue 16 — the proc connector's exit drops a process's fd table at once.
+    #[test]
+    fn a_forgotten_process_is_read_afresh() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let mut scanner = scanner();
+        scanner.scan().expect("scan");
+        let me = std::process::id();
+        assert!(scanner.processes.contains_key(&me));
+        scanner.forget(me);
+        assert!(!scanner.processes.contains_key(&me));
+        let again = scanner.scan().expect("scan");
+        assert_eq!(
+            owner(&again, inode(&listener)).and_then(|e| e.pid),
+            Some(me)
+        );
+    }
+
     #[test]
     fn a_steady_tick_walks_few_processes_and_new_sockets_are_found() {
         let mut scanner = scanner();
