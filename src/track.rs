@@ -206,7 +206,10 @@ impl Tracker {
             if self.live.contains_key(&identity) {
                 continue; // the same socket twice in one scan: keep the first
             }
-            if !self.tombstones.is_empty() {
+            // Only a socket the consumer does not hold as live is suppressed: one it does
+            // (a remnant reported before another connection took its addresses) goes on,
+            // to be reported gone in its turn.
+            if !self.tombstones.is_empty() && !previous.contains_key(&identity) {
                 let cookie = entry
                     .cookie
                     .map(EventKey::Cookie)
@@ -217,7 +220,6 @@ impl Tracker {
                 if cookie.is_some() || tuple.is_some() {
                     // An event reported it gone: what the scan saw was from before that,
                     // or its remnant.
-                    previous.remove(&identity);
                     still_listed.extend(cookie);
                     still_listed.extend(tuple.filter(|_| entry.inode == 0));
                     continue;
@@ -724,6 +726,27 @@ mod tests {
         let next = tracker.observe(vec![], at(1));
         assert_eq!(summary(&next), [(40002, Status::Gone, false)]);
         assert!(tracker.destroyed(destroyed(&open), at(1)).is_none());
+    }
+
+    // See: issue 16 — a remnant a scan reported stays live when a later connection on its
+    // addresses is destroyed, and is reported gone in its turn, never new twice.
+    #[test]
+    fn a_live_remnant_is_not_hidden_by_a_later_connections_tombstone() {
+        let mut tracker = Tracker::new(5);
+        let mut remnant = destroyed(&connection(40005, Some(14)));
+        remnant.state = State::TimeWait;
+        let first = tracker.observe(vec![remnant.clone()], at(0));
+        assert_eq!(summary(&first), [(40005, Status::New, false)]);
+        // A new connection reuses the addresses and is destroyed between two scans.
+        assert!(
+            tracker
+                .destroyed(destroyed(&connection(40005, Some(15))), at(1))
+                .is_some()
+        );
+        let next = tracker.observe(vec![remnant], at(2));
+        assert_eq!(summary(&next), [(40005, Status::Unchanged, false)]);
+        let last = tracker.observe(vec![], at(3));
+        assert_eq!(summary(&last), [(40005, Status::Gone, false)]);
     }
 
     #[test]
