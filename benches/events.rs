@@ -1,12 +1,16 @@
-//! Short-lived connections against the socket destroy events (`prt::events::destroy`) and
-//! against `ss -tunap` polled every 2 s, on connections this benchmark makes.
+//! Short-lived connections against `prt watch --ndjson --interval 2s` (the whole program:
+//! its event sources, tracker and output), or against the socket destroy events alone
+//! (`prt::events::destroy`), and against `ss -tunap` polled every 2 s, on connections this
+//! benchmark makes.
 //!
 //! Run: `cargo bench --bench events` (connections from `PRT_BENCH_CONNECTIONS`, default
-//! 1000; needs root to run the `nobody` subscriber, else it runs the root one only).
+//! 1000; `PRT_BENCH_EVENTS=library` measures the library's source instead of the watch;
+//! needs root to run the `nobody` subscriber, else it runs this user's only).
 //!
-//! The benchmark runs itself as subscribers (`--subscribe SECONDS`): one as this user and,
-//! as root, one as `nobody` from a world-runnable copy. Each prints one line per destroyed
-//! socket. Meanwhile two threads open loopback TCP connections at 100 per second each (200
+//! The subscribers: `prt watch --ndjson --interval 2s` as this user and, as root, as
+//! `nobody` from a world-runnable copy, each counted by its `gone` records from events; or,
+//! for the library, the benchmark itself (`--subscribe SECONDS`), which prints one line per
+//! destroyed socket. Meanwhile two threads open loopback TCP connections at 100 per second each (200
 //! in all), each living about 5 ms and moving 100 bytes each way, while a third runs
 //! `ss -tunap` every 2 s. It then counts the client ends each one saw with the right
 //! addresses and both byte counters, and prints the subscribers' CPU time and peak RSS.
@@ -55,13 +59,38 @@ mod linux {
         let root = prt::sys::is_root();
         let copy = root.then(|| runnable_copy(&exe));
         let budget = (connections / 200 + 30).to_string();
-        let mut subscribers = vec![("this user", start(Command::new(&exe), &budget))];
-        if let Some((_, copy)) = &copy {
-            use std::os::unix::process::CommandExt;
-            let mut nobody = Command::new(copy);
-            nobody.uid(65534).gid(65534);
-            subscribers.push(("nobody", start(nobody, &budget)));
+        let library = std::env::var("PRT_BENCH_EVENTS").is_ok_and(|v| v == "library");
+        let prt = std::path::PathBuf::from(env!("CARGO_BIN_EXE_prt"));
+        let watch_copy = (root && !library).then(|| runnable_copy(&prt));
+        let mut subscribers = Vec::new();
+        if library {
+            subscribers.push(("this user", start(Command::new(&exe), &budget)));
+            if let Some((_, copy)) = &copy {
+                use std::os::unix::process::CommandExt;
+                let mut nobody = Command::new(copy);
+                nobody.uid(65534).gid(65534);
+                subscribers.push(("nobody", start(nobody, &budget)));
+            }
+        } else {
+            subscribers.push(("this user", start_watch(Command::new(&prt))));
+            if let Some((_, copy)) = &watch_copy {
+                use std::os::unix::process::CommandExt;
+                let mut nobody = Command::new(copy);
+                // Its own home: root's configuration is not nobody's to read.
+                nobody
+                    .uid(65534)
+                    .gid(65534)
+                    .current_dir("/")
+                    .env("HOME", std::env::temp_dir())
+                    .env_remove("XDG_CONFIG_HOME");
+                subscribers.push(("nobody", start_watch(nobody)));
+            }
         }
+        let what = if library {
+            "destroy events"
+        } else {
+            "prt watch --ndjson"
+        };
 
         let listener = Arc::new(TcpListener::bind("127.0.0.1:0").expect("bind"));
         let server = listener.local_addr().expect("addr");
@@ -99,7 +128,7 @@ mod linux {
         for (who, child) in subscribers {
             let (seen, duplicates, lost, cpu, rss) = finish(child, server, &made);
             println!(
-                "destroy events as {who:<9}: {seen:>5} of {} ({:.2}%) with addresses and bytes; \
+                "{what} as {who:<9}: {seen:>5} of {} ({:.2}%) with addresses and bytes; \
                  {duplicates} twice; lost notices {lost}; CPU {cpu:.3} s; peak RSS {rss} kB",
                 clients.len(),
                 100.0 * seen as f64 / clients.len() as f64
@@ -165,6 +194,47 @@ mod linux {
             child,
             std::thread::spawn(move || lines.map_while(Result::ok).collect()),
         )
+    }
+
+    /// Starts `prt watch --ndjson --interval 2s` and waits for its first record (the first
+    /// scan is written); a thread turns each `gone` record from an event into the line the
+    /// library's subscriber would write.
+    fn start_watch(mut command: Command) -> Subscriber {
+        let mut child = command
+            .args(["watch", "--ndjson", "--interval", "2s"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("prt watch starts");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        assert!(
+            lines.next().is_some_and(|l| l.is_ok()),
+            "prt watch wrote nothing"
+        );
+        let reader = std::thread::spawn(move || {
+            lines
+                .map_while(Result::ok)
+                .filter_map(|line| {
+                    let record: serde_json::Value = serde_json::from_str(&line).ok()?;
+                    if record["status"] != "gone" || record["source"] != "event" {
+                        return None;
+                    }
+                    let address = |addr: &str, port: &str| {
+                        let ip: std::net::IpAddr = record[addr].as_str()?.parse().ok()?;
+                        let port = u16::try_from(record[port].as_u64()?).ok()?;
+                        Some(SocketAddr::new(ip, port))
+                    };
+                    Some(format!(
+                        "{} {} {} {}",
+                        address("local_addr", "local_port")?,
+                        address("remote_addr", "remote_port")?,
+                        record["bytes_sent"].as_u64()?,
+                        record["bytes_received"].as_u64()?
+                    ))
+                })
+                .collect()
+        });
+        (child, reader)
     }
 
     /// Ends a subscriber and reads what it wrote: how many of the connections `made` (counted

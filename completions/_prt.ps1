@@ -123,6 +123,7 @@ Register-ArgumentCompleter -Native -CommandName 'prt' -ScriptBlock {
             [CompletionResult]::new('--ndjson', '--ndjson', [CompletionResultType]::ParameterName, 'Write the NDJSON changelog, even on a terminal')
             [CompletionResult]::new('--full', '--full', [CompletionResultType]::ParameterName, 'In the changelog, every socket on every scan, not only changes')
             [CompletionResult]::new('--traffic', '--traffic', [CompletionResultType]::ParameterName, 'TCP counters in every record (bytes_sent, bytes_received, retrans, rtt_us) and bytes per second since the previous scan (rate_sent, rate_received). On a terminal it shows the per-process view (--by process) unless --ndjson is given')
+            [CompletionResult]::new('--no-events', '--no-events', [CompletionResultType]::ParameterName, 'Scans only: no kernel event sources between them. Without this, on Linux, a socket closed between two scans is reported gone as it closes (socket destroy events, with its final byte counts), and exited processes are forgotten at once (the proc connector); records then carry `source` ("scan" or "event")')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

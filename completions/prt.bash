@@ -601,7 +601,7 @@ _prt() {
             return 0
             ;;
         prt__subcmd__watch)
-            opts="-t -u -l -4 -6 -n -p -a -i -c -h -V --tcp --udp --listen --ipv4 --ipv6 --all-netns --backend --numeric --processes --all --interval --count --ndjson --full --where --traffic --by --color --host --config --lang --help --version"
+            opts="-t -u -l -4 -6 -n -p -a -i -c -h -V --tcp --udp --listen --ipv4 --ipv6 --all-netns --backend --numeric --processes --all --interval --count --ndjson --full --where --traffic --by --no-events --color --host --config --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

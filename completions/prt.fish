@@ -118,6 +118,7 @@ complete -c prt -n "__fish_prt_using_subcommand watch" -s a -l all -d 'Accepted 
 complete -c prt -n "__fish_prt_using_subcommand watch" -l ndjson -d 'Write the NDJSON changelog, even on a terminal'
 complete -c prt -n "__fish_prt_using_subcommand watch" -l full -d 'In the changelog, every socket on every scan, not only changes'
 complete -c prt -n "__fish_prt_using_subcommand watch" -l traffic -d 'TCP counters in every record (bytes_sent, bytes_received, retrans, rtt_us) and bytes per second since the previous scan (rate_sent, rate_received). On a terminal it shows the per-process view (--by process) unless --ndjson is given'
+complete -c prt -n "__fish_prt_using_subcommand watch" -l no-events -d 'Scans only: no kernel event sources between them. Without this, on Linux, a socket closed between two scans is reported gone as it closes (socket destroy events, with its final byte counts), and exited processes are forgotten at once (the proc connector); records then carry `source` ("scan" or "event")'
 complete -c prt -n "__fish_prt_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c prt -n "__fish_prt_using_subcommand watch" -s V -l version -d 'Print version'
 complete -c prt -n "__fish_prt_using_subcommand alert" -l rules -d 'Rules from this TOML file (its alerts tables, as in the configuration file)' -r -F

@@ -249,6 +249,10 @@ pub struct PortEntry {
     /// fields null where the kernel has none (UDP, TIME_WAIT, request sockets).
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub traffic: Option<Traffic>,
+    /// The kernel's socket cookie, when the scan had one (netlink): how a watch matches a
+    /// destroy event to the socket a scan saw. Not on the wire; `None` on records read back.
+    #[serde(skip)]
+    pub cookie: Option<u64>,
 }
 
 /// A TCP socket's lifetime counters from the kernel's `tcp_info` (sock_diag
@@ -320,6 +324,7 @@ impl PortEntry {
             recv_q: None,
             send_q: None,
             traffic: None,
+            cookie: None,
         }
     }
 }
@@ -387,15 +392,32 @@ pub struct TrackedEntry {
     pub entry: PortEntry,
     /// Change since the previous scan.
     pub status: Status,
-    /// When this socket was first observed.
-    pub first_seen: Timestamp,
-    /// Scan number, from 1; records of one scan share it.
+    /// When this socket was first observed; `None` (null) for a socket a watch learnt of
+    /// only from its destroy event, never having seen it open.
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub first_seen: Option<Timestamp>,
+    /// Scan number, from 1; records of one scan share it. An event record carries the
+    /// number of the last scan before it (the one that reconciles it comes next).
     pub seq: u64,
-    /// Time of that scan.
+    /// Time of that scan; for an event record, when the event was read.
     pub ts: Timestamp,
     /// With `--traffic`: bytes per second since the previous scan; absent otherwise.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub rates: Option<Rates>,
+    /// Where the record came from, in a watch with event sources open: `scan` or `event`.
+    /// Absent otherwise (`--no-events`, `prt scan`, records of other tools).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+}
+
+/// What made a watch record: the periodic scan or a kernel event between two scans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// The periodic scan (the reconciliation pass).
+    Scan,
+    /// A kernel event read as it happened (a socket destroyed).
+    Event,
 }
 
 /// A point in time, written as RFC 3339 UTC: `2026-11-22T09:30:00Z` when it falls on a
@@ -430,6 +452,19 @@ impl Timestamp {
     #[must_use]
     pub fn now() -> Timestamp {
         Timestamp::from_system_time(SystemTime::now())
+    }
+
+    /// The current time to the millisecond: when an event was read, which a second would
+    /// not order among the many of one scan interval.
+    #[must_use]
+    pub fn now_millis() -> Timestamp {
+        match SystemTime::now().duration_since(UNIX_EPOCH) {
+            Ok(after) => Timestamp::from_unix_nanos(
+                after.as_secs() as i64,
+                u64::from(after.subsec_millis()) * 1_000_000,
+            ),
+            Err(_) => Timestamp::now(),
+        }
     }
 
     /// Converts a [`SystemTime`], truncating to the second.

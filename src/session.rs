@@ -18,15 +18,17 @@
 //! # Ok::<(), prt::scan::Error>(())
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use crate::config::Config;
 use crate::enrich::Enricher;
+#[cfg(target_os = "linux")]
+use crate::events::process::ProcessEvent;
 use crate::model::{PortEntry, Proto, Timestamp};
 use crate::query::Query;
 use crate::scan::netns::Namespace;
-use crate::scan::{self, Family, NamespaceReport, Scan, ScanOptions, SortKey, incremental};
+use crate::scan::{self, Family, NamespaceReport, Scan, ScanOptions, Socket, SortKey, incremental};
 use crate::track::{Change, Tracker};
 use crate::traffic::Meter;
 
@@ -52,6 +54,10 @@ pub struct Options {
     pub container_names: bool,
     /// Seconds a session keeps gone sockets for display.
     pub gone_retention_secs: u64,
+    /// Whether the caller feeds destroy events ([`Session::destroyed`]): sockets are then
+    /// followed by their cookie when they lose their inode
+    /// ([`Tracker::following_cookies`]).
+    pub events: bool,
 }
 
 impl Default for Options {
@@ -64,6 +70,7 @@ impl Default for Options {
             reverse: false,
             container_names: true,
             gone_retention_secs: DEFAULT_GONE_RETENTION_SECS,
+            events: false,
         }
     }
 }
@@ -213,6 +220,8 @@ pub struct Session {
     tracker: Tracker,
     meter: Meter,
     namespaces: Vec<Namespace>,
+    /// User names of the uids destroy events named, looked up once each.
+    users: HashMap<u32, Option<String>>,
 }
 
 impl Session {
@@ -222,9 +231,14 @@ impl Session {
         Session {
             scanner: incremental::Scanner::new(options.scan.clone()),
             enricher: options.enricher(),
-            tracker: Tracker::new(options.gone_retention_secs),
+            tracker: if options.events {
+                Tracker::new(options.gone_retention_secs).following_cookies()
+            } else {
+                Tracker::new(options.gone_retention_secs)
+            },
             meter: Meter::new(),
             namespaces: Vec::new(),
+            users: HashMap::new(),
             options,
         }
     }
@@ -255,6 +269,93 @@ impl Session {
             fell_back: snapshot.fell_back,
             namespaces: snapshot.namespaces,
         })
+    }
+
+    /// Takes in a socket the kernel reported destroyed in namespace `netns` at `now`, and
+    /// returns its `gone` record when there is one to report (see
+    /// [`crate::track::Tracker::destroyed`]): a socket the scans saw, or one they never saw
+    /// that passes the options' protocols, families and filter and was worth a record — a
+    /// TCP socket that had a peer, or a UDP socket. A listening-only session reports only
+    /// sockets it saw. The record carries the final counters (null for UDP).
+    pub fn destroyed(
+        &mut self,
+        netns: Option<u64>,
+        socket: &Socket,
+        now: Timestamp,
+    ) -> Option<Change> {
+        let mut entry = self.event_entry(netns, socket);
+        let scan = &self.options.scan;
+        let family = if socket.local.is_ipv4() {
+            Family::V4
+        } else {
+            Family::V6
+        };
+        // Checked before the tracker, which would otherwise keep a tombstone for a socket
+        // it could never have listed.
+        if !scan.protocols.contains(&entry.proto) || !scan.families.contains(&family) {
+            return None;
+        }
+        entry.traffic = Some(socket.traffic.unwrap_or_default());
+        let record = self.tracker.destroyed(entry, now)?;
+        if record.first_seen.is_none() {
+            let worth = match record.entry.proto {
+                Proto::Tcp => record.entry.remote_port.is_some_and(|port| port != 0),
+                Proto::Udp => true,
+            };
+            if !worth || scan.listening_only {
+                return None;
+            }
+        }
+        let mut record = record;
+        if record.first_seen.is_none() {
+            self.enricher
+                .enrich(std::slice::from_mut(&mut record.entry));
+            if let Some(filter) = &self.options.filter
+                && !filter.matches(&record.entry)
+            {
+                return None;
+            }
+        }
+        Some(Change {
+            record,
+            state_changed: false,
+            owners_changed: false,
+        })
+    }
+
+    /// What a destroy event tells of a socket, as a record: addresses, state, uid (and its
+    /// user), cookie, namespace; no owner, no queues.
+    fn event_entry(&mut self, netns: Option<u64>, socket: &Socket) -> PortEntry {
+        let mut entry = PortEntry::new(socket.proto, socket.local, socket.state);
+        // As a scan writes it: the address as the kernel gave it, not canonicalised.
+        entry.local_addr = socket.local.ip();
+        let connected = !(socket.remote.ip().is_unspecified() && socket.remote.port() == 0);
+        entry.remote_addr = connected.then(|| socket.remote.ip());
+        entry.remote_port = connected.then(|| socket.remote.port());
+        entry.inode = socket.inode;
+        entry.uid = Some(socket.uid);
+        entry.user.clone_from(
+            self.users
+                .entry(socket.uid)
+                .or_insert_with(|| crate::sys::user_name(socket.uid)),
+        );
+        entry.netns = netns;
+        entry.cookie = socket.cookie;
+        // The queues of a socket being freed mean nothing (the kernel leaves what it
+        // leaves): null, as for a source that does not say.
+        entry
+    }
+
+    /// Takes in a process event: an exited process's fd table and facts are dropped from
+    /// the caches at once, an exec'd one's facts (a new program) too.
+    #[cfg(target_os = "linux")]
+    pub fn process_event(&mut self, event: &ProcessEvent) {
+        if let Some(pid) = event.ends_process() {
+            self.scanner.forget(pid);
+            self.enricher.forget(pid);
+        } else if let ProcessEvent::Exec { tgid } = *event {
+            self.enricher.forget(tgid);
+        }
     }
 
     /// The change tracker: counts, the sequence number, recently gone sockets.

@@ -9,11 +9,22 @@
 //! without an inode (TIME_WAIT, orphans, request sockets) have nothing else to go by and
 //! are identified by namespace, protocol and addresses. The clock is passed in (`now`), so
 //! tests pin it.
+//!
+//! Between scans a watch may learn of a socket's end from the kernel at once
+//! ([`Tracker::destroyed`], fed by [`crate::events::destroy`]). Such a socket is reported
+//! gone then, and leaves the table, so the scan that follows does not report it again. The
+//! event names the socket by its cookie (its inode is usually 0 by then), or, where the
+//! scan had no cookie (`/proc/net`), by namespace, protocol and addresses. Two races are
+//! closed here: a scan that still lists a socket an event already reported (its dump began
+//! before the close, or the socket lingers as TIME_WAIT under the same cookie) does not
+//! bring it back as `new` — a destroyed cookie stays a tombstone while scans list it, a
+//! destroyed address pair until the next scan; and an event that arrives after a scan
+//! already reported the socket gone is not reported twice.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
-use crate::model::{PortEntry, Proto, Status, Timestamp, TrackedEntry};
+use crate::model::{PortEntry, Proto, Source, Status, Timestamp, TrackedEntry};
 
 /// What makes two records from different scans the same socket.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -61,6 +72,39 @@ impl Identity {
     }
 }
 
+/// How a destroy event finds the socket a scan saw: by cookie when the scan had one, else
+/// by where it was.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum EventKey {
+    /// The kernel's socket cookie, unique for the boot.
+    Cookie(u64),
+    /// Namespace, protocol, local and remote address.
+    Tuple(
+        Option<u64>,
+        Proto,
+        (IpAddr, u16),
+        (Option<IpAddr>, Option<u16>),
+    ),
+}
+
+impl EventKey {
+    /// The key a scanned `entry` is found by: its cookie, else its addresses.
+    fn of(entry: &PortEntry) -> EventKey {
+        entry
+            .cookie
+            .map_or_else(|| EventKey::tuple(entry), EventKey::Cookie)
+    }
+
+    fn tuple(entry: &PortEntry) -> EventKey {
+        EventKey::Tuple(
+            entry.netns,
+            entry.proto,
+            (entry.local_addr, entry.local_port),
+            (entry.remote_addr, entry.remote_port),
+        )
+    }
+}
+
 /// One record of an observation, and what moved since the previous scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -97,6 +141,15 @@ pub struct Tracker {
     /// Sockets gone, with when they went, kept for [`Tracker::retained_gone`].
     gone: Vec<(Timestamp, TrackedEntry)>,
     retention: u64,
+    /// The live sockets by what a destroy event names them by.
+    by_event: HashMap<EventKey, Identity>,
+    /// Sockets destroy events reported: not to be reported again, by scan or event.
+    tombstones: HashSet<EventKey>,
+    /// Sockets the last scan reported gone: a destroy event about one comes late.
+    scan_gone: HashSet<EventKey>,
+    /// Whether a socket is followed by its cookie when it loses its inode (see
+    /// [`Tracker::following_cookies`]).
+    cookies: bool,
 }
 
 impl Tracker {
@@ -108,7 +161,22 @@ impl Tracker {
             live: HashMap::new(),
             gone: Vec::new(),
             retention: retention_secs,
+            by_event: HashMap::new(),
+            tombstones: HashSet::new(),
+            scan_gone: HashSet::new(),
+            cookies: false,
         }
+    }
+
+    /// The same tracker, following a socket by its cookie when its file closes and it
+    /// lingers without an inode (an orphan in FIN_WAIT, LAST_ACK): one socket, whose state
+    /// changed, rather than one gone and another new. For a watch fed destroy events, which
+    /// end a socket by its cookie: without this a connection closing under a scan would be
+    /// gone twice, once as its inode and once as its remnant.
+    #[must_use]
+    pub fn following_cookies(mut self) -> Tracker {
+        self.cookies = true;
+        self
     }
 
     /// Takes in one scan made at `now`. Returns every socket of the scan (new or unchanged)
@@ -117,22 +185,60 @@ impl Tracker {
         self.seq += 1;
         let seq = self.seq;
         let mut previous = std::mem::take(&mut self.live);
+        let previous_cookies: HashMap<u64, Identity> = if self.cookies {
+            previous
+                .iter()
+                .filter_map(|(identity, live)| Some((live.entry.cookie?, identity.clone())))
+                .collect()
+        } else {
+            HashMap::new()
+        };
         let mut changes = Vec::with_capacity(entries.len());
+        self.by_event.clear();
+        // A destroyed socket's remnant (TIME_WAIT, which has no inode) is not reported: its
+        // cookie and addresses stay tombstones while scans list it. The remnant keeps the
+        // socket's cookie only when one was made before it (a dump asked), so the addresses
+        // serve too. Addresses of a socket with an inode are a tombstone only until this
+        // scan, as another socket may take them.
+        let mut still_listed = HashSet::new();
         for entry in entries {
             let identity = Identity::of(&entry);
             if self.live.contains_key(&identity) {
                 continue; // the same socket twice in one scan: keep the first
             }
-            let (status, first_seen, state_changed, owners_changed) =
-                match previous.remove(&identity) {
-                    Some(before) => (
-                        Status::Unchanged,
-                        before.first_seen,
-                        before.entry.state != entry.state,
-                        before.entry.pids != entry.pids,
-                    ),
-                    None => (Status::New, now, false, false),
-                };
+            // Only a socket the consumer does not hold as live is suppressed: one it does
+            // (a remnant reported before another connection took its addresses) goes on,
+            // to be reported gone in its turn.
+            if !self.tombstones.is_empty() && !previous.contains_key(&identity) {
+                let cookie = entry
+                    .cookie
+                    .map(EventKey::Cookie)
+                    .filter(|key| self.tombstones.contains(key));
+                let tuple = (entry.cookie.is_none() || entry.inode == 0)
+                    .then(|| EventKey::tuple(&entry))
+                    .filter(|key| self.tombstones.contains(key));
+                if cookie.is_some() || tuple.is_some() {
+                    // An event reported it gone: what the scan saw was from before that,
+                    // or its remnant.
+                    still_listed.extend(cookie);
+                    still_listed.extend(tuple.filter(|_| entry.inode == 0));
+                    continue;
+                }
+            }
+            self.by_event.insert(EventKey::of(&entry), identity.clone());
+            let before = previous.remove(&identity).or_else(|| {
+                let other = previous_cookies.get(&entry.cookie?)?;
+                previous.remove(other)
+            });
+            let (status, first_seen, state_changed, owners_changed) = match before {
+                Some(before) => (
+                    Status::Unchanged,
+                    before.first_seen,
+                    before.entry.state != entry.state,
+                    before.entry.pids != entry.pids,
+                ),
+                None => (Status::New, now, false, false),
+            };
             self.live.insert(
                 identity,
                 Live {
@@ -144,25 +250,30 @@ impl Tracker {
                 record: TrackedEntry {
                     entry,
                     status,
-                    first_seen,
+                    first_seen: Some(first_seen),
                     seq,
                     ts: now,
                     rates: None,
+                    source: None,
                 },
                 state_changed,
                 owners_changed,
             });
         }
+        self.tombstones = still_listed;
         self.gone
             .retain(|(when, _)| when.until(now).as_secs() < self.retention);
+        self.scan_gone.clear();
         for (_, before) in previous {
+            self.scan_gone.insert(EventKey::of(&before.entry));
             let record = TrackedEntry {
                 entry: before.entry,
                 status: Status::Gone,
-                first_seen: before.first_seen,
+                first_seen: Some(before.first_seen),
                 seq,
                 ts: now,
                 rates: None,
+                source: None,
             };
             self.gone.push((now, record.clone()));
             changes.push(Change {
@@ -172,6 +283,57 @@ impl Tracker {
             });
         }
         changes
+    }
+
+    /// Takes in a socket the kernel reported destroyed at `now` (`destroyed`: what the
+    /// event says, with its namespace, cookie and final counters), and returns its `gone`
+    /// record, made from what the scans knew of it (owner, `first_seen`) with the event's
+    /// state and counters; or, for a socket no scan saw, from the event alone with
+    /// `first_seen` null. `None` when it was reported already: by an earlier event, or gone
+    /// in the last scan. The record's `seq` is the last scan's; it leaves the table, so the
+    /// next scan does not report it gone again.
+    pub fn destroyed(&mut self, destroyed: PortEntry, now: Timestamp) -> Option<TrackedEntry> {
+        let cookie = destroyed.cookie.map(EventKey::Cookie);
+        let tuple = EventKey::tuple(&destroyed);
+        let keys = || cookie.iter().chain(std::iter::once(&tuple));
+        // A second event about one socket: by its cookie, where it has one (another socket
+        // may have had the same addresses since).
+        let primary = cookie.as_ref().unwrap_or(&tuple);
+        if self.tombstones.contains(primary) || keys().any(|key| self.scan_gone.contains(key)) {
+            return None;
+        }
+        self.tombstones.extend(keys().cloned());
+        let known = keys()
+            .find_map(|key| self.by_event.remove(key))
+            .and_then(|identity| self.live.remove(&identity));
+        let record = match known {
+            Some(Live { first_seen, entry }) => TrackedEntry {
+                entry: PortEntry {
+                    state: destroyed.state,
+                    traffic: destroyed.traffic,
+                    recv_q: None,
+                    send_q: None,
+                    ..entry
+                },
+                status: Status::Gone,
+                first_seen: Some(first_seen),
+                seq: self.seq,
+                ts: now,
+                rates: None,
+                source: Some(Source::Event),
+            },
+            None => TrackedEntry {
+                entry: destroyed,
+                status: Status::Gone,
+                first_seen: None,
+                seq: self.seq,
+                ts: now,
+                rates: None,
+                source: Some(Source::Event),
+            },
+        };
+        self.gone.push((now, record.clone()));
+        Some(record)
     }
 
     /// Sockets gone within the retention time before `now`, most recent last.
@@ -327,6 +489,7 @@ mod tests {
             recv_q: Some(0),
             send_q: Some(0),
             traffic: None,
+            cookie: None,
         }
     }
 
@@ -356,8 +519,8 @@ mod tests {
             summary(&second),
             [(22, Status::Unchanged, false), (80, Status::New, false)]
         );
-        assert_eq!(second[0].record.first_seen, at(0));
-        assert_eq!(second[1].record.first_seen, at(2));
+        assert_eq!(second[0].record.first_seen, Some(at(0)));
+        assert_eq!(second[1].record.first_seen, Some(at(2)));
         assert!(
             second
                 .iter()
@@ -369,7 +532,11 @@ mod tests {
             summary(&third),
             [(80, Status::Unchanged, false), (22, Status::Gone, false)]
         );
-        assert_eq!(third[1].record.first_seen, at(0), "gone keeps first_seen");
+        assert_eq!(
+            third[1].record.first_seen,
+            Some(at(0)),
+            "gone keeps first_seen"
+        );
         assert_eq!(third[1].record.seq, 3);
         assert_eq!(tracker.live_count(), 1);
     }
@@ -380,7 +547,7 @@ mod tests {
         tracker.observe(vec![socket(5000, State::SynSent)], at(0));
         let next = tracker.observe(vec![socket(5000, State::Established)], at(1));
         assert_eq!(summary(&next), [(5000, Status::Unchanged, true)]);
-        assert_eq!(next[0].record.first_seen, at(0));
+        assert_eq!(next[0].record.first_seen, Some(at(0)));
         assert!(next[0].is_reportable());
         let again = tracker.observe(vec![socket(5000, State::Established)], at(2));
         assert!(!again[0].is_reportable());
@@ -397,7 +564,7 @@ mod tests {
         let next = tracker.observe(vec![reloaded.clone()], at(1));
         assert_eq!(summary(&next), [(22, Status::Unchanged, false)]);
         assert!(next[0].owners_changed && next[0].is_reportable());
-        assert_eq!(next[0].record.first_seen, at(0));
+        assert_eq!(next[0].record.first_seen, Some(at(0)));
         // The owner invisible for a tick (the walk missed it while the socket closed).
         let mut ownerless = reloaded;
         ownerless.pid = None;
@@ -483,6 +650,134 @@ mod tests {
             "gone is reported once"
         );
         assert_eq!(tracker.seq(), 4);
+    }
+
+    /// A connection from 127.0.0.1:`port` to 127.0.0.1:80 with `cookie`.
+    fn connection(port: u16, cookie: Option<u64>) -> PortEntry {
+        let mut entry = socket(port, State::Established);
+        entry.remote_addr = "127.0.0.1".parse().ok();
+        entry.remote_port = Some(80);
+        entry.cookie = cookie;
+        entry
+    }
+
+    /// What a destroy event says of `entry`: no inode, no owner, final state and counters.
+    fn destroyed(entry: &PortEntry) -> PortEntry {
+        let mut event = entry.clone();
+        event.inode = 0;
+        event.pid = None;
+        event.pids = vec![];
+        event.process = None;
+        event.state = State::Close;
+        event.traffic = Some(crate::model::Traffic {
+            bytes_sent: Some(100),
+            ..Default::default()
+        });
+        event
+    }
+
+    #[test]
+    fn a_destroyed_socket_a_scan_saw_is_gone_once_with_its_owner() {
+        let mut tracker = Tracker::new(5);
+        let open = connection(40000, Some(7));
+        tracker.observe(vec![open.clone()], at(0));
+        let gone = tracker
+            .destroyed(destroyed(&open), at(1))
+            .expect("a gone record");
+        assert_eq!(gone.status, Status::Gone);
+        assert_eq!(gone.source, Some(Source::Event));
+        assert_eq!((gone.first_seen, gone.seq), (Some(at(0)), 1));
+        assert_eq!((gone.entry.pid, gone.entry.inode), (Some(10), 40000));
+        assert_eq!(gone.entry.state, State::Close);
+        assert_eq!(gone.entry.traffic.and_then(|t| t.bytes_sent), Some(100));
+        assert!(tracker.destroyed(destroyed(&open), at(1)).is_none(), "once");
+        // The next scan neither reports it gone nor (its dump began before the close)
+        // brings it back; nor its TIME_WAIT remnant, which keeps the cookie.
+        let mut remnant = destroyed(&open);
+        remnant.state = State::TimeWait;
+        assert!(tracker.observe(vec![open], at(2)).is_empty());
+        assert!(tracker.observe(vec![remnant.clone()], at(3)).is_empty());
+        assert!(tracker.observe(vec![remnant], at(4)).is_empty());
+        assert_eq!(tracker.retained_gone(at(4)).len(), 1);
+    }
+
+    #[test]
+    fn a_socket_no_scan_saw_is_gone_with_first_seen_null() {
+        let mut tracker = Tracker::new(5);
+        tracker.observe(vec![], at(0));
+        let event = destroyed(&connection(40001, Some(8)));
+        let gone = tracker.destroyed(event.clone(), at(1)).expect("a record");
+        assert_eq!((gone.first_seen, gone.entry.pid), (None, None));
+        // Its remnant, whose cookie the kernel made afresh: known by its addresses.
+        let mut remnant = event;
+        remnant.cookie = Some(9);
+        remnant.state = State::TimeWait;
+        assert!(tracker.observe(vec![remnant], at(2)).is_empty());
+        // Another connection on the same addresses later (a reused port) is reported.
+        let again = destroyed(&connection(40001, Some(10)));
+        assert!(tracker.destroyed(again, at(3)).is_some());
+    }
+
+    #[test]
+    fn an_event_after_the_scan_reported_it_gone_is_not_reported() {
+        let mut tracker = Tracker::new(5);
+        let open = connection(40002, Some(11));
+        tracker.observe(vec![open.clone()], at(0));
+        let next = tracker.observe(vec![], at(1));
+        assert_eq!(summary(&next), [(40002, Status::Gone, false)]);
+        assert!(tracker.destroyed(destroyed(&open), at(1)).is_none());
+    }
+
+    // See: issue 16 — a remnant a scan reported stays live when a later connection on its
+    // addresses is destroyed, and is reported gone in its turn, never new twice.
+    #[test]
+    fn a_live_remnant_is_not_hidden_by_a_later_connections_tombstone() {
+        let mut tracker = Tracker::new(5);
+        let mut remnant = destroyed(&connection(40005, Some(14)));
+        remnant.state = State::TimeWait;
+        let first = tracker.observe(vec![remnant.clone()], at(0));
+        assert_eq!(summary(&first), [(40005, Status::New, false)]);
+        // A new connection reuses the addresses and is destroyed between two scans.
+        assert!(
+            tracker
+                .destroyed(destroyed(&connection(40005, Some(15))), at(1))
+                .is_some()
+        );
+        let next = tracker.observe(vec![remnant], at(2));
+        assert_eq!(summary(&next), [(40005, Status::Unchanged, false)]);
+        let last = tracker.observe(vec![], at(3));
+        assert_eq!(summary(&last), [(40005, Status::Gone, false)]);
+    }
+
+    #[test]
+    fn without_cookies_the_addresses_match() {
+        let mut tracker = Tracker::new(5);
+        let open = connection(40003, None);
+        tracker.observe(vec![open.clone()], at(0));
+        let mut event = destroyed(&open);
+        event.cookie = Some(12);
+        let gone = tracker
+            .destroyed(event, at(1))
+            .expect("matched by addresses");
+        assert_eq!(gone.first_seen, Some(at(0)));
+        assert!(
+            tracker.observe(vec![open], at(2)).is_empty(),
+            "not new again"
+        );
+    }
+
+    #[test]
+    fn following_cookies_a_socket_that_lost_its_inode_is_the_same() {
+        let mut tracker = Tracker::new(5).following_cookies();
+        let open = connection(40004, Some(13));
+        tracker.observe(vec![open.clone()], at(0));
+        let mut orphan = open;
+        orphan.inode = 0;
+        orphan.state = State::FinWait2;
+        let next = tracker.observe(vec![orphan.clone()], at(1));
+        assert_eq!(summary(&next), [(40004, Status::Unchanged, true)]);
+        let gone = tracker.destroyed(destroyed(&orphan), at(2)).expect("gone");
+        assert_eq!(gone.first_seen, Some(at(0)));
     }
 
     #[test]

@@ -343,6 +343,7 @@ mod tests {
                 retrans: Some(0),
                 rtt_us: Some(50),
             }),
+            cookie: None,
         }
     }
 
@@ -351,10 +352,11 @@ mod tests {
             record: TrackedEntry {
                 entry,
                 status,
-                first_seen: Timestamp::from_unix(0),
+                first_seen: Some(Timestamp::from_unix(0)),
                 seq: 1,
                 ts: Timestamp::from_unix(0),
                 rates: None,
+                source: None,
             },
             state_changed: false,
             owners_changed: false,

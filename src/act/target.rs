@@ -223,6 +223,8 @@ pub struct Targets {
     pub unowned: Vec<Unowned>,
     /// The sockets the records and port arguments named.
     pub sockets: Vec<AimedSocket>,
+    /// Whether `gone` records name no process (see [`Targets::closed_sockets_name_nothing`]).
+    skip_gone: bool,
 }
 
 impl Targets {
@@ -230,6 +232,15 @@ impl Targets {
     #[must_use]
     pub fn new() -> Targets {
         Targets::default()
+    }
+
+    /// An empty set for a stage that acts on sockets (kill): a `gone` record names no
+    /// process, as the socket it was about is closed; it is reported among the unowned.
+    /// A stage that describes processes (detail) takes them still.
+    #[must_use]
+    pub fn closed_sockets_name_nothing(mut self) -> Targets {
+        self.skip_gone = true;
+        self
     }
 
     /// Whether nothing at all was named (no process, no pid-less record).
@@ -252,6 +263,16 @@ impl Targets {
             record.str(Key::Proto).as_deref(),
             record.u64(Key::LocalPort),
         );
+        // A `gone` record (a watch's, from a scan or a destroy event) names a socket that
+        // is closed: no process holds it any more, so it names nothing to signal.
+        if self.skip_gone && record.str(Key::Status).as_deref() == Some("gone") {
+            self.unowned.push(Unowned {
+                source: source.to_owned(),
+                reason: "the record says the socket is gone: nothing holds it now".to_owned(),
+                socket,
+            });
+            return Ok(());
+        }
         let pid = match record.get(Key::Pid) {
             None | Some(RawValue::Null) => {
                 self.unowned.push(Unowned {

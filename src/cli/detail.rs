@@ -87,6 +87,7 @@ impl Stage for Args {
         let input = TargetInput {
             specs: &self.targets,
             records: &self.records,
+            skip_gone: false,
         };
         // Batch by batch, so `prt watch --ndjson | prt detail` describes each tick's
         // processes as they appear.

@@ -82,6 +82,7 @@ impl Stage for Args {
         let input = TargetInput {
             specs: &self.targets,
             records: &self.records,
+            skip_gone: true,
         };
         input.for_each_batch(ctx, live, |mut found| {
             // Every process holding an aimed socket, not only the one a record names.

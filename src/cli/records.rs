@@ -151,6 +151,8 @@ pub struct TargetInput<'a> {
     pub specs: &'a [TargetSpec],
     /// Where records come from otherwise.
     pub records: &'a RecordArgs,
+    /// Whether a `gone` record names no process (kill: its socket is closed).
+    pub skip_gone: bool,
 }
 
 impl TargetInput<'_> {
@@ -167,14 +169,21 @@ impl TargetInput<'_> {
         if !self.specs.is_empty() {
             return act(self.resolve_specs(ctx)?);
         }
-        let mut batch = Targets::new();
+        let fresh = || {
+            if self.skip_gone {
+                Targets::new().closed_sockets_name_nothing()
+            } else {
+                Targets::new()
+            }
+        };
+        let mut batch = fresh();
         let mut acted = false;
         self.records
             .read(ctx, Msg::NoTargets, |event| match event {
                 RecordEvent::Record(record, place) => Ok(batch.add_record(record, place)?),
                 RecordEvent::Pause if streaming && !batch.is_empty() => {
                     acted = true;
-                    act(std::mem::take(&mut batch))
+                    act(std::mem::replace(&mut batch, fresh()))
                 }
                 RecordEvent::Pause => Ok(()),
             })?;

@@ -12,8 +12,15 @@
 //! Exit: 0, 2 on error, 128 + the signal's number when SIGINT (130) or SIGTERM (143) ended
 //! it, as a shell expects. With `--traffic` records carry TCP counters and rates; `--by`
 //! groups them per process or remote address (`watch::by`).
+//!
+//! On Linux the changelog and the live view also follow the kernel's event sources
+//! (`watch::events`): a socket destroyed between two scans is its `gone` record at once,
+//! written and flushed as it is read, with `source: "event"` (scan records then say
+//! `source: "scan"`); `--no-events` keeps to the scans.
 
 mod by;
+#[cfg(target_os = "linux")]
+mod events;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -96,6 +103,12 @@ pub struct Args {
     /// Implies --traffic.
     #[arg(long, value_enum, value_name = "GROUP")]
     pub by: Option<GroupBy>,
+    /// Scans only: no kernel event sources between them. Without this, on Linux, a socket
+    /// closed between two scans is reported gone as it closes (socket destroy events, with
+    /// its final byte counts), and exited processes are forgotten at once (the proc
+    /// connector); records then carry `source` ("scan" or "event").
+    #[arg(long)]
+    pub no_events: bool,
     /// When to colour the live table [default: auto].
     #[arg(long, value_enum, value_name = "WHEN")]
     pub color: Option<ColorChoice>,
@@ -133,11 +146,22 @@ impl Stage for Args {
         }
         let mut options = self.sockets.options();
         options.traffic = self.traffic;
-        let mut source = Source::new(options, ctx, query);
+        let mut source = Source::new(options, ctx, query).with_events(ctx, !self.no_events);
         if !live {
             let mut out = self.host.wrap(ctx.stdout())?;
             let mut buffer = Vec::with_capacity(512);
-            while ticks.next() == Tick::Scan {
+            loop {
+                // Between scans, each event's record is written and flushed as it is read.
+                let tick = ticks.next_with(|wait| {
+                    source.wait(ctx, wait, |change| {
+                        ndjson::write_line(&mut out, &change.record, &mut buffer)?;
+                        out.flush()?;
+                        Ok(())
+                    })
+                })?;
+                if tick != Tick::Scan {
+                    break;
+                }
                 let changes = source.next(ctx, Timestamp::now())?;
                 for change in changes.iter().filter(|c| self.full || c.is_reportable()) {
                     ndjson::write_line(&mut out, &change.record, &mut buffer)?;
@@ -338,10 +362,13 @@ impl Rows for View {
             let (a, b) = (&rows[a], &rows[b]);
             let order = match key {
                 Some(key) => scan::compare(&a.entry, &b.entry, key),
-                // Oldest first: the longest-lived sockets lead, as AGE counts down.
+                // Oldest first: the longest-lived sockets lead, as AGE counts down; those of
+                // unknown age (known only from their destroy event) come last.
                 None => a
                     .first_seen
-                    .cmp(&b.first_seen)
+                    .is_none()
+                    .cmp(&b.first_seen.is_none())
+                    .then_with(|| a.first_seen.cmp(&b.first_seen))
                     .then_with(|| scan::compare(&a.entry, &b.entry, SortKey::Port)),
             };
             if reverse { order.reverse() } else { order }
@@ -452,10 +479,13 @@ fn board_line(port: &PortEvent, now: Timestamp, style: Style) -> String {
 }
 
 /// Where a watch's records come from: the library's session (scanner, enricher, filter and
-/// tracker, carried between ticks), and whether the namespace note was said.
+/// tracker, carried between ticks), the kernel's event sources when open, and whether the
+/// namespace note was said.
 struct Source {
     session: Session,
     noted: bool,
+    #[cfg(target_os = "linux")]
+    events: Option<events::Events>,
 }
 
 impl Source {
@@ -468,11 +498,37 @@ impl Source {
         Source {
             session: Session::new(options),
             noted: false,
+            #[cfg(target_os = "linux")]
+            events: None,
         }
     }
 
-    /// One tick: every socket scanned, enriched, filtered, in port order, then the gone.
+    /// The same, following the kernel's event sources when `on` (Linux; elsewhere there
+    /// are none).
+    #[cfg_attr(not(target_os = "linux"), allow(unused_variables, unused_mut))]
+    fn with_events(mut self, ctx: &Ctx, on: bool) -> Source {
+        #[cfg(target_os = "linux")]
+        if on {
+            // Not scanned yet: the session is made again, told it will be fed events.
+            let mut options = self.session.options().clone();
+            options.events = true;
+            self.events = Some(events::Events::open(ctx, options.scan.all_netns));
+            self.session = Session::new(options);
+        }
+        self
+    }
+
+    /// One tick: the events waiting (their records first), then every socket scanned,
+    /// enriched, filtered, in port order, then the gone.
     fn next(&mut self, ctx: &Ctx, now: Timestamp) -> anyhow::Result<Vec<Change>> {
+        let mut changes = Vec::new();
+        // Before the first scan there is nothing to reconcile with: events wait for it.
+        if self.session.tracker().seq() > 0 {
+            self.wait(ctx, Duration::ZERO, |change| {
+                changes.push(change);
+                Ok(())
+            })?;
+        }
         let refresh = self
             .session
             .refresh_at(now)
@@ -484,7 +540,44 @@ impl Source {
                 ctx.error_note(&note);
             }
         }
-        Ok(refresh.changes)
+        let tagged = self.follow(ctx, &refresh.namespaces.listed);
+        changes.extend(refresh.changes.into_iter().map(|mut change| {
+            if tagged {
+                change.record.source = Some(crate::model::Source::Scan);
+            }
+            change
+        }));
+        Ok(changes)
+    }
+
+    /// Subscribes in namespaces new since the last tick; whether any event source is open.
+    #[cfg_attr(not(target_os = "linux"), allow(unused_variables, clippy::unused_self))]
+    fn follow(&mut self, ctx: &Ctx, listed: &[crate::scan::netns::Namespace]) -> bool {
+        #[cfg(target_os = "linux")]
+        if let Some(events) = self.events.as_mut() {
+            events.follow(ctx, listed);
+            return events.any();
+        }
+        false
+    }
+
+    /// Waits up to `wait` for kernel events, handing the record each gives to `emit` as it
+    /// is read (before the first scan, and without sources, it only sleeps).
+    #[cfg_attr(not(target_os = "linux"), allow(unused_variables, unused_mut))]
+    fn wait(
+        &mut self,
+        ctx: &Ctx,
+        wait: Duration,
+        mut emit: impl FnMut(Change) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        #[cfg(target_os = "linux")]
+        if let Some(events) = self.events.as_mut()
+            && self.session.tracker().seq() > 0
+        {
+            return events.pump(ctx, &mut self.session, wait, &mut emit);
+        }
+        std::thread::sleep(wait);
+        Ok(())
     }
 
     fn tracker(&self) -> &Tracker {
@@ -554,18 +647,31 @@ impl Ticks {
 
     /// Waits for the next scan, or for a signal that needs the screen.
     fn next(&mut self) -> Tick {
-        loop {
+        let sleep = |step| {
+            std::thread::sleep(step);
+            Ok(())
+        };
+        self.next_with(sleep).unwrap_or(Tick::End)
+    }
+
+    /// [`Ticks::next`], spending the waits outside the live view in `idle` (given at most
+    /// the time to the next check of the signals): a watch's event sources are read there.
+    fn next_with(
+        &mut self,
+        mut idle: impl FnMut(Duration) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Tick> {
+        Ok(loop {
             if self.left == Some(0) || STOPPED_BY.load(Ordering::SeqCst) != 0 {
-                return Tick::End;
+                break Tick::End;
             }
             if self.live {
                 if SUSPENDED.swap(false, Ordering::SeqCst) {
-                    return Tick::Suspend;
+                    break Tick::Suspend;
                 }
                 // Both flags are cleared: one redraw serves both.
                 let continued = CONTINUED.swap(false, Ordering::SeqCst);
                 if RESIZED.swap(false, Ordering::SeqCst) || continued {
-                    return Tick::Redraw;
+                    break Tick::Redraw;
                 }
             }
             let now = Instant::now();
@@ -574,20 +680,20 @@ impl Ticks {
                 if let Some(left) = self.left.as_mut() {
                     *left -= 1;
                 }
-                return Tick::Scan;
+                break Tick::Scan;
             }
             // Wait in short steps so a signal is seen promptly; the live view waits for keys.
             let step = (self.next_at - now).min(Duration::from_millis(50));
             if !self.live {
-                std::thread::sleep(step);
+                idle(step)?;
                 continue;
             }
             match live::next_input(step) {
-                Some(Input::Key(key)) => return Tick::Key(key),
-                Some(Input::Resize) => return Tick::Redraw,
+                Some(Input::Key(key)) => break Tick::Key(key),
+                Some(Input::Resize) => break Tick::Redraw,
                 None => {}
             }
-        }
+        })
     }
 
     /// How the watch ended: by the signal that stopped it, or normally.

@@ -109,6 +109,12 @@ impl Enricher {
         self
     }
 
+    /// Forgets what it learnt of process `pid` (it exited, or ran a new program), so the
+    /// next record of that pid reads its facts afresh.
+    pub fn forget(&mut self, pid: u32) {
+        self.processes.retain(|&(known, _), _| known != pid);
+    }
+
     /// Fills `service`, `suspicious` and `container` on every entry.
     pub fn enrich(&mut self, entries: &mut [PortEntry]) {
         self.learn_processes(entries);
@@ -314,6 +320,7 @@ mod tests {
             recv_q: None,
             send_q: None,
             traffic: None,
+            cookie: None,
         }
     }
 

@@ -16,8 +16,9 @@
 use std::collections::VecDeque;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::EventSource;
 use crate::scan::Socket;
 use crate::scan::netlink;
 use crate::sys;
@@ -101,31 +102,7 @@ impl DestroyEvents {
     /// The next event if one arrives within `timeout` (`Duration::ZERO`: only one already
     /// waiting); `Ok(None)` when none did.
     pub fn next_within(&mut self, timeout: Duration) -> io::Result<Option<SocketEvent>> {
-        let deadline = Instant::now().checked_add(timeout);
-        loop {
-            if let Some(event) = self.pending.pop_front() {
-                return Ok(Some(event));
-            }
-            match sys::receive(self.fd.as_fd(), &mut self.buffer) {
-                Ok(received) => self.parse(received)?,
-                Err(err) if err.raw_os_error() == Some(libc::ENOBUFS) => {
-                    return Ok(Some(SocketEvent::Lost));
-                }
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    let left = match deadline {
-                        Some(deadline) => deadline.saturating_duration_since(Instant::now()),
-                        None => timeout,
-                    };
-                    if left.is_zero() {
-                        return Ok(None);
-                    }
-                    // A wake-up without data (or a poll error) only goes round the loop,
-                    // which ends at the deadline.
-                    let _ = sys::readable_within(&[self.fd.as_fd()], left);
-                }
-                Err(err) => return Err(err),
-            }
-        }
+        super::next_within(self, timeout)
     }
 
     /// Queues the events of the `received` bytes in the buffer.
@@ -135,6 +112,26 @@ impl DestroyEvents {
         self.pending
             .extend(self.parsed.drain(..).map(SocketEvent::Destroyed));
         Ok(())
+    }
+}
+
+impl EventSource for DestroyEvents {
+    type Event = SocketEvent;
+
+    fn try_next(&mut self) -> io::Result<Option<SocketEvent>> {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                return Ok(Some(event));
+            }
+            match sys::receive(self.fd.as_fd(), &mut self.buffer) {
+                Ok(received) => self.parse(received)?,
+                Err(err) if err.raw_os_error() == Some(libc::ENOBUFS) => {
+                    return Ok(Some(SocketEvent::Lost));
+                }
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+                Err(err) => return Err(err),
+            }
+        }
     }
 }
 
@@ -151,13 +148,7 @@ impl Iterator for DestroyEvents {
 
     /// Blocks until the next event; never ends on its own.
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            match self.next_within(Duration::from_secs(3600)) {
-                Ok(Some(event)) => return Some(Ok(event)),
-                Ok(None) => {}
-                Err(err) => return Some(Err(err)),
-            }
-        }
+        Some(super::next_blocking(self))
     }
 }
 
@@ -167,6 +158,7 @@ mod tests {
     use crate::model::Proto;
     use std::io::{Read, Write};
     use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+    use std::time::Instant;
 
     /// Events until one is about a socket at `local`, or 10 s pass.
     fn destroyed_at(events: &mut DestroyEvents, local: SocketAddr) -> Socket {

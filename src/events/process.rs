@@ -11,8 +11,9 @@
 use std::collections::VecDeque;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::EventSource;
 use crate::sys;
 
 /// `CN_IDX_PROC` and `CN_VAL_PROC` from `linux/connector.h`.
@@ -125,7 +126,14 @@ impl ProcessEvents {
     /// The next event if one arrives within `timeout` (`Duration::ZERO`: only one already
     /// waiting); `Ok(None)` when none did.
     pub fn next_within(&mut self, timeout: Duration) -> io::Result<Option<ProcessEvent>> {
-        let deadline = Instant::now().checked_add(timeout);
+        super::next_within(self, timeout)
+    }
+}
+
+impl EventSource for ProcessEvents {
+    type Event = ProcessEvent;
+
+    fn try_next(&mut self) -> io::Result<Option<ProcessEvent>> {
         loop {
             if let Some(event) = self.pending.pop_front() {
                 return Ok(Some(event));
@@ -139,16 +147,7 @@ impl ProcessEvents {
                 Err(err) if err.raw_os_error() == Some(libc::ENOBUFS) => {
                     return Ok(Some(ProcessEvent::Lost));
                 }
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    let left = match deadline {
-                        Some(deadline) => deadline.saturating_duration_since(Instant::now()),
-                        None => timeout,
-                    };
-                    if left.is_zero() {
-                        return Ok(None);
-                    }
-                    let _ = sys::readable_within(&[self.fd.as_fd()], left);
-                }
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(None),
                 Err(err) => return Err(err),
             }
         }
@@ -175,13 +174,7 @@ impl Iterator for ProcessEvents {
 
     /// Blocks until the next event; never ends on its own.
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            match self.next_within(Duration::from_secs(3600)) {
-                Ok(Some(event)) => return Some(Ok(event)),
-                Ok(None) => {}
-                Err(err) => return Some(Err(err)),
-            }
-        }
+        Some(super::next_blocking(self))
     }
 }
 
@@ -242,6 +235,7 @@ fn u32_at(data: &[u8], at: usize) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
 
     /// A proc connector datagram as the kernel sends it: `what` and the union's words.
     fn captured(what: u32, words: &[u32]) -> Vec<u8> {

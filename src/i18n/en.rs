@@ -221,6 +221,13 @@ pub(super) fn text(msg: Msg) -> &'static str {
         // Issue 19 (metrics).
         Msg::MetricsListen => "cannot serve metrics on {0}: {1}",
         Msg::MetricsWrite => "cannot write the metrics to {0}: {1}",
+        // Issue 16 (events).
+        Msg::EventsUnavailable => "no {0} events: {1}; the scans alone report what changed",
+        Msg::EventsLost => {
+            "the kernel dropped events (the watch fell behind): sockets that closed meanwhile go unreported; the next scan shows what is still open"
+        }
+        Msg::EventsDestroySource => "socket destroy",
+        Msg::EventsProcessSource => "process",
         Msg::MetricsNoInput => "no records: pipe them in (prt scan | {0}) or name files to read",
     }
 }

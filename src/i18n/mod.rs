@@ -293,11 +293,19 @@ pub enum Msg {
     MetricsListen,
     MetricsWrite,
     MetricsNoInput,
+    // Issue 16 (events): prt watch's event sources.
+    /// An event source could not be opened: {0} which, {1} why.
+    EventsUnavailable,
+    /// The kernel dropped events.
+    EventsLost,
+    /// The names of the sources, for EventsUnavailable.
+    EventsDestroySource,
+    EventsProcessSource,
 }
 
 impl Msg {
     /// Every key, for the completeness test.
-    pub const ALL: [Msg; 186] = [
+    pub const ALL: [Msg; 190] = [
         Msg::HeadProto,
         Msg::HeadLocal,
         Msg::HeadRemote,
@@ -484,6 +492,10 @@ impl Msg {
         Msg::MetricsListen,
         Msg::MetricsWrite,
         Msg::MetricsNoInput,
+        Msg::EventsUnavailable,
+        Msg::EventsLost,
+        Msg::EventsDestroySource,
+        Msg::EventsProcessSource,
     ];
 }
 

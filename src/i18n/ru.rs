@@ -225,6 +225,15 @@ pub(super) fn text(msg: Msg) -> &'static str {
         // Issue 19 (metrics).
         Msg::MetricsListen => "не удалось отдавать метрики на {0}: {1}",
         Msg::MetricsWrite => "не удалось записать метрики в {0}: {1}",
+        // Issue 16 (events).
+        Msg::EventsUnavailable => {
+            "нет событий ({0}): {1}; изменения показывают только сканирования"
+        }
+        Msg::EventsLost => {
+            "ядро потеряло события (watch не успевал читать): закрытые за это время сокеты не показаны; следующее сканирование покажет открытые"
+        }
+        Msg::EventsDestroySource => "закрытие сокетов",
+        Msg::EventsProcessSource => "процессы",
         Msg::MetricsNoInput => {
             "нет записей: передайте их через канал (prt scan | {0}) или укажите файлы"
         }

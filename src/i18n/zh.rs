@@ -205,6 +205,13 @@ pub(super) fn text(msg: Msg) -> &'static str {
         // Issue 19 (metrics).
         Msg::MetricsListen => "无法在 {0} 上提供指标：{1}",
         Msg::MetricsWrite => "无法将指标写入 {0}：{1}",
+        // Issue 16 (events).
+        Msg::EventsUnavailable => "没有{0}事件：{1}；仅由扫描报告变化",
+        Msg::EventsLost => {
+            "内核丢弃了事件（watch 读取跟不上）：期间关闭的套接字未被报告；下一次扫描会显示仍打开的套接字"
+        }
+        Msg::EventsDestroySource => "套接字销毁",
+        Msg::EventsProcessSource => "进程",
         Msg::MetricsNoInput => "没有记录：请用管道传入（prt scan | {0}）或给出要读取的文件",
     }
 }

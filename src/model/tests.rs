@@ -27,6 +27,7 @@ fn sample() -> PortEntry {
         recv_q: Some(0),
         send_q: Some(128),
         traffic: None,
+        cookie: None,
     }
 }
 
@@ -46,10 +47,11 @@ fn tracked_entry_adds_its_fields_after_the_socket() {
     let tracked = TrackedEntry {
         entry: sample(),
         status: Status::New,
-        first_seen: Timestamp::from_unix(0),
+        first_seen: Some(Timestamp::from_unix(0)),
         seq: 3,
         ts: Timestamp::from_unix(86_400),
         rates: None,
+        source: None,
     };
     let json = serde_json::to_string(&tracked).expect("serializes");
     assert!(json.ends_with(

@@ -85,6 +85,13 @@ impl Scanner {
         Ok(super::attribute(dumped, &owners, self.options.attribute))
     }
 
+    /// Forgets process `pid`'s fd table at once (it exited): its pid may be reused before
+    /// the next scan, and a table kept would name the wrong sockets until the start times
+    /// were compared.
+    pub fn forget(&mut self, pid: u32) {
+        self.processes.remove(&pid);
+    }
+
     /// How many processes the last scan read the fds of.
     #[must_use]
     pub fn walked_last(&self) -> usize {
@@ -307,6 +314,23 @@ mod tests {
 
     fn owner(scan: &Scan, inode: u64) -> Option<&PortEntry> {
         scan.entries.iter().find(|e| e.inode == inode)
+    }
+
+    // See: issue 16 — the proc connector's exit drops a process's fd table at once.
+    #[test]
+    fn a_forgotten_process_is_read_afresh() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let mut scanner = scanner();
+        scanner.scan().expect("scan");
+        let me = std::process::id();
+        assert!(scanner.processes.contains_key(&me));
+        scanner.forget(me);
+        assert!(!scanner.processes.contains_key(&me));
+        let again = scanner.scan().expect("scan");
+        assert_eq!(
+            owner(&again, inode(&listener)).and_then(|e| e.pid),
+            Some(me)
+        );
     }
 
     #[test]

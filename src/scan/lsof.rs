@@ -443,6 +443,7 @@ pub fn records(
                 container: None,
                 netns: None,
                 interface: first.zone.clone(),
+                cookie: None,
                 recv_q: first.queues.0.map(u64::from),
                 // For a listener lsof (like /proc/net) gives no backlog limit, only a 0.
                 send_q: first

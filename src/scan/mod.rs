@@ -137,6 +137,11 @@ pub struct Socket {
     pub send_q: Option<u32>,
     /// TCP counters, when asked for ([`ScanOptions::traffic`]) and the dump had them.
     pub traffic: Option<crate::model::Traffic>,
+    /// The kernel's socket cookie (`idiag_cookie`): unique for the boot and kept by the
+    /// socket from creation to destruction (its TIME_WAIT remnant too), so a destroy event,
+    /// whose inode is usually 0, names the socket a dump listed. `None` where the source
+    /// does not say (`/proc/net`, lsof).
+    pub cookie: Option<u64>,
 }
 
 /// The result of one scan.

@@ -263,7 +263,15 @@ fn parse_diag_msg(body: &[u8], proto: Proto) -> Option<Socket> {
         recv_q: Some(read_u32(body, 56)),
         send_q: Some(read_u32(body, 60)),
         traffic: None,
+        cookie: cookie(body),
     })
+}
+
+/// `inet_diag_sockid.idiag_cookie` (two native u32 words, low word first, at byte 44 of
+/// the message); `None` for 0 or `INET_DIAG_NOCOOKIE` (all ones), which name no socket.
+fn cookie(body: &[u8]) -> Option<u64> {
+    let cookie = u64::from(read_u32(body, 44)) | (u64::from(read_u32(body, 48)) << 32);
+    (cookie != 0 && cookie != u64::MAX).then_some(cookie)
 }
 
 /// The protocol a message names in its `INET_DIAG_PROTOCOL` attribute, which destroy

@@ -124,6 +124,7 @@ pub fn attribute(
                 recv_q: socket.recv_q.map(u64::from),
                 send_q: socket.send_q.map(u64::from),
                 traffic: socket.traffic,
+                cookie: socket.cookie,
             }
         })
         .collect()
@@ -434,6 +435,7 @@ mod tests {
             recv_q: Some(0),
             send_q: Some(0),
             traffic: None,
+            cookie: None,
         };
         let entries = attribute(
             &[

@@ -112,6 +112,7 @@ fn parse_line(line: &str, proto: Proto) -> Result<Option<Socket>, &'static str> 
         send_q,
         // /proc/net has no byte counters.
         traffic: None,
+        cookie: None,
     }))
 }
 

@@ -27,6 +27,7 @@ fn entry(port: u16, pid: Option<u32>, process: Option<&str>) -> PortEntry {
         recv_q: None,
         send_q: None,
         traffic: None,
+        cookie: None,
     }
 }
 

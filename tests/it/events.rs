@@ -15,13 +15,13 @@ use crate::common::{TestNetns, world_runnable_copy};
 use crate::require_root;
 
 /// Bytes the client sends and the server answers with.
-const REQUEST: usize = 5000;
-const REPLY: usize = 100;
+pub(crate) const REQUEST: usize = 5000;
+pub(crate) const REPLY: usize = 100;
 
 /// A loopback connection between two sockets of this test that lives about 5 ms and moves
 /// `REQUEST` bytes one way and `REPLY` back; its (client, server) addresses, once both
 /// ends are closed.
-fn five_millisecond_connection(listener: &TcpListener) -> (SocketAddr, SocketAddr) {
+pub(crate) fn five_millisecond_connection(listener: &TcpListener) -> (SocketAddr, SocketAddr) {
     let server_addr = listener.local_addr().expect("addr");
     let mut client = TcpStream::connect(server_addr).expect("connect");
     let (mut server, _) = listener.accept().expect("accept");

@@ -257,6 +257,23 @@ fn negative_zero_and_malformed_pids_are_bad_input() {
     assert!(stderr.contains("line 1"), "{stderr}");
 }
 
+// See: issue 16 — a watch reports closed sockets as `gone` records as they close.
+#[test]
+fn a_gone_record_names_no_process_to_signal() {
+    let mut listener = Listener::start("");
+    let records = listener.records();
+    let gone = records
+        .trim_end()
+        .strip_suffix('}')
+        .map(|record| format!("{record},\"status\":\"gone\",\"first_seen\":null,\"seq\":3,\"ts\":\"2026-12-06T19:12:51.278Z\",\"source\":\"event\"}}\n"))
+        .expect("a record");
+    let (code, results, _) = kill(&["--yes"], &gone);
+    assert_eq!(code, 1);
+    assert_eq!(results.len(), 1, "{results:?}");
+    assert_eq!(results[0]["outcome"], "refused", "{results:?}");
+    assert!(listener.alive(), "its process was not signalled");
+}
+
 #[test]
 fn records_without_a_pid_are_reported_not_guessed() {
     let input = "{\"proto\":\"tcp\",\"local_port\":22,\"inode\":77,\"pid\":null}\n";

@@ -24,3 +24,4 @@ mod pipeline;
 mod scan;
 mod traffic;
 mod watch;
+mod watch_events;

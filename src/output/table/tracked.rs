@@ -53,10 +53,15 @@ impl TrackedTable {
         let rows: Vec<(Vec<String>, Paint)> = records
             .iter()
             .map(|record| {
-                let age = record.first_seen.until(now);
                 let mut texts =
                     row_texts(&crate::output::csv::cells(&record.entry), options, false);
-                texts.insert(Col::BASE.len(), short_duration(age));
+                // A socket known only from its destroy event has no age.
+                let age = record.first_seen.map(|seen| seen.until(now));
+                texts.insert(
+                    Col::BASE.len(),
+                    age.map_or_else(|| "-".to_owned(), short_duration),
+                );
+                let age = age.unwrap_or_default();
                 texts.insert(0, marker(record));
                 let paint = match record.status {
                     Status::New => Paint::Green,

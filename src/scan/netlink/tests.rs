@@ -349,3 +349,64 @@ fn destroy_events_without_a_known_protocol_are_skipped() {
     truncated[0..4].copy_from_slice(&4000u32.to_ne_bytes());
     assert!(parse_destroy_datagram(&truncated, &mut out).is_err());
 }
+
+#[test]
+fn the_cookie_is_read_from_dumps_and_destroy_events() {
+    let tcp = libc::IPPROTO_TCP as u8;
+    let mut datagram = destroy_message(2, Some(tcp), 232);
+    // idiag_cookie: two native u32 words, low first, at byte 44 of the body.
+    let cookie: u64 = 0x0000_0001_0000_2a2a;
+    let at = NLMSG_HEADER_LEN + 44;
+    datagram[at..at + 4].copy_from_slice(&(cookie as u32).to_ne_bytes());
+    datagram[at + 4..at + 8].copy_from_slice(&((cookie >> 32) as u32).to_ne_bytes());
+    let mut no_cookie = destroy_message(2, Some(tcp), 0);
+    no_cookie[at..at + 8].copy_from_slice(&[0xff; 8]);
+    datagram.extend(no_cookie);
+    let mut out = Vec::new();
+    parse_destroy_datagram(&datagram, &mut out).expect("parses");
+    assert_eq!(out[0].cookie, Some(cookie));
+    assert_eq!(out[1].cookie, None, "INET_DIAG_NOCOOKIE names no socket");
+    let dumped = diag_message(2, 10, (&[127, 0, 0, 1], 80), (&[0; 4], 0), 0, 5);
+    let mut out = Vec::new();
+    parse_datagram(&dumped, Proto::Tcp, false, &mut out).expect("parses");
+    assert_eq!(out[0].cookie, None, "0 is no cookie");
+}
+
+/// A destroy datagram captured from the kernel names the socket by the cookie a dump gave
+/// it while it was open; its inode is gone by then.
+#[test]
+fn a_captured_destroy_datagram_carries_the_dumped_cookie() {
+    let subscriber = sys::sock_diag_subscriber(0b1111).expect("subscribes");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let client =
+        std::net::TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+    let (server, _) = listener.accept().expect("accept");
+    let local = client.local_addr().expect("addr");
+    let open = dumped(Proto::Tcp, Family::V4, inode_of(&client));
+    assert!(open.cookie.is_some(), "a dump names the cookie");
+    drop(client);
+    drop(server);
+    let mut buffer = vec![0u8; 64 * 1024];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        match sys::receive(subscriber.as_fd(), &mut buffer) {
+            Ok(received) => {
+                let mut out = Vec::new();
+                parse_destroy_datagram(&buffer[..received], &mut out).expect("parses");
+                if let Some(closed) = out.iter().find(|s| s.local == local) {
+                    assert_eq!(closed.cookie, open.cookie);
+                    assert_eq!(closed.inode, 0);
+                    return;
+                }
+            }
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                let _ = sys::readable_within(
+                    &[subscriber.as_fd()],
+                    std::time::Duration::from_millis(100),
+                );
+            }
+            Err(err) => panic!("receive: {err}"),
+        }
+    }
+    panic!("no destroy event for {local}");
+}

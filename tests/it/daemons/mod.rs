@@ -455,6 +455,11 @@ pub fn check_changelog(records: &[Value]) -> Changelog {
                         .push(format!("a second `new` for socket {id}: {record}"));
                 }
             }
+            // A socket that lived between two scans, known only from its destroy event
+            // (issue 16): gone without ever having been new.
+            Some("gone") if record["first_seen"].is_null() => {
+                *log.gones.entry(id.clone()).or_default() += 1;
+            }
             Some("gone") => {
                 *log.gones.entry(id.clone()).or_default() += 1;
                 if !log.live.remove(&id) {

@@ -1,0 +1,133 @@
+//! The kernel's event sources as a watch uses them (Linux): opened once, waited on between
+//! ticks, each event turned into its record by the session at once. See
+//! [`crate::events`] for the sources and the plan this follows.
+
+use std::time::Duration;
+
+use crate::cli::common::Ctx;
+use crate::events::destroy::{DestroyEvents, SocketEvent};
+use crate::events::process::{ProcessEvent, ProcessEvents};
+use crate::events::{Event, Sources};
+use crate::i18n::{self, Msg};
+use crate::model::Timestamp;
+use crate::scan::netns::{self, Namespace};
+use crate::scan::process::own_netns;
+use crate::session::Session;
+use crate::track::Change;
+
+/// The open sources of one watch, and what it has said about them.
+pub(super) struct Events {
+    sources: Sources,
+    all_netns: bool,
+    /// The `Lost` note is said once per watch.
+    lost_noted: bool,
+    /// A namespace that could not be subscribed in is said once per watch.
+    namespace_noted: bool,
+    buffer: Vec<Event>,
+}
+
+impl Events {
+    /// Opens the destroy subscription of this namespace and the proc connector; says once
+    /// on stderr which could not be opened, and why. With `all_netns`, the other
+    /// namespaces are subscribed in as scans list them ([`Events::follow`]).
+    pub(super) fn open(ctx: &Ctx, all_netns: bool) -> Events {
+        let mut sources = Sources::new();
+        match DestroyEvents::open() {
+            Ok(events) => sources.add_destroy(own_netns(), events),
+            Err(err) => unavailable(ctx, Msg::EventsDestroySource, &err),
+        }
+        match ProcessEvents::open() {
+            Ok(events) => sources.add(Box::new(events)),
+            Err(err) => unavailable(ctx, Msg::EventsProcessSource, &err),
+        }
+        Events {
+            sources,
+            all_netns,
+            lost_noted: false,
+            namespace_noted: false,
+            buffer: Vec::new(),
+        }
+    }
+
+    /// Whether any source is open: records then say where they came from.
+    pub(super) fn any(&self) -> bool {
+        !self.sources.is_empty()
+    }
+
+    /// With `--all-netns`: subscribes in the namespaces of `listed` not subscribed in yet.
+    pub(super) fn follow(&mut self, ctx: &Ctx, listed: &[Namespace]) {
+        if !self.all_netns {
+            return;
+        }
+        for namespace in listed {
+            if self.sources.watches(Some(namespace.inode)) {
+                continue;
+            }
+            match netns::run_inside(namespace, DestroyEvents::open).and_then(|opened| opened) {
+                Ok(events) => self.sources.add_destroy(Some(namespace.inode), events),
+                Err(err) => {
+                    if !self.namespace_noted {
+                        self.namespace_noted = true;
+                        unavailable(ctx, Msg::EventsDestroySource, &err);
+                    }
+                    // Not tried again every tick: marked as watched, without a source.
+                    self.sources.add_none(Some(namespace.inode));
+                }
+            }
+        }
+    }
+
+    /// Waits up to `wait` for events, then turns every waiting one into its record through
+    /// `session`, each handed to `emit` as it comes.
+    pub(super) fn pump(
+        &mut self,
+        ctx: &Ctx,
+        session: &mut Session,
+        wait: Duration,
+        mut emit: impl FnMut(Change) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        if !wait.is_zero() && !self.sources.wait(wait) {
+            return Ok(());
+        }
+        for err in self.sources.drain(&mut self.buffer) {
+            unavailable(ctx, Msg::EventsDestroySource, &err);
+        }
+        let now = Timestamp::now_millis();
+        let mut events = std::mem::take(&mut self.buffer);
+        for event in events.drain(..) {
+            match event {
+                Event::Socket {
+                    netns,
+                    event: SocketEvent::Destroyed(socket),
+                } => {
+                    if let Some(change) = session.destroyed(netns, &socket, now) {
+                        emit(change)?;
+                    }
+                }
+                Event::Socket {
+                    event: SocketEvent::Lost,
+                    ..
+                }
+                | Event::Process(ProcessEvent::Lost) => self.lost(ctx),
+                Event::Process(event) => session.process_event(&event),
+            }
+        }
+        self.buffer = events;
+        Ok(())
+    }
+
+    fn lost(&mut self, ctx: &Ctx) {
+        if !self.lost_noted {
+            self.lost_noted = true;
+            ctx.note(i18n::tr(Msg::EventsLost));
+        }
+    }
+}
+
+/// `no socket destroy events: Operation not permitted (os error 1); ...`
+fn unavailable(ctx: &Ctx, source: Msg, err: &std::io::Error) {
+    ctx.note(&i18n::trf(
+        Msg::EventsUnavailable,
+        &[&i18n::tr(source), &err],
+    ));
+}
