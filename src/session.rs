@@ -222,6 +222,9 @@ pub struct Session {
     namespaces: Vec<Namespace>,
     /// User names of the uids destroy events named, looked up once each.
     users: HashMap<u32, Option<String>>,
+    /// The boot time and clock rate, for the start times of processes events name.
+    #[cfg(target_os = "linux")]
+    clock: Option<scan::process::BootClock>,
 }
 
 impl Session {
@@ -239,6 +242,8 @@ impl Session {
             meter: Meter::new(),
             namespaces: Vec::new(),
             users: HashMap::new(),
+            #[cfg(target_os = "linux")]
+            clock: scan::process::BootClock::read(),
             options,
         }
     }
@@ -316,6 +321,83 @@ impl Session {
                 return None;
             }
         }
+        Some(Change {
+            record,
+            state_changed: false,
+            owners_changed: false,
+        })
+    }
+
+    /// Takes in a TCP connection or listener the tracepoint saw begin
+    /// ([`crate::events::tcp_state::Lifecycle::Began`]) at `now`, and returns its `new`
+    /// record when there is one to report: the socket belongs to a process whose pid the
+    /// event names, in this session's namespace (any, with `--all-netns`), it passes the
+    /// options' families, listening-only and filter, and no scan or earlier event reported
+    /// it. The record has the process's facts, read now; the next scan adopts the socket
+    /// rather than report it again ([`crate::track::Tracker::began`]).
+    #[cfg(target_os = "linux")]
+    pub fn began(
+        &mut self,
+        connection: &crate::events::tcp_state::Connection,
+        now: Timestamp,
+    ) -> Option<Change> {
+        use crate::events::tcp_state::Role;
+        use crate::model::State;
+        // Without a pid, nothing places the socket in a namespace or names its owner: the
+        // scan (or its destroy event) reports it.
+        let pid = connection.pid?;
+        let netns = scan::process::netns_of(pid)?;
+        let scan = &self.options.scan;
+        if !scan.all_netns && Some(netns) != scan::process::own_netns() {
+            return None;
+        }
+        let listener = connection.role == Role::Listener;
+        let family = if connection.local.is_ipv4() {
+            Family::V4
+        } else {
+            Family::V6
+        };
+        if !scan.protocols.contains(&Proto::Tcp)
+            || !scan.families.contains(&family)
+            || (scan.listening_only && !listener)
+        {
+            return None;
+        }
+        let state = if listener {
+            State::Listen
+        } else {
+            State::Established
+        };
+        let mut entry = PortEntry::new(Proto::Tcp, connection.local, state);
+        entry.local_addr = connection.local.ip();
+        if !listener {
+            entry.remote_addr = Some(connection.remote.ip());
+            entry.remote_port = Some(connection.remote.port());
+        }
+        entry.netns = Some(netns);
+        entry.pid = Some(pid);
+        entry.pids = vec![pid];
+        entry.uid = scan::process::effective_uid(pid);
+        if let Some(uid) = entry.uid {
+            entry.user.clone_from(
+                self.users
+                    .entry(uid)
+                    .or_insert_with(|| crate::sys::user_name(uid)),
+            );
+        }
+        if let Some(info) = scan::process::ProcessInfo::read(pid, self.clock.as_ref()) {
+            entry.process = info.name;
+            entry.cmdline = info.cmdline;
+            entry.ppid = info.ppid;
+            entry.started = info.started;
+        }
+        self.enricher.enrich(std::slice::from_mut(&mut entry));
+        if let Some(filter) = &self.options.filter
+            && !filter.matches(&entry)
+        {
+            return None;
+        }
+        let record = self.tracker.began(entry, now)?;
         Some(Change {
             record,
             state_changed: false,

@@ -541,6 +541,23 @@ impl Source {
             }
         }
         let tagged = self.follow(ctx, &refresh.namespaces.listed);
+        #[cfg(target_os = "linux")]
+        if let Some(events) = self.events.as_mut() {
+            // Listeners older than the tracepoint's stream, for the pids of the connections
+            // they accept: each new one once.
+            for change in &refresh.changes {
+                let entry = &change.record.entry;
+                if change.record.status == Status::New
+                    && entry.state == crate::model::State::Listen
+                    && let Some(pid) = entry.pid
+                {
+                    events.note_listener(
+                        std::net::SocketAddr::new(entry.local_addr, entry.local_port),
+                        pid,
+                    );
+                }
+            }
+        }
         changes.extend(refresh.changes.into_iter().map(|mut change| {
             if tagged {
                 change.record.source = Some(crate::model::Source::Scan);

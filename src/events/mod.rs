@@ -129,13 +129,21 @@ pub enum Event {
     },
     /// From the proc connector.
     Process(process::ProcessEvent),
+    /// From the `sock:inet_sock_set_state` tracepoint (every namespace).
+    TcpState(tcp_state::TcpStateEvent),
 }
 
-/// One open source as [`Sources`] holds it: its descriptor, and its waiting events as
+/// One open source as [`Sources`] holds it: its descriptors, and its waiting events as
 /// [`Event`]s.
 pub trait Feed: Send {
-    /// The descriptor that is readable when an event waits.
-    fn fd(&self) -> BorrowedFd<'_>;
+    /// Appends the descriptors that are readable when an event waits (one per CPU for the
+    /// tracepoint, one for the others).
+    fn fds<'a>(&'a self, out: &mut Vec<BorrowedFd<'a>>);
+    /// How long until an event already read is due: a source that holds events back
+    /// (the tracepoint, to put CPUs in time order) says so, and a wait ends then.
+    fn due(&self) -> Option<Duration> {
+        None
+    }
     /// Appends every event already waiting to `out`, without blocking.
     fn drain(&mut self, out: &mut Vec<Event>) -> io::Result<()>;
 }
@@ -148,8 +156,8 @@ struct InNamespace {
 }
 
 impl Feed for InNamespace {
-    fn fd(&self) -> BorrowedFd<'_> {
-        self.events.as_fd()
+    fn fds<'a>(&'a self, out: &mut Vec<BorrowedFd<'a>>) {
+        out.push(self.events.as_fd());
     }
 
     fn drain(&mut self, out: &mut Vec<Event>) -> io::Result<()> {
@@ -164,13 +172,30 @@ impl Feed for InNamespace {
 }
 
 impl Feed for process::ProcessEvents {
-    fn fd(&self) -> BorrowedFd<'_> {
-        self.as_fd()
+    fn fds<'a>(&'a self, out: &mut Vec<BorrowedFd<'a>>) {
+        out.push(self.as_fd());
     }
 
     fn drain(&mut self, out: &mut Vec<Event>) -> io::Result<()> {
         while let Some(event) = self.try_next()? {
             out.push(Event::Process(event));
+        }
+        Ok(())
+    }
+}
+
+impl Feed for tcp_state::TcpStateEvents {
+    fn fds<'a>(&'a self, out: &mut Vec<BorrowedFd<'a>>) {
+        out.extend(tcp_state::TcpStateEvents::fds(self));
+    }
+
+    fn due(&self) -> Option<Duration> {
+        self.next_due()
+    }
+
+    fn drain(&mut self, out: &mut Vec<Event>) -> io::Result<()> {
+        while let Some(event) = self.next_within(Duration::ZERO)? {
+            out.push(Event::TcpState(event));
         }
         Ok(())
     }
@@ -235,7 +260,16 @@ impl Sources {
             std::thread::sleep(timeout);
             return false;
         }
-        let fds: Vec<BorrowedFd<'_>> = self.feeds.iter().map(|feed| feed.fd()).collect();
+        let mut fds: Vec<BorrowedFd<'_>> = Vec::with_capacity(self.feeds.len());
+        for feed in &self.feeds {
+            feed.fds(&mut fds);
+        }
+        // A source holding events back is waited for no longer than until they are due.
+        let due = self.feeds.iter().filter_map(|feed| feed.due()).min();
+        if let Some(due) = due.filter(|due| *due <= timeout) {
+            let _ = sys::readable_within(&fds, due);
+            return true;
+        }
         sys::readable_within(&fds, timeout) > 0
     }
 

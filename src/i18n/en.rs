@@ -228,6 +228,7 @@ pub(super) fn text(msg: Msg) -> &'static str {
         }
         Msg::EventsDestroySource => "socket destroy",
         Msg::EventsProcessSource => "process",
+        Msg::EventsTcpStateSource => "TCP state (tracepoint, root only)",
         Msg::MetricsNoInput => "no records: pipe them in (prt scan | {0}) or name files to read",
     }
 }

@@ -301,11 +301,13 @@ pub enum Msg {
     /// The names of the sources, for EventsUnavailable.
     EventsDestroySource,
     EventsProcessSource,
+    /// The tracepoint source's name, for EventsUnavailable.
+    EventsTcpStateSource,
 }
 
 impl Msg {
     /// Every key, for the completeness test.
-    pub const ALL: [Msg; 190] = [
+    pub const ALL: [Msg; 191] = [
         Msg::HeadProto,
         Msg::HeadLocal,
         Msg::HeadRemote,
@@ -496,6 +498,7 @@ impl Msg {
         Msg::EventsLost,
         Msg::EventsDestroySource,
         Msg::EventsProcessSource,
+        Msg::EventsTcpStateSource,
     ];
 }
 

@@ -234,6 +234,7 @@ pub(super) fn text(msg: Msg) -> &'static str {
         }
         Msg::EventsDestroySource => "закрытие сокетов",
         Msg::EventsProcessSource => "процессы",
+        Msg::EventsTcpStateSource => "состояния TCP (tracepoint, только root)",
         Msg::MetricsNoInput => {
             "нет записей: передайте их через канал (prt scan | {0}) или укажите файлы"
         }

@@ -212,6 +212,7 @@ pub(super) fn text(msg: Msg) -> &'static str {
         }
         Msg::EventsDestroySource => "套接字销毁",
         Msg::EventsProcessSource => "进程",
+        Msg::EventsTcpStateSource => "TCP 状态（tracepoint，仅限 root）",
         Msg::MetricsNoInput => "没有记录：请用管道传入（prt scan | {0}）或给出要读取的文件",
     }
 }

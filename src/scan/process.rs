@@ -205,6 +205,24 @@ pub fn own_netns() -> Option<u64> {
     std::fs::metadata("/proc/self/ns/net").ok().map(|m| m.ino())
 }
 
+/// The inode of the network namespace process `pid` lives in; `None` once it has exited
+/// (or its namespace is hidden from this user).
+#[must_use]
+pub fn netns_of(pid: u32) -> Option<u64> {
+    std::fs::metadata(format!("/proc/{pid}/ns/net"))
+        .ok()
+        .map(|m| m.ino())
+}
+
+/// The effective uid process `pid` runs as (the owner of `/proc/<pid>`): the uid the
+/// sockets it creates get. `None` once it has exited.
+#[must_use]
+pub fn effective_uid(pid: u32) -> Option<u32> {
+    std::fs::metadata(format!("/proc/{pid}"))
+        .ok()
+        .map(|m| m.uid())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

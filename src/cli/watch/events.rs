@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::cli::common::Ctx;
 use crate::events::destroy::{DestroyEvents, SocketEvent};
 use crate::events::process::{ProcessEvent, ProcessEvents};
+use crate::events::tcp_state::{Connections, Lifecycle, TcpStateEvent, TcpStateEvents};
 use crate::events::{Event, Sources};
 use crate::i18n::{self, Msg};
 use crate::model::Timestamp;
@@ -24,6 +25,9 @@ pub(super) struct Events {
     /// A namespace that could not be subscribed in is said once per watch.
     namespace_noted: bool,
     buffer: Vec<Event>,
+    /// Connections and listeners as the tracepoint tells them begin (root only).
+    connections: Connections,
+    began: Vec<Lifecycle>,
 }
 
 impl Events {
@@ -40,18 +44,30 @@ impl Events {
             Ok(events) => sources.add(Box::new(events)),
             Err(err) => unavailable(ctx, Msg::EventsProcessSource, &err),
         }
+        match TcpStateEvents::open() {
+            Ok(events) => sources.add(Box::new(events)),
+            Err(err) => unavailable(ctx, Msg::EventsTcpStateSource, &err),
+        }
         Events {
             sources,
             all_netns,
             lost_noted: false,
             namespace_noted: false,
             buffer: Vec::new(),
+            connections: Connections::default(),
+            began: Vec::new(),
         }
     }
 
     /// Whether any source is open: records then say where they came from.
     pub(super) fn any(&self) -> bool {
         !self.sources.is_empty()
+    }
+
+    /// Tells the tracepoint's connection helper of a listener a scan saw, so connections it
+    /// accepts get its process before their owner shows itself.
+    pub(super) fn note_listener(&mut self, local: std::net::SocketAddr, pid: u32) {
+        self.connections.note_listener(local, pid);
     }
 
     /// With `--all-netns`: subscribes in the namespaces of `listed` not subscribed in yet.
@@ -108,8 +124,26 @@ impl Events {
                     event: SocketEvent::Lost,
                     ..
                 }
-                | Event::Process(ProcessEvent::Lost) => self.lost(ctx),
+                | Event::Process(ProcessEvent::Lost)
+                | Event::TcpState(TcpStateEvent::Lost { .. }) => self.lost(ctx),
                 Event::Process(event) => session.process_event(&event),
+                Event::TcpState(TcpStateEvent::StateChange(change)) => {
+                    let began = &mut self.began;
+                    self.connections.observe(&change, |lifecycle| {
+                        // A connection's end is its destroy event's: that has the final
+                        // counters, and the record takes its pid from the beginning.
+                        if matches!(lifecycle, Lifecycle::Began(_)) {
+                            began.push(lifecycle);
+                        }
+                    });
+                    for lifecycle in self.began.drain(..) {
+                        if let Lifecycle::Began(connection) = lifecycle
+                            && let Some(change) = session.began(&connection, now)
+                        {
+                            emit(change)?;
+                        }
+                    }
+                }
             }
         }
         self.buffer = events;
