@@ -126,13 +126,7 @@ mod linux {
             *made.entry(*client).or_insert(0) += 1;
         }
         for (who, child) in subscribers {
-            let (seen, duplicates, lost, cpu, rss) = finish(child, server, &made);
-            println!(
-                "{what} as {who:<9}: {seen:>5} of {} ({:.2}%) with addresses and bytes; \
-                 {duplicates} twice; lost notices {lost}; CPU {cpu:.3} s; peak RSS {rss} kB",
-                clients.len(),
-                100.0 * seen as f64 / clients.len() as f64
-            );
+            report(what, who, finish(child, server, &made), clients.len());
         }
         let ss_count = ss_seen
             .lock()
@@ -141,6 +135,26 @@ mod linux {
             "ss -tunap every 2 s      : {ss_count:>5} of {} ({:.2}%)",
             clients.len(),
             100.0 * ss_count as f64 / clients.len() as f64
+        );
+    }
+
+    /// One subscriber's line.
+    fn report(what: &str, who: &str, tally: Tally, total: usize) {
+        let Tally {
+            seen,
+            began,
+            duplicates,
+            lost,
+            cpu,
+            rss,
+        } = tally;
+        println!(
+            "{what} as {who:<9}: {seen:>5} of {} ({:.2}%) gone with addresses and bytes; \
+             {began:>5} ({:.2}%) new with the right pid; {duplicates} twice; \
+             lost notices {lost}; CPU {cpu:.3} s; peak RSS {rss} kB",
+            total,
+            100.0 * seen as f64 / total as f64,
+            100.0 * began as f64 / total as f64
         );
     }
 
@@ -216,7 +230,7 @@ mod linux {
                 .map_while(Result::ok)
                 .filter_map(|line| {
                     let record: serde_json::Value = serde_json::from_str(&line).ok()?;
-                    if record["status"] != "gone" || record["source"] != "event" {
+                    if record["source"] != "event" {
                         return None;
                     }
                     let address = |addr: &str, port: &str| {
@@ -224,6 +238,18 @@ mod linux {
                         let port = u16::try_from(record[port].as_u64()?).ok()?;
                         Some(SocketAddr::new(ip, port))
                     };
+                    if record["status"] == "new" {
+                        // From the tracepoint (root): the connection as it began.
+                        return Some(format!(
+                            "new {} {} {}",
+                            address("local_addr", "local_port")?,
+                            address("remote_addr", "remote_port")?,
+                            record["pid"].as_u64()?
+                        ));
+                    }
+                    if record["status"] != "gone" {
+                        return None;
+                    }
                     Some(format!(
                         "{} {} {} {}",
                         address("local_addr", "local_port")?,
@@ -244,14 +270,29 @@ mod linux {
         (mut child, lines): Subscriber,
         server: SocketAddr,
         made: &HashMap<SocketAddr, usize>,
-    ) -> (usize, usize, usize, f64, u64) {
+    ) -> Tally {
         let (cpu, rss) = usage(child.id());
         let _ = child.kill();
         let (mut seen, mut lost) = (HashMap::new(), 0);
+        let mut began: HashMap<SocketAddr, usize> = HashMap::new();
         let lines = lines.join().expect("line reader");
         for line in lines {
             if line == "lost" {
                 lost += 1;
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix("new ") {
+                let words: Vec<&str> = rest.split(' ').collect();
+                let local = words.first().and_then(|w| w.parse::<SocketAddr>().ok());
+                let remote = words.get(1).and_then(|w| w.parse::<SocketAddr>().ok());
+                let pid = words.get(2).and_then(|w| w.parse::<u32>().ok());
+                if let Some(local) = local
+                    && made.contains_key(&local)
+                    && remote == Some(server)
+                    && pid == Some(std::process::id())
+                {
+                    *began.entry(local).or_insert(0) += 1;
+                }
                 continue;
             }
             let words: Vec<&str> = line.split(' ').collect();
@@ -270,13 +311,37 @@ mod linux {
         }
         let _ = child.wait();
         // A client port is reused after its connection ends: compare counts per address.
-        let (mut matched, mut extra) = (0, 0);
+        let (mut matched, mut extra, mut began_right) = (0, 0, 0);
         for (address, &count) in made {
             let got = seen.get(address).copied().unwrap_or(0);
             matched += got.min(count);
             extra += got.saturating_sub(count);
+            let new = began.get(address).copied().unwrap_or(0);
+            began_right += new.min(count);
+            extra += new.saturating_sub(count);
         }
-        (matched, extra, lost, cpu, rss)
+        Tally {
+            seen: matched,
+            began: began_right,
+            duplicates: extra,
+            lost,
+            cpu,
+            rss,
+        }
+    }
+
+    /// What one subscriber reported of the connections made.
+    #[derive(Clone, Copy)]
+    struct Tally {
+        /// Gone with addresses and both counters.
+        seen: usize,
+        /// New (from the tracepoint) with the right addresses and this benchmark's pid.
+        began: usize,
+        /// Records beyond one `new` and one `gone` per connection.
+        duplicates: usize,
+        lost: usize,
+        cpu: f64,
+        rss: u64,
     }
 
     /// CPU seconds (user + system) and peak RSS in kB of a running process.
