@@ -444,3 +444,66 @@ fn under_churn_each_connection_is_gone_once_and_never_new_after() {
         }
     }
 }
+
+// As root the tracepoint tells of each connection as it begins: a connection of 5 ms is a
+// `new` record with this process's pid and name, then its `gone`, both ends.
+#[test]
+fn as_root_a_short_connection_is_new_then_gone_with_its_process() {
+    require_root!();
+    let (watch, mut seen, _marker) = started(&mut prt(), &["--interval", "2s"]);
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let connections: Vec<_> = (0..20)
+        .map(|_| five_millisecond_connection(&listener))
+        .collect();
+    let wanted: Vec<_> = connections
+        .iter()
+        .flat_map(|&(client, server)| [(client, Some(server)), (server, Some(client))])
+        .collect();
+    watch.collect_gone(&mut seen, &wanted, Duration::from_millis(500));
+    let me = std::process::id();
+    for &(local, remote) in &wanted {
+        let records = about(&seen, local, remote);
+        let statuses: Vec<&Value> = records.iter().map(|(_, r)| &r["status"]).collect();
+        assert_eq!(statuses, ["new", "gone"], "{local} -> {remote:?}: {records:?}");
+        for (_, record) in records {
+            assert_eq!(record["source"], "event", "{record}");
+            assert_eq!(record["pid"], me, "{record}");
+            assert!(record["process"].is_string(), "{record}");
+        }
+        let (_, new) = about(&seen, local, remote)[0];
+        assert_eq!(new["state"], "ESTABLISHED", "{new}");
+    }
+}
+
+// The first record of a new listener reaches stdout within 50 ms of listen() as root.
+#[test]
+fn as_root_a_new_listener_is_reported_within_50_ms() {
+    require_root!();
+    let (watch, mut seen, _marker) = started(&mut prt(), &["--interval", "2s"]);
+    let mut latencies = Vec::new();
+    for _ in 0..5 {
+        // Between scans, not behind one: a UDP socket only a scan reports marks when one
+        // has just been written.
+        let marker = UdpSocket::bind("127.0.0.1:0").expect("bind udp");
+        let marker_at = marker.local_addr().expect("addr");
+        watch.until(&mut seen, Duration::from_secs(30), |r| {
+            at(r, marker_at, None) && r["source"] == "scan"
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let since = Instant::now();
+        let local = listener.local_addr().expect("addr");
+        watch.until(&mut seen, Duration::from_secs(5), |r| {
+            at(r, local, None) && r["status"] == "new"
+        });
+        let (arrived, record) = seen.last().expect("the record");
+        assert_eq!(record["source"], "event", "{record}");
+        assert_eq!(record["pid"], std::process::id(), "{record}");
+        assert_eq!(record["state"], "LISTEN", "{record}");
+        latencies.push(arrived.duration_since(since));
+    }
+    assert!(
+        latencies.iter().all(|l| *l < Duration::from_millis(50)),
+        "new listeners reached stdout after {latencies:?}"
+    );
+}
