@@ -6,6 +6,10 @@
 //! sizes from `PRT_BENCH_SOCKETS`, default `20000,100000`). Root raises the holders' file
 //! limits; as another user the sizes must fit the hard `ulimit -n`.
 //!
+//! At the first size it also runs issue 16's budget: the share of a core an event-driven
+//! `prt watch --interval 2s` takes over 60 s idle, and over 60 s of 1,000 connections a
+//! second (`PRT_BENCH_SHARE_SECS` sets the length).
+//!
 //! Soak (not part of the default run): `PRT_SOAK_SECS=600 cargo bench --bench footprint`
 //! runs `prt watch --ndjson` over 20,000 sockets with 1% of the connections replaced every
 //! second, samples its resident size every 10 s, and fails unless the largest sample after
@@ -60,7 +64,7 @@ fn main() {
     let mut rows = Vec::new();
     let mut filter_input = None;
     for &size in &sizes {
-        let holders = Holders::start(HOLDERS, size);
+        let mut holders = Holders::start(HOLDERS, size);
         println!("== {size} benchmark sockets, {runs} runs each, medians ==");
         let ss = median_usage(runs, &["ss", "-tunapH"], None);
         let scan = median_usage(runs, &[prt, "scan", "--format", "ndjson"], None);
@@ -107,6 +111,9 @@ fn main() {
                 goal: if size >= 100_000 { "<= 64 MiB" } else { "-" },
                 met: (size >= 100_000).then_some(tick.max_rss_kib <= 64 * 1024),
             });
+        }
+        if size == sizes[0] {
+            rows.extend(watch_share(prt, &mut holders));
         }
         if filter_input.is_none() {
             filter_input = records_file(prt, 1_000_000);
@@ -163,6 +170,63 @@ fn watch_tick(prt: &str, runs: usize) -> Option<Usage> {
         cpu: long.cpu.saturating_sub(short.cpu) / 10,
         max_rss_kib: long.max_rss_kib,
     })
+}
+
+/// Issue 16's budget for an event-driven watch at its default interval: the share of one
+/// core `prt watch --ndjson --interval 2s` takes over 60 s with the sockets idle, then over
+/// 60 s while 1,000 connections a second are replaced (opened and closed).
+fn watch_share(prt: &str, holders: &mut Holders) -> Vec<Row> {
+    let seconds = env_number("PRT_BENCH_SHARE_SECS").unwrap_or(60) as u64;
+    let Ok(mut watch) = Command::new(prt)
+        .args(["watch", "--ndjson", "--interval", "2s"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        return Vec::new();
+    };
+    // The first scan writes every socket: not the steady state.
+    std::thread::sleep(Duration::from_secs(5));
+    let pid = watch.id();
+    let mut rows = Vec::new();
+    for (what, goal, limit, churn) in [
+        ("idle", "<= 2%", 0.02, 0),
+        ("1000 connections/s", "<= 25%", 0.25, 1000 / HOLDERS),
+    ] {
+        let (before, start) = (cpu_of(pid), Instant::now());
+        while start.elapsed() < Duration::from_secs(seconds) {
+            let tick = Instant::now();
+            if churn > 0 {
+                holders.churn(churn);
+            }
+            std::thread::sleep(Duration::from_secs(1).saturating_sub(tick.elapsed()));
+        }
+        let share = ratio(cpu_of(pid).saturating_sub(before), start.elapsed());
+        rows.push(Row {
+            figure: format!("prt watch --interval 2s, {what}: share of a core over {seconds} s"),
+            now: format!("{:.1}%", share * 100.0),
+            goal,
+            met: Some(share <= limit),
+        });
+    }
+    let _ = watch.kill();
+    let _ = watch.wait();
+    rows
+}
+
+/// User plus system time process `pid` has used so far.
+fn cpu_of(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(") ")
+        .map_or("", |(_, rest)| rest)
+        .split(' ')
+        .collect();
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
+        .sum();
+    Duration::from_secs_f64(ticks as f64 / prt::sys::clock_ticks_per_second() as f64)
 }
 
 /// A file of at least `lines` NDJSON records: the machine's scan repeated.

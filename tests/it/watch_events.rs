@@ -464,7 +464,11 @@ fn as_root_a_short_connection_is_new_then_gone_with_its_process() {
     for &(local, remote) in &wanted {
         let records = about(&seen, local, remote);
         let statuses: Vec<&Value> = records.iter().map(|(_, r)| &r["status"]).collect();
-        assert_eq!(statuses, ["new", "gone"], "{local} -> {remote:?}: {records:?}");
+        assert_eq!(
+            statuses,
+            ["new", "gone"],
+            "{local} -> {remote:?}: {records:?}"
+        );
         for (_, record) in records {
             assert_eq!(record["source"], "event", "{record}");
             assert_eq!(record["pid"], me, "{record}");
