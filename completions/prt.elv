@@ -117,7 +117,7 @@ set edit:completion:arg-completer[prt] = {|@words|
             cand --ndjson 'Write the NDJSON changelog, even on a terminal'
             cand --full 'In the changelog, every socket on every scan, not only changes'
             cand --traffic 'TCP counters in every record (bytes_sent, bytes_received, retrans, rtt_us) and bytes per second since the previous scan (rate_sent, rate_received). On a terminal it shows the per-process view (--by process) unless --ndjson is given'
-            cand --no-events 'Scans only: no kernel event sources between them. Without this, on Linux, a socket closed between two scans is reported gone as it closes (socket destroy events, with its final byte counts), and exited processes are forgotten at once (the proc connector); records then carry `source` ("scan" or "event")'
+            cand --no-events 'Scans only: no kernel event sources between them. Without this, on Linux, a socket closed between two scans is reported gone as it closes (socket destroy events, with its final byte counts), exited processes are forgotten at once (the proc connector), and as root each TCP connection and listener is reported new as it begins, with its process (the sock:inet_sock_set_state tracepoint); records then carry `source` ("scan" or "event")'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'

@@ -16,7 +16,8 @@
 //! On Linux the changelog and the live view also follow the kernel's event sources
 //! (`watch::events`): a socket destroyed between two scans is its `gone` record at once,
 //! written and flushed as it is read, with `source: "event"` (scan records then say
-//! `source: "scan"`); `--no-events` keeps to the scans.
+//! `source: "scan"`); as root a TCP connection or listener is its `new` record as it
+//! begins, with its process (the tracepoint); `--no-events` keeps to the scans.
 
 mod by;
 #[cfg(target_os = "linux")]
@@ -105,8 +106,10 @@ pub struct Args {
     pub by: Option<GroupBy>,
     /// Scans only: no kernel event sources between them. Without this, on Linux, a socket
     /// closed between two scans is reported gone as it closes (socket destroy events, with
-    /// its final byte counts), and exited processes are forgotten at once (the proc
-    /// connector); records then carry `source` ("scan" or "event").
+    /// its final byte counts), exited processes are forgotten at once (the proc
+    /// connector), and as root each TCP connection and listener is reported new as it
+    /// begins, with its process (the sock:inet_sock_set_state tracepoint); records then
+    /// carry `source` ("scan" or "event").
     #[arg(long)]
     pub no_events: bool,
     /// When to colour the live table [default: auto].
