@@ -20,8 +20,8 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use prt::scan::ScanOptions;
 use prt::model::Timestamp;
+use prt::scan::ScanOptions;
 use prt::scan::incremental::Scanner;
 use prt::track::Tracker;
 use support::Holders;
@@ -48,7 +48,7 @@ fn main() {
     let unchanged = scanner.scan().expect("scan").entries;
     let mut tracker = Tracker::new(5).following_cookies();
     tracker.observe(unchanged.clone(), Timestamp::now());
-    let tracked: Vec<Duration> = (0..ticks)
+    let tracker_ticks: Vec<Duration> = (0..ticks)
         .map(|_| {
             let copy = unchanged.clone();
             cpu(|| tracker.observe(copy, Timestamp::now()).len()).0
@@ -94,7 +94,7 @@ fn main() {
     );
     report(
         &format!("tracker, steady tick ({} sockets)", unchanged.len()),
-        median(tracked),
+        median(tracker_ticks),
     );
     report(
         &format!("tick with 1% new ({churn_walked} re-read)"),
