@@ -20,8 +20,10 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use prt::model::Timestamp;
 use prt::scan::ScanOptions;
 use prt::scan::incremental::Scanner;
+use prt::track::Tracker;
 use support::Holders;
 
 const HOLDERS: usize = 20;
@@ -40,6 +42,18 @@ fn main() {
         .map(|_| cpu(|| scanner.scan().expect("scan")).0)
         .collect();
     let steady_walked = scanner.walked_last();
+    // The tracker's share of a steady tick, as a watch with events runs it (following
+    // cookies): the same scan again and again, nothing changed. The copy it consumes is
+    // made outside the measured time.
+    let unchanged = scanner.scan().expect("scan").entries;
+    let mut tracker = Tracker::new(5).following_cookies();
+    tracker.observe(unchanged.clone(), Timestamp::now());
+    let tracker_ticks: Vec<Duration> = (0..ticks)
+        .map(|_| {
+            let copy = unchanged.clone();
+            cpu(|| tracker.observe(copy, Timestamp::now()).len()).0
+        })
+        .collect();
     // 1% new: two sockets per connection, spread over the holders.
     let each = (sockets / 100 / 2 / HOLDERS).max(1);
     let mut unowned = 0;
@@ -77,6 +91,10 @@ fn main() {
     report(
         &format!("steady tick ({steady_walked} processes re-read)"),
         median(steady),
+    );
+    report(
+        &format!("tracker, steady tick ({} sockets)", unchanged.len()),
+        median(tracker_ticks),
     );
     report(
         &format!("tick with 1% new ({churn_walked} re-read)"),
