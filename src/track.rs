@@ -508,37 +508,6 @@ impl Tracker {
         Some(record)
     }
 
-    /// Takes in a socket an event saw begin (no inode yet) and returns its `new` record;
-    /// `None` when a live socket has its addresses already.
-    pub fn began(&mut self, entry: PortEntry, now: Timestamp) -> Option<TrackedEntry> {
-        let tuple = EventKey::tuple(&entry);
-        let known = self
-            .live
-            .values()
-            .any(|live| EventKey::tuple(&live.entry) == tuple);
-        if known || self.tombstones.contains(&tuple) {
-            return None;
-        }
-        let identity = Identity::of(&entry);
-        self.by_event.insert(tuple, identity.clone());
-        self.live.insert(
-            identity,
-            Live {
-                first_seen: now,
-                entry: entry.clone(),
-            },
-        );
-        Some(TrackedEntry {
-            entry,
-            status: Status::New,
-            first_seen: Some(now),
-            seq: self.seq,
-            ts: now,
-            rates: None,
-            source: Some(Source::Event),
-        })
-    }
-
     /// Sockets gone within the retention time before `now`, most recent last.
     #[must_use]
     pub fn retained_gone(&self, now: Timestamp) -> Vec<&TrackedEntry> {
