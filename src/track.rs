@@ -427,6 +427,11 @@ impl Tracker {
         if self.by_place.contains_key(&Place::of(&entry)) || self.live.contains_key(&identity) {
             return None;
         }
+        // Its end was reported already (a destroy event read before the beginning came
+        // out): never a `new` after the socket's own `gone`.
+        if self.tombstones.contains(&EventKey::tuple(&entry)) {
+            return None;
+        }
         index(&mut self.by_event, &mut self.by_place, &identity, &entry);
         self.live.insert(
             identity,

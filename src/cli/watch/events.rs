@@ -2,18 +2,22 @@
 //! ticks, each event turned into its record by the session at once. See
 //! [`crate::events`] for the sources and the plan this follows.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::cli::common::Ctx;
 use crate::events::destroy::{DestroyEvents, SocketEvent};
 use crate::events::process::{ProcessEvent, ProcessEvents};
-use crate::events::tcp_state::{Connections, Lifecycle, TcpStateEvent, TcpStateEvents};
+use crate::events::tcp_state::{
+    Connections, Lifecycle, REORDER_WINDOW, TcpStateEvent, TcpStateEvents,
+};
 use crate::events::{Event, Sources};
 use crate::i18n::{self, Msg};
 use crate::model::Timestamp;
 use crate::scan::netns::{self, Namespace};
 use crate::scan::process::own_netns;
 use crate::session::Session;
+use crate::sys;
 use crate::track::Change;
 
 /// The open sources of one watch, and what it has said about them.
@@ -28,6 +32,12 @@ pub(super) struct Events {
     /// Connections and listeners as the tracepoint tells them begin (root only).
     connections: Connections,
     began: Vec<Lifecycle>,
+    /// Whether the tracepoint is open: destroy events then wait for it (see `held`).
+    tcp_state: bool,
+    /// Destroy events with when they were read (`CLOCK_MONOTONIC`). The tracepoint hands
+    /// out a change only [`REORDER_WINDOW`] after it happened; a destroy event is held as
+    /// long, so the beginning of a connection of a millisecond comes out before its end.
+    held: VecDeque<(Duration, Event)>,
 }
 
 impl Events {
@@ -44,10 +54,16 @@ impl Events {
             Ok(events) => sources.add(Box::new(events)),
             Err(err) => unavailable(ctx, Msg::EventsProcessSource, &err),
         }
-        match TcpStateEvents::open() {
-            Ok(events) => sources.add(Box::new(events)),
-            Err(err) => unavailable(ctx, Msg::EventsTcpStateSource, &err),
-        }
+        let tcp_state = match TcpStateEvents::open() {
+            Ok(events) => {
+                sources.add(Box::new(events));
+                true
+            }
+            Err(err) => {
+                unavailable(ctx, Msg::EventsTcpStateSource, &err);
+                false
+            }
+        };
         Events {
             sources,
             all_netns,
@@ -56,6 +72,8 @@ impl Events {
             buffer: Vec::new(),
             connections: Connections::default(),
             began: Vec::new(),
+            tcp_state,
+            held: VecDeque::new(),
         }
     }
 
@@ -94,7 +112,9 @@ impl Events {
     }
 
     /// Waits up to `wait` for events, then turns every waiting one into its record through
-    /// `session`, each handed to `emit` as it comes.
+    /// `session`, each handed to `emit` as it comes. A zero `wait` is the drain before a
+    /// scan: held destroy events are let out too, as the scan would otherwise miss their
+    /// sockets and report them gone itself.
     pub(super) fn pump(
         &mut self,
         ctx: &Ctx,
@@ -102,14 +122,62 @@ impl Events {
         wait: Duration,
         mut emit: impl FnMut(Change) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        if !wait.is_zero() && !self.sources.wait(wait) {
+        let before_scan = wait.is_zero();
+        if before_scan && let Some((read, _)) = self.held.back() {
+            // The tracepoint's changes from before the last destroy event read come out
+            // within its window: wait for them (2 ms at most), so that the beginnings of
+            // those sockets are reported before their ends.
+            std::thread::sleep((*read + REORDER_WINDOW).saturating_sub(sys::monotonic_now()));
+        }
+        let due = self
+            .held
+            .front()
+            .map(|(read, _)| (*read + REORDER_WINDOW).saturating_sub(sys::monotonic_now()));
+        let wait = due.map_or(wait, |due| wait.min(due));
+        if !wait.is_zero() && !self.sources.wait(wait) && self.held.is_empty() {
             return Ok(());
         }
         for err in self.sources.drain(&mut self.buffer) {
             unavailable(ctx, Msg::EventsDestroySource, &err);
         }
-        let now = Timestamp::now_millis();
         let mut events = std::mem::take(&mut self.buffer);
+        if self.tcp_state {
+            let read = sys::monotonic_now();
+            let mut rest = Vec::with_capacity(events.len());
+            for event in events.drain(..) {
+                if matches!(event, Event::Socket { .. }) {
+                    self.held.push_back((read, event));
+                } else {
+                    rest.push(event);
+                }
+            }
+            events = rest;
+        }
+        self.handle(ctx, session, &mut events, &mut emit)?;
+        // Destroy events read before the oldest tracepoint change still held could have
+        // happened are out of order no longer.
+        let now = sys::monotonic_now();
+        while let Some((read, _)) = self.held.front()
+            && (before_scan || *read + REORDER_WINDOW <= now)
+        {
+            if let Some((_, event)) = self.held.pop_front() {
+                events.push(event);
+            }
+        }
+        self.handle(ctx, session, &mut events, &mut emit)?;
+        self.buffer = events;
+        Ok(())
+    }
+
+    /// Turns `events` into records, emptying it.
+    fn handle(
+        &mut self,
+        ctx: &Ctx,
+        session: &mut Session,
+        events: &mut Vec<Event>,
+        emit: &mut impl FnMut(Change) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let now = Timestamp::now_millis();
         for event in events.drain(..) {
             match event {
                 Event::Socket {
@@ -146,7 +214,6 @@ impl Events {
                 }
             }
         }
-        self.buffer = events;
         Ok(())
     }
 
