@@ -378,6 +378,28 @@ impl Session {
         entry.pid = Some(pid);
         entry.pids = vec![pid];
         entry.uid = scan::process::effective_uid(pid);
+        // The socket as the next scan will list it — its inode (the identity every later
+        // record and every consumer keys it by), cookie, uid, addresses as the kernel
+        // spells them — asked for by its addresses, in this namespace. A socket gone
+        // already (it lived a millisecond), or not accepted yet, keeps inode 0 and is
+        // known by its addresses.
+        #[cfg(target_os = "linux")]
+        if Some(netns) == scan::process::own_netns()
+            && let Ok(Some(socket)) =
+                scan::netlink::lookup(Proto::Tcp, connection.local, connection.remote, 0)
+            && socket.inode != 0
+        {
+            entry.local_addr = socket.local.ip();
+            if !listener {
+                entry.remote_addr = Some(socket.remote.ip());
+            }
+            entry.inode = socket.inode;
+            entry.cookie = socket.cookie;
+            entry.uid = Some(socket.uid);
+            entry.state = socket.state;
+            entry.recv_q = socket.recv_q.map(u64::from);
+            entry.send_q = socket.send_q.map(u64::from);
+        }
         if let Some(uid) = entry.uid {
             entry.user.clone_from(
                 self.users

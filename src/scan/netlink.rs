@@ -319,41 +319,54 @@ fn parse_tcp_info(info: &[u8]) -> Traffic {
 }
 
 /// Whether `socket` is still there, as the same socket (same inode), in the calling
-/// thread's namespace: one lookup by its addresses (`inet_diag_req_v2` with the socket's
-/// id and no dump flag), not a dump. `Ok(false)` when the kernel has no socket at those
-/// addresses or has another there now (a TIME_WAIT or orphan left by the close, whose inode
-/// is 0).
+/// thread's namespace: one lookup by its addresses ([`lookup`]), not a dump. `Ok(false)`
+/// when the kernel has no socket at those addresses or has another there now (a TIME_WAIT
+/// or orphan left by the close, whose inode is 0).
 pub fn still_there(socket: &Socket) -> io::Result<bool> {
+    let found = lookup(socket.proto, socket.local, socket.remote, socket.ifindex)?;
+    Ok(found.is_some_and(|found| found.inode == socket.inode))
+}
+
+/// The socket at these addresses (`remote` unspecified with port 0 for a listener) in the
+/// calling thread's namespace, as a dump would list it (inode, uid, cookie, queues): one
+/// `inet_diag_req_v2` with the socket's id and no dump flag. `Ok(None)` when the kernel has
+/// none there.
+pub fn lookup(
+    proto: Proto,
+    local: SocketAddr,
+    remote: SocketAddr,
+    ifindex: u32,
+) -> io::Result<Option<Socket>> {
     let fd = open()?;
-    let family = if socket.local.is_ipv4() {
+    let family = if local.is_ipv4() {
         Family::V4
     } else {
         Family::V6
     };
-    let mut request = build_request(socket.proto, family, ALL_STATES);
+    let mut request = build_request(proto, family, ALL_STATES);
     // A lookup, not a dump: NLM_F_REQUEST alone.
     request[6..8].copy_from_slice(&NLM_F_REQUEST.to_ne_bytes());
     let id = &mut request[NLMSG_HEADER_LEN + 8..];
     // TCP looks a socket up from its own side; UDP as the receiver of a datagram sent from
     // `src` to `dst` (`udp_dump_one`), so there the peer comes first.
-    let (src, dst) = match socket.proto {
-        Proto::Tcp => (socket.local, socket.remote),
-        Proto::Udp => (socket.remote, socket.local),
+    let (src, dst) = match proto {
+        Proto::Tcp => (local, remote),
+        Proto::Udp => (remote, local),
     };
     id[0..2].copy_from_slice(&src.port().to_be_bytes());
     id[2..4].copy_from_slice(&dst.port().to_be_bytes());
     put_address(&mut id[4..20], src.ip());
     put_address(&mut id[20..36], dst.ip());
-    id[36..40].copy_from_slice(&socket.ifindex.to_ne_bytes());
+    id[36..40].copy_from_slice(&ifindex.to_ne_bytes());
     // INET_DIAG_NOCOOKIE: look up by addresses alone.
     id[40..48].copy_from_slice(&[0xff; 8]);
     send(&fd, &request)?;
     let mut buffer = vec![0u8; 8 * 1024];
     let received = receive(&fd, &mut buffer)?;
     let mut found = Vec::new();
-    match parse_datagram(&buffer[..received], socket.proto, false, &mut found) {
-        Ok(_) => Ok(found.iter().any(|s| s.inode == socket.inode)),
-        Err(err) if err.raw_os_error() == Some(libc::ENOENT) => Ok(false),
+    match parse_datagram(&buffer[..received], proto, false, &mut found) {
+        Ok(_) => Ok(found.into_iter().next()),
+        Err(err) if err.raw_os_error() == Some(libc::ENOENT) => Ok(None),
         Err(err) => Err(err),
     }
 }
