@@ -488,6 +488,18 @@ fn check(
     }
     if now.is_zombie() {
         let parent = now.ppid.map_or_else(|| "?".to_owned(), |p| p.to_string());
+        if target.holder {
+            // A holder prt found itself held the socket when the targets were resolved: it
+            // has ended since (its master, signalled first, took it down) and only waits
+            // for that master to collect it. Ended, as asked; not a process to refuse.
+            return Err((
+                Outcome::Gone,
+                format!(
+                    "pid {pid} ({name}) has exited; its parent (pid {parent}) has not \
+                     collected it yet"
+                ),
+            ));
+        }
         return refuse(&format!(
             "pid {pid} ({name}) is a zombie: it has exited already and holds nothing; its \
              parent (pid {parent}) has not collected it"
