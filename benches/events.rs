@@ -24,6 +24,12 @@
     reason = "counts and rates are printed to a few digits"
 )]
 
+#[allow(
+    dead_code,
+    reason = "only the process figures of support are used here"
+)]
+mod support;
+
 /// Socket destroy events are Linux only; elsewhere there is nothing to measure.
 fn main() {
     #[cfg(target_os = "linux")]
@@ -346,23 +352,8 @@ mod linux {
 
     /// CPU seconds (user + system) and peak RSS in kB of a running process.
     fn usage(pid: u32) -> (f64, u64) {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let after_comm = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
-        let fields: Vec<&str> = after_comm.split(' ').collect();
-        let ticks: u64 = [11, 12]
-            .iter()
-            .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
-            .sum();
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let rss = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-            .unwrap_or(0);
-        (
-            ticks as f64 / prt::sys::clock_ticks_per_second() as f64,
-            rss,
-        )
+        let (cpu, peak) = crate::support::process_usage(pid);
+        (cpu.as_secs_f64(), peak)
     }
 
     /// `count` connections at 100 per second, each living about 5 ms with 100 bytes each way;

@@ -193,7 +193,7 @@ fn watch_share(prt: &str, holders: &mut Holders) -> Vec<Row> {
         ("idle", "<= 2%", 0.02, 0),
         ("1000 connections/s", "<= 25%", 0.25, 1000 / HOLDERS),
     ] {
-        let (before, start) = (cpu_of(pid), Instant::now());
+        let (before, start) = (support::process_usage(pid).0, Instant::now());
         while start.elapsed() < Duration::from_secs(seconds) {
             let tick = Instant::now();
             if churn > 0 {
@@ -201,7 +201,10 @@ fn watch_share(prt: &str, holders: &mut Holders) -> Vec<Row> {
             }
             std::thread::sleep(Duration::from_secs(1).saturating_sub(tick.elapsed()));
         }
-        let share = ratio(cpu_of(pid).saturating_sub(before), start.elapsed());
+        let share = ratio(
+            support::process_usage(pid).0.saturating_sub(before),
+            start.elapsed(),
+        );
         rows.push(Row {
             figure: format!("prt watch --interval 2s, {what}: share of a core over {seconds} s"),
             now: format!("{:.1}%", share * 100.0),
@@ -212,21 +215,6 @@ fn watch_share(prt: &str, holders: &mut Holders) -> Vec<Row> {
     let _ = watch.kill();
     let _ = watch.wait();
     rows
-}
-
-/// User plus system time process `pid` has used so far.
-fn cpu_of(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(") ")
-        .map_or("", |(_, rest)| rest)
-        .split(' ')
-        .collect();
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
-        .sum();
-    Duration::from_secs_f64(ticks as f64 / prt::sys::clock_ticks_per_second() as f64)
 }
 
 /// A file of at least `lines` NDJSON records: the machine's scan repeated.
@@ -283,7 +271,6 @@ fn soak(length: Duration) {
         .stdout(Stdio::null())
         .spawn()
         .expect("start prt watch");
-    let status = format!("/proc/{}/status", watch.id());
     let start = Instant::now();
     let mut next_sample = Duration::from_secs(10);
     let mut samples: Vec<(Duration, u64)> = Vec::new();
@@ -293,14 +280,8 @@ fn soak(length: Duration) {
         holders.churn(each);
         std::thread::sleep(Duration::from_secs(1));
         if start.elapsed() >= next_sample {
-            let rss = std::fs::read_to_string(&status)
-                .ok()
-                .and_then(|s| {
-                    s.lines()
-                        .find_map(|l| l.strip_prefix("VmRSS:"))
-                        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-                })
-                .expect("prt watch is running");
+            let rss = support::status_kib(watch.id(), "VmRSS:");
+            assert!(rss > 0, "prt watch is running");
             println!(
                 "{:>5.0} s  RSS {}",
                 start.elapsed().as_secs_f64(),

@@ -22,6 +22,12 @@
     reason = "counts and rates are printed to a few digits"
 )]
 
+#[allow(
+    dead_code,
+    reason = "only the process figures of support are used here"
+)]
+mod support;
+
 /// The tracepoint is Linux only; elsewhere there is nothing to measure.
 fn main() {
     #[cfg(target_os = "linux")]
@@ -272,25 +278,8 @@ mod linux {
 
     /// CPU seconds (user + system) and peak RSS in kB of a running process.
     fn usage(pid: u32) -> (f64, u64) {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let fields: Vec<&str> = stat
-            .rsplit_once(") ")
-            .map_or("", |(_, rest)| rest)
-            .split(' ')
-            .collect();
-        // utime and stime: fields 14 and 15 of stat, 12 and 13 after the name.
-        let ticks: u64 = [11, 12]
-            .iter()
-            .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
-            .sum();
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let rss = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0);
-        let seconds = ticks as f64 / prt::sys::clock_ticks_per_second() as f64;
-        (seconds, rss)
+        let (cpu, peak) = crate::support::process_usage(pid);
+        (cpu.as_secs_f64(), peak)
     }
 
     /// `count` connections at 100 per second, each living about 5 ms with 100 bytes each

@@ -236,3 +236,34 @@ pub fn probe_if_asked() -> bool {
     }
     true
 }
+
+/// CPU time (user + system, all threads) process `pid` has used so far, and its peak
+/// resident size in KiB (`VmHWM`); zeros once it has exited.
+#[allow(dead_code, reason = "not every benchmark watches a running process")]
+pub fn process_usage(pid: u32) -> (std::time::Duration, u64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(") ")
+        .map_or("", |(_, rest)| rest)
+        .split(' ')
+        .collect();
+    // utime and stime: fields 14 and 15 of stat, 12 and 13 after the name.
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
+        .sum();
+    let hz = prt::sys::clock_ticks_per_second().max(1);
+    let cpu = std::time::Duration::from_nanos(ticks.saturating_mul(1_000_000_000) / hz);
+    (cpu, status_kib(pid, "VmHWM:"))
+}
+
+/// A size line of `/proc/PID/status` (`VmRSS:`, `VmHWM:`) in KiB; 0 when absent.
+#[allow(dead_code, reason = "not every benchmark watches a running process")]
+pub fn status_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
