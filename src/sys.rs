@@ -382,24 +382,6 @@ pub fn mount_tracefs(target: &CStr) -> io::Result<()> {
     }
 }
 
-/// Asks the C allocator to keep the memory a long-running loop frees, for its next round.
-///
-/// glibc hands a freed block larger than its mmap threshold (128 KiB at first) back to the
-/// kernel at once, and trims the heap's top beyond 128 KiB: a watch tick that builds and
-/// drops megabytes of records then faults every page in afresh, each tick (perf: a fifth of
-/// a 20,000-socket tick in page faults). Raising both keeps those pages: a third less
-/// system time per tick, for about 10 MiB more resident at 20,000 sockets. Elsewhere (musl,
-/// macOS) nothing to do.
-pub fn keep_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets the allocator's tunables, under its own lock; the values
-    // are within glibc's ranges (the mmap threshold's maximum is 32 MiB on 64-bit).
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 512 << 20);
-    }
-}
-
 /// `CLOCK_MONOTONIC` now: the clock [`PerfRing`] samples are stamped with, so an event's
 /// age is `monotonic_now() - time`.
 #[cfg(target_os = "linux")]

@@ -130,8 +130,6 @@ impl Stage for Args {
     const NAME: &'static str = "watch";
 
     fn run(mut self, ctx: &mut Ctx) -> anyhow::Result<Exit> {
-        // Every tick builds and drops the records of every socket: keep the pages.
-        crate::sys::keep_freed_memory();
         ctx.load_config(&self.config)?;
         self.interval = self.interval.or(ctx.config.interval);
         let query = self.where_.as_deref().map(query::parse).transpose()?;
