@@ -176,6 +176,19 @@ impl Scanner {
             self.reread(&rest, &mut read_in_full);
             unknown = self.unknown_inodes(sockets);
         }
+        if !unknown.is_empty() {
+            // A process forked after the list was taken may hold them alone by now (its
+            // parent closed its copy): the processes that appeared since, once.
+            let appeared: Vec<(u32, Reread)> = owners::list_pids()
+                .into_iter()
+                .filter(|pid| !read_in_full.contains(pid) && !self.processes.contains_key(pid))
+                .map(|pid| (pid, Reread::All))
+                .collect();
+            if !appeared.is_empty() {
+                self.reread(&appeared, &mut read_in_full);
+                unknown = self.unknown_inodes(sockets);
+            }
+        }
         // Forget unfindable sockets that have gone, remember the new ones.
         let live: Set<u64> = sockets.iter().map(|s| s.inode).collect();
         self.unfindable.retain(|inode| live.contains(inode));
