@@ -39,8 +39,8 @@ fn main() {
 #[cfg(target_os = "linux")]
 mod linux {
     use std::collections::{HashMap, HashSet};
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::net::{SocketAddr, TcpListener, TcpStream};
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::{SocketAddr, TcpListener};
     use std::process::{Child, Command, Stdio};
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex};
@@ -110,7 +110,9 @@ mod linux {
         let makers: Vec<_> = (0..2)
             .map(|_| {
                 let listener = Arc::clone(&listener);
-                std::thread::spawn(move || churn(&listener, connections / 2))
+                std::thread::spawn(move || {
+                    crate::support::short_connections(&listener, connections / 2, PAYLOAD)
+                })
             })
             .collect();
         let mut clients = Vec::new();
@@ -354,30 +356,6 @@ mod linux {
     fn usage(pid: u32) -> (f64, u64) {
         let (cpu, peak) = crate::support::process_usage(pid);
         (cpu.as_secs_f64(), peak)
-    }
-
-    /// `count` connections at 100 per second, each living about 5 ms with 100 bytes each way;
-    /// their client addresses.
-    fn churn(listener: &TcpListener, count: usize) -> Vec<SocketAddr> {
-        let server = listener.local_addr().expect("addr");
-        let start = Instant::now();
-        let mut clients = Vec::with_capacity(count);
-        for n in 0..count {
-            let slot = start + Duration::from_millis(10 * n as u64);
-            std::thread::sleep(slot.saturating_duration_since(Instant::now()));
-            let mut client = TcpStream::connect(server).expect("connect");
-            // Two makers share the listener: whichever accepts, the pair is a connection of ours.
-            let (mut accepted, _) = listener.accept().expect("accept");
-            let opened = Instant::now();
-            let mut buffer = [0u8; PAYLOAD];
-            client.write_all(&[1; PAYLOAD]).expect("send");
-            accepted.read_exact(&mut buffer).expect("receive");
-            accepted.write_all(&[2; PAYLOAD]).expect("reply");
-            client.read_exact(&mut buffer).expect("receive reply");
-            std::thread::sleep(Duration::from_millis(5).saturating_sub(opened.elapsed()));
-            clients.push(client.local_addr().expect("addr"));
-        }
-        clients
     }
 
     /// `ss -tunap` every 2 s until `done`: the local addresses of connections to `server`.

@@ -37,8 +37,8 @@ fn main() {
 #[cfg(target_os = "linux")]
 mod linux {
     use std::collections::{HashMap, HashSet};
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::net::{SocketAddr, TcpListener, TcpStream};
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::{SocketAddr, TcpListener};
     use std::process::{Child, Command, Stdio};
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex};
@@ -81,7 +81,9 @@ mod linux {
         let makers: Vec<_> = (0..2)
             .map(|_| {
                 let listener = Arc::clone(&listener);
-                std::thread::spawn(move || make_connections(&listener, connections / 2))
+                std::thread::spawn(move || {
+                    crate::support::short_connections(&listener, connections / 2, PAYLOAD)
+                })
             })
             .collect();
         let mut made: HashMap<SocketAddr, usize> = HashMap::new();
@@ -280,30 +282,6 @@ mod linux {
     fn usage(pid: u32) -> (f64, u64) {
         let (cpu, peak) = crate::support::process_usage(pid);
         (cpu.as_secs_f64(), peak)
-    }
-
-    /// `count` connections at 100 per second, each living about 5 ms with 100 bytes each
-    /// way; their client addresses.
-    fn make_connections(listener: &TcpListener, count: usize) -> Vec<SocketAddr> {
-        let server = listener.local_addr().expect("addr");
-        let start = Instant::now();
-        (0..count)
-            .map(|n| {
-                let due = start + Duration::from_millis(10 * n as u64);
-                std::thread::sleep(due.saturating_duration_since(Instant::now()));
-                let mut client = TcpStream::connect(server).expect("connect");
-                // Both threads accept on the one listener: either way a pair of ours.
-                let (mut accepted, _) = listener.accept().expect("accept");
-                let opened = Instant::now();
-                let mut buffer = [0u8; PAYLOAD];
-                client.write_all(&[1; PAYLOAD]).expect("send");
-                accepted.read_exact(&mut buffer).expect("receive");
-                accepted.write_all(&[2; PAYLOAD]).expect("answer");
-                client.read_exact(&mut buffer).expect("receive the answer");
-                std::thread::sleep(Duration::from_millis(5).saturating_sub(opened.elapsed()));
-                client.local_addr().expect("addr")
-            })
-            .collect()
     }
 
     /// `ss -tnapH` every 2 s until `done`: the local addresses of connections to `server`

@@ -267,3 +267,32 @@ pub fn status_kib(pid: u32, field: &str) -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
 }
+
+/// `count` loopback connections to `listener` at 100 per second, each living about 5 ms
+/// and moving `payload` bytes each way; their client addresses. Several threads may share
+/// one listener: whichever accepts, the pair is a connection of the caller's.
+#[allow(dead_code, reason = "only the event benchmarks make short connections")]
+pub fn short_connections(listener: &TcpListener, count: usize, payload: usize) -> Vec<SocketAddr> {
+    use std::io::Read as _;
+    use std::time::{Duration, Instant};
+    let server = listener.local_addr().expect("addr");
+    let start = Instant::now();
+    let request = vec![1u8; payload];
+    let answer = vec![2u8; payload];
+    let mut buffer = vec![0u8; payload];
+    (0..count)
+        .map(|n| {
+            let due = start + Duration::from_millis(10 * n as u64);
+            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+            let mut client = TcpStream::connect(server).expect("connect");
+            let (mut accepted, _) = listener.accept().expect("accept");
+            let opened = Instant::now();
+            client.write_all(&request).expect("send");
+            accepted.read_exact(&mut buffer).expect("receive");
+            accepted.write_all(&answer).expect("answer");
+            client.read_exact(&mut buffer).expect("receive the answer");
+            std::thread::sleep(Duration::from_millis(5).saturating_sub(opened.elapsed()));
+            client.local_addr().expect("addr")
+        })
+        .collect()
+}
