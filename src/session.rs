@@ -225,6 +225,10 @@ pub struct Session {
     /// The boot time and clock rate, for the start times of processes events name.
     #[cfg(target_os = "linux")]
     clock: Option<scan::process::BootClock>,
+    /// This process's network namespace, read once: every event the tracepoint reports
+    /// is checked against it.
+    #[cfg(target_os = "linux")]
+    own_netns: Option<u64>,
 }
 
 impl Session {
@@ -244,6 +248,8 @@ impl Session {
             users: HashMap::new(),
             #[cfg(target_os = "linux")]
             clock: scan::process::BootClock::read(),
+            #[cfg(target_os = "linux")]
+            own_netns: scan::process::own_netns(),
             options,
         }
     }
@@ -348,7 +354,8 @@ impl Session {
         let pid = connection.pid?;
         let netns = scan::process::netns_of(pid)?;
         let scan = &self.options.scan;
-        if !scan.all_netns && Some(netns) != scan::process::own_netns() {
+        let here = self.own_netns == Some(netns);
+        if !scan.all_netns && !here {
             return None;
         }
         let listener = connection.role == Role::Listener;
@@ -384,7 +391,7 @@ impl Session {
         // already (it lived a millisecond), or not accepted yet, keeps inode 0 and is
         // known by its addresses.
         #[cfg(target_os = "linux")]
-        if Some(netns) == scan::process::own_netns()
+        if here
             && let Ok(Some(socket)) =
                 scan::netlink::lookup(Proto::Tcp, connection.local, connection.remote, 0)
             && socket.inode != 0
