@@ -326,6 +326,7 @@ impl Session {
             {
                 return None;
             }
+            self.tracker.remember_gone(&record, now);
         }
         Some(Change {
             record,

@@ -459,7 +459,8 @@ impl Tracker {
     /// state and counters; or, for a socket no scan saw, from the event alone with
     /// `first_seen` null. `None` when it was reported already: by an earlier event, or gone
     /// in the last scan. The record's `seq` is the last scan's; it leaves the table, so the
-    /// next scan does not report it gone again.
+    /// next scan does not report it gone again. A socket no scan saw joins the recently
+    /// gone only when the caller reports it ([`Tracker::remember_gone`]).
     pub fn destroyed(&mut self, destroyed: PortEntry, now: Timestamp) -> Option<TrackedEntry> {
         let cookie = destroyed.cookie.map(EventKey::Cookie);
         let tuple = EventKey::tuple(&destroyed);
@@ -509,8 +510,18 @@ impl Tracker {
                 source: Some(Source::Event),
             },
         };
-        self.gone.push((now, record.clone()));
+        // A socket no scan saw is kept for display only when the caller reports it
+        // ([`Tracker::remember_gone`]): its options may not want it.
+        if record.first_seen.is_some() {
+            self.gone.push((now, record.clone()));
+        }
         Some(record)
+    }
+
+    /// Keeps `record`, a socket [`Tracker::destroyed`] reported that no scan saw, among
+    /// the recently gone ([`Tracker::retained_gone`]) from `now`: the caller reports it.
+    pub fn remember_gone(&mut self, record: &TrackedEntry, now: Timestamp) {
+        self.gone.push((now, record.clone()));
     }
 
     /// Sockets gone within the retention time before `now`, most recent last.
@@ -1125,6 +1136,22 @@ mod tests {
             "the last scan's record"
         );
         assert_eq!(next[0].record.first_seen, Some(at(0)));
+    }
+
+    #[test]
+    fn an_unseen_socket_is_among_the_recently_gone_only_once_the_caller_reports_it() {
+        let mut tracker = Tracker::new(5);
+        tracker.observe(vec![], at(0));
+        let mut unseen = socket(40000, State::Established);
+        unseen.pid = None;
+        unseen.pids.clear();
+        let record = tracker
+            .destroyed(destroyed(&unseen), at(1))
+            .expect("a gone record");
+        assert_eq!(record.first_seen, None);
+        assert!(tracker.retained_gone(at(1)).is_empty(), "not asked for");
+        tracker.remember_gone(&record, at(1));
+        assert_eq!(tracker.retained_gone(at(1)).len(), 1);
     }
 
     #[test]

@@ -23,7 +23,7 @@ mod by;
 #[cfg(target_os = "linux")]
 mod events;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::ops::Range;
 use std::sync::Arc;
@@ -267,6 +267,7 @@ impl Args {
             .map(|c| c.record)
             .filter(|r| r.status != Status::Gone)
             .collect();
+        merge_event_born(&mut rows);
         let live = rows.len();
         let new = rows.iter().filter(|r| r.status == Status::New).count();
         let gone = tracker.retained_gone(now);
@@ -312,6 +313,40 @@ impl Args {
             options: options.clone(),
         }
     }
+}
+
+/// Folds the `new` records events made since the last tick into the scan's rows: the scan
+/// lists those sockets too, adopted as `unchanged` (a watch never reports a socket new
+/// twice), so each would otherwise show twice, once without its `new` mark. A socket the
+/// scan did not list keeps its event row.
+fn merge_event_born(rows: &mut Vec<TrackedEntry>) {
+    let key = |r: &TrackedEntry| {
+        (
+            r.entry.proto,
+            r.entry.local_port,
+            r.entry.remote_port,
+            r.first_seen,
+        )
+    };
+    let born: HashSet<_> = rows
+        .iter()
+        .filter(|r| r.source == Some(crate::model::Source::Event) && r.status == Status::New)
+        .map(key)
+        .collect();
+    if born.is_empty() {
+        return;
+    }
+    let mut adopted = HashSet::new();
+    for row in rows.iter_mut() {
+        if row.source != Some(crate::model::Source::Event)
+            && row.status == Status::Unchanged
+            && born.contains(&key(row))
+        {
+            row.status = Status::New;
+            adopted.insert(key(row));
+        }
+    }
+    rows.retain(|r| r.source != Some(crate::model::Source::Event) || !adopted.contains(&key(r)));
 }
 
 /// One scan's live view: its header and rows, laid out for the screen only when drawn, so
