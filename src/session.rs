@@ -35,6 +35,11 @@ use crate::traffic::Meter;
 /// Seconds a gone socket stays in [`Tracker::retained_gone`] unless set otherwise.
 pub const DEFAULT_GONE_RETENTION_SECS: u64 = 5;
 
+/// [`Session::refresh_unless_settled`] scans at least every this many calls, settled or
+/// not: the reconciliation that catches what no event and no fd count shows (a socket
+/// passed between processes, a TIME_WAIT remnant that expired, a namespace that appeared).
+pub const RECONCILE_EVERY: u32 = 10;
+
 /// What to scan and how to present it. Start from [`Options::default`] (every TCP and UDP
 /// socket of this namespace, with owners, in port order) and change what you need.
 #[derive(Debug, Clone)]
@@ -229,6 +234,10 @@ pub struct Session {
     /// is checked against it.
     #[cfg(target_os = "linux")]
     own_netns: Option<u64>,
+    /// An event since the last scan told of a change a scan must confirm.
+    unsettled: bool,
+    /// Scans skipped in a row by [`Session::refresh_unless_settled`].
+    skipped: u32,
 }
 
 impl Session {
@@ -250,6 +259,8 @@ impl Session {
             clock: scan::process::BootClock::read(),
             #[cfg(target_os = "linux")]
             own_netns: scan::process::own_netns(),
+            unsettled: false,
+            skipped: 0,
             options,
         }
     }
@@ -264,6 +275,8 @@ impl Session {
     /// [`Session::refresh`] with the clock given, for callers that pace and stamp ticks
     /// themselves.
     pub fn refresh_at(&mut self, now: Timestamp) -> Result<Refresh, scan::Error> {
+        self.unsettled = false;
+        self.skipped = 0;
         // The dump is the scan's first step: rates are over the time between dumps, not
         // the process walks that follow them.
         let dumped_at = Instant::now();
@@ -280,6 +293,39 @@ impl Session {
             fell_back: snapshot.fell_back,
             namespaces: snapshot.namespaces,
         })
+    }
+
+    /// [`Session::refresh_at`], unless nothing a scan would report can have changed since
+    /// the last one: then `None`, having read only the processes with a sign of change.
+    ///
+    /// For a caller whose event sources report every TCP state change as it happens (the
+    /// `sock:inet_sock_set_state` tracepoint) and who tells the session of each
+    /// ([`Session::note_change`], [`Session::began`], [`Session::process_event`]). A scan
+    /// is skipped when no such event came since the last, every process holds the sockets
+    /// it held then ([`incremental::Scanner::settled`]: a socket opened or closed moves its
+    /// process's fd count), and fewer than [`RECONCILE_EVERY`] were skipped in a row. What
+    /// a skipped scan would have refreshed is queue sizes and counters, which no record
+    /// reports as a change: a caller that shows them every tick (a live table, rates)
+    /// calls [`Session::refresh_at`].
+    pub fn refresh_unless_settled(
+        &mut self,
+        now: Timestamp,
+    ) -> Result<Option<Refresh>, scan::Error> {
+        if !self.unsettled
+            && self.tracker.seq() > 0
+            && self.skipped + 1 < RECONCILE_EVERY
+            && self.scanner.settled()
+        {
+            self.skipped += 1;
+            return Ok(None);
+        }
+        self.refresh_at(now).map(Some)
+    }
+
+    /// Tells the session of a change its caller's events reported that made no record (a
+    /// TCP state change, events lost): the next [`Session::refresh_unless_settled`] scans.
+    pub fn note_change(&mut self) {
+        self.unsettled = true;
     }
 
     /// Takes in a socket the kernel reported destroyed in namespace `netns` at `now`, and
@@ -427,6 +473,8 @@ impl Session {
         {
             return None;
         }
+        // The scan confirms it (its inode, its holders) before any is skipped.
+        self.unsettled = true;
         let record = self.tracker.began(entry, now)?;
         Some(Change {
             record,
@@ -463,9 +511,13 @@ impl Session {
     #[cfg(target_os = "linux")]
     pub fn process_event(&mut self, event: &ProcessEvent) {
         if let Some(pid) = event.ends_process() {
+            // Its sockets have other holders now, or none: a scan tells which.
+            self.unsettled |= self.scanner.holds_sockets(pid);
             self.scanner.forget(pid);
             self.enricher.forget(pid);
         } else if let ProcessEvent::Exec { tgid } = *event {
+            // A new program: its records' process and command line change.
+            self.unsettled |= self.scanner.holds_sockets(tgid);
             self.enricher.forget(tgid);
         }
     }

@@ -151,6 +151,9 @@ impl Stage for Args {
         options.traffic = self.traffic;
         let mut source = Source::new(options, ctx, query).with_events(ctx, !self.no_events);
         if !live {
+            if !self.full && !self.traffic {
+                source = source.settling();
+            }
             let mut out = self.host.wrap(ctx.stdout())?;
             let mut buffer = Vec::with_capacity(512);
             loop {
@@ -522,6 +525,9 @@ fn board_line(port: &PortEvent, now: Timestamp, style: Style) -> String {
 struct Source {
     session: Session,
     noted: bool,
+    /// Whether a tick may skip its scan when the events show nothing changed: a changelog
+    /// (not a table showing queues every tick, nor rates), with the tracepoint open.
+    settle: bool,
     #[cfg(target_os = "linux")]
     events: Option<events::Events>,
 }
@@ -536,6 +542,7 @@ impl Source {
         Source {
             session: Session::new(options),
             noted: false,
+            settle: false,
             #[cfg(target_os = "linux")]
             events: None,
         }
@@ -556,8 +563,23 @@ impl Source {
         self
     }
 
+    #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
+    /// The same, a changelog: a tick may skip its scan when the events show nothing
+    /// changed (see [`Session::refresh_unless_settled`]).
+    fn settling(mut self) -> Source {
+        #[cfg(target_os = "linux")]
+        {
+            self.settle = self
+                .events
+                .as_ref()
+                .is_some_and(events::Events::tells_every_tcp_change);
+        }
+        self
+    }
+
     /// One tick: the events waiting (their records first), then every socket scanned,
-    /// enriched, filtered, in port order, then the gone.
+    /// enriched, filtered, in port order, then the gone. A tick that skipped its scan
+    /// (see [`Source::settling`]) has only the events' records.
     fn next(&mut self, ctx: &Ctx, now: Timestamp) -> anyhow::Result<Vec<Change>> {
         let mut changes = Vec::new();
         // Before the first scan there is nothing to reconcile with: events wait for it.
@@ -567,10 +589,17 @@ impl Source {
                 Ok(())
             })?;
         }
-        let refresh = self
-            .session
-            .refresh_at(now)
-            .context("cannot list sockets")?;
+        let refresh = if self.settle {
+            match self.session.refresh_unless_settled(now) {
+                Ok(Some(refresh)) => refresh,
+                Ok(None) => return Ok(changes),
+                Err(err) => return Err(err).context("cannot list sockets"),
+            }
+        } else {
+            self.session
+                .refresh_at(now)
+                .context("cannot list sockets")?
+        };
         if !self.noted {
             // Once per watch, not every tick.
             self.noted = true;

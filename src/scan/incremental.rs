@@ -92,6 +92,14 @@ impl Scanner {
         self.processes.remove(&pid);
     }
 
+    /// Whether process `pid` held sockets when last read.
+    #[must_use]
+    pub fn holds_sockets(&self, pid: u32) -> bool {
+        self.processes
+            .get(&pid)
+            .is_some_and(|known| known.sockets().next().is_some())
+    }
+
     /// How many processes the last scan read the fds of.
     #[must_use]
     pub fn walked_last(&self) -> usize {
@@ -111,24 +119,7 @@ impl Scanner {
         // Processes read in full this tick: the later searches need not read them again.
         let mut read_in_full: Set<u32> = Set::default();
 
-        let mut changed = Vec::new();
-        for &pid in &pids {
-            let Some(known) = self.processes.get(&pid) else {
-                changed.push((pid, Reread::All));
-                continue;
-            };
-            let count_moved = known.fd_count != fd_count(pid);
-            // Reading the start time costs more than the fd count, so it is checked only
-            // where a reused pid would matter now: a process about to be read, or one that
-            // holds sockets.
-            if count_moved || known.fds.iter().any(|&(_, inode)| inode != 0) {
-                if known.start != start_ticks(pid) {
-                    changed.push((pid, Reread::All));
-                } else if count_moved {
-                    changed.push((pid, Reread::New));
-                }
-            }
-        }
+        let changed = self.changed(&pids);
         let newcomers: Vec<u32> = changed
             .iter()
             .map(|&(pid, _)| pid)
@@ -193,6 +184,75 @@ impl Scanner {
         let live: Set<u64> = sockets.iter().map(|s| s.inode).collect();
         self.unfindable.retain(|inode| live.contains(inode));
         self.unfindable.extend(unknown);
+    }
+
+    /// The processes of `pids` with a sign of change since they were read, and how to read
+    /// them again: new ones (in full), those whose fd count moved, those whose start time
+    /// differs (the pid was reused: in full).
+    fn changed(&self, pids: &[u32]) -> Vec<(u32, Reread)> {
+        let mut changed = Vec::new();
+        for &pid in pids {
+            let Some(known) = self.processes.get(&pid) else {
+                changed.push((pid, Reread::All));
+                continue;
+            };
+            let count_moved = known.fd_count != fd_count(pid);
+            // Reading the start time costs more than the fd count, so it is checked only
+            // where a reused pid would matter now: a process about to be read, or one that
+            // holds sockets.
+            if count_moved || known.fds.iter().any(|&(_, inode)| inode != 0) {
+                if known.start != start_ticks(pid) {
+                    changed.push((pid, Reread::All));
+                } else if count_moved {
+                    changed.push((pid, Reread::New));
+                }
+            }
+        }
+        changed
+    }
+
+    /// Whether every process still holds the sockets the last scan found it holding,
+    /// checked as a scan checks (processes new or gone, fd counts, start times) but without
+    /// a socket dump: what lets a watch whose event sources report every TCP change skip a
+    /// scan. The processes with a sign of change are read again now (the next scan need
+    /// not); `false` as soon as one holds other sockets than before, a process that held
+    /// sockets is gone, or a new one holds any.
+    pub fn settled(&mut self) -> bool {
+        if self.options.backend == super::Backend::Lsof || !self.options.attribute {
+            return false;
+        }
+        let pids = owners::list_pids();
+        let present: Set<u32> = pids.iter().copied().collect();
+        if self
+            .processes
+            .iter()
+            .any(|(pid, known)| !present.contains(pid) && known.sockets().next().is_some())
+        {
+            return false;
+        }
+        self.processes.retain(|pid, _| present.contains(pid));
+        let changed = self.changed(&pids);
+        if changed.is_empty() {
+            return true;
+        }
+        let holdings = |scanner: &Scanner| -> Vec<(u32, Vec<u64>)> {
+            changed
+                .iter()
+                .map(|&(pid, _)| {
+                    let mut inodes: Vec<u64> = scanner
+                        .processes
+                        .get(&pid)
+                        .map(|known| known.sockets().collect())
+                        .unwrap_or_default();
+                    inodes.sort_unstable();
+                    (pid, inodes)
+                })
+                .collect()
+        };
+        let before = holdings(self);
+        let mut read_in_full = Set::default();
+        self.reread(&changed, &mut read_in_full);
+        before == holdings(self)
     }
 
     /// Reads in full the parents of new processes that hold a socket nobody held before.

@@ -524,3 +524,85 @@ fn as_root_a_new_listener_is_reported_within_50_ms() {
         "new listeners reached stdout after {latencies:?}"
     );
 }
+
+/// A helper that waits for commands on stdin: `open` binds a UDP socket and prints its
+/// port, `connect` connects it (a change no event and no fd count tells) and prints
+/// `connected`. Its first line is its pid.
+const UDP_ON_COMMAND: &str = "\
+import os, socket, sys
+print(os.getpid(), flush=True)
+u = None
+for line in sys.stdin:
+    if line.strip() == 'open':
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind(('127.0.0.1', 0))
+        print(u.getsockname()[1], flush=True)
+    elif line.strip() == 'connect':
+        u.connect(('127.0.0.1', 9))
+        print('connected', flush=True)
+";
+
+// See: issue 16 — the idle budget: as root a watch skips the scans of quiet ticks.
+#[test]
+fn as_root_a_watch_that_skips_quiet_scans_still_reports_what_no_event_tells() {
+    use std::io::Write as _;
+    use std::os::unix::process::CommandExt as _;
+    require_root!();
+    let mut helper = Command::new("python3")
+        .process_group(0)
+        .args(["-c", UDP_ON_COMMAND])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut commands = helper.stdin.take().expect("stdin");
+    let mut replies = BufReader::new(helper.stdout.take().expect("stdout")).lines();
+    let mut reply = || replies.next().expect("a reply").expect("a line");
+    let pid = reply();
+    let interval = Duration::from_millis(500);
+    let watch = Watch::start(prt().args([
+        "watch",
+        "--ndjson",
+        "--interval",
+        "500ms",
+        "--where",
+        &format!("pid={pid}"),
+    ]));
+    // Quiet ticks first: a few intervals in which the helper holds nothing.
+    std::thread::sleep(interval * 4);
+
+    writeln!(commands, "open").expect("command");
+    let port: u16 = reply().parse().expect("a port");
+    let opened = Instant::now();
+    let mut seen = Vec::new();
+    let local: SocketAddr = ([127, 0, 0, 1], port).into();
+    watch.until(&mut seen, Duration::from_secs(30), |r| {
+        at(r, local, None) && r["status"] == "new"
+    });
+    let (arrived, record) = seen.last().expect("the record");
+    assert_eq!(record["source"], "scan", "{record}");
+    // Its process's fd count moved: the next tick scans, not the reconciliation.
+    assert!(
+        arrived.duration_since(opened) < interval * 4,
+        "a socket opened by a process reached stdout {:?} later",
+        arrived.duration_since(opened)
+    );
+
+    writeln!(commands, "connect").expect("command");
+    assert_eq!(reply(), "connected");
+    let connected = Instant::now();
+    watch.until(&mut seen, Duration::from_secs(30), |r| {
+        r["local_port"] == port && r["state"] == "ESTABLISHED"
+    });
+    let (arrived, record) = seen.last().expect("the record");
+    assert_eq!(record["remote_port"], 9, "{record}");
+    // Only a scan sees it: at the latest the reconciliation, ten ticks on (and the time a
+    // debug build takes to scan a busy machine).
+    let waited = arrived.duration_since(connected);
+    assert!(
+        waited < interval * 10 + Duration::from_secs(5),
+        "a UDP connect reached stdout {waited:?} later"
+    );
+    drop(commands);
+    crate::common::end_group(&mut helper);
+}

@@ -77,6 +77,12 @@ impl Events {
         }
     }
 
+    /// Whether the tracepoint is open: every TCP state change is then told as it happens,
+    /// and a scan may be skipped when nothing changed ([`Session::refresh_unless_settled`]).
+    pub(super) fn tells_every_tcp_change(&self) -> bool {
+        self.tcp_state
+    }
+
     /// Whether any source is open: records then say where they came from.
     pub(super) fn any(&self) -> bool {
         !self.sources.is_empty()
@@ -193,9 +199,13 @@ impl Events {
                     ..
                 }
                 | Event::Process(ProcessEvent::Lost)
-                | Event::TcpState(TcpStateEvent::Lost { .. }) => self.lost(ctx),
+                | Event::TcpState(TcpStateEvent::Lost { .. }) => {
+                    session.note_change();
+                    self.lost(ctx);
+                }
                 Event::Process(event) => session.process_event(&event),
                 Event::TcpState(TcpStateEvent::StateChange(change)) => {
+                    session.note_change();
                     let began = &mut self.began;
                     self.connections.observe(&change, |lifecycle| {
                         // A connection's end is its destroy event's: that has the final
