@@ -154,9 +154,9 @@ fn write_records(path: &Path, count: usize) -> u64 {
         entry.uid = Some(uid);
         entry.pid = Some(pid);
         entry.pids = vec![pid];
-        entry.process = Some(process.to_owned());
-        entry.cmdline = Some(cmdline.to_owned());
-        entry.user = Some(user.to_owned());
+        entry.process = Some(process.into());
+        entry.cmdline = Some(cmdline.into());
+        entry.user = Some(user.into());
         entry.ppid = Some(1);
         entry.started = Some(Timestamp::from_unix(1_795_000_000 + (seed % 86_400) as i64));
         entry.netns = Some(4_026_531_840);

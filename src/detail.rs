@@ -258,7 +258,9 @@ fn read(
         argv,
         cwd,
         uid,
-        user: uid.and_then(|uid| users.name(uid)),
+        user: uid
+            .and_then(|uid| users.name(uid))
+            .map(|name| name.to_string()),
         ppid: info.ppid,
         parents: parent_chain(info.ppid),
         started: info.started,
@@ -412,7 +414,7 @@ fn held_sockets(pid: u32, sockets: &[PortEntry]) -> Vec<HeldSocket> {
                 .zip(entry.remote_port)
                 .map(|(addr, port)| crate::model::endpoint(addr, port)),
             state: entry.state.as_str().to_owned(),
-            service: entry.service.clone(),
+            service: entry.service.as_deref().map(str::to_owned),
             shared_with: entry.pids.iter().copied().filter(|&p| p != pid).collect(),
         })
         .collect()

@@ -13,3 +13,23 @@ pub(crate) type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::Rand
 
 /// A `HashSet` with the fast hasher.
 pub(crate) type Set<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+
+/// One shared copy of each text that many records hold (a process's name and command
+/// line, a user, a service, a container): records point at it rather than own a copy, so
+/// 100,000 sockets of one server cost one command line, not 100,000.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Interner {
+    texts: Set<std::sync::Arc<str>>,
+}
+
+impl Interner {
+    /// The shared copy of `text`, made on first use.
+    pub(crate) fn get(&mut self, text: &str) -> std::sync::Arc<str> {
+        if let Some(shared) = self.texts.get(text) {
+            return shared.clone();
+        }
+        let shared: std::sync::Arc<str> = text.into();
+        self.texts.insert(shared.clone());
+        shared
+    }
+}

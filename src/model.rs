@@ -21,6 +21,7 @@
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -220,26 +221,26 @@ pub struct PortEntry {
     /// Every pid holding the socket, sorted ascending; empty when unknown.
     pub pids: Vec<u32>,
     /// Process name (`comm`) of `pid`.
-    pub process: Option<String>,
+    pub process: Option<Arc<str>>,
     /// Full command line of `pid`, arguments joined by spaces.
-    pub cmdline: Option<String>,
+    pub cmdline: Option<Arc<str>>,
     /// User name of the socket owner (`uid`).
-    pub user: Option<String>,
+    pub user: Option<Arc<str>>,
     /// Parent pid of `pid`.
     pub ppid: Option<u32>,
     /// Start time of `pid`; with `pid` it names one process across pid reuse.
     pub started: Option<Timestamp>,
     /// Well-known service name of the port.
-    pub service: Option<String>,
+    pub service: Option<Arc<str>>,
     /// Reason codes that make this socket suspicious; empty when none.
     pub suspicious: Vec<String>,
     /// Container name of the owning process.
-    pub container: Option<String>,
+    pub container: Option<Arc<str>>,
     /// Network namespace inode the socket lives in.
     pub netns: Option<u64>,
     /// The device the socket is bound to (`SO_BINDTODEVICE`), or the scope of a link-local
     /// address; `None` when neither. `ss` writes it after the address: `0.0.0.0%eth0:80`.
-    pub interface: Option<String>,
+    pub interface: Option<Arc<str>>,
     /// Bytes waiting to be read; for a listener, connections waiting to be accepted.
     /// `None` where the source does not say (records from other tools, lsof).
     pub recv_q: Option<u64>,

@@ -18,7 +18,7 @@
 //! # Ok::<(), prt::scan::Error>(())
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::config::Config;
@@ -226,7 +226,7 @@ pub struct Session {
     meter: Meter,
     namespaces: Vec<Namespace>,
     /// User names of the uids destroy events named, looked up once each.
-    users: HashMap<u32, Option<String>>,
+    users: scan::process::UserNames,
     /// The boot time and clock rate, for the start times of processes events name.
     #[cfg(target_os = "linux")]
     clock: Option<scan::process::BootClock>,
@@ -254,7 +254,7 @@ impl Session {
             },
             meter: Meter::new(),
             namespaces: Vec::new(),
-            users: HashMap::new(),
+            users: scan::process::UserNames::default(),
             #[cfg(target_os = "linux")]
             clock: scan::process::BootClock::read(),
             #[cfg(target_os = "linux")]
@@ -455,15 +455,11 @@ impl Session {
             entry.send_q = socket.send_q.map(u64::from);
         }
         if let Some(uid) = entry.uid {
-            entry.user.clone_from(
-                self.users
-                    .entry(uid)
-                    .or_insert_with(|| crate::sys::user_name(uid)),
-            );
+            entry.user = self.users.name(uid);
         }
         if let Some(info) = scan::process::ProcessInfo::read(pid, self.clock.as_ref()) {
-            entry.process = info.name;
-            entry.cmdline = info.cmdline;
+            entry.process = info.name.map(Into::into);
+            entry.cmdline = info.cmdline.map(Into::into);
             entry.ppid = info.ppid;
             entry.started = info.started;
         }
@@ -494,11 +490,7 @@ impl Session {
         entry.remote_port = connected.then(|| socket.remote.port());
         entry.inode = socket.inode;
         entry.uid = Some(socket.uid);
-        entry.user.clone_from(
-            self.users
-                .entry(socket.uid)
-                .or_insert_with(|| crate::sys::user_name(socket.uid)),
-        );
+        entry.user = self.users.name(socket.uid);
         entry.netns = netns;
         entry.cookie = socket.cookie;
         // The queues of a socket being freed mean nothing (the kernel leaves what it

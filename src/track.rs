@@ -559,7 +559,7 @@ pub struct PortEvent {
     /// Owning pid of the listener, when visible.
     pub pid: Option<u32>,
     /// Its process name.
-    pub process: Option<String>,
+    pub process: Option<std::sync::Arc<str>>,
     /// When the port entered this status (first observation: when first seen so).
     pub since: Timestamp,
     /// Time of the scan that saw it.

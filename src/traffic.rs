@@ -123,13 +123,13 @@ pub struct Group {
     /// and with `--by remote`.
     pub pid: Option<u32>,
     /// Its name; null when hidden or with `--by remote`.
-    pub process: Option<String>,
+    pub process: Option<std::sync::Arc<str>>,
     /// Socket owner's user name (`--by process`).
-    pub user: Option<String>,
+    pub user: Option<std::sync::Arc<str>>,
     /// Socket owner's uid (`--by process`): what groups sockets whose owner is hidden.
     pub uid: Option<u32>,
     /// The process's container (`--by process`).
-    pub container: Option<String>,
+    pub container: Option<std::sync::Arc<str>>,
     /// The remote address (`--by remote`); null with `--by process`.
     pub remote_addr: Option<IpAddr>,
     /// The processes talking to that remote address (`--by remote`), sorted; with
@@ -325,9 +325,9 @@ mod tests {
             uid: Some(uid),
             pid,
             pids: pid.into_iter().collect(),
-            process: pid.map(|p| format!("p{p}")),
+            process: pid.map(|p| format!("p{p}").into()),
             cmdline: None,
-            user: Some(format!("u{uid}")),
+            user: Some(format!("u{uid}").into()),
             ppid: None,
             started: None,
             service: None,

@@ -346,7 +346,7 @@ fn held_by(socket: &AimedSocket, entries: &[PortEntry]) -> Option<KillResult> {
         for &pid in &entry.pids {
             if !holders.iter().any(|&(p, _)| p == pid) {
                 let name = if Some(pid) == entry.pid {
-                    entry.process.clone()
+                    entry.process.as_deref().map(str::to_owned)
                 } else {
                     ProcessInfo::read(pid, None).and_then(|info| info.name)
                 };

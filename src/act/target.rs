@@ -366,7 +366,7 @@ impl Targets {
                 });
             }
             let (process, started) = if Some(pid) == entry.pid {
-                (entry.process.clone(), entry.started)
+                (entry.process.as_deref().map(str::to_owned), entry.started)
             } else {
                 described(pid)
             };

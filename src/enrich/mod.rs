@@ -13,7 +13,7 @@ pub mod suspicious;
 
 use std::collections::BTreeMap;
 
-use crate::hashing::{Map, Set};
+use crate::hashing::{Interner, Map, Set};
 use std::net::IpAddr;
 use std::os::unix::fs::MetadataExt;
 
@@ -36,6 +36,8 @@ pub struct Enricher {
     rules: Rules,
     containers: Option<Containers>,
     processes: Map<ProcessKey, ProcessFacts>,
+    /// Service and container names, one shared copy each.
+    texts: Interner,
 }
 
 /// A process as enrichment remembers it: pid and start time, so a reused pid is new.
@@ -99,6 +101,7 @@ impl Enricher {
             rules: Rules::new(&config.suspicious),
             containers: Some(Containers::new()),
             processes: Map::default(),
+            texts: Interner::default(),
         }
     }
 
@@ -141,7 +144,7 @@ impl Enricher {
                     Some(entry.local_port),
                     entry.remote_port,
                 )
-                .map(str::to_owned);
+                .map(|name| self.texts.get(name));
             // Which way a connection goes matters only to root_high_port_outgoing: skip
             // the lookups for every socket that rule cannot apply to.
             let maybe_outgoing = entry.state == State::Established
@@ -172,9 +175,10 @@ impl Enricher {
                 .into_iter()
                 .map(str::to_owned)
                 .collect();
-            entry.container = facts
-                .and_then(|f| f.container.as_ref())
-                .map(|id| self.container_name(id));
+            entry.container = facts.and_then(|f| f.container.as_ref()).map(|id| {
+                self.texts
+                    .get(&container_name(self.containers.as_ref(), id))
+            });
         }
     }
 
@@ -242,16 +246,17 @@ impl Enricher {
         for (inode, id) in &containers {
             names
                 .entry(*inode)
-                .or_insert_with(|| self.container_name(id));
+                .or_insert_with(|| container_name(self.containers.as_ref(), id));
         }
         names
     }
+}
 
-    fn container_name(&self, id: &ContainerId) -> String {
-        match &self.containers {
-            Some(containers) => containers.name(id).to_string(),
-            None => id.short().to_owned(),
-        }
+/// The name of container `id`: the engine's, or its short id without one.
+fn container_name(containers: Option<&Containers>, id: &ContainerId) -> String {
+    match containers {
+        Some(containers) => containers.name(id).to_string(),
+        None => id.short().to_owned(),
     }
 }
 

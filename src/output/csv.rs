@@ -13,6 +13,7 @@
 
 use std::borrow::Cow;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use super::RecordSink;
 use super::sanitize;
@@ -221,8 +222,8 @@ pub fn cells(entry: &PortEntry) -> Vec<Cow<'_, str>> {
     fn opt<T: ToString>(value: Option<&T>) -> Cow<'static, str> {
         value.map_or(Cow::Borrowed(""), |v| Cow::Owned(v.to_string()))
     }
-    fn text(value: Option<&String>) -> Cow<'_, str> {
-        value.map_or(Cow::Borrowed(""), |v| Cow::Borrowed(v.as_str()))
+    fn text(value: Option<&Arc<str>>) -> Cow<'_, str> {
+        value.map_or(Cow::Borrowed(""), |v| Cow::Borrowed(&**v))
     }
     let pids: Vec<String> = entry.pids.iter().map(u32::to_string).collect();
     vec![

@@ -255,7 +255,7 @@ mod tests {
         Group {
             by: GroupBy::Process,
             pid,
-            process: name.map(str::to_owned),
+            process: name.map(Into::into),
             user: Some("root".into()),
             uid: Some(0),
             container: None,

@@ -11,8 +11,8 @@ use crate::enrich::{SocketFacts, service_for, suspicious_reasons};
 use crate::model::{PortEntry, Proto, State, TrackedEntry};
 use crate::raw::{Key, RawRecord, RawValue};
 
-fn borrowed(text: Option<&String>) -> Option<Cow<'_, str>> {
-    text.map(|t| Cow::Borrowed(t.as_str()))
+fn borrowed(text: Option<&std::sync::Arc<str>>) -> Option<Cow<'_, str>> {
+    text.map(|t| Cow::Borrowed(&**t))
 }
 
 impl Fields for PortEntry {

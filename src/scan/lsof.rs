@@ -426,13 +426,16 @@ pub fn records(
                 uid: first.socket_uid.or(first.uid),
                 pid: Some(first.pid),
                 pids,
-                process: Some(first.command.clone()),
-                cmdline: ps.map(|p| p.args.clone()).filter(|a| !a.is_empty()),
+                process: Some(first.command.as_str().into()),
+                cmdline: ps
+                    .filter(|p| !p.args.is_empty())
+                    .map(|p| p.args.as_str().into()),
                 // The login is the process's user: the socket's only when the uids agree.
                 user: first
                     .login
-                    .clone()
-                    .filter(|_| first.socket_uid.is_none_or(|uid| Some(uid) == first.uid)),
+                    .as_deref()
+                    .filter(|_| first.socket_uid.is_none_or(|uid| Some(uid) == first.uid))
+                    .map(Into::into),
                 ppid: ps.map(|p| p.ppid),
                 started: ps.and_then(|p| {
                     let elapsed = i64::try_from(p.elapsed_secs).ok()?;
@@ -442,7 +445,7 @@ pub fn records(
                 suspicious: Vec::new(),
                 container: None,
                 netns: None,
-                interface: first.zone.clone(),
+                interface: first.zone.as_deref().map(Into::into),
                 cookie: None,
                 recv_q: first.queues.0.map(u64::from),
                 // For a listener lsof (like /proc/net) gives no backlog limit, only a 0.

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::ffi::CStr;
 use std::io::Write as _;
 use std::mem::MaybeUninit;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::Socket;
@@ -74,7 +75,8 @@ pub fn attribute(
     interfaces: &Interfaces,
 ) -> Vec<PortEntry> {
     let clock = BootClock::read();
-    let mut processes: HashMap<u32, Option<ProcessInfo>> = HashMap::new();
+    // Each owner's facts are read once and shared by all its records.
+    let mut processes: HashMap<u32, Option<Owner>> = HashMap::new();
     let mut parents: HashMap<u32, Option<u32>> = HashMap::new();
     let mut users = UserNames::default();
     sockets
@@ -91,7 +93,7 @@ pub fn attribute(
             let info = pid.and_then(|pid| {
                 processes
                     .entry(pid)
-                    .or_insert_with(|| ProcessInfo::read(pid, clock.as_ref()))
+                    .or_insert_with(|| ProcessInfo::read(pid, clock.as_ref()).map(Owner::from))
                     .clone()
             });
             // A socket without an inode has no socket file, so no process can hold it
@@ -128,6 +130,26 @@ pub fn attribute(
             }
         })
         .collect()
+}
+
+/// A process's facts as records share them.
+#[derive(Debug, Clone, Default)]
+struct Owner {
+    name: Option<Arc<str>>,
+    cmdline: Option<Arc<str>>,
+    ppid: Option<u32>,
+    started: Option<crate::model::Timestamp>,
+}
+
+impl From<ProcessInfo> for Owner {
+    fn from(info: ProcessInfo) -> Owner {
+        Owner {
+            name: info.name.map(Arc::from),
+            cmdline: info.cmdline.map(Arc::from),
+            ppid: info.ppid,
+            started: info.started,
+        }
+    }
 }
 
 /// Which of the processes holding one socket a record names: the holder every other holder
@@ -173,13 +195,13 @@ const MAX_GENERATIONS: usize = 256;
 /// are per network namespace, so each is resolved inside its own while the dump is there.
 #[derive(Debug, Clone, Default)]
 pub struct Interfaces {
-    names: HashMap<(Option<u64>, u32), String>,
+    names: HashMap<(Option<u64>, u32), Arc<str>>,
 }
 
 impl Interfaces {
     /// Records the name of interface `index` in namespace `netns`.
     pub fn insert(&mut self, netns: Option<u64>, index: u32, name: String) {
-        self.names.insert((netns, index), name);
+        self.names.insert((netns, index), name.into());
     }
 
     /// Adds every name `other` knows.
@@ -196,7 +218,7 @@ impl Interfaces {
     /// The name of interface `index` in `netns`; `None` for 0 (no device) or an index that
     /// went away before it could be named.
     #[must_use]
-    pub fn name(&self, netns: Option<u64>, index: u32) -> Option<String> {
+    pub fn name(&self, netns: Option<u64>, index: u32) -> Option<Arc<str>> {
         if index == 0 {
             return None;
         }

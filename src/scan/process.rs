@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
+use std::sync::Arc;
 
 use crate::model::Timestamp;
 
@@ -186,15 +187,16 @@ impl BootClock {
 /// User names by uid, looked up once each.
 #[derive(Debug, Default)]
 pub struct UserNames {
-    cache: HashMap<u32, Option<String>>,
+    cache: HashMap<u32, Option<Arc<str>>>,
 }
 
 impl UserNames {
-    /// The name of `uid`, or `None` when the password database has no entry.
-    pub fn name(&mut self, uid: u32) -> Option<String> {
+    /// The name of `uid` (one shared copy per user), or `None` when the password database
+    /// has no entry.
+    pub fn name(&mut self, uid: u32) -> Option<Arc<str>> {
         self.cache
             .entry(uid)
-            .or_insert_with(|| crate::sys::user_name(uid))
+            .or_insert_with(|| crate::sys::user_name(uid).map(Arc::from))
             .clone()
     }
 }

@@ -14,7 +14,7 @@ fn entry(port: u16, pid: Option<u32>, process: Option<&str>) -> PortEntry {
         uid: None,
         pid,
         pids: pid.into_iter().collect(),
-        process: process.map(str::to_owned),
+        process: process.map(Into::into),
         cmdline: None,
         user: None,
         ppid: None,
