@@ -18,7 +18,8 @@
 //! # Ok::<(), prt::scan::Error>(())
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use crate::config::Config;
@@ -174,13 +175,116 @@ pub struct Snapshot {
 /// # Ok::<(), prt::scan::Error>(())
 /// ```
 pub fn snapshot(options: &Options) -> Result<Snapshot, scan::Error> {
-    let scan = scan::scan(&options.scan)?;
+    let mut entries = Vec::new();
+    let mut snapshot = snapshot_each(options, |block| {
+        entries.extend_from_slice(block);
+        ControlFlow::Continue(())
+    })?;
+    snapshot.entries = entries;
+    Ok(snapshot)
+}
+
+/// Records [`snapshot_each`] hands over at a time.
+const BLOCK: usize = 4096;
+
+/// [`snapshot`], handing the records to `each` in order a block at a time as they are
+/// made, rather than holding them all: what `prt scan` runs, so that 100,000 sockets cost
+/// the sockets and one block of records, not 100,000 records. `each` returns
+/// [`ControlFlow::Break`] to stop early (a closed pipe, say). The snapshot returned has
+/// everything but the entries.
+///
+/// For the order of port, protocol or state the sockets are sorted before any record is
+/// made. An order that needs the records (pid, process, user, service), and the lsof
+/// backend, make every record first, then sort them, then hand them over.
+pub fn snapshot_each(
+    options: &Options,
+    mut each: impl FnMut(&[PortEntry]) -> ControlFlow<()>,
+) -> Result<Snapshot, scan::Error> {
     let mut enricher = options.enricher();
-    let mut snapshot = present(scan, &mut enricher, options);
+    let mut found = scan::find(&options.scan)?;
+    let sorted = found
+        .as_mut()
+        .is_some_and(|found| found.sort(options.sort, options.reverse));
+    let mut snapshot = match found {
+        Some(found) if sorted => stream(&found, &mut enricher, options, &mut each),
+        Some(found) => {
+            let mut attributor = found.attributor();
+            let entries: Vec<PortEntry> = found
+                .sockets()
+                .iter()
+                .map(|socket| attributor.record(socket))
+                .collect();
+            let scan = Scan {
+                hidden_owners: scan::count_hidden_owners(&entries),
+                entries,
+                fell_back: found.fell_back,
+                namespaces: found.namespaces,
+            };
+            hand_over(present(scan, &mut enricher, options), &mut each)
+        }
+        None => {
+            let scan = scan::scan(&options.scan)?;
+            hand_over(present(scan, &mut enricher, options), &mut each)
+        }
+    };
     if options.scan.all_netns {
         snapshot.namespace_names = enricher.namespace_names(&snapshot.namespaces.listed);
     }
     Ok(snapshot)
+}
+
+/// Makes, enriches and filters the records of `found` (sorted already) a block at a time,
+/// handing each block to `each`.
+fn stream(
+    found: &scan::Found,
+    enricher: &mut Enricher,
+    options: &Options,
+    each: &mut impl FnMut(&[PortEntry]) -> ControlFlow<()>,
+) -> Snapshot {
+    let mut attributor = found.attributor();
+    // Every process the records will name, and every listener, before the first block:
+    // enrichment reads each process once and judges a connection by all the listeners.
+    let processes: HashSet<_> = found
+        .sockets()
+        .iter()
+        .filter_map(|socket| attributor.process_key(socket))
+        .collect();
+    let listening = enricher.prepare(processes, found.sockets());
+    let mut hidden_owners = 0;
+    let mut block = Vec::with_capacity(BLOCK);
+    for sockets in found.sockets().chunks(BLOCK) {
+        block.clear();
+        block.extend(sockets.iter().map(|socket| attributor.record(socket)));
+        hidden_owners += scan::count_hidden_owners(&block);
+        enricher.enrich_block(&mut block, &listening);
+        if let Some(filter) = &options.filter {
+            block.retain(|entry| filter.matches(entry));
+        }
+        if !block.is_empty() && each(&block).is_break() {
+            break;
+        }
+    }
+    Snapshot {
+        entries: Vec::new(),
+        hidden_owners,
+        fell_back: found.fell_back.clone(),
+        namespaces: found.namespaces.clone(),
+        namespace_names: BTreeMap::new(),
+    }
+}
+
+/// Hands the records of `snapshot` to `each` a block at a time; the snapshot without them.
+fn hand_over(
+    mut snapshot: Snapshot,
+    each: &mut impl FnMut(&[PortEntry]) -> ControlFlow<()>,
+) -> Snapshot {
+    for block in snapshot.entries.chunks(BLOCK) {
+        if each(block).is_break() {
+            break;
+        }
+    }
+    snapshot.entries = Vec::new();
+    snapshot
 }
 
 /// The part of every scan after the socket source: enrich, filter, sort.

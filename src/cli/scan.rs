@@ -14,6 +14,7 @@ use crate::i18n::{self, Msg};
 use crate::query;
 use crate::scan::{Family, SortKey};
 use crate::session::{self, Options};
+use std::ops::ControlFlow;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -75,21 +76,47 @@ impl Stage for Args {
         if let Some(text) = self.where_.as_deref() {
             options = options.with_filter(query::parse(text)?);
         }
-        let result = session::snapshot(&options).context("cannot list sockets")?;
-
         let mut table = ctx.table_options(self.output.color);
         table.traffic = self.traffic;
-        if options.scan.all_netns {
-            table.netns_names = Some(Arc::new(result.namespace_names));
+        let format = ctx.format(&self.output);
+        if !matches!(format, Format::Ndjson | Format::Json | Format::Csv) {
+            // A table lays itself out once every row is in, with the names of the
+            // namespaces the scan listed: made whole, then written.
+            let result = session::snapshot(&options).context("cannot list sockets")?;
+            if options.scan.all_netns {
+                table.netns_names = Some(Arc::new(result.namespace_names.clone()));
+            }
+            let mut sink = ctx.sink_with(&self.output, table);
+            sink.write_entries(&result.entries)?;
+            sink.finish()?;
+            return Ok(Self::notes(ctx, &result));
         }
-        let mut sink = if ctx.format(&self.output) == Format::Ndjson && self.host.host.is_some() {
+        let mut sink = if format == Format::Ndjson && self.host.host.is_some() {
             output::sink(Format::Ndjson, self.host.wrap(ctx.stdout())?, table)
         } else {
             ctx.sink_with(&self.output, table)
         };
-        sink.write_entries(&result.entries)?;
+        // Records are written as they are made, a block at a time.
+        let mut failed = None;
+        let result = session::snapshot_each(&options, |block| match sink.write_entries(block) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(err) => {
+                failed = Some(err);
+                ControlFlow::Break(())
+            }
+        })
+        .context("cannot list sockets")?;
+        if let Some(err) = failed {
+            return Err(err.into());
+        }
         sink.finish()?;
+        Ok(Self::notes(ctx, &result))
+    }
+}
 
+impl Args {
+    /// What the scan could not see, on stderr once the records are out.
+    fn notes(ctx: &Ctx, result: &session::Snapshot) -> Exit {
         if let Some(note) = super::common::netns_note(&result.namespaces) {
             ctx.error_note(&note);
         }
@@ -106,6 +133,6 @@ impl Stage for Args {
                 ctx.note(&i18n::trf(Msg::FellBack, &[&proto, &family]));
             }
         }
-        Ok(Exit::Success)
+        Exit::Success
     }
 }

@@ -118,10 +118,50 @@ impl Enricher {
         self.processes.retain(|&(known, _), _| known != pid);
     }
 
-    /// Fills `service`, `suspicious` and `container` on every entry.
+    /// Fills `service`, `suspicious` and `container` on every entry. What it learnt of
+    /// processes none of `entries` names any more is forgotten.
     pub fn enrich(&mut self, entries: &mut [PortEntry]) {
-        self.learn_processes(entries);
-        let listening = Listening::of(entries);
+        let mut present: Set<ProcessKey> = Set::default();
+        let mut last = None;
+        for key in entries.iter().filter_map(|e| Some((e.pid?, e.started))) {
+            // A process's sockets come together in a scan.
+            if last != Some(key) {
+                present.insert(key);
+                last = Some(key);
+            }
+        }
+        self.processes.retain(|key, _| present.contains(key));
+        self.learn_processes(present);
+        let listening = Listening::new(
+            entries
+                .iter()
+                .filter(|e| e.state == State::Listen)
+                .map(|e| (e.netns, e.proto, e.local_addr, e.local_port)),
+        );
+        self.enrich_block(entries, &listening);
+    }
+
+    /// For the records of one scan made a block at a time
+    /// ([`crate::session::snapshot_each`]): learns, once, the processes they will name
+    /// (pid and start time, as [`crate::scan::owners::Attributor::process_key`] gives
+    /// them) and the scan's listeners; [`Enricher::enrich_block`] then fills each block.
+    pub fn prepare(
+        &mut self,
+        processes: impl IntoIterator<Item = (u32, Option<Timestamp>)>,
+        sockets: &[crate::scan::Socket],
+    ) -> Listening {
+        self.learn_processes(processes.into_iter().collect());
+        Listening::new(
+            sockets
+                .iter()
+                .filter(|s| s.state == State::Listen)
+                .map(|s| (s.netns, s.proto, s.local.ip(), s.local.port())),
+        )
+    }
+
+    /// Fills `service`, `suspicious` and `container` on every entry, with the processes
+    /// learnt and the listeners of the whole scan (see [`Enricher::prepare`]).
+    pub fn enrich_block(&mut self, entries: &mut [PortEntry], listening: &Listening) {
         // A process's sockets come together in a scan: look its facts up once per run.
         let mut last: Option<(ProcessKey, Option<&ProcessFacts>)> = None;
         for entry in entries.iter_mut() {
@@ -182,19 +222,10 @@ impl Enricher {
         }
     }
 
-    /// Reads the facts of owning processes not seen before, forgets processes that are no
-    /// longer in the scan, and asks for the names of containers not named yet — once.
-    fn learn_processes(&mut self, entries: &[PortEntry]) {
-        let mut present: Set<ProcessKey> = Set::default();
-        let mut last = None;
-        for key in entries.iter().filter_map(|e| Some((e.pid?, e.started))) {
-            if last != Some(key) {
-                present.insert(key);
-                last = Some(key);
-            }
-        }
-        self.processes.retain(|key, _| present.contains(key));
-        for &key in &present {
+    /// Reads the facts of the processes of `present` not seen before, and asks for the
+    /// names of containers not named yet — once.
+    fn learn_processes(&mut self, present: Set<ProcessKey>) {
+        for key in present {
             self.processes
                 .entry(key)
                 .or_insert_with(|| ProcessFacts::read(key.0));
@@ -265,22 +296,21 @@ fn container_name(containers: Option<&Containers>, id: &ContainerId) -> String {
 /// per-session sshd, a pre-forked worker or a process the listener was handed to accept
 /// connections without holding the listening socket themselves.
 #[derive(Debug, Default)]
-struct Listening {
+pub struct Listening {
     /// `(netns, proto, address, port)`; the address is `None` for a wildcard listener
     /// (`0.0.0.0` or `::`, which on a dual-stack socket takes IPv4 too).
     endpoints: Set<(Option<u64>, Proto, Option<IpAddr>, u16)>,
 }
 
 impl Listening {
-    /// The listeners of `entries` (TCP `LISTEN`; UDP is connectionless and has none).
-    fn of(entries: &[PortEntry]) -> Listening {
-        let endpoints = entries
-            .iter()
-            .filter(|e| e.state == State::Listen)
-            .map(|e| {
-                let addr = e.local_addr.to_canonical();
+    /// The listeners at `endpoints` (namespace, protocol, address, port of each TCP
+    /// `LISTEN` socket; UDP is connectionless and has none).
+    fn new(endpoints: impl Iterator<Item = (Option<u64>, Proto, IpAddr, u16)>) -> Listening {
+        let endpoints = endpoints
+            .map(|(netns, proto, addr, port)| {
+                let addr = addr.to_canonical();
                 let addr = (!addr.is_unspecified()).then_some(addr);
-                (e.netns, e.proto, addr, e.local_port)
+                (netns, proto, addr, port)
             })
             .collect();
         Listening { endpoints }

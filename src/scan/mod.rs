@@ -17,7 +17,7 @@ pub mod procfs;
 
 use std::cmp::Ordering;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use crate::model::{PortEntry, Proto, State, Traffic};
@@ -209,8 +209,37 @@ pub enum Error {
 /// The socket dump runs on one thread while the `/proc/*/fd` walk runs on the others. A
 /// process that exits or denies access during the walk simply owns nothing.
 pub fn scan(options: &ScanOptions) -> Result<Scan, Error> {
-    if options.backend == Backend::Lsof {
+    let Some(found) = find(options)? else {
         return scan_with_lsof(options);
+    };
+    let entries = owners::attribute(&found.sockets, &found.owners, &found.interfaces);
+    Ok(Scan {
+        hidden_owners: count_hidden_owners(&entries),
+        entries,
+        fell_back: found.fell_back,
+        namespaces: found.namespaces,
+    })
+}
+
+/// A scan's sockets with their holders found, not yet made into records: what a scan that
+/// writes its records as it makes them orders and then walks a block at a time
+/// ([`crate::session::snapshot_each`]). Sockets closed during the scan are left out.
+#[derive(Debug)]
+pub struct Found {
+    sockets: Vec<Socket>,
+    owners: owners::InodeOwners,
+    interfaces: owners::Interfaces,
+    /// Protocol/family pairs that the netlink dump could not serve (read from `/proc/net`).
+    pub fell_back: Vec<(Proto, Family)>,
+    /// With every namespace scanned: which were listed and which could not be entered.
+    pub namespaces: NamespaceReport,
+}
+
+/// Dumps the sockets and finds their holders, as [`scan`] does, without making records.
+/// `None` for the lsof backend, which makes its records itself.
+pub fn find(options: &ScanOptions) -> Result<Option<Found>, Error> {
+    if options.backend == Backend::Lsof {
+        return Ok(None);
     }
     let (dumped, owners) = std::thread::scope(|scope| {
         let walker = options
@@ -223,11 +252,66 @@ pub fn scan(options: &ScanOptions) -> Result<Scan, Error> {
         });
         (dumped, owners)
     });
-    Ok(attribute(
-        dumped?,
-        &owners.unwrap_or_default(),
-        options.attribute,
-    ))
+    let Dump {
+        mut sockets,
+        fell_back,
+        namespaces,
+        interfaces,
+    } = dumped?;
+    let owners = owners.unwrap_or_default();
+    if options.attribute {
+        drop_closed(&mut sockets, &owners);
+    }
+    Ok(Some(Found {
+        sockets,
+        owners,
+        interfaces,
+        fell_back,
+        namespaces,
+    }))
+}
+
+impl Found {
+    /// How many sockets.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.sockets.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.sockets.is_empty()
+    }
+
+    /// Puts the sockets in the order [`sort`] would put their records in, when the key is
+    /// a socket's own (port, protocol, state); `false`, leaving them as they are, for a key
+    /// that needs the records (pid, process, user, service).
+    pub fn sort(&mut self, key: SortKey, reverse: bool) -> bool {
+        let primary: fn(&Socket, &Socket) -> Ordering = match key {
+            SortKey::Port => |_, _| Ordering::Equal,
+            SortKey::Proto => |a, b| a.proto.cmp(&b.proto),
+            SortKey::State => |a, b| a.state.cmp(&b.state),
+            SortKey::Pid | SortKey::Process | SortKey::User | SortKey::Service => return false,
+        };
+        self.sockets.sort_unstable_by(|a, b| {
+            let order = primary(a, b).then_with(|| Place::of_socket(a).cmp(&Place::of_socket(b)));
+            if reverse { order.reverse() } else { order }
+        });
+        true
+    }
+
+    /// The sockets, in their order.
+    #[must_use]
+    pub fn sockets(&self) -> &[Socket] {
+        &self.sockets
+    }
+
+    /// An attributor for these sockets: [`owners::Attributor::record`] makes each record.
+    #[must_use]
+    pub fn attributor(&self) -> owners::Attributor<'_> {
+        owners::Attributor::new(&self.owners, &self.interfaces)
+    }
 }
 
 /// The lsof backend, which attributes sockets itself: what both [`scan`] and the watch's
@@ -488,7 +572,7 @@ fn still_there(_: &Socket) -> bool {
     true
 }
 
-fn count_hidden_owners(entries: &[PortEntry]) -> usize {
+pub(crate) fn count_hidden_owners(entries: &[PortEntry]) -> usize {
     let euid = crate::sys::euid();
     if euid == 0 {
         return 0;
@@ -554,13 +638,46 @@ fn none_last<T: Ord>(a: Option<&T>, b: Option<&T>) -> Ordering {
 }
 
 fn by_socket(a: &PortEntry, b: &PortEntry) -> Ordering {
-    a.local_port
-        .cmp(&b.local_port)
-        .then(a.proto.cmp(&b.proto))
-        .then(a.local_addr.cmp(&b.local_addr))
-        .then(a.remote_addr.cmp(&b.remote_addr))
-        .then(a.remote_port.cmp(&b.remote_port))
-        .then(a.inode.cmp(&b.inode))
+    Place::of(a).cmp(&Place::of(b))
+}
+
+/// What records are ordered by after a sort key: local port, protocol, local address,
+/// peer (none first), inode. One definition for records and for the sockets they are
+/// made of ([`Found::sort`]), so both orders agree.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Place {
+    local_port: u16,
+    proto: Proto,
+    local_addr: IpAddr,
+    remote_addr: Option<IpAddr>,
+    remote_port: Option<u16>,
+    inode: u64,
+}
+
+impl Place {
+    fn of(entry: &PortEntry) -> Place {
+        Place {
+            local_port: entry.local_port,
+            proto: entry.proto,
+            local_addr: entry.local_addr,
+            remote_addr: entry.remote_addr,
+            remote_port: entry.remote_port,
+            inode: entry.inode,
+        }
+    }
+
+    /// The same for the record [`owners::Attributor::record`] makes of `socket`.
+    fn of_socket(socket: &Socket) -> Place {
+        let connected = !(socket.remote.ip().is_unspecified() && socket.remote.port() == 0);
+        Place {
+            local_port: socket.local.port(),
+            proto: socket.proto,
+            local_addr: socket.local.ip(),
+            remote_addr: connected.then(|| socket.remote.ip()),
+            remote_port: connected.then(|| socket.remote.port()),
+            inode: socket.inode,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -66,70 +66,122 @@ impl InodeOwners {
 }
 
 /// Turns backend sockets into records: owners from `owners`, process details read once per
-/// owning process, user names once per uid, device names from `interfaces`. Every socket
-/// gives exactly one record.
+/// owning process, user names once per uid, device names from `interfaces` (see
+/// [`Attributor`]). Every socket gives exactly one record.
 #[must_use]
 pub fn attribute(
     sockets: &[Socket],
     owners: &InodeOwners,
     interfaces: &Interfaces,
 ) -> Vec<PortEntry> {
-    let clock = BootClock::read();
-    // Each owner's facts are read once and shared by all its records.
-    let mut processes: HashMap<u32, Option<Owner>> = HashMap::new();
-    let mut parents: HashMap<u32, Option<u32>> = HashMap::new();
-    let mut users = UserNames::default();
+    let mut attributor = Attributor::new(owners, interfaces);
     sockets
         .iter()
-        .map(|socket| {
-            let pids: Vec<u32> = if socket.inode == 0 {
-                Vec::new()
-            } else {
-                owners.pids(socket.inode).collect()
-            };
-            let pid = master(&pids, |pid| {
-                *parents.entry(pid).or_insert_with(|| parent_pid(pid))
-            });
-            let info = pid.and_then(|pid| {
-                processes
-                    .entry(pid)
-                    .or_insert_with(|| ProcessInfo::read(pid, clock.as_ref()).map(Owner::from))
-                    .clone()
-            });
-            // A socket without an inode has no socket file, so no process can hold it
-            // (TIME_WAIT, an orphan the kernel is still closing, a request socket); the
-            // kernel reports uid 0 for it, which is not root's.
-            let uid = (socket.inode != 0).then_some(socket.uid);
-            let connected = !(socket.remote.ip().is_unspecified() && socket.remote.port() == 0);
-            let info = info.unwrap_or_default();
-            PortEntry {
-                proto: socket.proto,
-                local_addr: socket.local.ip(),
-                local_port: socket.local.port(),
-                remote_addr: connected.then(|| socket.remote.ip()),
-                remote_port: connected.then(|| socket.remote.port()),
-                state: socket.state,
-                inode: socket.inode,
-                uid,
-                pid,
-                pids,
-                process: info.name,
-                cmdline: info.cmdline,
-                user: uid.and_then(|uid| users.name(uid)),
-                ppid: info.ppid,
-                started: info.started,
-                service: None,
-                suspicious: Vec::new(),
-                container: None,
-                netns: socket.netns,
-                interface: interfaces.name(socket.netns, socket.ifindex),
-                recv_q: socket.recv_q.map(u64::from),
-                send_q: socket.send_q.map(u64::from),
-                traffic: socket.traffic,
-                cookie: socket.cookie,
-            }
-        })
+        .map(|socket| attributor.record(socket))
         .collect()
+}
+
+/// Makes records of sockets: each socket with the processes holding it, the one it names
+/// ([`master`]) and that process's facts, read once per process however many records
+/// (or blocks of records) ask for them.
+#[derive(Debug)]
+pub struct Attributor<'a> {
+    owners: &'a InodeOwners,
+    interfaces: &'a Interfaces,
+    clock: Option<BootClock>,
+    processes: HashMap<u32, Option<Owner>>,
+    parents: HashMap<u32, Option<u32>>,
+    users: UserNames,
+}
+
+impl<'a> Attributor<'a> {
+    /// An attributor for sockets whose holders `owners` lists and whose devices
+    /// `interfaces` names.
+    #[must_use]
+    pub fn new(owners: &'a InodeOwners, interfaces: &'a Interfaces) -> Attributor<'a> {
+        Attributor {
+            owners,
+            interfaces,
+            clock: BootClock::read(),
+            processes: HashMap::new(),
+            parents: HashMap::new(),
+            users: UserNames::default(),
+        }
+    }
+
+    /// Every pid holding `socket`, sorted; empty for a socket without an inode.
+    fn pids(&self, socket: &Socket) -> Vec<u32> {
+        if socket.inode == 0 {
+            Vec::new()
+        } else {
+            self.owners.pids(socket.inode).collect()
+        }
+    }
+
+    /// The process a record of `socket` names, and its facts.
+    fn owner(&mut self, pids: &[u32]) -> (Option<u32>, Option<Owner>) {
+        let parents = &mut self.parents;
+        let pid = master(pids, |pid| {
+            *parents.entry(pid).or_insert_with(|| parent_pid(pid))
+        });
+        let clock = self.clock.as_ref();
+        let info = pid.and_then(|pid| {
+            self.processes
+                .entry(pid)
+                .or_insert_with(|| ProcessInfo::read(pid, clock).map(Owner::from))
+                .clone()
+        });
+        (pid, info)
+    }
+
+    /// The pid and start time a record of `socket` names: what enrichment keys a process
+    /// by. Reads the facts it will need for the record.
+    pub fn process_key(
+        &mut self,
+        socket: &Socket,
+    ) -> Option<(u32, Option<crate::model::Timestamp>)> {
+        let pids = self.pids(socket);
+        let (pid, info) = self.owner(&pids);
+        Some((pid?, info.and_then(|info| info.started)))
+    }
+
+    /// The record of `socket`: its owners and their facts, nothing enriched yet.
+    pub fn record(&mut self, socket: &Socket) -> PortEntry {
+        let pids = self.pids(socket);
+        let (pid, info) = self.owner(&pids);
+        // A socket without an inode has no socket file, so no process can hold it
+        // (TIME_WAIT, an orphan the kernel is still closing, a request socket); the
+        // kernel reports uid 0 for it, which is not root's.
+        let uid = (socket.inode != 0).then_some(socket.uid);
+        let connected = !(socket.remote.ip().is_unspecified() && socket.remote.port() == 0);
+        let info = info.unwrap_or_default();
+        PortEntry {
+            proto: socket.proto,
+            local_addr: socket.local.ip(),
+            local_port: socket.local.port(),
+            remote_addr: connected.then(|| socket.remote.ip()),
+            remote_port: connected.then(|| socket.remote.port()),
+            state: socket.state,
+            inode: socket.inode,
+            uid,
+            pid,
+            pids,
+            process: info.name,
+            cmdline: info.cmdline,
+            user: uid.and_then(|uid| self.users.name(uid)),
+            ppid: info.ppid,
+            started: info.started,
+            service: None,
+            suspicious: Vec::new(),
+            container: None,
+            netns: socket.netns,
+            interface: self.interfaces.name(socket.netns, socket.ifindex),
+            recv_q: socket.recv_q.map(u64::from),
+            send_q: socket.send_q.map(u64::from),
+            traffic: socket.traffic,
+            cookie: socket.cookie,
+        }
+    }
 }
 
 /// A process's facts as records share them.
