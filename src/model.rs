@@ -209,7 +209,9 @@ pub struct PortEntry {
     /// Socket state.
     pub state: State,
     /// Socket inode; 0 when the kernel has none (TIME_WAIT, request sockets, connections
-    /// waiting in a listener's accept queue).
+    /// waiting in a listener's accept queue). In a watch, a connection seen with an inode
+    /// keeps it in later records once its file is closed and it lingers as an orphan
+    /// (FIN_WAIT, LAST_ACK): the same socket, under the identity it was reported by.
     pub inode: u64,
     /// The socket owner's uid; `None` for sockets no process holds (no inode: TIME_WAIT,
     /// orphaned FIN_WAIT2, request sockets), for which the kernel reports 0.

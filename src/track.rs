@@ -220,7 +220,17 @@ fn unindex(
 
 /// Takes in `entry`, scan `seq`'s listing of the socket `live` remembers, and returns its
 /// `unchanged` record.
-fn refresh(live: &mut Live, entry: PortEntry, seq: u64, now: Timestamp) -> Change {
+fn refresh(live: &mut Live, mut entry: PortEntry, seq: u64, now: Timestamp) -> Change {
+    // A socket whose file closed while it lingers (an orphan in FIN_WAIT or LAST_ACK,
+    // followed by its cookie) has no inode any more; it is still the socket earlier
+    // records named by that inode, which is what consumers key a socket by.
+    if entry.inode == 0
+        && live.entry.inode != 0
+        && entry.cookie.is_some()
+        && entry.cookie == live.entry.cookie
+    {
+        entry.inode = live.entry.inode;
+    }
     let state_changed = live.entry.state != entry.state;
     let owners_changed = live.entry.pids != entry.pids;
     // Most sockets are as the last scan listed them: comparing costs a few loads where
@@ -964,8 +974,13 @@ mod tests {
         orphan.state = State::FinWait2;
         let next = tracker.observe(vec![orphan.clone()], at(1));
         assert_eq!(summary(&next), [(40004, Status::Unchanged, true)]);
-        let gone = tracker.destroyed(destroyed(&orphan), at(2)).expect("gone");
+        // Its records keep the inode they named it by: one identity for consumers.
+        assert_eq!(next[0].record.entry.inode, 40004);
+        let again = tracker.observe(vec![orphan.clone()], at(2));
+        assert_eq!(again[0].record.entry.inode, 40004);
+        let gone = tracker.destroyed(destroyed(&orphan), at(3)).expect("gone");
         assert_eq!(gone.first_seen, Some(at(0)));
+        assert_eq!(gone.entry.inode, 40004);
     }
 
     /// What the state tracepoint tells of `entry` as it begins: its addresses and owner,
