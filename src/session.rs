@@ -273,6 +273,22 @@ fn stream(
     }
 }
 
+/// Hands the reportable changes of `refresh` to `each` a block at a time; the refresh
+/// without them.
+fn hand_over_changes(
+    mut refresh: Refresh,
+    each: &mut impl FnMut(&[Change]) -> ControlFlow<()>,
+) -> Refresh {
+    refresh.changes.retain(Change::is_reportable);
+    for block in refresh.changes.chunks(BLOCK) {
+        if each(block).is_break() {
+            break;
+        }
+    }
+    refresh.changes = Vec::new();
+    refresh
+}
+
 /// Hands the records of `snapshot` to `each` a block at a time; the snapshot without them.
 fn hand_over(
     mut snapshot: Snapshot,
@@ -385,17 +401,96 @@ impl Session {
         // the process walks that follow them.
         let dumped_at = Instant::now();
         let scan = self.scanner.scan()?;
+        Ok(self.take_in(scan, now, dumped_at))
+    }
+
+    /// The rest of a refresh once the scan is made: enrich, filter, sort, track, rates.
+    fn take_in(&mut self, scan: Scan, now: Timestamp, dumped_at: Instant) -> Refresh {
         let snapshot = present(scan, &mut self.enricher, &self.options);
         self.namespaces.clone_from(&snapshot.namespaces.listed);
         let mut changes = self.tracker.observe(snapshot.entries, now);
         if self.options.scan.traffic {
             self.meter.observe(&mut changes, dumped_at);
         }
-        Ok(Refresh {
+        Refresh {
             changes,
             hidden_owners: snapshot.hidden_owners,
             fell_back: snapshot.fell_back,
             namespaces: snapshot.namespaces,
+        }
+    }
+
+    /// [`Session::refresh_at`] for a changelog: hands what changed to `each` a block at a
+    /// time as the records are made, in order (the sockets' new and changed records, then
+    /// the gone), rather than holding a record of every socket — 100,000 unchanged sockets
+    /// cost nothing beyond what the tracker keeps of them. Only reportable changes
+    /// ([`Change::is_reportable`]) are handed over; the refresh returned has no changes.
+    ///
+    /// In the order of port, protocol or state the sockets are sorted before any record is
+    /// made; an order that needs the records, counters (rates need every socket) and the
+    /// lsof backend take the way of [`Session::refresh_at`]. `each` returns
+    /// [`ControlFlow::Break`] to be handed nothing more; the refresh still completes, so the
+    /// session stays consistent.
+    pub fn refresh_each(
+        &mut self,
+        now: Timestamp,
+        mut each: impl FnMut(&[Change]) -> ControlFlow<()>,
+    ) -> Result<Refresh, scan::Error> {
+        self.unsettled = false;
+        self.skipped = 0;
+        let dumped_at = Instant::now();
+        let found = if self.options.scan.traffic {
+            None
+        } else {
+            self.scanner.find()?
+        };
+        let Some(mut found) = found else {
+            let refresh = self.refresh_at(now)?;
+            return Ok(hand_over_changes(refresh, &mut each));
+        };
+        if !found.sort(self.options.sort, self.options.reverse) {
+            let refresh = self.take_in(found.into_scan(), now, dumped_at);
+            return Ok(hand_over_changes(refresh, &mut each));
+        }
+        self.namespaces.clone_from(&found.namespaces.listed);
+        let mut attributor = found.attributor();
+        let processes: HashSet<_> = found
+            .sockets()
+            .iter()
+            .filter_map(|socket| attributor.process_key(socket))
+            .collect();
+        let listening = self.enricher.prepare(processes, found.sockets());
+        let mut pass = self.tracker.begin_scan();
+        let mut hidden_owners = 0;
+        let mut block = Vec::with_capacity(BLOCK);
+        let mut changes = Vec::new();
+        let mut handing = true;
+        for sockets in found.sockets().chunks(BLOCK) {
+            block.clear();
+            block.extend(sockets.iter().map(|socket| attributor.record(socket)));
+            hidden_owners += scan::count_hidden_owners(&block);
+            self.enricher.enrich_block(&mut block, &listening);
+            if let Some(filter) = &self.options.filter {
+                block.retain(|entry| filter.matches(entry));
+            }
+            changes.clear();
+            self.tracker
+                .observe_part(&mut pass, block.drain(..), now, &mut changes);
+            changes.retain(Change::is_reportable);
+            if handing && !changes.is_empty() {
+                handing = each(&changes).is_continue();
+            }
+        }
+        changes.clear();
+        self.tracker.end_scan(pass, now, &mut changes);
+        if handing && !changes.is_empty() {
+            let _ = each(&changes);
+        }
+        Ok(Refresh {
+            changes: Vec::new(),
+            hidden_owners,
+            fell_back: std::mem::take(&mut found.fell_back),
+            namespaces: std::mem::take(&mut found.namespaces),
         })
     }
 
@@ -415,15 +510,25 @@ impl Session {
         &mut self,
         now: Timestamp,
     ) -> Result<Option<Refresh>, scan::Error> {
+        if self.settled() {
+            return Ok(None);
+        }
+        self.refresh_at(now).map(Some)
+    }
+
+    /// Whether this tick's scan may be skipped, as [`Session::refresh_unless_settled`]
+    /// decides (counting it skipped when so): for a caller that then refreshes its own way
+    /// ([`Session::refresh_each`]).
+    pub fn settled(&mut self) -> bool {
         if !self.unsettled
             && self.tracker.seq() > 0
             && self.skipped + 1 < RECONCILE_EVERY
             && self.scanner.settled()
         {
             self.skipped += 1;
-            return Ok(None);
+            return true;
         }
-        self.refresh_at(now).map(Some)
+        false
     }
 
     /// Tells the session of a change its caller's events reported that made no record (a
@@ -634,5 +739,43 @@ impl Session {
     #[must_use]
     pub fn options(&self) -> &Options {
         &self.options
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Status;
+
+    /// What `refresh_each` hands over in one refresh: status, local port and pid.
+    fn changelog(session: &mut Session) -> Vec<(Status, u16, Option<u32>)> {
+        let mut seen = Vec::new();
+        session
+            .refresh_each(Timestamp::now(), |changes| {
+                seen.extend(changes.iter().map(|c| {
+                    (
+                        c.record.status,
+                        c.record.entry.local_port,
+                        c.record.entry.pid,
+                    )
+                }));
+                ControlFlow::Continue(())
+            })
+            .expect("a refresh");
+        seen
+    }
+
+    #[test]
+    fn refresh_each_hands_over_a_listener_new_then_gone_and_nothing_unchanged() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let filter = crate::query::parse(&format!("port={port}")).expect("a filter");
+        let mut session = Session::new(Options::default().with_filter(filter));
+        let own = Some(std::process::id());
+        assert_eq!(changelog(&mut session), [(Status::New, port, own)]);
+        assert_eq!(changelog(&mut session), [], "unchanged: nothing");
+        drop(listener);
+        assert_eq!(changelog(&mut session), [(Status::Gone, port, own)]);
+        assert_eq!(session.tracker().seq(), 3);
     }
 }

@@ -141,6 +141,14 @@ impl Change {
     }
 }
 
+/// A scan the tracker is taking in a part at a time ([`Tracker::begin_scan`]).
+#[derive(Debug)]
+pub struct ScanPass {
+    seq: u64,
+    /// Tombstones a record of this scan showed are still listed.
+    still_listed: Set<EventKey>,
+}
+
 /// What the tracker remembers of a live socket.
 #[derive(Debug, Clone)]
 struct Live {
@@ -286,15 +294,40 @@ impl Tracker {
     /// Takes in one scan made at `now`. Returns every socket of the scan (new or unchanged)
     /// in its order, then the sockets gone since the previous scan, all with the new `seq`.
     pub fn observe(&mut self, entries: Vec<PortEntry>, now: Timestamp) -> Vec<Change> {
-        self.seq += 1;
-        let seq = self.seq;
+        let mut pass = self.begin_scan();
         let mut changes = Vec::with_capacity(entries.len());
+        self.observe_part(&mut pass, entries, now, &mut changes);
+        self.end_scan(pass, now, &mut changes);
+        changes
+    }
+
+    /// Starts taking in a scan a part at a time ([`Tracker::observe_part`], then
+    /// [`Tracker::end_scan`]): what [`Tracker::observe`] does in one call, for a caller that
+    /// makes the scan's records a block at a time and lets each go once written.
+    pub fn begin_scan(&mut self) -> ScanPass {
+        self.seq += 1;
+        ScanPass {
+            seq: self.seq,
+            still_listed: Set::default(),
+        }
+    }
+
+    /// Takes in the next records of the scan `pass` began, adding a change for each to
+    /// `changes` (new or unchanged).
+    pub fn observe_part(
+        &mut self,
+        pass: &mut ScanPass,
+        entries: impl IntoIterator<Item = PortEntry>,
+        now: Timestamp,
+        changes: &mut Vec<Change>,
+    ) {
+        let seq = pass.seq;
         // A destroyed socket's remnant (TIME_WAIT, which has no inode) is not reported: its
         // cookie and addresses stay tombstones while scans list it. The remnant keeps the
         // socket's cookie only when one was made before it (a dump asked), so the addresses
         // serve too. Addresses of a socket with an inode are a tombstone only until this
         // scan, as another socket may take them.
-        let mut still_listed = Set::default();
+        let still_listed = &mut pass.still_listed;
         for entry in entries {
             let identity = Identity::of(&entry);
             if let Some(live) = self.live.get_mut(&identity) {
@@ -365,7 +398,13 @@ impl Tracker {
                 owners_changed: false,
             });
         }
-        self.tombstones = still_listed;
+    }
+
+    /// Ends the scan `pass` began: adds to `changes` the sockets gone since the previous
+    /// one.
+    pub fn end_scan(&mut self, pass: ScanPass, now: Timestamp, changes: &mut Vec<Change>) {
+        let seq = pass.seq;
+        self.tombstones = pass.still_listed;
         self.gone
             .retain(|(when, _)| when.until(now).as_secs() < self.retention);
         self.scan_gone.clear();
@@ -393,7 +432,6 @@ impl Tracker {
                 owners_changed: false,
             });
         }
-        changes
     }
 
     /// The live socket that `entry`, which scan `seq` lists under an identity the tracker

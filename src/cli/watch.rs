@@ -25,7 +25,7 @@ mod events;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -168,9 +168,15 @@ impl Stage for Args {
                 if tick != Tick::Scan {
                     break;
                 }
-                let changes = source.next(ctx, Timestamp::now())?;
-                for change in changes.iter().filter(|c| self.full || c.is_reportable()) {
-                    ndjson::write_line(&mut out, &change.record, &mut buffer)?;
+                if self.full {
+                    for change in source.next(ctx, Timestamp::now())? {
+                        ndjson::write_line(&mut out, &change.record, &mut buffer)?;
+                    }
+                } else {
+                    source.next_each(ctx, Timestamp::now(), |change| {
+                        ndjson::write_line(&mut out, &change.record, &mut buffer)?;
+                        Ok(())
+                    })?;
                 }
                 out.flush()?;
             }
@@ -610,19 +616,8 @@ impl Source {
         let tagged = self.follow(ctx, &refresh.namespaces.listed);
         #[cfg(target_os = "linux")]
         if let Some(events) = self.events.as_mut() {
-            // Listeners older than the tracepoint's stream, for the pids of the connections
-            // they accept: each new one once.
             for change in &refresh.changes {
-                let entry = &change.record.entry;
-                if change.record.status == Status::New
-                    && entry.state == crate::model::State::Listen
-                    && let Some(pid) = entry.pid
-                {
-                    events.note_listener(
-                        std::net::SocketAddr::new(entry.local_addr, entry.local_port),
-                        pid,
-                    );
-                }
+                note_listener(events, change);
             }
         }
         changes.extend(refresh.changes.into_iter().map(|mut change| {
@@ -632,6 +627,68 @@ impl Source {
             change
         }));
         Ok(changes)
+    }
+
+    /// One tick of a changelog: the events waiting, then what the scan found changed, each
+    /// handed to `emit` as it is made ([`Session::refresh_each`]: the records of unchanged
+    /// sockets are never all held). A tick that skipped its scan (see
+    /// [`Source::settling`]) hands over only the events'.
+    fn next_each(
+        &mut self,
+        ctx: &Ctx,
+        now: Timestamp,
+        mut emit: impl FnMut(&Change) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        if self.session.tracker().seq() > 0 {
+            self.wait(ctx, Duration::ZERO, |change| emit(&change))?;
+        }
+        if self.settle && self.session.settled() {
+            return Ok(());
+        }
+        let tagged = self.any_events();
+        let mut failed = None;
+        let session = &mut self.session;
+        #[cfg(target_os = "linux")]
+        let events = &mut self.events;
+        let refresh = session
+            .refresh_each(now, |changes| {
+                for change in changes {
+                    #[cfg(target_os = "linux")]
+                    if let Some(events) = events.as_mut() {
+                        note_listener(events, change);
+                    }
+                    let mut change = change.clone();
+                    if tagged {
+                        change.record.source = Some(crate::model::Source::Scan);
+                    }
+                    if let Err(err) = emit(&change) {
+                        failed = Some(err);
+                        return ControlFlow::Break(());
+                    }
+                }
+                ControlFlow::Continue(())
+            })
+            .context("cannot list sockets")?;
+        if let Some(err) = failed {
+            return Err(err);
+        }
+        if !self.noted {
+            self.noted = true;
+            if let Some(note) = netns_note(&refresh.namespaces) {
+                ctx.error_note(&note);
+            }
+        }
+        self.follow(ctx, &refresh.namespaces.listed);
+        Ok(())
+    }
+
+    /// Whether any event source is open: scan records then say where they came from.
+    fn any_events(&self) -> bool {
+        #[cfg(target_os = "linux")]
+        if let Some(events) = self.events.as_ref() {
+            return events.any();
+        }
+        false
     }
 
     /// Subscribes in namespaces new since the last tick; whether any event source is open.
@@ -675,6 +732,23 @@ impl Source {
             .scan
             .all_netns
             .then(|| Arc::new(self.session.namespace_names()))
+    }
+}
+
+/// Tells the tracepoint's connection helper of a listener a scan found new, for the pids
+/// of the connections it accepts (listeners older than the tracepoint's stream): each
+/// new one once.
+#[cfg(target_os = "linux")]
+fn note_listener(events: &mut events::Events, change: &Change) {
+    let entry = &change.record.entry;
+    if change.record.status == Status::New
+        && entry.state == crate::model::State::Listen
+        && let Some(pid) = entry.pid
+    {
+        events.note_listener(
+            std::net::SocketAddr::new(entry.local_addr, entry.local_port),
+            pid,
+        );
     }
 }
 

@@ -145,12 +145,15 @@ impl Enricher {
     /// ([`crate::session::snapshot_each`]): learns, once, the processes they will name
     /// (pid and start time, as [`crate::scan::owners::Attributor::process_key`] gives
     /// them) and the scan's listeners; [`Enricher::enrich_block`] then fills each block.
+    /// What it learnt of processes not among them is forgotten.
     pub fn prepare(
         &mut self,
         processes: impl IntoIterator<Item = (u32, Option<Timestamp>)>,
         sockets: &[crate::scan::Socket],
     ) -> Listening {
-        self.learn_processes(processes.into_iter().collect());
+        let present: Set<ProcessKey> = processes.into_iter().collect();
+        self.processes.retain(|key, _| present.contains(key));
+        self.learn_processes(present);
         Listening::new(
             sockets
                 .iter()

@@ -17,7 +17,7 @@ use crate::hashing::{Map, Set};
 
 use super::owners::{self, FdTable, InodeOwners};
 use super::process::{fd_count, parent_pid, start_ticks};
-use super::{Error, Scan, ScanOptions, Socket, dump, walk_threads};
+use super::{Error, Found, Scan, ScanOptions, Socket, dump, walk_threads};
 
 /// What the scanner remembers of one process.
 #[derive(Debug, Clone, Default)]
@@ -72,9 +72,18 @@ impl Scanner {
 
     /// Takes one snapshot, as [`super::scan`] would, reading only what may have changed.
     pub fn scan(&mut self) -> Result<Scan, Error> {
-        if self.options.backend == super::Backend::Lsof {
+        match self.find()? {
+            Some(found) => Ok(found.into_scan()),
             // lsof attributes sockets itself; there is no fd table to keep.
-            return super::scan_with_lsof(&self.options);
+            None => super::scan_with_lsof(&self.options),
+        }
+    }
+
+    /// The sockets and their holders, as [`super::find`] gives them, reading only what may
+    /// have changed; `None` for the lsof backend.
+    pub fn find(&mut self) -> Result<Option<Found>, Error> {
+        if self.options.backend == super::Backend::Lsof {
+            return Ok(None);
         }
         let dumped = dump(&self.options)?;
         self.walked_last = 0;
@@ -82,7 +91,7 @@ impl Scanner {
             self.refresh(&dumped.sockets);
         }
         let owners = InodeOwners::from_pairs(self.inode_owners().collect());
-        Ok(super::attribute(dumped, &owners, self.options.attribute))
+        Ok(Some(Found::new(dumped, owners, self.options.attribute)))
     }
 
     /// Forgets process `pid`'s fd table at once (it exited): its pid may be reused before

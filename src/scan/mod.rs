@@ -209,16 +209,10 @@ pub enum Error {
 /// The socket dump runs on one thread while the `/proc/*/fd` walk runs on the others. A
 /// process that exits or denies access during the walk simply owns nothing.
 pub fn scan(options: &ScanOptions) -> Result<Scan, Error> {
-    let Some(found) = find(options)? else {
-        return scan_with_lsof(options);
-    };
-    let entries = owners::attribute(&found.sockets, &found.owners, &found.interfaces);
-    Ok(Scan {
-        hidden_owners: count_hidden_owners(&entries),
-        entries,
-        fell_back: found.fell_back,
-        namespaces: found.namespaces,
-    })
+    match find(options)? {
+        Some(found) => Ok(found.into_scan()),
+        None => scan_with_lsof(options),
+    }
 }
 
 /// A scan's sockets with their holders found, not yet made into records: what a scan that
@@ -252,26 +246,47 @@ pub fn find(options: &ScanOptions) -> Result<Option<Found>, Error> {
         });
         (dumped, owners)
     });
-    let Dump {
-        mut sockets,
-        fell_back,
-        namespaces,
-        interfaces,
-    } = dumped?;
-    let owners = owners.unwrap_or_default();
-    if options.attribute {
-        drop_closed(&mut sockets, &owners);
-    }
-    Ok(Some(Found {
-        sockets,
-        owners,
-        interfaces,
-        fell_back,
-        namespaces,
-    }))
+    Ok(Some(Found::new(
+        dumped?,
+        owners.unwrap_or_default(),
+        options.attribute,
+    )))
 }
 
 impl Found {
+    /// The sockets of `dump` held as `owners` says; with owners `looked_for`, those that
+    /// closed during the scan are left out.
+    fn new(dump: Dump, owners: owners::InodeOwners, looked_for: bool) -> Found {
+        let Dump {
+            mut sockets,
+            fell_back,
+            namespaces,
+            interfaces,
+        } = dump;
+        if looked_for {
+            drop_closed(&mut sockets, &owners);
+        }
+        Found {
+            sockets,
+            owners,
+            interfaces,
+            fell_back,
+            namespaces,
+        }
+    }
+
+    /// Every record, in the sockets' order.
+    #[must_use]
+    pub fn into_scan(self) -> Scan {
+        let entries = owners::attribute(&self.sockets, &self.owners, &self.interfaces);
+        Scan {
+            hidden_owners: count_hidden_owners(&entries),
+            entries,
+            fell_back: self.fell_back,
+            namespaces: self.namespaces,
+        }
+    }
+
     /// How many sockets.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -331,28 +346,6 @@ fn scan_with_lsof(options: &ScanOptions) -> Result<Scan, Error> {
         }
     }
     Ok(scan)
-}
-
-/// The ending both scan entry points share: sockets that closed during the scan left out
-/// (when owners were looked for), the rest joined with their owners into records.
-fn attribute(dump: Dump, owners: &owners::InodeOwners, looked_for: bool) -> Scan {
-    let Dump {
-        mut sockets,
-        fell_back,
-        namespaces,
-        interfaces,
-    } = dump;
-    if looked_for {
-        drop_closed(&mut sockets, owners);
-    }
-    let entries = owners::attribute(&sockets, owners, &interfaces);
-    let hidden_owners = count_hidden_owners(&entries);
-    Scan {
-        entries,
-        hidden_owners,
-        fell_back,
-        namespaces,
-    }
 }
 
 /// The backend's sockets, where netlink had to give way to `/proc/net`, and the
