@@ -428,12 +428,15 @@ impl Session {
     ///
     /// In the order of port, protocol or state the sockets are sorted before any record is
     /// made; an order that needs the records, counters (rates need every socket) and the
-    /// lsof backend take the way of [`Session::refresh_at`]. `each` returns
-    /// [`ControlFlow::Break`] to be handed nothing more; the refresh still completes, so the
-    /// session stays consistent.
+    /// lsof backend take the way of [`Session::refresh_at`]. `listed` is told the
+    /// namespaces the scan listed before any change is handed over (a caller subscribing
+    /// to events in each is then listening before a consumer acts on a record). `each`
+    /// returns [`ControlFlow::Break`] to be handed nothing more; the refresh still
+    /// completes, so the session stays consistent.
     pub fn refresh_each(
         &mut self,
         now: Timestamp,
+        listed: impl FnOnce(&[Namespace]),
         mut each: impl FnMut(&[Change]) -> ControlFlow<()>,
     ) -> Result<Refresh, scan::Error> {
         self.unsettled = false;
@@ -446,8 +449,10 @@ impl Session {
         };
         let Some(mut found) = found else {
             let refresh = self.refresh_at(now)?;
+            listed(&refresh.namespaces.listed);
             return Ok(hand_over_changes(refresh, &mut each));
         };
+        listed(&found.namespaces.listed);
         if !found.sort(self.options.sort, self.options.reverse) {
             let refresh = self.take_in(found.into_scan(), now, dumped_at);
             return Ok(hand_over_changes(refresh, &mut each));
@@ -608,7 +613,12 @@ impl Session {
         // Without a pid, nothing places the socket in a namespace or names its owner: the
         // scan (or its destroy event) reports it.
         let pid = connection.pid?;
-        let netns = scan::process::netns_of(pid)?;
+        // The thread's namespace: one that joined another than its process's made the
+        // socket there.
+        let netns = match connection.tid {
+            Some(tid) => scan::process::netns_of_thread(pid, tid),
+            None => scan::process::netns_of(pid),
+        }?;
         let scan = &self.options.scan;
         let here = self.own_netns == Some(netns);
         if !scan.all_netns && !here {
@@ -751,16 +761,20 @@ mod tests {
     fn changelog(session: &mut Session) -> Vec<(Status, u16, Option<u32>)> {
         let mut seen = Vec::new();
         session
-            .refresh_each(Timestamp::now(), |changes| {
-                seen.extend(changes.iter().map(|c| {
-                    (
-                        c.record.status,
-                        c.record.entry.local_port,
-                        c.record.entry.pid,
-                    )
-                }));
-                ControlFlow::Continue(())
-            })
+            .refresh_each(
+                Timestamp::now(),
+                |_| {},
+                |changes| {
+                    seen.extend(changes.iter().map(|c| {
+                        (
+                            c.record.status,
+                            c.record.entry.local_port,
+                            c.record.entry.pid,
+                        )
+                    }));
+                    ControlFlow::Continue(())
+                },
+            )
             .expect("a refresh");
         seen
     }

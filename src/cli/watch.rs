@@ -616,8 +616,8 @@ impl Source {
         let tagged = self.follow(ctx, &refresh.namespaces.listed);
         #[cfg(target_os = "linux")]
         if let Some(events) = self.events.as_mut() {
-            for change in &refresh.changes {
-                note_listener(events, change);
+            for (local, pid) in refresh.changes.iter().filter_map(new_listener) {
+                events.note_listener(local, pid);
             }
         }
         changes.extend(refresh.changes.into_iter().map(|mut change| {
@@ -647,16 +647,24 @@ impl Source {
         }
         let tagged = self.any_events();
         let mut failed = None;
+        let mut listeners = Vec::new();
         let session = &mut self.session;
         #[cfg(target_os = "linux")]
         let events = &mut self.events;
+        // Subscribed in the namespaces listed before their records go out: a consumer
+        // acting on one (connecting there, say) is not ahead of the destroy events.
+        #[cfg(target_os = "linux")]
+        let listed = |listed: &[crate::scan::netns::Namespace]| {
+            if let Some(events) = events.as_mut() {
+                events.follow(ctx, listed);
+            }
+        };
+        #[cfg(not(target_os = "linux"))]
+        let listed = |_: &[crate::scan::netns::Namespace]| {};
         let refresh = session
-            .refresh_each(now, |changes| {
+            .refresh_each(now, listed, |changes| {
                 for change in changes {
-                    #[cfg(target_os = "linux")]
-                    if let Some(events) = events.as_mut() {
-                        note_listener(events, change);
-                    }
+                    listeners.extend(new_listener(change));
                     let mut change = change.clone();
                     if tagged {
                         change.record.source = Some(crate::model::Source::Scan);
@@ -672,13 +680,20 @@ impl Source {
         if let Some(err) = failed {
             return Err(err);
         }
+        #[cfg(target_os = "linux")]
+        if let Some(events) = self.events.as_mut() {
+            for (local, pid) in listeners {
+                events.note_listener(local, pid);
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        drop(listeners);
         if !self.noted {
             self.noted = true;
             if let Some(note) = netns_note(&refresh.namespaces) {
                 ctx.error_note(&note);
             }
         }
-        self.follow(ctx, &refresh.namespaces.listed);
         Ok(())
     }
 
@@ -735,21 +750,17 @@ impl Source {
     }
 }
 
-/// Tells the tracepoint's connection helper of a listener a scan found new, for the pids
-/// of the connections it accepts (listeners older than the tracepoint's stream): each
-/// new one once.
-#[cfg(target_os = "linux")]
-fn note_listener(events: &mut events::Events, change: &Change) {
+/// The address and pid of a listener a scan found new: the tracepoint's connection helper
+/// is told of it (listeners older than the tracepoint's stream), for the pids of the
+/// connections it accepts.
+fn new_listener(change: &Change) -> Option<(std::net::SocketAddr, u32)> {
     let entry = &change.record.entry;
-    if change.record.status == Status::New
-        && entry.state == crate::model::State::Listen
-        && let Some(pid) = entry.pid
-    {
-        events.note_listener(
-            std::net::SocketAddr::new(entry.local_addr, entry.local_port),
-            pid,
-        );
-    }
+    (change.record.status == Status::New && entry.state == crate::model::State::Listen)
+        .then_some(())?;
+    Some((
+        std::net::SocketAddr::new(entry.local_addr, entry.local_port),
+        entry.pid?,
+    ))
 }
 
 /// What the wait between scans ended with.

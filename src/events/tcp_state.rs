@@ -91,6 +91,9 @@ pub struct StateChange {
     /// The process that made the change, only where that is certain (see the module's
     /// rule, [`made_by_owner`]): `connect`, `listen`, the owner's `close`/`shutdown`.
     pub pid: Option<u32>,
+    /// The thread of `pid` that made it: its network namespace is the socket's (a thread
+    /// may have joined another than its process's).
+    pub tid: Option<u32>,
     /// The state before.
     pub old: State,
     /// The state after.
@@ -235,7 +238,7 @@ impl Layout {
 
     /// The state change in one raw tracepoint record; `None` for other protocols
     /// (SCTP, MPTCP), unknown states or families, and records cut short.
-    fn change(&self, raw: &[u8], pid: u32, time: Duration) -> Option<StateChange> {
+    fn change(&self, raw: &[u8], pid: u32, tid: u32, time: Duration) -> Option<StateChange> {
         if self.protocol.uint(raw)? != IPPROTO_TCP {
             return None;
         }
@@ -257,8 +260,10 @@ impl Layout {
         };
         // The tracepoint stores ports in host order already.
         let port = |field: Field| u16::try_from(field.uint(raw)?).ok();
+        let owner = made_by_owner(old, new) && pid != 0;
         Some(StateChange {
-            pid: (made_by_owner(old, new) && pid != 0).then_some(pid),
+            pid: owner.then_some(pid),
+            tid: owner.then_some(tid),
             old,
             new,
             local: SocketAddr::new(local, port(self.sport)?),
@@ -278,12 +283,12 @@ fn parse_record(layout: &Layout, record: &[u8]) -> Option<TcpStateEvent> {
         // id (u64), lost (u64).
         PERF_RECORD_LOST => Some(TcpStateEvent::Lost { count: u64_at(16)? }),
         PERF_RECORD_SAMPLE => {
-            let pid = u32_at(8)?;
+            let (pid, tid) = (u32_at(8)?, u32_at(12)?);
             let time = Duration::from_nanos(u64_at(16)?);
             let raw_size = u32_at(24)? as usize;
             let raw = record.get(28..28 + raw_size)?;
             layout
-                .change(raw, pid, time)
+                .change(raw, pid, tid, time)
                 .map(TcpStateEvent::StateChange)
         }
         _ => None,
@@ -582,6 +587,9 @@ pub struct Connection {
     pub pid: Option<u32>,
     /// Where `pid` came from.
     pub pid_source: PidSource,
+    /// The thread of `pid` that made the change it came from, when it came from one
+    /// ([`StateChange::tid`]).
+    pub tid: Option<u32>,
     /// Local address and port.
     pub local: SocketAddr,
     /// Remote address and port (unspecified, port 0, for a listener).
@@ -608,6 +616,7 @@ impl Connection {
             } else {
                 PidSource::Unknown
             },
+            tid: change.tid,
             local: change.local,
             remote: change.remote,
             began: None,
@@ -749,6 +758,7 @@ impl Connections {
             if let Some(pid) = change.pid {
                 connection.pid = Some(pid);
                 connection.pid_source = PidSource::Owner;
+                connection.tid = change.tid;
             }
             connection.ended = Some(change.time);
             if connection.role == Role::Listener {
@@ -762,6 +772,7 @@ impl Connections {
             if let Some(live) = self.live.get_mut(&change.sk) {
                 live.connection.pid = Some(pid);
                 live.connection.pid_source = PidSource::Owner;
+                live.connection.tid = change.tid;
             } else {
                 self.remember(Connection::unknown(change), true);
             }
@@ -771,9 +782,9 @@ impl Connections {
     /// Remembers a socket that begins as `role`; the connection to tell now, unless its
     /// local port is not chosen yet (a client at SYN_SENT: told at its next change).
     fn begin(&mut self, role: Role, change: &StateChange) -> Option<Connection> {
-        let (pid, pid_source) = match role {
-            Role::Server => (self.listener_pid(change.local), PidSource::Listener),
-            _ => (change.pid, PidSource::Owner),
+        let (pid, pid_source, tid) = match role {
+            Role::Server => (self.listener_pid(change.local), PidSource::Listener, None),
+            _ => (change.pid, PidSource::Owner, change.tid),
         };
         let connection = Connection {
             sk: change.sk,
@@ -784,6 +795,7 @@ impl Connections {
             } else {
                 PidSource::Unknown
             },
+            tid,
             local: change.local,
             remote: change.remote,
             began: Some(change.time),

@@ -216,6 +216,15 @@ pub fn netns_of(pid: u32) -> Option<u64> {
         .map(|m| m.ino())
 }
 
+/// The inode of the network namespace thread `tid` of process `pid` lives in (a thread may
+/// have joined another than its process's); `None` once it has exited.
+#[must_use]
+pub fn netns_of_thread(pid: u32, tid: u32) -> Option<u64> {
+    std::fs::metadata(format!("/proc/{pid}/task/{tid}/ns/net"))
+        .ok()
+        .map(|m| m.ino())
+}
+
 /// The effective uid process `pid` runs as (the owner of `/proc/<pid>`): the uid the
 /// sockets it creates get. `None` once it has exited.
 #[must_use]
