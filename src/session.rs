@@ -241,6 +241,31 @@ fn stream(
     options: &Options,
     each: &mut impl FnMut(&[PortEntry]) -> ControlFlow<()>,
 ) -> Snapshot {
+    let hidden_owners = in_blocks(found, enricher, options.filter.as_ref(), |block| {
+        if block.is_empty() {
+            ControlFlow::Continue(())
+        } else {
+            each(block)
+        }
+    });
+    Snapshot {
+        entries: Vec::new(),
+        hidden_owners,
+        fell_back: found.fell_back.clone(),
+        namespaces: found.namespaces.clone(),
+        namespace_names: BTreeMap::new(),
+    }
+}
+
+/// The records of `found` in its order, [`BLOCK`] sockets' worth at a time: made,
+/// enriched, and those `filter` matches handed to `each` (which may take them), until it
+/// breaks. Returns how many sockets of other users have their owners hidden.
+fn in_blocks(
+    found: &scan::Found,
+    enricher: &mut Enricher,
+    filter: Option<&Query>,
+    mut each: impl FnMut(&mut Vec<PortEntry>) -> ControlFlow<()>,
+) -> usize {
     let mut attributor = found.attributor();
     // Every process the records will name, and every listener, before the first block:
     // enrichment reads each process once and judges a connection by all the listeners.
@@ -257,20 +282,14 @@ fn stream(
         block.extend(sockets.iter().map(|socket| attributor.record(socket)));
         hidden_owners += scan::count_hidden_owners(&block);
         enricher.enrich_block(&mut block, &listening);
-        if let Some(filter) = &options.filter {
+        if let Some(filter) = filter {
             block.retain(|entry| filter.matches(entry));
         }
-        if !block.is_empty() && each(&block).is_break() {
+        if each(&mut block).is_break() {
             break;
         }
     }
-    Snapshot {
-        entries: Vec::new(),
-        hidden_owners,
-        fell_back: found.fell_back.clone(),
-        namespaces: found.namespaces.clone(),
-        namespace_names: BTreeMap::new(),
-    }
+    hidden_owners
 }
 
 /// Hands the reportable changes of `refresh` to `each` a block at a time; the refresh
@@ -458,34 +477,25 @@ impl Session {
             return Ok(hand_over_changes(refresh, &mut each));
         }
         self.namespaces.clone_from(&found.namespaces.listed);
-        let mut attributor = found.attributor();
-        let processes: HashSet<_> = found
-            .sockets()
-            .iter()
-            .filter_map(|socket| attributor.process_key(socket))
-            .collect();
-        let listening = self.enricher.prepare(processes, found.sockets());
         let mut pass = self.tracker.begin_scan();
-        let mut hidden_owners = 0;
-        let mut block = Vec::with_capacity(BLOCK);
         let mut changes = Vec::new();
         let mut handing = true;
-        for sockets in found.sockets().chunks(BLOCK) {
-            block.clear();
-            block.extend(sockets.iter().map(|socket| attributor.record(socket)));
-            hidden_owners += scan::count_hidden_owners(&block);
-            self.enricher.enrich_block(&mut block, &listening);
-            if let Some(filter) = &self.options.filter {
-                block.retain(|entry| filter.matches(entry));
-            }
-            changes.clear();
-            self.tracker
-                .observe_part(&mut pass, block.drain(..), now, &mut changes);
-            changes.retain(Change::is_reportable);
-            if handing && !changes.is_empty() {
-                handing = each(&changes).is_continue();
-            }
-        }
+        let tracker = &mut self.tracker;
+        let hidden_owners = in_blocks(
+            &found,
+            &mut self.enricher,
+            self.options.filter.as_ref(),
+            |block| {
+                changes.clear();
+                tracker.observe_part(&mut pass, block.drain(..), now, &mut changes);
+                changes.retain(Change::is_reportable);
+                if handing && !changes.is_empty() {
+                    handing = each(&changes).is_continue();
+                }
+                // Every block is taken in, handed over or not: the tracker sees the scan whole.
+                ControlFlow::Continue(())
+            },
+        );
         changes.clear();
         self.tracker.end_scan(pass, now, &mut changes);
         if handing && !changes.is_empty() {
