@@ -625,10 +625,11 @@ impl Session {
         let pid = connection.pid?;
         // The thread's namespace: one that joined another than its process's made the
         // socket there.
-        let netns = match connection.tid {
-            Some(tid) => scan::process::netns_of_thread(pid, tid),
-            None => scan::process::netns_of(pid),
-        }?;
+        // A thread gone already (one made for the connection) leaves its process's.
+        let netns = connection
+            .tid
+            .and_then(|tid| scan::process::netns_of_thread(pid, tid))
+            .or_else(|| scan::process::netns_of(pid))?;
         let scan = &self.options.scan;
         let here = self.own_netns == Some(netns);
         if !scan.all_netns && !here {

@@ -423,7 +423,8 @@ impl Tracker {
                 seq,
                 ts: now,
                 rates: None,
-                source: None,
+                // What it says came from the event that told of it, when no scan listed it.
+                source: before.event_born.then_some(Source::Event),
             };
             self.gone.push((now, record.clone()));
             changes.push(Change {
@@ -1105,6 +1106,8 @@ mod tests {
         assert_eq!(summary(&next), [(8081, Status::Gone, false)]);
         assert_eq!(next[0].record.first_seen, Some(at(1)));
         assert_eq!(next[0].record.entry.pid, Some(10));
+        // What it says (an owner without an inode) is the event's.
+        assert_eq!(next[0].record.source, Some(Source::Event));
         assert_eq!(tracker.live_count(), 0);
         assert!(tracker.observe(vec![], at(4)).is_empty(), "gone once");
     }

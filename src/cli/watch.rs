@@ -621,7 +621,7 @@ impl Source {
             }
         }
         changes.extend(refresh.changes.into_iter().map(|mut change| {
-            if tagged {
+            if tagged && change.record.source.is_none() {
                 change.record.source = Some(crate::model::Source::Scan);
             }
             change
@@ -666,7 +666,7 @@ impl Source {
                 for change in changes {
                     listeners.extend(new_listener(change));
                     let mut change = change.clone();
-                    if tagged {
+                    if tagged && change.record.source.is_none() {
                         change.record.source = Some(crate::model::Source::Scan);
                     }
                     if let Err(err) = emit(&change) {
