@@ -176,8 +176,8 @@ pub struct Snapshot {
 /// ```
 pub fn snapshot(options: &Options) -> Result<Snapshot, scan::Error> {
     let mut entries = Vec::new();
-    let mut snapshot = snapshot_each(options, |block| {
-        entries.extend_from_slice(block);
+    let mut snapshot = snapshot_taking(options, |block| {
+        entries.append(block);
         ControlFlow::Continue(())
     })?;
     snapshot.entries = entries;
@@ -195,10 +195,25 @@ const BLOCK: usize = 4096;
 ///
 /// For the order of port, protocol or state the sockets are sorted before any record is
 /// made. An order that needs the records (pid, process, user, service), and the lsof
-/// backend, make every record first, then sort them, then hand them over.
+/// backend, make every record first, sort them, and hand them over at once.
 pub fn snapshot_each(
     options: &Options,
     mut each: impl FnMut(&[PortEntry]) -> ControlFlow<()>,
+) -> Result<Snapshot, scan::Error> {
+    snapshot_taking(options, |block| {
+        if block.is_empty() {
+            ControlFlow::Continue(())
+        } else {
+            each(block)
+        }
+    })
+}
+
+/// [`snapshot_each`], handing each block as a vector the caller may take the records
+/// out of ([`snapshot`] keeps them without copying).
+fn snapshot_taking(
+    options: &Options,
+    mut each: impl FnMut(&mut Vec<PortEntry>) -> ControlFlow<()>,
 ) -> Result<Snapshot, scan::Error> {
     let mut enricher = options.enricher();
     let mut found = scan::find(&options.scan)?;
@@ -206,22 +221,16 @@ pub fn snapshot_each(
         .as_mut()
         .is_some_and(|found| found.sort(options.sort, options.reverse));
     let mut snapshot = match found {
-        Some(found) if sorted => stream(&found, &mut enricher, options, &mut each),
-        Some(found) => {
-            let mut attributor = found.attributor();
-            let entries: Vec<PortEntry> = found
-                .sockets()
-                .iter()
-                .map(|socket| attributor.record(socket))
-                .collect();
-            let scan = Scan {
-                hidden_owners: scan::count_hidden_owners(&entries),
-                entries,
-                fell_back: found.fell_back,
-                namespaces: found.namespaces,
-            };
-            hand_over(present(scan, &mut enricher, options), &mut each)
-        }
+        Some(found) if sorted => Snapshot {
+            hidden_owners: in_blocks(&found, &mut enricher, options.filter.as_ref(), &mut each),
+            fell_back: found.fell_back,
+            namespaces: found.namespaces,
+            ..Snapshot::default()
+        },
+        Some(found) => hand_over(
+            present(found.into_scan(), &mut enricher, options),
+            &mut each,
+        ),
         None => {
             let scan = scan::scan(&options.scan)?;
             hand_over(present(scan, &mut enricher, options), &mut each)
@@ -231,30 +240,6 @@ pub fn snapshot_each(
         snapshot.namespace_names = enricher.namespace_names(&snapshot.namespaces.listed);
     }
     Ok(snapshot)
-}
-
-/// Makes, enriches and filters the records of `found` (sorted already) a block at a time,
-/// handing each block to `each`.
-fn stream(
-    found: &scan::Found,
-    enricher: &mut Enricher,
-    options: &Options,
-    each: &mut impl FnMut(&[PortEntry]) -> ControlFlow<()>,
-) -> Snapshot {
-    let hidden_owners = in_blocks(found, enricher, options.filter.as_ref(), |block| {
-        if block.is_empty() {
-            ControlFlow::Continue(())
-        } else {
-            each(block)
-        }
-    });
-    Snapshot {
-        entries: Vec::new(),
-        hidden_owners,
-        fell_back: found.fell_back.clone(),
-        namespaces: found.namespaces.clone(),
-        namespace_names: BTreeMap::new(),
-    }
 }
 
 /// The records of `found` in its order, [`BLOCK`] sockets' worth at a time: made,
@@ -296,10 +281,10 @@ fn in_blocks(
 /// without them.
 fn hand_over_changes(
     mut refresh: Refresh,
-    each: &mut impl FnMut(&[Change]) -> ControlFlow<()>,
+    each: &mut impl FnMut(&mut [Change]) -> ControlFlow<()>,
 ) -> Refresh {
     refresh.changes.retain(Change::is_reportable);
-    for block in refresh.changes.chunks(BLOCK) {
+    for block in refresh.changes.chunks_mut(BLOCK) {
         if each(block).is_break() {
             break;
         }
@@ -308,16 +293,13 @@ fn hand_over_changes(
     refresh
 }
 
-/// Hands the records of `snapshot` to `each` a block at a time; the snapshot without them.
+/// Hands every record of `snapshot` to `each` at once; the snapshot without them.
 fn hand_over(
     mut snapshot: Snapshot,
-    each: &mut impl FnMut(&[PortEntry]) -> ControlFlow<()>,
+    each: &mut impl FnMut(&mut Vec<PortEntry>) -> ControlFlow<()>,
 ) -> Snapshot {
-    for block in snapshot.entries.chunks(BLOCK) {
-        if each(block).is_break() {
-            break;
-        }
-    }
+    // Stopped or not, nothing is left to hand over.
+    let _ = each(&mut snapshot.entries);
     snapshot.entries = Vec::new();
     snapshot
 }
@@ -450,13 +432,14 @@ impl Session {
     /// lsof backend take the way of [`Session::refresh_at`]. `listed` is told the
     /// namespaces the scan listed before any change is handed over (a caller subscribing
     /// to events in each is then listening before a consumer acts on a record). `each`
-    /// returns [`ControlFlow::Break`] to be handed nothing more; the refresh still
+    /// may alter the changes it is handed (tag them, say), and returns
+    /// [`ControlFlow::Break`] to be handed nothing more; the refresh still
     /// completes, so the session stays consistent.
     pub fn refresh_each(
         &mut self,
         now: Timestamp,
         listed: impl FnOnce(&[Namespace]),
-        mut each: impl FnMut(&[Change]) -> ControlFlow<()>,
+        mut each: impl FnMut(&mut [Change]) -> ControlFlow<()>,
     ) -> Result<Refresh, scan::Error> {
         self.unsettled = false;
         self.skipped = 0;
@@ -490,7 +473,7 @@ impl Session {
                 tracker.observe_part(&mut pass, block.drain(..), now, &mut changes);
                 changes.retain(Change::is_reportable);
                 if handing && !changes.is_empty() {
-                    handing = each(&changes).is_continue();
+                    handing = each(&mut changes).is_continue();
                 }
                 // Every block is taken in, handed over or not: the tracker sees the scan whole.
                 ControlFlow::Continue(())
@@ -499,7 +482,7 @@ impl Session {
         changes.clear();
         self.tracker.end_scan(pass, now, &mut changes);
         if handing && !changes.is_empty() {
-            let _ = each(&changes);
+            let _ = each(&mut changes);
         }
         Ok(Refresh {
             changes: Vec::new(),
@@ -589,8 +572,7 @@ impl Session {
         }
         let mut record = record;
         if record.first_seen.is_none() {
-            self.enricher
-                .enrich(std::slice::from_mut(&mut record.entry));
+            self.enricher.enrich_one(&mut record.entry);
             if let Some(filter) = &self.options.filter
                 && !filter.matches(&record.entry)
             {
@@ -693,7 +675,7 @@ impl Session {
             entry.ppid = info.ppid;
             entry.started = info.started;
         }
-        self.enricher.enrich(std::slice::from_mut(&mut entry));
+        self.enricher.enrich_one(&mut entry);
         if let Some(filter) = &self.options.filter
             && !filter.matches(&entry)
         {

@@ -815,6 +815,8 @@ mod tests {
 
     #[test]
     fn a_new_inode_is_a_new_socket_and_no_inode_means_the_tuple() {
+        // A scanned socket at the place of one already scanned is another socket: only
+        // one first known from an event is taken over by its place.
         let mut tracker = Tracker::new(5);
         tracker.observe(vec![socket(22, State::Listen)], at(0));
         let mut replaced = socket(22, State::Listen);
@@ -1125,21 +1127,6 @@ mod tests {
         // Adopted, it is a scanned socket: gone at the first scan that misses it.
         let next = tracker.observe(vec![], at(4));
         assert_eq!(summary(&next), [(8082, Status::Gone, false)]);
-    }
-
-    #[test]
-    fn an_event_born_socket_does_not_adopt_another_at_its_place() {
-        // A scanned socket at the place of one already scanned is another socket (a new
-        // inode); only one first known from an event is taken over.
-        let mut tracker = Tracker::new(5);
-        tracker.observe(vec![socket(8083, State::Listen)], at(0));
-        let mut replaced = socket(8083, State::Listen);
-        replaced.inode = 99;
-        let next = tracker.observe(vec![replaced], at(1));
-        assert_eq!(
-            summary(&next),
-            [(8083, Status::New, false), (8083, Status::Gone, false)]
-        );
     }
 
     #[test]

@@ -665,11 +665,10 @@ impl Source {
             .refresh_each(now, listed, |changes| {
                 for change in changes {
                     listeners.extend(new_listener(change));
-                    let mut change = change.clone();
                     if tagged && change.record.source.is_none() {
                         change.record.source = Some(crate::model::Source::Scan);
                     }
-                    if let Err(err) = emit(&change) {
+                    if let Err(err) = emit(change) {
                         failed = Some(err);
                         return ControlFlow::Break(());
                     }

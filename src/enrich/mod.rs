@@ -141,6 +141,21 @@ impl Enricher {
         self.enrich_block(entries, &listening);
     }
 
+    /// Fills one record made between scans (from a kernel event), learning its process if
+    /// new and forgetting nothing: unlike [`Enricher::enrich`], which takes a whole scan,
+    /// the facts of every other process stay for the next scan.
+    pub fn enrich_one(&mut self, entry: &mut PortEntry) {
+        if let Some(pid) = entry.pid {
+            self.learn_processes(std::iter::once((pid, entry.started)).collect());
+        }
+        let listening = Listening::new(
+            std::iter::once(&*entry)
+                .filter(|e| e.state == State::Listen)
+                .map(|e| (e.netns, e.proto, e.local_addr, e.local_port)),
+        );
+        self.enrich_block(std::slice::from_mut(entry), &listening);
+    }
+
     /// For the records of one scan made a block at a time
     /// ([`crate::session::snapshot_each`]): learns, once, the processes they will name
     /// (pid and start time, as [`crate::scan::owners::Attributor::process_key`] gives
