@@ -268,6 +268,13 @@ pub fn terminal_size(fd: BorrowedFd<'_>) -> Option<(u16, u16)> {
     (size.ws_col > 0).then_some((size.ws_col, size.ws_row))
 }
 
+/// Whether `fd` is a regular file: input that is all there, neither a pipe nor a terminal.
+#[must_use]
+pub fn is_regular_file(fd: BorrowedFd<'_>) -> bool {
+    rustix::fs::fstat(fd)
+        .is_ok_and(|stat| rustix::fs::FileType::from_raw_mode(stat.st_mode).is_file())
+}
+
 /// Whether standard output (descriptor 1) was closed when the program started
 /// (`prt scan >&-`): whatever is written to it is lost. The command line's concern, read
 /// before `main` (see below).

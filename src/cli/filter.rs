@@ -6,11 +6,15 @@
 
 use std::path::PathBuf;
 
+use std::ops::ControlFlow;
+
 use anyhow::Context as _;
 
 use super::common::{ConfigArgs, Ctx, Next, OutputArgs, RecordStream};
 use super::exit::{Exit, Stage};
+use crate::output::RecordSink;
 use crate::query;
+use crate::raw::RawRecord;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -163,39 +167,40 @@ impl Stage for Args {
         ctx.load_config(&self.config)?;
         let query = query::parse(&self.expr)?;
         let mut input = RecordStream::new(self.files, self.skip_invalid);
-        let mut sink = (!self.count && !self.quiet).then(|| ctx.sink(&self.output));
-        let mut matched: u64 = 0;
-        // On a terminal, a table from a live stream is written row by row once it pauses.
-        let mut streaming = !ctx.stdout_tty;
-        loop {
-            if input.would_wait()
-                && let Some(sink) = sink.as_mut()
-            {
-                sink.flush()?;
-                if !streaming && input.is_live() {
-                    streaming = sink.go_live()?;
+        let mut out = Matches {
+            sink: (!self.count && !self.quiet).then(|| ctx.sink(&self.output)),
+            count: 0,
+            quiet: self.quiet,
+        };
+        if input.all_there() {
+            // Files: parsed and matched on every core, written in order.
+            let pick = |record: &RawRecord<'_>| query.matches(record) != self.invert;
+            input.par_for_each(ctx, pick, |record| out.take(ctx, record))?;
+        } else {
+            // On a terminal, a table from a live stream is written row by row once it
+            // pauses.
+            let mut streaming = !ctx.stdout_tty;
+            loop {
+                if input.would_wait()
+                    && let Some(sink) = out.sink.as_mut()
+                {
+                    sink.flush()?;
+                    if !streaming && input.is_live() {
+                        streaming = sink.go_live()?;
+                    }
                 }
-            }
-            let record = match input.next(ctx)? {
-                Next::Record(record) => record,
-                Next::Skipped => continue,
-                Next::End => break,
-            };
-            if query.matches(&record) == self.invert {
-                continue;
-            }
-            matched += 1;
-            if self.quiet {
-                break; // like grep -q: the answer is known
-            }
-            if let Some(sink) = sink.as_mut() {
-                sink.write_raw(&record)?;
-                if let Some(note) = sink.take_note() {
-                    ctx.note(&note);
+                let record = match input.next(ctx)? {
+                    Next::Record(record) => record,
+                    Next::Skipped => continue,
+                    Next::End => break,
+                };
+                if query.matches(&record) != self.invert && out.take(ctx, &record)?.is_break() {
+                    break;
                 }
             }
         }
-        if let Some(sink) = sink.as_mut() {
+        let matched = out.count;
+        if let Some(sink) = out.sink.as_mut() {
             sink.finish()?;
         }
         if self.count {
@@ -204,6 +209,30 @@ impl Stage for Args {
             out.flush()?;
         }
         Ok(Exit::matched(matched > 0))
+    }
+}
+
+/// Where the matching records go: the sink (none with `-c` or `-q`), and how many came.
+struct Matches {
+    sink: Option<Box<dyn RecordSink>>,
+    count: u64,
+    quiet: bool,
+}
+
+impl Matches {
+    /// Takes one matching record; breaks once the answer is known (`-q`, like grep's).
+    fn take(&mut self, ctx: &Ctx, record: &RawRecord<'_>) -> anyhow::Result<ControlFlow<()>> {
+        self.count += 1;
+        if self.quiet {
+            return Ok(ControlFlow::Break(()));
+        }
+        if let Some(sink) = self.sink.as_mut() {
+            sink.write_raw(record)?;
+            if let Some(note) = sink.take_note() {
+                ctx.note(&note);
+            }
+        }
+        Ok(ControlFlow::Continue(()))
     }
 }
 

@@ -2,6 +2,7 @@
 //! targets of the acting stages (records or arguments, `:PORT` resolved by a scan).
 
 use std::io::{self, IsTerminal};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use super::args::SocketArgs;
@@ -72,6 +73,50 @@ impl RecordStream {
     pub fn is_live(&self) -> bool {
         self.first_line
             .is_some_and(|since| self.input.is_live(since))
+    }
+
+    /// Whether every input is all there (regular files, stdin too when redirected from
+    /// one), so that [`RecordStream::par_for_each`] can read it.
+    #[must_use]
+    pub fn all_there(&self) -> bool {
+        self.input.all_regular_files()
+    }
+
+    /// Hands `each` every record `pick` chooses, in input order, with `pick` (parsing and
+    /// matching) running on every core; errors are what [`RecordStream::next`] makes of
+    /// them. `each` breaks to stop early. For input that is [all there]; a live stream
+    /// reads a record at a time with [`RecordStream::next`].
+    ///
+    /// [all there]: RecordStream::all_there
+    pub fn par_for_each(
+        &mut self,
+        ctx: &Ctx,
+        pick: impl Fn(&RawRecord<'_>) -> bool + Sync,
+        mut each: impl FnMut(&RawRecord<'_>) -> anyhow::Result<ControlFlow<()>>,
+    ) -> anyhow::Result<()> {
+        let skip_invalid = self.skip_invalid;
+        let mut failed = None;
+        // A malformed line is always picked, so that it is reported in its place.
+        let choose = |line: &[u8]| RawRecord::parse(line).map_or(true, |record| pick(&record));
+        reader::par_lines(&mut self.input, choose, |line| {
+            let outcome = match line.and_then(|line| line.record()) {
+                Ok(record) => each(&record),
+                Err(err @ reader::Error::Open { .. }) => {
+                    ctx.error(&err.into());
+                    Ok(ControlFlow::Continue(()))
+                }
+                Err(err @ reader::Error::Malformed { .. }) if skip_invalid => {
+                    ctx.note_capped(SKIPPED_LINE, &i18n::trf(Msg::SkippedLine, &[&err]));
+                    Ok(ControlFlow::Continue(()))
+                }
+                Err(err) => Err(err.into()),
+            };
+            outcome.unwrap_or_else(|err| {
+                failed = Some(err);
+                ControlFlow::Break(())
+            })
+        })?;
+        failed.map_or(Ok(()), Err)
     }
 
     /// The next record, or why there is none this time.

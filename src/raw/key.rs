@@ -168,4 +168,121 @@ impl Key {
     pub(super) fn is(self, name: &[u8]) -> bool {
         self.name().as_bytes() == name
     }
+
+    /// The name as prt's own records have it, quoted and with its colon (`"pid":`): what
+    /// the reader looks for first, before taking a field name apart.
+    pub(super) const fn quoted(self) -> &'static [u8] {
+        match self {
+            Key::Proto => br#""proto":"#,
+            Key::LocalAddr => br#""local_addr":"#,
+            Key::LocalPort => br#""local_port":"#,
+            Key::RemoteAddr => br#""remote_addr":"#,
+            Key::RemotePort => br#""remote_port":"#,
+            Key::State => br#""state":"#,
+            Key::Inode => br#""inode":"#,
+            Key::Uid => br#""uid":"#,
+            Key::Pid => br#""pid":"#,
+            Key::Pids => br#""pids":"#,
+            Key::Process => br#""process":"#,
+            Key::Cmdline => br#""cmdline":"#,
+            Key::User => br#""user":"#,
+            Key::Ppid => br#""ppid":"#,
+            Key::Started => br#""started":"#,
+            Key::Service => br#""service":"#,
+            Key::Suspicious => br#""suspicious":"#,
+            Key::Container => br#""container":"#,
+            Key::Netns => br#""netns":"#,
+            Key::Interface => br#""interface":"#,
+            Key::RecvQ => br#""recv_q":"#,
+            Key::SendQ => br#""send_q":"#,
+            Key::Status => br#""status":"#,
+            Key::FirstSeen => br#""first_seen":"#,
+            Key::Seq => br#""seq":"#,
+            Key::Ts => br#""ts":"#,
+            Key::Alerts => br#""alerts":"#,
+            Key::BytesSent => br#""bytes_sent":"#,
+            Key::BytesReceived => br#""bytes_received":"#,
+            Key::Retrans => br#""retrans":"#,
+            Key::RttUs => br#""rtt_us":"#,
+            Key::RateSent => br#""rate_sent":"#,
+            Key::RateReceived => br#""rate_received":"#,
+        }
+    }
+
+    /// The key prt writes after this one: the reader's first guess for the next field.
+    /// After `send_q` a watch's fields are guessed (`--traffic` ones are then a miss, read
+    /// the long way), and after `ts` an alert's.
+    pub(super) fn next_on_the_wire(self) -> Option<Key> {
+        Some(match self {
+            Key::Proto => Key::LocalAddr,
+            Key::LocalAddr => Key::LocalPort,
+            Key::LocalPort => Key::RemoteAddr,
+            Key::RemoteAddr => Key::RemotePort,
+            Key::RemotePort => Key::State,
+            Key::State => Key::Inode,
+            Key::Inode => Key::Uid,
+            Key::Uid => Key::Pid,
+            Key::Pid => Key::Pids,
+            Key::Pids => Key::Process,
+            Key::Process => Key::Cmdline,
+            Key::Cmdline => Key::User,
+            Key::User => Key::Ppid,
+            Key::Ppid => Key::Started,
+            Key::Started => Key::Service,
+            Key::Service => Key::Suspicious,
+            Key::Suspicious => Key::Container,
+            Key::Container => Key::Netns,
+            Key::Netns => Key::Interface,
+            Key::Interface => Key::RecvQ,
+            Key::RecvQ => Key::SendQ,
+            Key::SendQ | Key::RttUs => Key::Status,
+            Key::Status => Key::FirstSeen,
+            Key::FirstSeen => Key::Seq,
+            Key::Seq => Key::Ts,
+            Key::Ts | Key::RateReceived => Key::Alerts,
+            Key::BytesSent => Key::BytesReceived,
+            Key::BytesReceived => Key::Retrans,
+            Key::Retrans => Key::RttUs,
+            Key::RateSent => Key::RateReceived,
+            Key::Alerts => return None,
+        })
+    }
+
+    /// Whether `rest` starts with [`Key::quoted`]: two masked word comparisons where the
+    /// line has 16 bytes left (a call to `memcmp` cost more than the rest of the guess).
+    #[inline]
+    pub(super) fn starts(self, rest: &[u8]) -> bool {
+        let [(low, low_mask), (high, high_mask)] = QUOTED_WORDS[self as usize];
+        match rest.first_chunk::<16>() {
+            Some(head) if self.quoted().len() <= 16 => {
+                let (first, second) = head.split_at(8);
+                let word = |bytes: &[u8]| {
+                    let mut word = [0; 8];
+                    word.copy_from_slice(bytes);
+                    u64::from_le_bytes(word)
+                };
+                word(first) & low_mask == low && word(second) & high_mask == high
+            }
+            _ => rest.starts_with(self.quoted()),
+        }
+    }
 }
+
+/// Each key's [`Key::quoted`] as two little-endian words with the masks of the bytes it
+/// fills, for [`Key::starts`].
+const QUOTED_WORDS: [[(u64, u64); 2]; Key::ALL.len()] = {
+    let mut table = [[(0, 0); 2]; Key::ALL.len()];
+    let mut k = 0;
+    while k < Key::ALL.len() {
+        let quoted = Key::ALL[k].quoted();
+        let mut i = 0;
+        while i < quoted.len() && i < 16 {
+            let word = &mut table[Key::ALL[k] as usize][i / 8];
+            word.0 |= (quoted[i] as u64) << (8 * (i % 8));
+            word.1 |= 0xff << (8 * (i % 8));
+            i += 1;
+        }
+        k += 1;
+    }
+    table
+};

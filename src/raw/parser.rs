@@ -212,36 +212,87 @@ impl<'a> Parser<'a> {
             None => return Err(self.fail(What::EmptyLine)),
             Some(_) => return Err(self.fail(What::NotAnObject)),
         }
-        let bytes = self.bytes;
-        self.object(|name: Span, value: Span| {
-            let text = &bytes[name.start as usize..name.end as usize];
-            if name.kind == Kind::EscapedString {
-                // Rare: decode the name and match it exactly, now.
-                let decoded = std::str::from_utf8(text).map(unescape).unwrap_or_default();
-                let decoded = decoded.as_bytes();
-                if let Some(key) = Key::candidate(decoded).filter(|key| key.is(decoded)) {
-                    fields[key as usize] = Field {
-                        name: Field::CONFIRMED,
-                        value,
-                    };
-                }
-            } else if let Some(key) = Key::candidate(text) {
-                let slot = &mut fields[key as usize];
-                // Another name of the same shape may hold the slot (`"piz"` for `pid`);
-                // only then is it worth checking which of the two is the real one.
-                if slot.value.kind == Kind::Absent || key.is(text) {
-                    *slot = Field {
-                        name: name.start,
-                        value,
-                    };
-                }
-            }
-        })?;
+        self.at += 1;
+        self.enter()?;
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+        } else {
+            self.members(fields)?;
+        }
         self.skip_ws();
         if self.peek().is_some() {
             return Err(self.fail(What::Trailing));
         }
         Ok(())
+    }
+
+    /// The members of the record's object, up to and including its closing brace. This is
+    /// most of a filter's time, so it first tries the field prt writes next, quoted and
+    /// with its colon, as one comparison; a field name that is not the guess is taken apart
+    /// the long way ([`Parser::field_name`]).
+    fn members(&mut self, fields: &mut [Field; Key::ALL.len()]) -> Result<(), Fail> {
+        let mut guess = Some(Key::Proto);
+        loop {
+            self.skip_ws();
+            if self.peek() != Some(b'"') {
+                return Err(self.fail(What::FieldName));
+            }
+            let known = match guess {
+                Some(key) if key.starts(&self.bytes[self.at..]) => {
+                    self.at += key.quoted().len();
+                    Some((key, Field::CONFIRMED))
+                }
+                _ => self.field_name()?,
+            };
+            let value = self.value()?;
+            if let Some((key, name)) = known {
+                let slot = &mut fields[key as usize];
+                // Another name of the same shape may hold the slot (`"piz"` for `pid`);
+                // only then is it worth checking which of the two is the real one.
+                let name_is_key = || {
+                    let start = name as usize;
+                    key.is(&self.bytes[start..start + key.name().len()])
+                };
+                if name == Field::CONFIRMED || slot.value.kind == Kind::Absent || name_is_key() {
+                    *slot = Field { name, value };
+                }
+                guess = key.next_on_the_wire();
+            }
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b'}') => {
+                    self.at += 1;
+                    self.depth -= 1;
+                    return Ok(());
+                }
+                _ => return Err(self.fail(What::AfterMember)),
+            }
+        }
+    }
+
+    /// A field name and its colon, the cursor on its opening quote: the key it may be, with
+    /// where its name starts (to confirm it is the key's when it matters) or
+    /// [`Field::CONFIRMED`] for a name with escapes, decoded and matched now.
+    fn field_name(&mut self) -> Result<Option<(Key, u32)>, Fail> {
+        let name = self.string()?;
+        if self.peek() != Some(b':') {
+            self.skip_ws();
+            if self.peek() != Some(b':') {
+                return Err(self.fail(What::Colon));
+            }
+        }
+        self.at += 1;
+        let text = &self.bytes[name.start as usize..name.end as usize];
+        if name.kind == Kind::EscapedString {
+            // Rare: decode the name and match it exactly.
+            let decoded = std::str::from_utf8(text).map(unescape).unwrap_or_default();
+            let decoded = decoded.as_bytes();
+            let key = Key::candidate(decoded).filter(|key| key.is(decoded));
+            return Ok(key.map(|key| (key, Field::CONFIRMED)));
+        }
+        Ok(Key::candidate(text).map(|key| (key, name.start)))
     }
 
     fn enter(&mut self) -> Result<(), Fail> {

@@ -442,3 +442,78 @@ fn arbitrary_bytes_never_panic() {
         }
     }
 }
+
+#[test]
+fn the_guess_of_the_next_field_is_only_a_shortcut() {
+    // Each key's quoted name, and its word comparison against the name itself, cut short
+    // (the end of a line) and with each byte changed.
+    for key in Key::ALL {
+        let quoted = format!("\"{}\":", key.name());
+        assert_eq!(key.quoted(), quoted.as_bytes(), "{key:?}");
+        let mut rest = quoted.clone().into_bytes();
+        rest.extend_from_slice(b"\"value\",\"more\":1}");
+        assert!(key.starts(&rest), "{key:?}");
+        assert!(
+            key.starts(quoted.as_bytes()),
+            "{key:?} at the end of a line"
+        );
+        assert!(
+            !key.starts(&quoted.as_bytes()[..quoted.len() - 1]),
+            "{key:?}"
+        );
+        for at in 0..quoted.len() {
+            let mut changed = rest.clone();
+            changed[at] ^= 0x20;
+            assert!(!key.starts(&changed), "{key:?} with byte {at} changed");
+        }
+    }
+    // Names that are not the guess, or are spelled around it, are read the long way.
+    let cases: [(&str, Option<&str>); 5] = [
+        (
+            r#"{"proto":"tcp","local_addz":"::2","local_addr":"::1"}"#,
+            Some("::1"),
+        ),
+        (r#"{"proto":"tcp","local_addr" : "::1"}"#, Some("::1")),
+        (
+            r#"{"proto":"tcp","local_addr":"::1","local_addr":"::3"}"#,
+            Some("::3"),
+        ),
+        (r#"{"proto":"tcp","local_add\u0072":"::4"}"#, Some("::4")),
+        (r#"{"local_addr":"::5","proto":"tcp"}"#, Some("::5")),
+    ];
+    for (line, addr) in cases {
+        let record = RawRecord::parse(line.as_bytes()).expect("valid");
+        assert_eq!(record.str(Key::LocalAddr).as_deref(), addr, "{line}");
+        assert_eq!(record.str(Key::Proto).as_deref(), Some("tcp"), "{line}");
+    }
+}
+
+#[test]
+fn prt_records_in_wire_order_are_read_whole() {
+    // Every key in the order the guesses follow, after it the traffic counters' chain.
+    let mut chain = vec![Key::Proto];
+    while let Some(next) = chain.last().and_then(|key| key.next_on_the_wire()) {
+        chain.push(next);
+    }
+    let mut traffic = vec![Key::BytesSent];
+    while let Some(next) = traffic.last().and_then(|key| key.next_on_the_wire()) {
+        if chain.contains(&next) {
+            break;
+        }
+        traffic.push(next);
+    }
+    let mut rates = vec![Key::RateSent, Key::RateReceived];
+    chain.append(&mut traffic);
+    chain.append(&mut rates);
+    assert_eq!(chain.len(), Key::ALL.len(), "{chain:?}");
+    let fields: Vec<String> = chain
+        .iter()
+        .enumerate()
+        .map(|(n, key)| format!("\"{}\":{n}", key.name()))
+        .collect();
+    let line = format!("{{{}}}", fields.join(","));
+    let record = RawRecord::parse(line.as_bytes()).expect("valid");
+    for (n, key) in chain.iter().enumerate() {
+        assert_eq!(record.u64(*key), Some(n as u64), "{key:?}");
+    }
+}

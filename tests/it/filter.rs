@@ -735,3 +735,141 @@ fn a_table_of_tracked_records_marks_new_and_gone_rows() {
     assert_eq!(mark("8").as_deref(), Some("tcp"), "{text}");
     assert_eq!(mark("9").as_deref(), Some("-"), "{text}");
 }
+
+/// `prt filter ARGS` reading `path` as its standard input: a regular file, which it reads
+/// in blocks on every core.
+fn filter_file_on_stdin(args: &[&str], path: &std::path::Path) -> Output {
+    let file = std::fs::File::open(path).expect("open the input");
+    prt()
+        .arg("filter")
+        .args(args)
+        .stdin(Stdio::from(file))
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn a_file_read_on_every_core_gives_what_a_pipe_gives_in_the_same_order() {
+    // Several MiB, so that many blocks are in flight at once: every seventh record matches,
+    // blank lines and CRLF endings count as lines, one record is longer than a block, and
+    // the file ends without a newline.
+    let mut input = String::new();
+    for n in 0..60_000u32 {
+        let port = if n % 7 == 0 { 7 } else { 1000 + n % 50_000 };
+        let cmdline = if n == 31_337 {
+            "x".repeat(3 << 20)
+        } else {
+            format!("server --id {n}")
+        };
+        input.push_str(&format!(
+            "{{\"proto\":\"tcp\",\"local_addr\":\"127.0.0.1\",\"local_port\":{port},\"seq\":{n},\"cmdline\":\"{cmdline}\"}}"
+        ));
+        input.push_str(match n % 1000 {
+            3 => "\r\n",
+            5 => "\n\n",
+            _ => "\n",
+        });
+    }
+    input.pop();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("records.ndjson");
+    std::fs::write(&path, &input).expect("write");
+    for args in [
+        &["port=7"][..],
+        &["-v", "port=7"],
+        &["-c", "port=7"],
+        &["cmdline:xxxx"],
+    ] {
+        let from_file = filter_file_on_stdin(args, &path);
+        let from_pipe = filter(args, input.as_bytes());
+        assert_eq!(
+            from_file.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            stderr(&from_file)
+        );
+        assert!(
+            from_file.stdout == from_pipe.stdout,
+            "{args:?}: {} bytes from the file, {} from the pipe",
+            from_file.stdout.len(),
+            from_pipe.stdout.len()
+        );
+    }
+    let count = stdout(&filter_file_on_stdin(&["-c", "port=7"], &path));
+    assert_eq!(count, format!("{}\n", 60_000usize.div_ceil(7)));
+
+    // Malformed lines deep in the file: with --skip-invalid each is said with its number,
+    // in order, and reading goes on; without, the matches before the first are written and
+    // nothing after it.
+    let mut lines: Vec<&str> = input.split('\n').collect();
+    lines[40_123] = "{\"local_port\":7,";
+    lines[50_001] = "not json";
+    let broken = lines.join("\n");
+    std::fs::write(&path, &broken).expect("write");
+    let skipping = filter_file_on_stdin(&["--skip-invalid", "port=7"], &path);
+    let skipping_pipe = filter(&["--skip-invalid", "port=7"], broken.as_bytes());
+    assert_eq!(skipping.status.code(), Some(0), "{}", stderr(&skipping));
+    assert_eq!(stderr(&skipping), stderr(&skipping_pipe));
+    assert!(
+        stderr(&skipping).contains("skipped line 40124: "),
+        "{}",
+        stderr(&skipping)
+    );
+    assert!(stdout(&skipping) == stdout(&skipping_pipe));
+    let stopping = filter_file_on_stdin(&["port=7"], &path);
+    let stopping_pipe = filter(&["port=7"], broken.as_bytes());
+    assert_eq!(stopping.status.code(), Some(2));
+    assert_eq!(stderr(&stopping), stderr(&stopping_pipe));
+    assert!(
+        stderr(&stopping).starts_with("prt filter: line 40124: "),
+        "{}",
+        stderr(&stopping)
+    );
+    assert!(stdout(&stopping) == stdout(&stopping_pipe));
+    let last = ndjson(&stdout(&stopping))
+        .pop()
+        .expect("matches before the bad line");
+    assert!(last["seq"].as_u64() < Some(40_123), "{last}");
+
+    // -q stops at the first match, and says so by its status.
+    std::fs::write(&path, &input).expect("write");
+    assert_eq!(
+        filter_file_on_stdin(&["-q", "port=7"], &path).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        filter_file_on_stdin(&["-q", "port=8"], &path).status.code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn named_files_read_on_every_core_keep_their_order_names_and_line_numbers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let record = |port: u32| format!("{{\"local_port\":{port}}}\n");
+    let first = dir.path().join("a.ndjson");
+    let second = dir.path().join("b.ndjson");
+    let big: String = (0..200_000).map(|n| record(n % 3)).collect();
+    std::fs::write(&first, &big).expect("write");
+    std::fs::write(&second, format!("{}{{\"local_port\":\n", record(2))).expect("write");
+    let output = prt()
+        .args(["filter", "port=2"])
+        .arg(&first)
+        .arg("/nonexistent/x.ndjson")
+        .arg(&second)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout(&output).lines().count(), 200_000 / 3 + 1);
+    let message = stderr(&output);
+    let lines: Vec<&str> = message.lines().collect();
+    assert_eq!(lines.len(), 2, "{message}");
+    assert!(
+        lines[0].contains("cannot open /nonexistent/x.ndjson"),
+        "{message}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("prt filter: {}: line 2: ", second.display())),
+        "{message}"
+    );
+}
