@@ -65,7 +65,11 @@ fn main() {
     let mut filter_input = None;
     for &size in &sizes {
         let mut holders = Holders::start(HOLDERS, size);
-        println!("== {size} benchmark sockets, {runs} runs each, medians ==");
+        println!(
+            "== {size} benchmark sockets ({} TCP sockets on the machine, {} in TIME-WAIT), {runs} runs each, medians ==",
+            tcp_sockets(&[]),
+            tcp_sockets(&["state", "time-wait"])
+        );
         let ss = median_usage(runs, &["ss", "-tunapH"], None);
         let scan = median_usage(runs, &[prt, "scan", "--format", "ndjson"], None);
         if let (Some(ss), Some(scan)) = (ss, scan) {
@@ -124,6 +128,16 @@ fn main() {
         rows.extend(filter_row(prt, input.path(), runs));
     }
     print_table(&rows);
+}
+
+/// How many TCP sockets `ss -tanH` lists with `filter`: what the stage really measures
+/// (remnants of an earlier stage would swell it).
+fn tcp_sockets(filter: &[&str]) -> usize {
+    Command::new("ss")
+        .arg("-tanH")
+        .args(filter)
+        .output()
+        .map_or(0, |out| memchr::memchr_iter(b'\n', &out.stdout).count())
 }
 
 /// The median of `runs` runs (after one warm-up) of each figure separately.

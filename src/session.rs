@@ -559,7 +559,7 @@ impl Session {
         if !scan.protocols.contains(&entry.proto) || !scan.families.contains(&family) {
             return None;
         }
-        entry.traffic = Some(socket.traffic.unwrap_or_default());
+        entry.traffic = Some(socket.traffic.as_deref().copied().unwrap_or_default());
         let record = self.tracker.destroyed(entry, now)?;
         if record.first_seen.is_none() {
             let worth = match record.entry.proto {

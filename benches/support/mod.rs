@@ -9,6 +9,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 const HOLDER_ENV: &str = "PRT_BENCH_HOLDER";
 
@@ -120,6 +121,11 @@ fn hold(connections: usize) {
             let _ = stdout.flush();
         }
     }
+    // Told to stop: reset every connection rather than close it, so that none is left in
+    // TIME-WAIT for a minute to swell the next stage's socket count.
+    for stream in &keep {
+        let _ = rustix::net::sockopt::set_socket_linger(stream, Some(Duration::ZERO));
+    }
 }
 
 fn raise_fd_limit() {
@@ -142,9 +148,9 @@ const PROBE_ENV: &str = "PRT_BENCH_PROBE_STDIN";
 #[allow(dead_code, reason = "not every benchmark reads every figure")]
 pub struct Usage {
     /// Wall time from spawn to exit.
-    pub wall: std::time::Duration,
+    pub wall: Duration,
     /// User plus system time, all threads.
-    pub cpu: std::time::Duration,
+    pub cpu: Duration,
     /// Peak resident set size, KiB.
     pub max_rss_kib: u64,
 }
@@ -173,8 +179,8 @@ pub fn run_measured(argv: &[&str], stdin: Option<&std::path::Path>) -> Option<Us
         return None;
     };
     Some(Usage {
-        wall: std::time::Duration::from_nanos(wall),
-        cpu: std::time::Duration::from_nanos(cpu),
+        wall: Duration::from_nanos(wall),
+        cpu: Duration::from_nanos(cpu),
         max_rss_kib: rss,
     })
 }
@@ -220,8 +226,7 @@ pub fn probe_if_asked() -> bool {
     };
     let wall = start.elapsed();
     let time = |t: libc::timeval| {
-        std::time::Duration::from_secs(t.tv_sec as u64)
-            + std::time::Duration::from_micros(t.tv_usec as u64)
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
     };
     if reaped > 0 && std::process::ExitStatus::from_raw(status).success() {
         let cpu = time(usage.ru_utime) + time(usage.ru_stime);
@@ -240,7 +245,7 @@ pub fn probe_if_asked() -> bool {
 /// CPU time (user + system, all threads) process `pid` has used so far, and its peak
 /// resident size in KiB (`VmHWM`); zeros once it has exited.
 #[allow(dead_code, reason = "not every benchmark watches a running process")]
-pub fn process_usage(pid: u32) -> (std::time::Duration, u64) {
+pub fn process_usage(pid: u32) -> (Duration, u64) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let fields: Vec<&str> = stat
         .rsplit_once(") ")
@@ -253,7 +258,7 @@ pub fn process_usage(pid: u32) -> (std::time::Duration, u64) {
         .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
         .sum();
     let hz = prt::sys::clock_ticks_per_second().max(1);
-    let cpu = std::time::Duration::from_nanos(ticks.saturating_mul(1_000_000_000) / hz);
+    let cpu = Duration::from_nanos(ticks.saturating_mul(1_000_000_000) / hz);
     (cpu, status_kib(pid, "VmHWM:"))
 }
 

@@ -217,11 +217,11 @@ fn parse_messages(
                 if let Some(mut socket) = proto.and_then(|proto| parse_diag_msg(body, proto)) {
                     // Only TCP has a tcp_info; a UDP socket's counters stay unasked for.
                     if counters && socket.proto == Proto::Tcp {
-                        socket.traffic = Some(
+                        socket.traffic = Some(Box::new(
                             find_attribute(&body[DIAG_MSG_LEN..], INET_DIAG_INFO)
                                 .map(parse_tcp_info)
                                 .unwrap_or_default(),
-                        );
+                        ));
                     }
                     out.push(socket);
                 }

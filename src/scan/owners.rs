@@ -178,7 +178,7 @@ impl<'a> Attributor<'a> {
             interface: self.interfaces.name(socket.netns, socket.ifindex),
             recv_q: socket.recv_q.map(u64::from),
             send_q: socket.send_q.map(u64::from),
-            traffic: socket.traffic,
+            traffic: socket.traffic.as_deref().copied(),
             cookie: socket.cookie,
         }
     }

@@ -61,3 +61,13 @@ fn unknown_owners_sort_last_and_ties_break_by_port() {
     sort(&mut entries, SortKey::Process, false);
     assert_eq!(ports(&entries), [5, 3, 9, 1]);
 }
+
+#[test]
+fn a_socket_stays_small_whether_or_not_it_has_counters() {
+    // A scan holds one per socket before any record is made: 100,000 of them at once.
+    assert!(
+        std::mem::size_of::<Socket>() <= 144,
+        "{} bytes",
+        std::mem::size_of::<Socket>()
+    );
+}

@@ -65,14 +65,14 @@ fn destroyed(events: &mut DestroyEvents, wanted: &[SocketAddr]) -> Vec<Socket> {
             found
                 .iter()
                 .find(|f| f.local == *w)
-                .copied()
+                .cloned()
                 .expect("found")
         })
         .collect()
 }
 
 /// Final counters are sequence-number spans: a FIN (and the SYN) may count one each.
-fn assert_moved(traffic: Option<Traffic>, sent: u64, received: u64) {
+fn assert_moved(traffic: Option<&Traffic>, sent: u64, received: u64) {
     let traffic = traffic.expect("a TCP socket has counters");
     let (s, r) = (
         traffic.bytes_sent.expect("bytes_sent"),
@@ -94,8 +94,8 @@ fn a_five_millisecond_connection_is_reported_at_both_ends_with_its_bytes() {
     assert!(sockets.iter().all(|s| s.proto == Proto::Tcp));
     assert_eq!(sockets[0].remote, server);
     assert_eq!(sockets[1].remote, client);
-    assert_moved(sockets[0].traffic, REQUEST as u64, REPLY as u64);
-    assert_moved(sockets[1].traffic, REPLY as u64, REQUEST as u64);
+    assert_moved(sockets[0].traffic.as_deref(), REQUEST as u64, REPLY as u64);
+    assert_moved(sockets[1].traffic.as_deref(), REPLY as u64, REQUEST as u64);
     assert_eq!(sockets[0].uid, prt::sys::euid());
 
     // The listener too, IPv6 as well, once it closes.
@@ -161,7 +161,7 @@ fn nobody_sees_a_closed_connection_with_its_addresses_and_bytes() {
     let words: Vec<&str> = line.split(' ').collect();
     let number = |at: usize| words[at].parse::<u64>().expect("a counter");
     assert_moved(
-        Some(Traffic {
+        Some(&Traffic {
             bytes_sent: Some(number(5)),
             bytes_received: Some(number(7)),
             ..Traffic::default()
@@ -196,7 +196,7 @@ fn a_subscription_sees_its_own_network_namespace_only() {
         five_millisecond_connection(&listener)
     });
     let sockets = destroyed(&mut inside, &[client, server]);
-    assert_moved(sockets[0].traffic, REQUEST as u64, REPLY as u64);
+    assert_moved(sockets[0].traffic.as_deref(), REQUEST as u64, REPLY as u64);
     // The host's subscriber sees none of it (the same ports may close on the host
     // meanwhile, so only an exact pair of ends would be wrong).
     let deadline = Instant::now() + Duration::from_millis(500);
