@@ -151,6 +151,7 @@ impl<'a> RawRecord<'a> {
     /// Checks `line` (without its newline) is one JSON object and locates its fields.
     /// Unknown fields are validated and skipped; a repeated field keeps its last value
     /// (as jq and serde_json do), whether or not its name is spelled with escapes.
+    #[inline]
     pub fn parse(line: &'a [u8]) -> Result<RawRecord<'a>, Malformed> {
         // UTF-8 is checked inside strings as they are scanned: anywhere else a non-ASCII
         // byte is a syntax error anyway, and most lines are all ASCII.
