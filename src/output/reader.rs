@@ -157,11 +157,8 @@ impl Reader {
     pub fn next_line(&mut self) -> Result<Option<Line<'_>>, Error> {
         // First find the next non-blank line, noting only where it is; then lend it out.
         let in_read_buffer = loop {
-            if self.current.is_none() {
-                let Some(input) = self.inputs.next() else {
-                    return Ok(None);
-                };
-                self.open(input)?;
+            if !self.open_next()? {
+                return Ok(None);
             }
             let Some((input, reader)) = self.current.as_mut() else {
                 continue;
@@ -223,11 +220,8 @@ impl Reader {
     /// The line numbers are the caller's to count ([`content`] says which lines are blank).
     fn next_block(&mut self, block: &mut Vec<u8>) -> Result<Option<Origin>, Error> {
         loop {
-            if self.current.is_none() {
-                let Some(input) = self.inputs.next() else {
-                    return Ok(None);
-                };
-                self.open(input)?;
+            if !self.open_next()? {
+                return Ok(None);
             }
             let Some((input, reader)) = self.current.as_mut() else {
                 continue;
@@ -265,6 +259,17 @@ impl Reader {
                 }));
             }
         }
+    }
+
+    /// Opens the next input unless one is open; false when every input has been read.
+    fn open_next(&mut self) -> Result<bool, Error> {
+        if self.current.is_none() {
+            let Some(input) = self.inputs.next() else {
+                return Ok(false);
+            };
+            self.open(input)?;
+        }
+        Ok(true)
     }
 
     fn open(&mut self, input: Input) -> Result<(), Error> {

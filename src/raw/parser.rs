@@ -259,16 +259,27 @@ impl<'a> Parser<'a> {
                 }
                 guess = key.next_on_the_wire();
             }
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.at += 1,
-                Some(b'}') => {
-                    self.at += 1;
-                    self.depth -= 1;
-                    return Ok(());
-                }
-                _ => return Err(self.fail(What::AfterMember)),
+            if !self.another_member()? {
+                return Ok(());
             }
+        }
+    }
+
+    /// After a member's value: true past a comma, false past the object's closing brace.
+    #[inline]
+    fn another_member(&mut self) -> Result<bool, Fail> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b',') => {
+                self.at += 1;
+                Ok(true)
+            }
+            Some(b'}') => {
+                self.at += 1;
+                self.depth -= 1;
+                Ok(false)
+            }
+            _ => Err(self.fail(What::AfterMember)),
         }
     }
 
@@ -328,15 +339,8 @@ impl<'a> Parser<'a> {
             self.at += 1;
             let value = self.value()?;
             each(key, value);
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.at += 1,
-                Some(b'}') => {
-                    self.at += 1;
-                    self.depth -= 1;
-                    return Ok(());
-                }
-                _ => return Err(self.fail(What::AfterMember)),
+            if !self.another_member()? {
+                return Ok(());
             }
         }
     }
