@@ -8,11 +8,15 @@
 //! SipHash's stronger guarantee buys nothing more against keys that are mostly the
 //! kernel's own numbers.
 
+/// The fast hasher, randomly seeded: of [`Map`] and [`Set`], and of tables that hash
+/// their keys themselves (`hashbrown::HashTable`, see [`crate::track`]).
+pub(crate) type RandomState = foldhash::fast::RandomState;
+
 /// A `HashMap` with the fast hasher.
-pub(crate) type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+pub(crate) type Map<K, V> = std::collections::HashMap<K, V, RandomState>;
 
 /// A `HashSet` with the fast hasher.
-pub(crate) type Set<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+pub(crate) type Set<K> = std::collections::HashSet<K, RandomState>;
 
 /// One shared copy of each text that many records hold (a process's name and command
 /// line, a user, a service, a container): records point at it rather than own a copy, so

@@ -460,6 +460,9 @@ impl Session {
             return Ok(hand_over_changes(refresh, &mut each));
         }
         self.namespaces.clone_from(&found.namespaces.listed);
+        // Room for every record at once: grown as blocks come, the tracker's records would
+        // be copied, the old with the new, at the peak of the tick.
+        self.tracker.reserve(found.len());
         let mut pass = self.tracker.begin_scan();
         let mut changes = Vec::new();
         let mut handing = true;

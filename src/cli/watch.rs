@@ -149,7 +149,10 @@ impl Stage for Args {
         }
         let mut options = self.sockets.options();
         options.traffic = self.traffic;
-        let mut source = Source::new(options, ctx, query).with_events(ctx, !self.no_events);
+        // Only the live table shows the recently gone.
+        let retention = if live { GONE_RETENTION_SECS } else { 0 };
+        let mut source =
+            Source::new(options, ctx, query, retention).with_events(ctx, !self.no_events);
         if !live {
             if !self.full && !self.traffic {
                 source = source.settling();
@@ -215,7 +218,7 @@ impl Args {
         // Only listeners decide UP or DOWN: the cheaper scan.
         let mut options = self.sockets.options();
         options.listening_only = true;
-        let mut source = Source::new(options, ctx, query);
+        let mut source = Source::new(options, ctx, query, 0);
         let board = !self.ndjson && ctx.stdout_tty;
         let mut out = if board {
             ctx.stdout()
@@ -539,12 +542,16 @@ struct Source {
 }
 
 impl Source {
-    fn new(scan: ScanOptions, ctx: &Ctx, query: Option<Query>) -> Source {
+    /// A source of the sockets `scan` finds that `query` matches. Gone sockets are kept
+    /// `gone_retention_secs` seconds for a view that shows them (the live table); 0 keeps
+    /// none, for one that does not (a changelog writes each when it goes): a mass close
+    /// would otherwise hold a copy of every record it wrote for nothing.
+    fn new(scan: ScanOptions, ctx: &Ctx, query: Option<Query>, gone_retention_secs: u64) -> Source {
         let mut options = Options::default()
             .with_scan(scan)
             .with_config(ctx.config.clone());
         options.filter = query;
-        options.gone_retention_secs = GONE_RETENTION_SECS;
+        options.gone_retention_secs = gone_retention_secs;
         Source {
             session: Session::new(options),
             noted: false,

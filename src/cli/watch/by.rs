@@ -33,7 +33,7 @@ pub(super) fn run(
 ) -> anyhow::Result<Exit> {
     let mut options = args.sockets.options();
     options.traffic = true;
-    let mut source = Source::new(options, ctx, query);
+    let mut source = Source::new(options, ctx, query, 0);
     let mut aggregator = Aggregator::new(by);
     // One scan: the groups, when, and the scan's number.
     let mut observe = |source: &mut Source| -> anyhow::Result<(Vec<Group>, Timestamp, u64)> {
