@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::{RecordSink, json_line};
+use super::RecordSink;
 use crate::model::PortEntry;
 use crate::raw::RawRecord;
 
@@ -48,7 +48,8 @@ impl<W: Write> JsonSink<W> {
 
 impl<W: Write> RecordSink for JsonSink<W> {
     fn write_entry(&mut self, entry: &PortEntry) -> io::Result<()> {
-        json_line(entry, &mut self.buffer)?;
+        self.buffer.clear();
+        super::record_line::write(entry, &mut self.buffer);
         self.buffer.pop(); // the separator comes before the next element
         self.array.element(&mut self.out)?;
         self.out.write_all(&self.buffer)

@@ -15,6 +15,7 @@ pub mod key_values;
 pub mod metrics;
 pub mod ndjson;
 pub mod reader;
+mod record_line;
 pub mod results;
 pub mod sanitize;
 pub mod style;

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::{RecordSink, json_line};
+use super::{RecordSink, json_line, record_line};
 use crate::model::PortEntry;
 use crate::raw::RawRecord;
 
@@ -24,7 +24,8 @@ impl<W: Write> NdjsonSink<W> {
 
 impl<W: Write> RecordSink for NdjsonSink<W> {
     fn write_entry(&mut self, entry: &PortEntry) -> io::Result<()> {
-        json_line(entry, &mut self.buffer)?;
+        self.buffer.clear();
+        record_line::write(entry, &mut self.buffer);
         self.out.write_all(&self.buffer)
     }
 
@@ -40,7 +41,7 @@ impl<W: Write> RecordSink for NdjsonSink<W> {
             return entries.iter().try_for_each(|entry| self.write_entry(entry));
         }
         for round in entries.chunks(BLOCK * threads) {
-            let buffers: Vec<io::Result<Vec<u8>>> = std::thread::scope(|scope| {
+            let buffers: Vec<Vec<u8>> = std::thread::scope(|scope| {
                 let workers: Vec<_> = round
                     .chunks(BLOCK)
                     .map(|part| scope.spawn(move || serialize_all(part)))
@@ -54,7 +55,7 @@ impl<W: Write> RecordSink for NdjsonSink<W> {
                     .collect()
             });
             for buffer in buffers {
-                self.out.write_all(&buffer?)?;
+                self.out.write_all(&buffer)?;
             }
         }
         Ok(())
@@ -75,14 +76,12 @@ impl<W: Write> RecordSink for NdjsonSink<W> {
 }
 
 /// The NDJSON lines of `entries`, in one buffer.
-fn serialize_all(entries: &[PortEntry]) -> io::Result<Vec<u8>> {
+fn serialize_all(entries: &[PortEntry]) -> Vec<u8> {
     let mut all = Vec::with_capacity(entries.len() * 512);
-    let mut line = Vec::with_capacity(512);
     for entry in entries {
-        json_line(entry, &mut line)?;
-        all.extend_from_slice(&line);
+        record_line::write(entry, &mut all);
     }
-    Ok(all)
+    all
 }
 
 /// Writes any record (a [`crate::model::TrackedEntry`], say) as one NDJSON line, through

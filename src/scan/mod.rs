@@ -305,16 +305,19 @@ impl Found {
     /// a socket's own (port, protocol, state); `false`, leaving them as they are, for a key
     /// that needs the records (pid, process, user, service).
     pub fn sort(&mut self, key: SortKey, reverse: bool) -> bool {
-        let primary: fn(&Socket, &Socket) -> Ordering = match key {
-            SortKey::Port => |_, _| Ordering::Equal,
-            SortKey::Proto => |a, b| a.proto.cmp(&b.proto),
-            SortKey::State => |a, b| a.state.cmp(&b.state),
+        // The enums' order is their declaration's, as their derived `Ord` has it.
+        let primary: fn(&Socket) -> u8 = match key {
+            SortKey::Port => |_| 0,
+            SortKey::Proto => |socket| socket.proto as u8,
+            SortKey::State => |socket| socket.state as u8,
             SortKey::Pid | SortKey::Process | SortKey::User | SortKey::Service => return false,
         };
-        self.sockets.sort_unstable_by(|a, b| {
-            let order = primary(a, b).then_with(|| Place::of_socket(a).cmp(&Place::of_socket(b)));
-            if reverse { order.reverse() } else { order }
-        });
+        // Each socket's key made once, not twice per comparison.
+        self.sockets
+            .sort_by_cached_key(|socket| (primary(socket), Place::of_socket(socket)));
+        if reverse {
+            self.sockets.reverse();
+        }
         true
     }
 

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::Socket;
 use super::process::{BootClock, ProcessInfo, UserNames, parent_pid};
+use crate::hashing::Map;
 use crate::model::PortEntry;
 use crate::sys::FdDir;
 
@@ -89,9 +90,11 @@ pub struct Attributor<'a> {
     owners: &'a InodeOwners,
     interfaces: &'a Interfaces,
     clock: Option<BootClock>,
-    processes: HashMap<u32, Option<Owner>>,
-    parents: HashMap<u32, Option<u32>>,
+    processes: Map<u32, Option<Owner>>,
+    parents: Map<u32, Option<u32>>,
     users: UserNames,
+    /// The holders of the socket at hand ([`Attributor::process_key`]), reused.
+    holders: Vec<u32>,
 }
 
 impl<'a> Attributor<'a> {
@@ -103,9 +106,10 @@ impl<'a> Attributor<'a> {
             owners,
             interfaces,
             clock: BootClock::read(),
-            processes: HashMap::new(),
-            parents: HashMap::new(),
+            processes: Map::default(),
+            parents: Map::default(),
             users: UserNames::default(),
+            holders: Vec::new(),
         }
     }
 
@@ -118,37 +122,46 @@ impl<'a> Attributor<'a> {
         }
     }
 
-    /// The process a record of `socket` names, and its facts.
-    fn owner(&mut self, pids: &[u32]) -> (Option<u32>, Option<Owner>) {
+    /// The process a record of a socket held by `pids` names.
+    fn master(&mut self, pids: &[u32]) -> Option<u32> {
         let parents = &mut self.parents;
-        let pid = master(pids, |pid| {
+        master(pids, |pid| {
             *parents.entry(pid).or_insert_with(|| parent_pid(pid))
-        });
+        })
+    }
+
+    /// The facts of process `pid`, read on first asking.
+    fn facts(&mut self, pid: u32) -> Option<&Owner> {
         let clock = self.clock.as_ref();
-        let info = pid.and_then(|pid| {
-            self.processes
-                .entry(pid)
-                .or_insert_with(|| ProcessInfo::read(pid, clock).map(Owner::from))
-                .clone()
-        });
-        (pid, info)
+        self.processes
+            .entry(pid)
+            .or_insert_with(|| ProcessInfo::read(pid, clock).map(Owner::from))
+            .as_ref()
     }
 
     /// The pid and start time a record of `socket` names: what enrichment keys a process
-    /// by. Reads the facts it will need for the record.
+    /// by. Reads the facts it will need for the record. Runs for every socket before its
+    /// record is made, so it allocates nothing.
     pub fn process_key(
         &mut self,
         socket: &Socket,
     ) -> Option<(u32, Option<crate::model::Timestamp>)> {
-        let pids = self.pids(socket);
-        let (pid, info) = self.owner(&pids);
-        Some((pid?, info.and_then(|info| info.started)))
+        let mut holders = std::mem::take(&mut self.holders);
+        holders.clear();
+        if socket.inode != 0 {
+            holders.extend(self.owners.pids(socket.inode));
+        }
+        let pid = self.master(&holders);
+        self.holders = holders;
+        let pid = pid?;
+        Some((pid, self.facts(pid).and_then(|info| info.started)))
     }
 
     /// The record of `socket`: its owners and their facts, nothing enriched yet.
     pub fn record(&mut self, socket: &Socket) -> PortEntry {
         let pids = self.pids(socket);
-        let (pid, info) = self.owner(&pids);
+        let pid = self.master(&pids);
+        let info = pid.and_then(|pid| self.facts(pid).cloned());
         // A socket without an inode has no socket file, so no process can hold it
         // (TIME_WAIT, an orphan the kernel is still closing, a request socket); the
         // kernel reports uid 0 for it, which is not root's.

@@ -1,7 +1,6 @@
 //! Process details from `/proc/<pid>`, user names from the password database, and the
 //! network namespace of this process.
 
-use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::sync::Arc;
 
@@ -187,7 +186,7 @@ impl BootClock {
 /// User names by uid, looked up once each.
 #[derive(Debug, Default)]
 pub struct UserNames {
-    cache: HashMap<u32, Option<Arc<str>>>,
+    cache: crate::hashing::Map<u32, Option<Arc<str>>>,
 }
 
 impl UserNames {
