@@ -206,9 +206,8 @@ impl Reader {
     /// ([`par_lines`]).
     #[must_use]
     pub fn all_regular_files(&self) -> bool {
-        let rest = self.inputs.as_slice().iter();
         self.current.is_none()
-            && rest.into_iter().all(|input| match input {
+            && self.inputs.as_slice().iter().all(|input| match input {
                 Input::Stdin => crate::sys::is_regular_file(io::stdin().as_fd()),
                 Input::File(path) => std::fs::metadata(path).is_ok_and(|m| m.is_file()),
             })
