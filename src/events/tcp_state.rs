@@ -860,12 +860,22 @@ impl Connections {
                 self.forget_listener(&forgotten.connection);
             }
         }
-        // Closed sockets leave stale entries behind: compact now and then.
-        if self.order.len() > 2 * self.capacity + 64 {
+        // Closed sockets leave stale entries behind. Compacting once they outnumber the
+        // live ones costs a pass over at most twice the live sockets, after at least as
+        // many additions; a bound by `capacity` instead let a watch under steady churn
+        // grow this queue for ten minutes (to 131,072 entries, 4 MiB with its slack).
+        if self.order.len() > 2 * self.live.len() + 64 {
             let live = &self.live;
             self.order.retain(|(sk, generation)| {
                 live.get(sk).is_some_and(|l| l.generation == *generation)
             });
+            // Room left by a burst is given back, not kept for the life of the watch.
+            if self.order.capacity() > 4 * self.order.len() + 64 {
+                self.order.shrink_to(2 * self.order.len() + 64);
+            }
+            if self.live.capacity() > 4 * self.live.len() + 64 {
+                self.live.shrink_to(2 * self.live.len() + 64);
+            }
         }
     }
 }
@@ -1275,6 +1285,51 @@ print fmt: "family=%s protocol=%s sport=%hu dport=%hu saddr=%pI4 daddr=%pI4 sadd
         out.clear();
         connections.observe(&StateChange { sk: 0, ..refused }, |e| out.push(e));
         assert!(matches!(out[..], [Lifecycle::Ended(e)] if e.began.is_none() && e.pid.is_none()));
+    }
+
+    // A watch under churn: connections begin and end for ever, a few live at a time. What
+    // is kept follows the live ones, however many came and went.
+    #[test]
+    fn under_endless_churn_memory_follows_the_live_connections() {
+        let mut connections = Connections::default();
+        let syn = change(&SYN_SENT);
+        let open = |sk: u64| StateChange {
+            sk,
+            local: addr("127.0.0.1:40000"),
+            ..syn
+        };
+        let close = |sk: u64| StateChange {
+            old: State::Established,
+            new: State::Close,
+            pid: None,
+            ..open(sk)
+        };
+        // A burst: 20,000 at once, then all closed.
+        for sk in 0..20_000 {
+            connections.observe(&open(sk), |_| {});
+        }
+        for sk in 0..20_000 {
+            connections.observe(&close(sk), |_| {});
+        }
+        // Then 200,000 more, ten alive at a time: more than the capacity of 65,536.
+        for sk in 20_000..220_000u64 {
+            connections.observe(&open(sk), |_| {});
+            if sk >= 20_010 {
+                connections.observe(&close(sk - 10), |_| {});
+            }
+        }
+        assert_eq!(connections.len(), 10);
+        assert!(
+            connections.order.len() <= 2 * 10 + 65,
+            "{}",
+            connections.order.len()
+        );
+        assert!(
+            connections.order.capacity() <= 4 * 2 * 75 && connections.live.capacity() <= 1024,
+            "the burst's room was given back: {} and {}",
+            connections.order.capacity(),
+            connections.live.capacity()
+        );
     }
 
     #[test]
