@@ -401,8 +401,24 @@ impl Session {
         // The dump is the scan's first step: rates are over the time between dumps, not
         // the process walks that follow them.
         let dumped_at = Instant::now();
-        let scan = self.scanner.scan()?;
+        let scan = match self.find()? {
+            Some(found) => found.into_scan(),
+            None => self.scanner.scan()?,
+        };
         Ok(self.take_in(scan, now, dumped_at))
+    }
+
+    /// The scanner's sockets and holders ([`incremental::Scanner::find`]), with those it
+    /// withheld for want of a holder put back where the tracker knew them already: only a
+    /// socket new to the watch waits a scan for its holder. `None` for the lsof backend.
+    fn find(&mut self) -> Result<Option<scan::Found>, scan::Error> {
+        let mut found = self.scanner.find()?;
+        if let Some(found) = &mut found {
+            found.restore(|socket| {
+                socket.inode != 0 && self.tracker.knows(socket.netns, socket.proto, socket.inode)
+            });
+        }
+        Ok(found)
     }
 
     /// The rest of a refresh once the scan is made: enrich, filter, sort, track, rates.
@@ -447,7 +463,7 @@ impl Session {
         let found = if self.options.scan.traffic {
             None
         } else {
-            self.scanner.find()?
+            self.find()?
         };
         let Some(mut found) = found else {
             let refresh = self.refresh_at(now)?;

@@ -1090,6 +1090,17 @@ impl Tracker {
     pub fn live_count(&self) -> usize {
         self.slots.len()
     }
+
+    /// Whether the socket with `inode` (not 0) in namespace `netns` is live.
+    #[must_use]
+    pub fn knows(&self, netns: Option<u64>, proto: Proto, inode: u64) -> bool {
+        let identity = Identity::Socket {
+            netns,
+            proto,
+            inode,
+        };
+        self.indexes.identity.get(&self.slots, &identity).is_some()
+    }
 }
 
 /// Whether something listens on a watched port, as `prt watch PORT...` reports it.

@@ -53,6 +53,11 @@ pub struct Scanner {
     threads: usize,
     processes: Map<u32, Known>,
     unfindable: Set<u64>,
+    /// Sockets of root's or this user's that the last scan found no holder for: looked for
+    /// again before they count as unfindable.
+    missed: Set<u64>,
+    /// Sockets the last scan found still there without a holder ([`super::drop_closed`]).
+    ownerless: Set<u64>,
     /// Processes whose fds were read in the last scan (for tests and benchmarks).
     walked_last: usize,
 }
@@ -66,6 +71,8 @@ impl Scanner {
             threads: walk_threads(),
             processes: Map::default(),
             unfindable: Set::default(),
+            missed: Set::default(),
+            ownerless: Set::default(),
             walked_last: 0,
         }
     }
@@ -91,7 +98,12 @@ impl Scanner {
             self.refresh(&dumped.sockets);
         }
         let owners = InodeOwners::from_pairs(self.inode_owners().collect());
-        Ok(Some(Found::new(dumped, owners, self.options.attribute)))
+        Ok(Some(Found::new(
+            dumped,
+            owners,
+            self.options.attribute,
+            Some(&mut self.ownerless),
+        )))
     }
 
     /// Forgets process `pid`'s fd table at once (it exited): its pid may be reused before
@@ -146,6 +158,7 @@ impl Scanner {
 
         let mut unknown = self.unknown_inodes(sockets);
         if unknown.is_empty() {
+            self.missed.clear();
             return;
         }
         // First the processes holding sockets on the same local ports.
@@ -189,10 +202,30 @@ impl Scanner {
                 unknown = self.unknown_inodes(sockets);
             }
         }
-        // Forget unfindable sockets that have gone, remember the new ones.
+        self.give_up_on(unknown, sockets);
+    }
+
+    /// Remembers the sockets not found after a search of every process as unfindable, and
+    /// forgets the unfindable ones that have gone. A socket whose holder this scan should
+    /// see is given up on only when the scan before missed it too.
+    fn give_up_on(&mut self, unknown: Set<u64>, sockets: &[Socket]) {
         let live: Set<u64> = sockets.iter().map(|s| s.inode).collect();
         self.unfindable.retain(|inode| live.contains(inode));
-        self.unfindable.extend(unknown);
+        let euid = crate::sys::euid();
+        let findable: Set<u64> = sockets
+            .iter()
+            .filter(|s| euid == 0 || s.uid == euid)
+            .map(|s| s.inode)
+            .filter(|inode| unknown.contains(inode))
+            .collect();
+        let missed_before = std::mem::take(&mut self.missed);
+        for inode in unknown {
+            if findable.contains(&inode) && !missed_before.contains(&inode) {
+                self.missed.insert(inode);
+            } else {
+                self.unfindable.insert(inode);
+            }
+        }
     }
 
     /// The processes of `pids` with a sign of change since they were read, and how to read
@@ -376,8 +409,10 @@ impl Scanner {
 mod tests {
     use super::*;
     use crate::model::{PortEntry, Proto};
+    use std::io::{IoSlice, IoSliceMut};
+    use std::mem::MaybeUninit;
     use std::net::TcpListener;
-    use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+    use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
     use std::os::unix::fs::MetadataExt;
 
     fn scanner() -> Scanner {
@@ -486,6 +521,109 @@ mod tests {
         child.kill().expect("kill");
         child.wait().expect("reap");
         assert_eq!(holders, Some(vec![std::process::id(), child.id()]));
+    }
+
+    /// Sends `fd` over the unix socket `sender`: until it is received, no process holds
+    /// the file.
+    fn send_fd(sender: &OwnedFd, fd: BorrowedFd<'_>) {
+        use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
+        let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+        let mut control = SendAncillaryBuffer::new(&mut space);
+        let fds = [fd];
+        assert!(control.push(SendAncillaryMessage::ScmRights(&fds)));
+        sendmsg(
+            sender,
+            &[IoSlice::new(b"x")],
+            &mut control,
+            SendFlags::empty(),
+        )
+        .expect("sendmsg");
+    }
+
+    /// Receives the next fd sent over `receiver`.
+    fn receive_fd(receiver: &OwnedFd) -> OwnedFd {
+        use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, recvmsg};
+        let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+        let mut control = RecvAncillaryBuffer::new(&mut space);
+        let mut byte = [0u8; 1];
+        recvmsg(
+            receiver,
+            &mut [IoSliceMut::new(&mut byte)],
+            &mut control,
+            RecvFlags::CMSG_CLOEXEC,
+        )
+        .expect("recvmsg");
+        control
+            .drain()
+            .find_map(|message| match message {
+                RecvAncillaryMessage::ScmRights(mut fds) => fds.next(),
+                _ => None,
+            })
+            .expect("an fd came with the message")
+    }
+
+    // A socket whose only reference is an fd in flight in a unix socket has an inode and no
+    // holder, as a connection has between `accept` giving it an inode and its fd: a watch
+    // waits one scan before it shows such a socket without its holder.
+    #[test]
+    fn a_socket_without_a_holder_yet_is_withheld_one_scan_then_shown_as_it_is() {
+        use rustix::net::{AddressFamily, SocketFlags, SocketType, socketpair};
+        let (sender, receiver) = socketpair(
+            AddressFamily::UNIX,
+            SocketType::STREAM,
+            SocketFlags::CLOEXEC,
+            None,
+        )
+        .expect("socketpair");
+        let brief = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let lingering = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let (brief_inode, lingering_inode) = (inode(&brief), inode(&lingering));
+        send_fd(&sender, brief.as_fd());
+        send_fd(&sender, lingering.as_fd());
+        drop((brief, lingering));
+        let me = std::process::id();
+
+        // A single scan has no earlier one to wait for: it shows them as they are.
+        let options = scanner().options;
+        let once = super::super::scan(&options).expect("scan");
+        for socket in [brief_inode, lingering_inode] {
+            assert_eq!(owner(&once, socket).map(|e| e.pid), Some(None));
+        }
+
+        let mut scanner = scanner();
+        let mut found = scanner.find().expect("find").expect("netlink");
+        let withheld: Vec<u64> = found.withheld.iter().map(|s| s.inode).collect();
+        assert!(withheld.contains(&brief_inode) && withheld.contains(&lingering_inode));
+        // A caller that knew one of them before puts it back.
+        found.restore(|socket| socket.inode == lingering_inode);
+        let first = found.into_scan();
+        assert!(
+            owner(&first, brief_inode).is_none(),
+            "withheld while nobody holds it"
+        );
+        assert_eq!(owner(&first, lingering_inode).map(|e| e.pid), Some(None));
+
+        let brief = receive_fd(&receiver);
+        let second = scanner.scan().expect("scan");
+        assert_eq!(
+            owner(&second, brief_inode).and_then(|e| e.pid),
+            Some(me),
+            "shown first with the process that received it"
+        );
+        assert_eq!(
+            owner(&second, lingering_inode).map(|e| e.pid),
+            Some(None),
+            "still without a holder a scan later: shown as it is"
+        );
+        let third = scanner.scan().expect("scan");
+        assert_eq!(
+            owner(&third, lingering_inode).map(|e| e.pid),
+            Some(None),
+            "not withheld again"
+        );
+
+        let lingering = receive_fd(&receiver);
+        drop((brief, lingering));
     }
 
     #[test]

@@ -20,6 +20,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
+use crate::hashing::Set;
 use crate::model::{PortEntry, Proto, State, Traffic};
 
 /// Where the socket list comes from (`--backend`).
@@ -223,6 +224,9 @@ pub fn scan(options: &ScanOptions) -> Result<Scan, Error> {
 #[derive(Debug)]
 pub struct Found {
     sockets: Vec<Socket>,
+    /// Sockets left out of this scan for want of a holder, which the next scan will show
+    /// ([`drop_closed`]); [`Found::restore`] puts back those the caller knew before.
+    withheld: Vec<Socket>,
     owners: owners::InodeOwners,
     interfaces: owners::Interfaces,
     /// Protocol/family pairs that the netlink dump could not serve (read from `/proc/net`).
@@ -252,29 +256,50 @@ pub fn find(options: &ScanOptions) -> Result<Option<Found>, Error> {
         dumped?,
         owners.unwrap_or_default(),
         options.attribute,
+        None,
     )))
 }
 
 impl Found {
     /// The sockets of `dump` held as `owners` says; with owners `looked_for`, those that
-    /// closed during the scan are left out.
-    fn new(dump: Dump, owners: owners::InodeOwners, looked_for: bool) -> Found {
+    /// closed during the scan are left out, and with a memory of the previous scan's
+    /// `ownerless` sockets, those without a holder yet ([`drop_closed`]).
+    fn new(
+        dump: Dump,
+        owners: owners::InodeOwners,
+        looked_for: bool,
+        ownerless: Option<&mut Set<u64>>,
+    ) -> Found {
         let Dump {
             mut sockets,
             fell_back,
             namespaces,
             interfaces,
         } = dump;
-        if looked_for {
-            drop_closed(&mut sockets, &owners);
-        }
+        let withheld = if looked_for {
+            drop_closed(&mut sockets, &owners, ownerless)
+        } else {
+            Vec::new()
+        };
         Found {
             sockets,
+            withheld,
             owners,
             interfaces,
             fell_back,
             namespaces,
         }
+    }
+
+    /// Puts back the sockets withheld for want of a holder that `known` says were seen
+    /// before: a socket that is no longer new is shown as it is (without a holder) rather
+    /// than missing, which would read as closed. Call before [`Found::sort`].
+    pub fn restore(&mut self, known: impl Fn(&Socket) -> bool) {
+        let (back, still): (Vec<Socket>, Vec<Socket>) = std::mem::take(&mut self.withheld)
+            .into_iter()
+            .partition(known);
+        self.sockets.extend(back);
+        self.withheld = still;
     }
 
     /// Every record, in the sockets' order.
@@ -514,7 +539,8 @@ pub fn walk_threads() -> usize {
 /// they are kept as they are.
 const MAX_RECHECKS: usize = 256;
 
-/// Drops the sockets that closed while the scan ran.
+/// Drops the sockets that closed while the scan ran, and with a memory of the previous
+/// scan (`ownerless`), withholds for one scan those that are there but have no holder yet.
 ///
 /// The dump and the `/proc` walk cannot happen at one instant: a socket the dump listed
 /// may be closed by the time the walk looks for its holder. It then looks like a socket
@@ -524,7 +550,19 @@ const MAX_RECHECKS: usize = 256;
 /// whether that socket is still there; the ones that are not are left out of this scan,
 /// which then shows what exists when it completes. What their close left behind (a
 /// TIME_WAIT, an orphan) is in the next scan.
-fn drop_closed(sockets: &mut Vec<Socket>, owners: &owners::InodeOwners) {
+///
+/// A socket that is still there may have no holder for a moment too: `accept` gives the
+/// connection its inode before the process's fd for it, and an fd sent over a unix socket
+/// belongs to no process until it is received. With a memory of the previous scan
+/// (`ownerless`, a watch's), such a socket is withheld from the first scan that finds it so
+/// (returned, for the caller to put back if it knew the socket before): the next finds its
+/// holder, or shows it without one (a kernel socket, an fd left in flight). `ownerless` is
+/// replaced by this scan's ownerless sockets that are still there.
+fn drop_closed(
+    sockets: &mut Vec<Socket>,
+    owners: &owners::InodeOwners,
+    ownerless: Option<&mut Set<u64>>,
+) -> Vec<Socket> {
     let euid = crate::sys::euid();
     let own = process::own_netns();
     // One pass over the scan (it runs every watch tick), stopping once there are too many.
@@ -541,21 +579,39 @@ fn drop_closed(sockets: &mut Vec<Socket>, owners: &owners::InodeOwners) {
         .take(MAX_RECHECKS + 1)
         .collect();
     if suspects.len() > MAX_RECHECKS {
-        return;
+        if let Some(ownerless) = ownerless {
+            ownerless.clear();
+        }
+        return Vec::new();
     }
-    let closed: Vec<usize> = suspects
-        .into_iter()
-        .filter(|&at| !still_there(&sockets[at]))
-        .collect();
-    if closed.is_empty() {
-        return;
+    let mut closed = Vec::new();
+    let mut withheld = Vec::new();
+    let mut still_ownerless = Set::default();
+    for at in suspects {
+        let socket = &sockets[at];
+        if !still_there(socket) {
+            closed.push(at);
+        } else if let Some(before) = ownerless.as_deref() {
+            still_ownerless.insert(socket.inode);
+            if !before.contains(&socket.inode) {
+                withheld.push(at);
+            }
+        }
     }
+    if let Some(ownerless) = ownerless {
+        *ownerless = still_ownerless;
+    }
+    if closed.is_empty() && withheld.is_empty() {
+        return Vec::new();
+    }
+    let kept_back: Vec<Socket> = withheld.iter().map(|&at| sockets[at].clone()).collect();
     let mut at = 0;
     sockets.retain(|_| {
-        let keep = closed.binary_search(&at).is_err();
+        let keep = closed.binary_search(&at).is_err() && withheld.binary_search(&at).is_err();
         at += 1;
         keep
     });
+    kept_back
 }
 
 /// Whether a socket is still there; when the kernel cannot be asked, it is kept.
