@@ -12,8 +12,8 @@
 //!
 //! Soak (not part of the default run): `PRT_SOAK_SECS=600 cargo bench --bench footprint`
 //! runs `prt watch --ndjson` over 20,000 sockets with 1% of the connections replaced every
-//! second, samples its resident size every 10 s, and fails unless the largest sample after
-//! the first minute is within 5% of the one at the first minute.
+//! second, samples its resident size every 5 s, and fails unless every later minute's peak
+//! is within 5% of the second minute's.
 //!
 //! Every program is measured through a small probe process (`support::run_measured`):
 //! CPU time and peak RSS come from the program's own rusage.

@@ -804,4 +804,56 @@ mod tests {
         assert_eq!(changelog(&mut session), [(Status::Gone, port, own)]);
         assert_eq!(session.tracker().seq(), 3);
     }
+
+    // A socket whose only reference is an fd in flight over a unix socket has no holder
+    // for a while, as an accepted connection has before its fd. New to the watch, it waits
+    // a scan for its holder; known already, it is shown without one, never as gone.
+    #[test]
+    fn a_socket_without_a_holder_for_a_moment_is_new_with_it_and_never_gone() {
+        use crate::scan::tests::{receive_fd, send_fd};
+        use rustix::net::{AddressFamily, SocketFlags, SocketType, socketpair};
+        use std::os::fd::AsFd;
+        let (sender, receiver) = socketpair(
+            AddressFamily::UNIX,
+            SocketType::STREAM,
+            SocketFlags::CLOEXEC,
+            None,
+        )
+        .expect("socketpair");
+        let known = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let fresh = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = |l: &std::net::TcpListener| l.local_addr().expect("addr").port();
+        let (known_port, fresh_port) = (port(&known), port(&fresh));
+        let filter = crate::query::parse(&format!("port={known_port} or port={fresh_port}"))
+            .expect("a filter");
+        let mut session = Session::new(Options::default().with_filter(filter));
+        let own = Some(std::process::id());
+
+        send_fd(&sender, fresh.as_fd());
+        drop(fresh);
+        assert_eq!(
+            changelog(&mut session),
+            [(Status::New, known_port, own)],
+            "the one in flight waits"
+        );
+        let fresh = receive_fd(&receiver);
+        send_fd(&sender, known.as_fd());
+        drop(known);
+        let mut second = changelog(&mut session);
+        second.sort_unstable_by_key(|&(_, port, _)| port == fresh_port);
+        assert_eq!(
+            second,
+            [
+                (Status::Unchanged, known_port, None),
+                (Status::New, fresh_port, own)
+            ],
+            "new with its holder; a known socket without one is shown so, not gone"
+        );
+        let known = receive_fd(&receiver);
+        assert_eq!(
+            changelog(&mut session),
+            [(Status::Unchanged, known_port, own)]
+        );
+        drop((fresh, known));
+    }
 }

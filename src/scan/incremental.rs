@@ -409,10 +409,9 @@ impl Scanner {
 mod tests {
     use super::*;
     use crate::model::{PortEntry, Proto};
-    use std::io::{IoSlice, IoSliceMut};
-    use std::mem::MaybeUninit;
+    use crate::scan::tests::{receive_fd, send_fd};
     use std::net::TcpListener;
-    use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+    use std::os::fd::{AsFd, AsRawFd, OwnedFd};
     use std::os::unix::fs::MetadataExt;
 
     fn scanner() -> Scanner {
@@ -521,45 +520,6 @@ mod tests {
         child.kill().expect("kill");
         child.wait().expect("reap");
         assert_eq!(holders, Some(vec![std::process::id(), child.id()]));
-    }
-
-    /// Sends `fd` over the unix socket `sender`: until it is received, no process holds
-    /// the file.
-    fn send_fd(sender: &OwnedFd, fd: BorrowedFd<'_>) {
-        use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
-        let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
-        let mut control = SendAncillaryBuffer::new(&mut space);
-        let fds = [fd];
-        assert!(control.push(SendAncillaryMessage::ScmRights(&fds)));
-        sendmsg(
-            sender,
-            &[IoSlice::new(b"x")],
-            &mut control,
-            SendFlags::empty(),
-        )
-        .expect("sendmsg");
-    }
-
-    /// Receives the next fd sent over `receiver`.
-    fn receive_fd(receiver: &OwnedFd) -> OwnedFd {
-        use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, recvmsg};
-        let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
-        let mut control = RecvAncillaryBuffer::new(&mut space);
-        let mut byte = [0u8; 1];
-        recvmsg(
-            receiver,
-            &mut [IoSliceMut::new(&mut byte)],
-            &mut control,
-            RecvFlags::CMSG_CLOEXEC,
-        )
-        .expect("recvmsg");
-        control
-            .drain()
-            .find_map(|message| match message {
-                RecvAncillaryMessage::ScmRights(mut fds) => fds.next(),
-                _ => None,
-            })
-            .expect("an fd came with the message")
     }
 
     // A socket whose only reference is an fd in flight in a unix socket has an inode and no

@@ -735,4 +735,4 @@ impl Place {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

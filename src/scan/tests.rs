@@ -1,6 +1,9 @@
 //! Unit tests of `scan`.
 
 use super::*;
+use std::io::{IoSlice, IoSliceMut};
+use std::mem::MaybeUninit;
+use std::os::fd::{BorrowedFd, OwnedFd};
 
 fn entry(port: u16, pid: Option<u32>, process: Option<&str>) -> PortEntry {
     PortEntry {
@@ -70,4 +73,43 @@ fn a_socket_stays_small_whether_or_not_it_has_counters() {
         "{} bytes",
         std::mem::size_of::<Socket>()
     );
+}
+
+/// Sends `fd` over the unix socket `sender`: until it is received, no process holds
+/// the file.
+pub(crate) fn send_fd(sender: &OwnedFd, fd: BorrowedFd<'_>) {
+    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut control = SendAncillaryBuffer::new(&mut space);
+    let fds = [fd];
+    assert!(control.push(SendAncillaryMessage::ScmRights(&fds)));
+    sendmsg(
+        sender,
+        &[IoSlice::new(b"x")],
+        &mut control,
+        SendFlags::empty(),
+    )
+    .expect("sendmsg");
+}
+
+/// Receives the next fd sent over `receiver`.
+pub(crate) fn receive_fd(receiver: &OwnedFd) -> OwnedFd {
+    use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, recvmsg};
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut control = RecvAncillaryBuffer::new(&mut space);
+    let mut byte = [0u8; 1];
+    recvmsg(
+        receiver,
+        &mut [IoSliceMut::new(&mut byte)],
+        &mut control,
+        RecvFlags::CMSG_CLOEXEC,
+    )
+    .expect("recvmsg");
+    control
+        .drain()
+        .find_map(|message| match message {
+            RecvAncillaryMessage::ScmRights(mut fds) => fds.next(),
+            _ => None,
+        })
+        .expect("an fd came with the message")
 }
