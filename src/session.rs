@@ -409,13 +409,17 @@ impl Session {
     }
 
     /// The scanner's sockets and holders ([`incremental::Scanner::find`]), with those it
-    /// withheld for want of a holder put back where the tracker knew them already: only a
-    /// socket new to the watch waits a scan for its holder. `None` for the lsof backend.
+    /// withheld for want of a holder put back where the tracker knew them already, and all
+    /// of them in the first scan, which has every open socket: only a socket new to the
+    /// watch since waits a scan for its holder. `None` for the lsof backend.
     fn find(&mut self) -> Result<Option<scan::Found>, scan::Error> {
         let mut found = self.scanner.find()?;
         if let Some(found) = &mut found {
+            let first = self.tracker.seq() == 0;
             found.restore(|socket| {
-                socket.inode != 0 && self.tracker.knows(socket.netns, socket.proto, socket.inode)
+                first
+                    || socket.inode != 0
+                        && self.tracker.knows(socket.netns, socket.proto, socket.inode)
             });
         }
         Ok(found)
@@ -805,14 +809,44 @@ mod tests {
         assert_eq!(session.tracker().seq(), 3);
     }
 
+    /// What `refresh_each` hands over in one refresh about the sockets `inodes`, in that
+    /// order: status, inode and pid.
+    fn changelog_of(session: &mut Session, inodes: &[u64]) -> Vec<(Status, u64, Option<u32>)> {
+        let mut seen = Vec::new();
+        session
+            .refresh_each(
+                Timestamp::now(),
+                |_| {},
+                |changes| {
+                    seen.extend(
+                        changes
+                            .iter()
+                            .filter(|c| inodes.contains(&c.record.entry.inode))
+                            .map(|c| (c.record.status, c.record.entry.inode, c.record.entry.pid)),
+                    );
+                    ControlFlow::Continue(())
+                },
+            )
+            .expect("a refresh");
+        seen.sort_by_key(|&(_, inode, _)| inodes.iter().position(|&i| i == inode));
+        seen
+    }
+
     // A socket whose only reference is an fd in flight over a unix socket has no holder
-    // for a while, as an accepted connection has before its fd. New to the watch, it waits
-    // a scan for its holder; known already, it is shown without one, never as gone.
+    // for a while, as an accepted connection has before its fd. In the first scan, which
+    // has every open socket, it is new without one; new to the watch later, it waits a scan
+    // for its holder; known already, it is shown without one, never as gone.
     #[test]
     fn a_socket_without_a_holder_for_a_moment_is_new_with_it_and_never_gone() {
         use crate::scan::tests::{receive_fd, send_fd};
         use rustix::net::{AddressFamily, SocketFlags, SocketType, socketpair};
-        use std::os::fd::AsFd;
+        use std::os::fd::{AsFd, AsRawFd};
+        use std::os::unix::fs::MetadataExt;
+        let inode_of = |fd: &dyn AsRawFd| {
+            std::fs::metadata(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+                .expect("own fd")
+                .ino()
+        };
         let (sender, receiver) = socketpair(
             AddressFamily::UNIX,
             SocketType::STREAM,
@@ -820,40 +854,49 @@ mod tests {
             None,
         )
         .expect("socketpair");
+        let early = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let known = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let fresh = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = |l: &std::net::TcpListener| l.local_addr().expect("addr").port();
-        let (known_port, fresh_port) = (port(&known), port(&fresh));
-        let filter = crate::query::parse(&format!("port={known_port} or port={fresh_port}"))
-            .expect("a filter");
-        let mut session = Session::new(Options::default().with_filter(filter));
+        let (early_inode, known_inode) = (inode_of(&early), inode_of(&known));
+        let mut session = Session::new(Options::default());
         let own = Some(std::process::id());
 
-        send_fd(&sender, fresh.as_fd());
-        drop(fresh);
+        send_fd(&sender, early.as_fd());
+        drop(early);
         assert_eq!(
-            changelog(&mut session),
-            [(Status::New, known_port, own)],
-            "the one in flight waits"
-        );
-        let fresh = receive_fd(&receiver);
-        send_fd(&sender, known.as_fd());
-        drop(known);
-        let mut second = changelog(&mut session);
-        second.sort_unstable_by_key(|&(_, port, _)| port == fresh_port);
-        assert_eq!(
-            second,
+            changelog_of(&mut session, &[early_inode, known_inode]),
             [
-                (Status::Unchanged, known_port, None),
-                (Status::New, fresh_port, own)
+                (Status::New, early_inode, None),
+                (Status::New, known_inode, own)
             ],
-            "new with its holder; a known socket without one is shown so, not gone"
+            "the first scan has every socket, one without a holder too"
         );
+
+        let early = receive_fd(&receiver);
+        let fresh = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let fresh_inode = inode_of(&fresh);
+        send_fd(&sender, fresh.as_fd());
+        send_fd(&sender, known.as_fd());
+        drop((fresh, known));
+        let all = [early_inode, known_inode, fresh_inode];
+        assert_eq!(
+            changelog_of(&mut session, &all),
+            [
+                (Status::Unchanged, early_inode, own),
+                (Status::Unchanged, known_inode, None)
+            ],
+            "a known socket without a holder is shown so, not gone; a new one waits"
+        );
+
+        let fresh = receive_fd(&receiver);
         let known = receive_fd(&receiver);
         assert_eq!(
-            changelog(&mut session),
-            [(Status::Unchanged, known_port, own)]
+            changelog_of(&mut session, &all),
+            [
+                (Status::Unchanged, known_inode, own),
+                (Status::New, fresh_inode, own)
+            ],
+            "new with the holder it has by then"
         );
-        drop((fresh, known));
+        drop((early, known, fresh));
     }
 }

@@ -1091,7 +1091,9 @@ impl Tracker {
         self.slots.len()
     }
 
-    /// Whether the socket with `inode` (not 0) in namespace `netns` is live.
+    /// Whether a scan listed the socket with `inode` (not 0) of protocol `proto` in
+    /// namespace `netns`, and it is live. A socket only an event told of is known by its
+    /// place, not its inode: false for it.
     #[must_use]
     pub fn knows(&self, netns: Option<u64>, proto: Proto, inode: u64) -> bool {
         let identity = Identity::Socket {

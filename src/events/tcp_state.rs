@@ -860,21 +860,23 @@ impl Connections {
                 self.forget_listener(&forgotten.connection);
             }
         }
-        // Closed sockets leave stale entries behind. Compacting once they outnumber the
-        // live ones costs a pass over at most twice the live sockets, after at least as
-        // many additions; a bound by `capacity` instead let a watch under steady churn
-        // grow this queue for ten minutes (to 131,072 entries, 4 MiB with its slack).
+        // Closed and replaced sockets leave stale entries behind. Compacting once they
+        // outnumber the live ones by 64 costs a pass that removes at least as many as it
+        // keeps, each added by an earlier call; a bound by `capacity` instead let a watch
+        // under steady churn grow this queue for ten minutes (to 131,072 entries, 4 MiB).
         if self.order.len() > 2 * self.live.len() + 64 {
             let live = &self.live;
             self.order.retain(|(sk, generation)| {
                 live.get(sk).is_some_and(|l| l.generation == *generation)
             });
-            // Room left by a burst is given back, not kept for the life of the watch.
-            if self.order.capacity() > 4 * self.order.len() + 64 {
-                self.order.shrink_to(2 * self.order.len() + 64);
+            // Room left by a burst is given back, not kept for the life of the watch; to
+            // more than the next compaction needs, so steady churn does not shrink and
+            // grow it again every time.
+            if self.order.capacity() > 8 * self.order.len() + 256 {
+                self.order.shrink_to(4 * self.order.len() + 128);
             }
-            if self.live.capacity() > 4 * self.live.len() + 64 {
-                self.live.shrink_to(2 * self.live.len() + 64);
+            if self.live.capacity() > 8 * self.live.len() + 256 {
+                self.live.shrink_to(4 * self.live.len() + 128);
             }
         }
     }
@@ -1325,7 +1327,7 @@ print fmt: "family=%s protocol=%s sport=%hu dport=%hu saddr=%pI4 daddr=%pI4 sadd
             connections.order.len()
         );
         assert!(
-            connections.order.capacity() <= 4 * 2 * 75 && connections.live.capacity() <= 1024,
+            connections.order.capacity() <= 1024 && connections.live.capacity() <= 1024,
             "the burst's room was given back: {} and {}",
             connections.order.capacity(),
             connections.live.capacity()

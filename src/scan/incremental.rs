@@ -78,16 +78,21 @@ impl Scanner {
     }
 
     /// Takes one snapshot, as [`super::scan`] would, reading only what may have changed.
+    /// Nothing is withheld: a socket without a holder yet is shown without one.
     pub fn scan(&mut self) -> Result<Scan, Error> {
         match self.find()? {
-            Some(found) => Ok(found.into_scan()),
+            Some(mut found) => {
+                found.restore(|_| true);
+                Ok(found.into_scan())
+            }
             // lsof attributes sockets itself; there is no fd table to keep.
             None => super::scan_with_lsof(&self.options),
         }
     }
 
     /// The sockets and their holders, as [`super::find`] gives them, reading only what may
-    /// have changed; `None` for the lsof backend.
+    /// have changed; `None` for the lsof backend. A socket that has no holder in this scan
+    /// but had none in the last either is withheld ([`Found::restore`] puts it back).
     pub fn find(&mut self) -> Result<Option<Found>, Error> {
         if self.options.backend == super::Backend::Lsof {
             return Ok(None);
@@ -207,7 +212,8 @@ impl Scanner {
 
     /// Remembers the sockets not found after a search of every process as unfindable, and
     /// forgets the unfindable ones that have gone. A socket whose holder this scan should
-    /// see is given up on only when the scan before missed it too.
+    /// see (root's, or this user's, in any namespace: the walk covers every process) is
+    /// given up on only when the scan before missed it too.
     fn give_up_on(&mut self, unknown: Set<u64>, sockets: &[Socket]) {
         let live: Set<u64> = sockets.iter().map(|s| s.inode).collect();
         self.unfindable.retain(|inode| live.contains(inode));

@@ -579,8 +579,9 @@ fn drop_closed(
         .take(MAX_RECHECKS + 1)
         .collect();
     if suspects.len() > MAX_RECHECKS {
+        // All are shown as they are; the next scan must not take them for first seen.
         if let Some(ownerless) = ownerless {
-            ownerless.clear();
+            *ownerless = suspects.iter().map(|&at| sockets[at].inode).collect();
         }
         return Vec::new();
     }
