@@ -773,25 +773,40 @@ mod tests {
     use super::*;
     use crate::model::Status;
 
-    /// What `refresh_each` hands over in one refresh: status, local port and pid.
-    fn changelog(session: &mut Session) -> Vec<(Status, u16, Option<u32>)> {
+    /// What `refresh_each` hands over in one refresh, as `pick` keeps it.
+    fn handed_over<T>(session: &mut Session, pick: impl Fn(&Change) -> Option<T>) -> Vec<T> {
         let mut seen = Vec::new();
         session
             .refresh_each(
                 Timestamp::now(),
                 |_| {},
                 |changes| {
-                    seen.extend(changes.iter().map(|c| {
-                        (
-                            c.record.status,
-                            c.record.entry.local_port,
-                            c.record.entry.pid,
-                        )
-                    }));
+                    seen.extend(changes.iter().filter_map(&pick));
                     ControlFlow::Continue(())
                 },
             )
             .expect("a refresh");
+        seen
+    }
+
+    /// What `refresh_each` hands over in one refresh: status, local port and pid.
+    fn changelog(session: &mut Session) -> Vec<(Status, u16, Option<u32>)> {
+        handed_over(session, |c| {
+            let entry = &c.record.entry;
+            Some((c.record.status, entry.local_port, entry.pid))
+        })
+    }
+
+    /// What one refresh hands over about the sockets `inodes`, in that order: status,
+    /// inode and pid.
+    fn changelog_of(session: &mut Session, inodes: &[u64]) -> Vec<(Status, u64, Option<u32>)> {
+        let mut seen = handed_over(session, |c| {
+            let entry = &c.record.entry;
+            inodes
+                .contains(&entry.inode)
+                .then_some((c.record.status, entry.inode, entry.pid))
+        });
+        seen.sort_by_key(|&(_, inode, _)| inodes.iter().position(|&i| i == inode));
         seen
     }
 
@@ -809,37 +824,13 @@ mod tests {
         assert_eq!(session.tracker().seq(), 3);
     }
 
-    /// What `refresh_each` hands over in one refresh about the sockets `inodes`, in that
-    /// order: status, inode and pid.
-    fn changelog_of(session: &mut Session, inodes: &[u64]) -> Vec<(Status, u64, Option<u32>)> {
-        let mut seen = Vec::new();
-        session
-            .refresh_each(
-                Timestamp::now(),
-                |_| {},
-                |changes| {
-                    seen.extend(
-                        changes
-                            .iter()
-                            .filter(|c| inodes.contains(&c.record.entry.inode))
-                            .map(|c| (c.record.status, c.record.entry.inode, c.record.entry.pid)),
-                    );
-                    ControlFlow::Continue(())
-                },
-            )
-            .expect("a refresh");
-        seen.sort_by_key(|&(_, inode, _)| inodes.iter().position(|&i| i == inode));
-        seen
-    }
-
     // A socket whose only reference is an fd in flight over a unix socket has no holder
     // for a while, as an accepted connection has before its fd. In the first scan, which
     // has every open socket, it is new without one; new to the watch later, it waits a scan
     // for its holder; known already, it is shown without one, never as gone.
     #[test]
     fn a_socket_without_a_holder_for_a_moment_is_new_with_it_and_never_gone() {
-        use crate::scan::tests::{receive_fd, send_fd};
-        use rustix::net::{AddressFamily, SocketFlags, SocketType, socketpair};
+        use crate::scan::tests::{fd_channel, receive_fd, send_fd};
         use std::os::fd::{AsFd, AsRawFd};
         use std::os::unix::fs::MetadataExt;
         let inode_of = |fd: &dyn AsRawFd| {
@@ -847,13 +838,7 @@ mod tests {
                 .expect("own fd")
                 .ino()
         };
-        let (sender, receiver) = socketpair(
-            AddressFamily::UNIX,
-            SocketType::STREAM,
-            SocketFlags::CLOEXEC,
-            None,
-        )
-        .expect("socketpair");
+        let (sender, receiver) = fd_channel();
         let early = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let known = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let (early_inode, known_inode) = (inode_of(&early), inode_of(&known));

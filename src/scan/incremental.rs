@@ -415,7 +415,7 @@ impl Scanner {
 mod tests {
     use super::*;
     use crate::model::{PortEntry, Proto};
-    use crate::scan::tests::{receive_fd, send_fd};
+    use crate::scan::tests::{fd_channel, receive_fd, send_fd};
     use std::net::TcpListener;
     use std::os::fd::{AsFd, AsRawFd, OwnedFd};
     use std::os::unix::fs::MetadataExt;
@@ -533,14 +533,7 @@ mod tests {
     // waits one scan before it shows such a socket without its holder.
     #[test]
     fn a_socket_without_a_holder_yet_is_withheld_one_scan_then_shown_as_it_is() {
-        use rustix::net::{AddressFamily, SocketFlags, SocketType, socketpair};
-        let (sender, receiver) = socketpair(
-            AddressFamily::UNIX,
-            SocketType::STREAM,
-            SocketFlags::CLOEXEC,
-            None,
-        )
-        .expect("socketpair");
+        let (sender, receiver) = fd_channel();
         let brief = TcpListener::bind("127.0.0.1:0").expect("bind");
         let lingering = TcpListener::bind("127.0.0.1:0").expect("bind");
         let (brief_inode, lingering_inode) = (inode(&brief), inode(&lingering));

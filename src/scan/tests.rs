@@ -75,6 +75,18 @@ fn a_socket_stays_small_whether_or_not_it_has_counters() {
     );
 }
 
+/// A connected pair of unix stream sockets to pass fds over: (sender, receiver).
+pub(crate) fn fd_channel() -> (OwnedFd, OwnedFd) {
+    use rustix::net::{AddressFamily, SocketFlags, SocketType, socketpair};
+    socketpair(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )
+    .expect("socketpair")
+}
+
 /// Sends `fd` over the unix socket `sender`: until it is received, no process holds
 /// the file.
 pub(crate) fn send_fd(sender: &OwnedFd, fd: BorrowedFd<'_>) {
