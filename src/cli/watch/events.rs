@@ -143,6 +143,11 @@ impl Events {
         if !wait.is_zero() && !self.sources.wait(wait) && self.held.is_empty() {
             return Ok(());
         }
+        // The tracepoint lets out, as it is drained, every change from before this instant
+        // less its window: the one cut-off for the destroy events held below. A clock read
+        // after the records were written (which can block on a slow reader) would let out
+        // the end of a connection whose beginning the tracepoint still holds.
+        let drained_at = sys::monotonic_now();
         for err in self.sources.drain(&mut self.buffer) {
             unavailable(ctx, Msg::EventsDestroySource, &err);
         }
@@ -162,9 +167,8 @@ impl Events {
         self.handle(ctx, session, &mut events, &mut emit)?;
         // Destroy events read before the oldest tracepoint change still held could have
         // happened are out of order no longer.
-        let now = sys::monotonic_now();
         while let Some((read, _)) = self.held.front()
-            && (before_scan || *read + REORDER_WINDOW <= now)
+            && (before_scan || *read + REORDER_WINDOW <= drained_at)
         {
             if let Some((_, event)) = self.held.pop_front() {
                 events.push(event);
