@@ -11,7 +11,9 @@
 //! hold sockets on the same local port (an accepted connection belongs to its listener's
 //! process), and only then in every other process. A socket not found even so (another
 //! user's, without privileges) is remembered as unfindable until it goes away, so it does
-//! not cost a full walk every tick.
+//! not cost a full walk every tick. One whose holder this scan should see (root's, or this
+//! user's) is looked for again the next scan if any process's fds changed meanwhile: it
+//! may be a connection `accept` had not given its fd yet, or an fd in flight.
 
 use crate::hashing::{Map, Set};
 
@@ -184,7 +186,10 @@ impl Scanner {
             .collect();
         self.reread(&neighbours, &mut read_in_full);
         unknown = self.unknown_inodes(sockets);
-        if !unknown.is_empty() {
+        // A socket the last scan searched every process for is searched for again only
+        // if some process's fds changed since: a socket no process holds, on a quiet
+        // machine, costs one walk of every process, not two.
+        if !changed.is_empty() || unknown.iter().any(|inode| !self.missed.contains(inode)) {
             let rest: Vec<(u32, Reread)> = pids
                 .iter()
                 .copied()
