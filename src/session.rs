@@ -799,6 +799,7 @@ mod tests {
 
     /// What one refresh hands over about the sockets `inodes`, in that order: status,
     /// inode and pid.
+    #[cfg(target_os = "linux")]
     fn changelog_of(session: &mut Session, inodes: &[u64]) -> Vec<(Status, u64, Option<u32>)> {
         let mut seen = handed_over(session, |c| {
             let entry = &c.record.entry;
@@ -829,6 +830,7 @@ mod tests {
     // has every open socket, it is new without one; new to the watch later, it waits a scan
     // for its holder; known already, it is shown without one, never as gone.
     #[test]
+    #[cfg(target_os = "linux")]
     fn a_socket_without_a_holder_for_a_moment_is_new_with_it_and_never_gone() {
         use crate::scan::tests::{fd_channel, receive_fd, send_fd};
         use std::os::fd::{AsFd, AsRawFd};

@@ -420,6 +420,7 @@ impl Scanner {
 mod tests {
     use super::*;
     use crate::model::{PortEntry, Proto};
+    #[cfg(target_os = "linux")]
     use crate::scan::tests::{fd_channel, receive_fd, send_fd};
     use std::net::TcpListener;
     use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -537,6 +538,7 @@ mod tests {
     // holder, as a connection has between `accept` giving it an inode and its fd: a watch
     // waits one scan before it shows such a socket without its holder.
     #[test]
+    #[cfg(target_os = "linux")]
     fn a_socket_without_a_holder_yet_is_withheld_one_scan_then_shown_as_it_is() {
         let (sender, receiver) = fd_channel();
         let brief = TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -1,8 +1,11 @@
 //! Unit tests of `scan`.
 
 use super::*;
+#[cfg(target_os = "linux")]
 use std::io::{IoSlice, IoSliceMut};
+#[cfg(target_os = "linux")]
 use std::mem::MaybeUninit;
+#[cfg(target_os = "linux")]
 use std::os::fd::{BorrowedFd, OwnedFd};
 
 fn entry(port: u16, pid: Option<u32>, process: Option<&str>) -> PortEntry {
@@ -76,6 +79,7 @@ fn a_socket_stays_small_whether_or_not_it_has_counters() {
 }
 
 /// A connected pair of unix stream sockets to pass fds over: (sender, receiver).
+#[cfg(target_os = "linux")]
 pub(crate) fn fd_channel() -> (OwnedFd, OwnedFd) {
     use rustix::net::{AddressFamily, SocketFlags, SocketType, socketpair};
     socketpair(
@@ -89,6 +93,7 @@ pub(crate) fn fd_channel() -> (OwnedFd, OwnedFd) {
 
 /// Sends `fd` over the unix socket `sender`: until it is received, no process holds
 /// the file.
+#[cfg(target_os = "linux")]
 pub(crate) fn send_fd(sender: &OwnedFd, fd: BorrowedFd<'_>) {
     use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
     let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
@@ -105,6 +110,7 @@ pub(crate) fn send_fd(sender: &OwnedFd, fd: BorrowedFd<'_>) {
 }
 
 /// Receives the next fd sent over `receiver`.
+#[cfg(target_os = "linux")]
 pub(crate) fn receive_fd(receiver: &OwnedFd) -> OwnedFd {
     use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, recvmsg};
     let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
