@@ -416,10 +416,9 @@ impl Session {
         let mut found = self.scanner.find()?;
         if let Some(found) = &mut found {
             let first = self.tracker.seq() == 0;
+            // Only sockets with an inode are ever withheld.
             found.restore(|socket| {
-                first
-                    || socket.inode != 0
-                        && self.tracker.knows(socket.netns, socket.proto, socket.inode)
+                first || self.tracker.knows(socket.netns, socket.proto, socket.inode)
             });
         }
         Ok(found)

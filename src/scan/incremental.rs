@@ -93,8 +93,9 @@ impl Scanner {
     }
 
     /// The sockets and their holders, as [`super::find`] gives them, reading only what may
-    /// have changed; `None` for the lsof backend. A socket that has no holder in this scan
-    /// but had none in the last either is withheld ([`Found::restore`] puts it back).
+    /// have changed; `None` for the lsof backend. A socket still there without a holder,
+    /// which the last scan did not already find so, is withheld ([`Found::restore`] puts
+    /// it back).
     pub fn find(&mut self) -> Result<Option<Found>, Error> {
         if self.options.backend == super::Backend::Lsof {
             return Ok(None);
